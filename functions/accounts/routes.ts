@@ -1,0 +1,14 @@
+import type { AnyRoute } from '../../shared/http/route.js';
+import type { Core } from '../../shared/runtime/core.js';
+import { changePassword } from './routes/change-password.js';
+import { confirmPasswordReset, requestPasswordReset } from './routes/password-reset.js';
+import { signup } from './routes/signup.js';
+import { verifyEmail } from './routes/verify-email.js';
+
+export const accountsRoutes: AnyRoute<Core>[] = [
+  signup,
+  verifyEmail,
+  requestPasswordReset,
+  confirmPasswordReset,
+  changePassword,
+];

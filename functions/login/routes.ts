@@ -1,0 +1,6 @@
+import type { AnyRoute } from '../../shared/http/route.js';
+import type { Core } from '../../shared/runtime/core.js';
+import { logout } from './routes/logout.js';
+import { passwordLogin } from './routes/password-login.js';
+
+export const loginRoutes: AnyRoute<Core>[] = [passwordLogin, logout];

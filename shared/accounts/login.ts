@@ -1,0 +1,142 @@
+import { appendAudit } from '../audit/append.js';
+import type { Db } from '../db/connect.js';
+import { fail, type Result } from '../errors/codes.js';
+import type { LoginThrottle } from '../ratelimit/login-throttle.js';
+import { idleExpiresAt } from '../sessions/model.js';
+import type { SessionService } from '../sessions/service.js';
+import { normalizeEmail } from './email.js';
+import type { PasswordHasher } from './password.js';
+import './tables.js';
+
+export interface LoginDeps {
+  db: Db;
+  hasher: PasswordHasher;
+  throttle: LoginThrottle;
+  sessions: SessionService;
+}
+
+export interface ClientMeta {
+  ip: string;
+  userAgent: string | null;
+  now: Date;
+}
+
+export interface LoginSuccess {
+  token: string;
+  session: { id: string; expiresAt: Date; idleExpiresAt: Date };
+  user: { id: string; email: string; name: string };
+}
+
+const WRONG = 'The email or password is wrong.';
+
+/**
+ * Password login. The throttle runs before bcrypt; an unknown or disabled account compares
+ * against a dummy hash, so the status, body and time of "no such user" and "wrong password" match.
+ * EMAIL_NOT_VERIFIED is told only to someone who knows the password.
+ */
+export class LoginService {
+  constructor(private readonly deps: LoginDeps) {}
+
+  async passwordLogin(
+    input: { email: string; password: string },
+    meta: ClientMeta,
+  ): Promise<Result<LoginSuccess>> {
+    const emailNormalized = normalizeEmail(input.email);
+    const throttle = await this.deps.throttle.attempt(meta.ip, emailNormalized, meta.now);
+    if (!throttle.ok) {
+      return fail('RATE_LIMITED', 'Too many sign-in attempts. Try again later.', {
+        retryAfterSeconds: throttle.retryAfterSeconds,
+      });
+    }
+
+    const user = await this.deps.db
+      .selectFrom('users')
+      .innerJoin('password_credentials', 'password_credentials.user_id', 'users.id')
+      .select([
+        'users.id',
+        'users.email',
+        'users.name',
+        'users.email_verified_at',
+        'users.disabled_at',
+        'password_credentials.hash',
+      ])
+      .where('users.email_normalized', '=', emailNormalized)
+      .executeTakeFirst();
+
+    const passwordOk =
+      user && !user.disabled_at
+        ? await this.deps.hasher.verify(input.password, user.hash)
+        : await this.deps.hasher.verifyDummy(input.password);
+
+    if (!user || user.disabled_at || !passwordOk) {
+      if (user) {
+        await this.deps.db.transaction().execute((tx) =>
+          appendAudit(tx, {
+            userId: user.id,
+            action: 'login.failed',
+            actor: { type: 'user', id: null },
+            metadata: { method: 'password', reason: user.disabled_at ? 'disabled' : 'wrong_password' },
+            ip: meta.ip,
+            now: meta.now,
+          }),
+        );
+      }
+      return fail('INVALID_CREDENTIALS', WRONG);
+    }
+
+    await throttle.succeeded();
+    if (!user.email_verified_at) {
+      return fail('EMAIL_NOT_VERIFIED', 'Confirm your email address first; we sent you a link.');
+    }
+    if (this.deps.hasher.needsRehash(user.hash)) {
+      const upgraded = await this.deps.hasher.hash(input.password);
+      await this.deps.db
+        .updateTable('password_credentials')
+        .set({ hash: upgraded })
+        .where('user_id', '=', user.id)
+        .execute();
+    }
+    return this.completeLogin({ id: user.id, email: user.email, name: user.name }, meta, 'password');
+  }
+
+  /** The common end of every login method: a new session, its audit row, the answer. */
+  async completeLogin(
+    user: { id: string; email: string; name: string },
+    meta: ClientMeta,
+    method: string,
+  ): Promise<Result<LoginSuccess>> {
+    const started = await this.deps.db.transaction().execute(async (tx) => {
+      const result = await this.deps.sessions.start(tx, {
+        userId: user.id,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        now: meta.now,
+      });
+      await appendAudit(tx, {
+        userId: user.id,
+        action: 'login.succeeded',
+        actor: { type: 'user', id: user.id },
+        target: { type: 'session', id: result.session.id },
+        metadata: { method },
+        ip: meta.ip,
+        now: meta.now,
+      });
+      return result;
+    });
+    const { session } = started;
+    return {
+      ok: true,
+      token: started.token,
+      session: {
+        id: session.id,
+        expiresAt: session.expires_at,
+        idleExpiresAt: idleExpiresAt({
+          lastSeenAt: session.last_seen_at,
+          idleTimeoutMinutes: session.idle_timeout_minutes,
+          expiresAt: session.expires_at,
+        }),
+      },
+      user,
+    };
+  }
+}

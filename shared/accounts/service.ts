@@ -1,0 +1,229 @@
+import { appendAudit } from '../audit/append.js';
+import type { KeyRing } from '../crypto/seal.js';
+import type { Db } from '../db/connect.js';
+import { fail, type Result } from '../errors/codes.js';
+import { queueMail } from '../mail/queue.js';
+import { renderMail } from '../mail/templates.js';
+import type { SessionService } from '../sessions/service.js';
+import { normalizeEmail } from './email.js';
+import { consumeToken, issueToken, retireTokens } from './one-time-tokens.js';
+import { type PasswordHasher, passwordProblem, passwordProblemMessages } from './password.js';
+import './tables.js';
+
+export interface AccountDeps {
+  db: Db;
+  hasher: PasswordHasher;
+  isBreached: (password: string) => boolean;
+  sessions: SessionService;
+  mailKeys: () => Promise<KeyRing>;
+  appUrl: string;
+}
+
+export interface RequestMeta {
+  ip: string | null;
+  now: Date;
+}
+
+/**
+ * Sign-up, verification, reset and password change. Answers never reveal whether an email is
+ * registered: signup and reset-request return the same value for known and unknown addresses and
+ * do the same expensive work (one bcrypt hash) on both paths.
+ */
+export class AccountService {
+  constructor(private readonly deps: AccountDeps) {}
+
+  checkPassword(field: string, password: string): Result<object> {
+    const problem = passwordProblem(password, this.deps.isBreached);
+    if (!problem) return { ok: true };
+    return fail('VALIDATION_FAILED', 'The password does not meet the password rules.', {
+      issues: [{ path: field, message: passwordProblemMessages[problem] }],
+    });
+  }
+
+  async signup(
+    input: { email: string; password: string; name: string },
+    meta: RequestMeta,
+  ): Promise<Result<object>> {
+    const policy = this.checkPassword('password', input.password);
+    if (!policy.ok) return policy;
+    // Hash before looking anything up: both paths pay for bcrypt, so timing does not tell them apart.
+    const hash = await this.deps.hasher.hash(input.password);
+    const emailNormalized = normalizeEmail(input.email);
+    const ring = await this.deps.mailKeys();
+
+    await this.deps.db.transaction().execute(async (tx) => {
+      const created = await tx
+        .insertInto('users')
+        .values({
+          email: input.email.trim(),
+          email_normalized: emailNormalized,
+          name: input.name.trim(),
+          email_verified_at: null,
+          disabled_at: null,
+        })
+        .onConflict((oc) => oc.column('email_normalized').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      let userId = created?.id;
+      if (!userId) {
+        const existing = await tx
+          .selectFrom('users')
+          .select(['id', 'email_verified_at', 'disabled_at'])
+          .where('email_normalized', '=', emailNormalized)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
+        // A verified or disabled account is left alone. An unverified one takes the newest
+        // password and only the newest link verifies it, so whoever set a password before the
+        // mailbox owner cannot ride on the owner's verification.
+        if (existing.email_verified_at || existing.disabled_at) return;
+        userId = existing.id;
+        await retireTokens(tx, 'verify-email', userId, meta.now);
+      }
+      await tx
+        .insertInto('password_credentials')
+        .values({ user_id: userId, hash, updated_at: meta.now })
+        .onConflict((oc) => oc.column('user_id').doUpdateSet({ hash, updated_at: meta.now }))
+        .execute();
+      const token = await issueToken(tx, 'verify-email', meta.now, { userId });
+      await queueMail(
+        tx,
+        ring,
+        renderMail(this.deps.appUrl, {
+          type: 'verify-email',
+          to: input.email.trim(),
+          name: input.name.trim(),
+          token,
+        }),
+        meta.now,
+      );
+    });
+    return { ok: true };
+  }
+
+  async verifyEmail(token: string, meta: RequestMeta): Promise<Result<object>> {
+    const verified = await this.deps.db.transaction().execute(async (tx) => {
+      const used = await consumeToken(tx, 'verify-email', token, meta.now);
+      if (!used?.userId) return false;
+      await tx
+        .updateTable('users')
+        .set({ email_verified_at: meta.now })
+        .where('id', '=', used.userId)
+        .where('email_verified_at', 'is', null)
+        .execute();
+      return true;
+    });
+    return verified ? { ok: true } : invalidToken();
+  }
+
+  async requestPasswordReset(email: string, meta: RequestMeta): Promise<void> {
+    const ring = await this.deps.mailKeys();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const user = await tx
+        .selectFrom('users')
+        .select(['id', 'email'])
+        .where('email_normalized', '=', normalizeEmail(email))
+        .where('disabled_at', 'is', null)
+        .executeTakeFirst();
+      if (!user) return;
+      await retireTokens(tx, 'password-reset', user.id, meta.now);
+      const token = await issueToken(tx, 'password-reset', meta.now, { userId: user.id });
+      await queueMail(
+        tx,
+        ring,
+        renderMail(this.deps.appUrl, { type: 'password-reset', to: user.email, token }),
+        meta.now,
+      );
+    });
+  }
+
+  /** Single use; sets the password, proves the mailbox (marks the email verified) and ends every session. */
+  async confirmPasswordReset(
+    token: string,
+    newPassword: string,
+    meta: RequestMeta,
+  ): Promise<Result<{ revoked: number }>> {
+    const policy = this.checkPassword('newPassword', newPassword);
+    if (!policy.ok) return policy;
+    const hash = await this.deps.hasher.hash(newPassword);
+    const revoked = await this.deps.db.transaction().execute(async (tx) => {
+      const used = await consumeToken(tx, 'password-reset', token, meta.now);
+      if (!used?.userId) return null;
+      const userId = used.userId;
+      await tx
+        .updateTable('password_credentials')
+        .set({ hash, updated_at: meta.now })
+        .where('user_id', '=', userId)
+        .execute();
+      await tx
+        .updateTable('users')
+        .set({ email_verified_at: meta.now })
+        .where('id', '=', userId)
+        .where('email_verified_at', 'is', null)
+        .execute();
+      const ended = await this.deps.sessions.revokeAllForUser(tx, userId, 'password_reset', meta.now);
+      await this.deps.sessions.announceRevoked(tx, ended, 'password_reset', meta.now);
+      await appendAudit(tx, {
+        userId,
+        action: 'password.reset',
+        actor: { type: 'user', id: userId },
+        metadata: { sessionsRevoked: ended.length },
+        ip: meta.ip,
+        now: meta.now,
+      });
+      return ended.length;
+    });
+    return revoked === null ? invalidToken() : { ok: true, revoked };
+  }
+
+  /** Needs the current password (and, at the route, a step-up); ends the user's other sessions. */
+  async changePassword(
+    input: { userId: string; sessionId: string; currentPassword: string; newPassword: string },
+    meta: RequestMeta,
+  ): Promise<Result<{ revoked: number }>> {
+    const credential = await this.deps.db
+      .selectFrom('password_credentials')
+      .select('hash')
+      .where('user_id', '=', input.userId)
+      .executeTakeFirst();
+    const matches = credential
+      ? await this.deps.hasher.verify(input.currentPassword, credential.hash)
+      : await this.deps.hasher.verifyDummy(input.currentPassword);
+    if (!matches) return fail('INVALID_CREDENTIALS', 'The current password is wrong.');
+    const policy = this.checkPassword('newPassword', input.newPassword);
+    if (!policy.ok) return policy;
+    const hash = await this.deps.hasher.hash(input.newPassword);
+    const revoked = await this.deps.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('password_credentials')
+        .values({ user_id: input.userId, hash, updated_at: meta.now })
+        .onConflict((oc) => oc.column('user_id').doUpdateSet({ hash, updated_at: meta.now }))
+        .execute();
+      const ended = await this.deps.sessions.revokeAllForUser(
+        tx,
+        input.userId,
+        'password_changed',
+        meta.now,
+        {
+          exceptSessionId: input.sessionId,
+        },
+      );
+      await this.deps.sessions.announceRevoked(tx, ended, 'password_changed', meta.now);
+      await appendAudit(tx, {
+        userId: input.userId,
+        action: 'password.changed',
+        actor: { type: 'user', id: input.userId },
+        metadata: { sessionsRevoked: ended.length },
+        ip: meta.ip,
+        now: meta.now,
+      });
+      return ended.length;
+    });
+    return { ok: true, revoked };
+  }
+}
+
+function invalidToken() {
+  return fail('VALIDATION_FAILED', 'The link is invalid, expired or already used.', {
+    issues: [{ path: 'token', message: 'invalid, expired or already used' }],
+  });
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { Tx } from '../bus/outbox.js';
+import type { AccountAction, ActorType, OrgAction } from './actions.js';
+import { type ChainedRow, GENESIS_HASH, orgChain, rowHash, userChain } from './chain.js';
+import './tables.js';
+
+interface EventCommon {
+  actor: { type: ActorType; id: string | null };
+  target?: { type: string; id: string };
+  metadata?: Record<string, unknown>;
+  ip?: string | null;
+  now: Date;
+}
+
+export type AuditEvent =
+  | (EventCommon & { orgId: string; action: OrgAction })
+  | (EventCommon & { userId: string; action: AccountAction });
+
+/**
+ * Appends one event to its chain inside the caller's transaction, so the row exists exactly when
+ * the change it describes commits. The chain head row is locked (FOR UPDATE), so concurrent
+ * appenders to one chain queue up and form a single linear chain.
+ */
+export async function appendAudit(
+  tx: Tx,
+  event: AuditEvent,
+): Promise<ChainedRow & { hash: string; prevHash: string }> {
+  const chain = 'orgId' in event ? orgChain(event.orgId) : userChain(event.userId);
+  await tx
+    .insertInto('audit_chain_heads')
+    .values({ chain, seq: 0, hash: GENESIS_HASH })
+    .onConflict((oc) => oc.column('chain').doNothing())
+    .execute();
+  const head = await tx
+    .selectFrom('audit_chain_heads')
+    .select(['seq', 'hash'])
+    .where('chain', '=', chain)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+
+  const row: ChainedRow = {
+    id: randomUUID(),
+    chain,
+    seq: head.seq + 1,
+    orgId: 'orgId' in event ? event.orgId : null,
+    actorType: event.actor.type,
+    actorId: event.actor.id,
+    action: event.action,
+    targetType: event.target?.type ?? null,
+    targetId: event.target?.id ?? null,
+    metadata: event.metadata ?? {},
+    ip: event.ip ?? null,
+    createdAt: event.now.toISOString(),
+  };
+  const hash = rowHash(head.hash, row);
+  await tx
+    .insertInto('audit_logs')
+    .values({
+      id: row.id,
+      chain,
+      seq: row.seq,
+      org_id: row.orgId,
+      actor_type: row.actorType,
+      actor_id: row.actorId,
+      action: row.action,
+      target_type: row.targetType,
+      target_id: row.targetId,
+      metadata: JSON.stringify(row.metadata),
+      ip: row.ip,
+      created_at: event.now,
+      prev_hash: head.hash,
+      hash,
+    })
+    .execute();
+  await tx.updateTable('audit_chain_heads').set({ seq: row.seq, hash }).where('chain', '=', chain).execute();
+  return { ...row, hash, prevHash: head.hash };
+}

@@ -1,0 +1,31 @@
+import type { JSONColumnType } from 'kysely';
+
+export interface AuditChainHeadsTable {
+  chain: string;
+  seq: number;
+  hash: string;
+}
+
+export interface AuditLogsTable {
+  id: string;
+  chain: string;
+  seq: number;
+  org_id: string | null;
+  actor_type: 'user' | 'api_key' | 'system';
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  metadata: JSONColumnType<Record<string, unknown>, string, string>;
+  ip: string | null;
+  created_at: Date;
+  prev_hash: string;
+  hash: string;
+}
+
+declare module '../db/schema.js' {
+  interface Database {
+    audit_chain_heads: AuditChainHeadsTable;
+    audit_logs: AuditLogsTable;
+  }
+}

@@ -1,0 +1,108 @@
+import type { CloudEvent } from '@google-cloud/functions-framework';
+import { z } from 'zod';
+import type { Db } from '../db/connect.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../log/metrics.js';
+import { parseEnvelope, type TypedEnvelope } from './envelope.js';
+import type { Tx } from './outbox.js';
+import './tables.js';
+import { type Topic, topicSchemas } from './topics.js';
+
+/** The Pub/Sub "messagePublished" CloudEvent data, as Eventarc and push subscriptions deliver it. */
+const pubsubDataSchema = z.object({
+  message: z.object({
+    data: z.string().optional(),
+    attributes: z.record(z.string(), z.string()).optional(),
+    messageId: z.string().optional(),
+  }),
+  subscription: z.string().optional(),
+});
+
+export type TopicHandlers = { [T in Topic]?: (envelope: TypedEnvelope<T>, tx: Tx) => Promise<void> };
+
+export interface ConsumerDeps {
+  db: Db;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Wraps per-topic handlers into one CloudEvent function. Each event is handled at most once per
+ * consumer: the event id is recorded in `processed_events` in the handler's own transaction, so a
+ * redelivery after success is a no-op and a failure (which throws, so Pub/Sub redelivers and
+ * eventually dead-letters) leaves no record. Malformed messages are logged and acknowledged:
+ * redelivering them could never succeed.
+ */
+export function consumer(name: string, handlers: TopicHandlers, deps: () => Promise<ConsumerDeps>) {
+  return async (event: CloudEvent<unknown>): Promise<void> => {
+    const { db, logger, metrics } = await deps();
+    const log = logger.child({ consumer: name, cloudEventId: event.id });
+    const pubsub = pubsubDataSchema.safeParse(event.data);
+    if (!pubsub.success) {
+      log.error('dropping event that is not a Pub/Sub message');
+      return;
+    }
+    const topic = topicOf(pubsub.data);
+    if (!topic || !handlers[topic]) {
+      log.error('dropping message for a topic this consumer does not handle', { topic });
+      return;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(Buffer.from(pubsub.data.message.data ?? '', 'base64').toString('utf8'));
+    } catch {
+      log.error('dropping message whose data is not JSON', { topic });
+      return;
+    }
+    const parsed = parseEnvelope(topic, raw);
+    if (!parsed.ok) {
+      log.error('dropping invalid envelope', { topic, reason: parsed.reason });
+      return;
+    }
+    const envelope = parsed.envelope;
+    const handler = handlers[topic] as (envelope: TypedEnvelope<Topic>, tx: Tx) => Promise<void>;
+    try {
+      await db.transaction().execute(async (tx) => {
+        const claimed = await tx
+          .insertInto('processed_events')
+          .values({ consumer: name, event_id: envelope.id })
+          .onConflict((oc) => oc.doNothing())
+          .returning('event_id')
+          .executeTakeFirst();
+        if (!claimed) {
+          log.info('event already processed', { topic, eventId: envelope.id });
+          return;
+        }
+        await handler(envelope, tx);
+      });
+    } catch (error) {
+      metrics.increment('consumer_failures', { consumer: name, topic });
+      log.error('event handler failed; the bus will redeliver', { topic, eventId: envelope.id, error });
+      throw error;
+    }
+  };
+}
+
+function topicOf(data: z.infer<typeof pubsubDataSchema>): Topic | undefined {
+  const named = data.message.attributes?.topic ?? data.subscription?.split('/').pop()?.split('--')[0];
+  return named && named in topicSchemas ? (named as Topic) : undefined;
+}
+
+/** Builds the CloudEvent Pub/Sub would deliver for one envelope (used by the local bus and tests). */
+export function pubsubCloudEvent(topic: Topic, envelope: unknown, messageId: string): CloudEvent<unknown> {
+  return {
+    specversion: '1.0',
+    id: messageId,
+    source: `//pubsub.googleapis.com/projects/local/topics/${topic}`,
+    type: 'google.cloud.pubsub.topic.v1.messagePublished',
+    time: new Date().toISOString(),
+    data: {
+      message: {
+        data: Buffer.from(JSON.stringify(envelope)).toString('base64'),
+        attributes: { topic },
+        messageId,
+      },
+      subscription: `projects/local/subscriptions/${topic}--local`,
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8080);
+    expect(config.database).toEqual({ kind: 'pglite', dataDir: '.data' });
+    expect(config.bus).toBe('local');
+    expect(config.secretsSource).toBe('local');
+    expect(config.mail.transport).toBe('outbox-dir');
+    expect(config.passwordHashCost).toBe(12);
+    expect(config.trustedProxyHops).toBe(0);
+    expect(config.sessionValidityCacheSeconds).toBe(0);
+    expect(config.appOrigins).toEqual(['http://localhost:8080']);
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u@127.0.0.1:5432/db', poolMax: 5 });
+  });
+
+  it('switches to Google Cloud services when a project is set', () => {
+    const config = loadConfig({
+      GOOGLE_CLOUD_PROJECT: 'p',
+      CLOUD_SQL_INSTANCE: 'p:europe-west1:sf',
+      DB_USER: 'accounts@p.iam',
+      RECORDINGS_BUCKET: 'r',
+      AUDIT_CHECKPOINT_BUCKET: 'a',
+    });
+    expect(config.database.kind).toBe('cloud-sql');
+    expect(config.bus).toBe('pubsub');
+    expect(config.secretsSource).toBe('secret-manager');
+    expect(config.blobStore).toBe('gcs');
+  });
+
+  it('names the bad variable in the startup error', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ TRUSTED_PROXY_HOPS: '-1' })).toThrow(/TRUSTED_PROXY_HOPS/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ CLOUD_SQL_INSTANCE: 'p:r:i' })).toThrow(/DB_USER/);
+    expect(() => loadConfig({ APP_URL: 'javascript:alert(1)' })).toThrow(/APP_URL/);
+  });
+
+  it('refuses a password hash cost below 12', () => {
+    expect(() => loadConfig({ PASSWORD_HASH_COST: '4' })).toThrow(ConfigError);
+  });
+
+  it('collects every problem instead of stopping at the first', () => {
+    try {
+      loadConfig({ BUS: 'pubsub', BLOB_STORE: 'gcs' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).problems.length).toBeGreaterThanOrEqual(3);
+    }
+  });
+});

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+
+/**
+ * Every operator setting, validated once at start. The loader takes `env` as a parameter so
+ * tests and the local runtime build configs without touching process.env.
+ * Each variable is documented in README.md ("Configuration").
+ */
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  DATA_DIR: z.string().min(1).default('.data'),
+  APP_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:8080'),
+  /** Extra origins `returnTo` may point at (comma separated), besides APP_URL's. */
+  APP_ORIGINS: optionalString,
+  DATABASE_URL: optionalString,
+  CLOUD_SQL_INSTANCE: optionalString,
+  DB_USER: optionalString,
+  DB_NAME: z.string().min(1).default('sessionforge'),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
+  GOOGLE_CLOUD_PROJECT: optionalString,
+  SECRETS_SOURCE: z.enum(['local', 'secret-manager']).optional(),
+  BUS: z.enum(['local', 'pubsub']).optional(),
+  BLOB_STORE: z.enum(['local', 'gcs']).optional(),
+  FAST_STATE_STORE: z.enum(['postgres', 'firestore']).default('postgres'),
+  RECORDINGS_BUCKET: optionalString,
+  AUDIT_CHECKPOINT_BUCKET: optionalString,
+  MAIL_TRANSPORT: z.enum(['outbox-dir', 'smtp']).optional(),
+  MAIL_FROM: z.string().min(3).default('SessionForge <no-reply@sessionforge.local>'),
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  PASSWORD_HASH_COST: z.coerce.number().int().min(12).max(15).default(12),
+  SESSION_VALIDITY_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(0),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  port: number;
+  dataDir: string;
+  appUrl: string;
+  /** Origins (scheme://host[:port]) redirects may target. Always contains APP_URL's origin. */
+  appOrigins: string[];
+  database:
+    | { kind: 'pglite'; dataDir: string | null }
+    | { kind: 'postgres'; url: string; poolMax: number }
+    | { kind: 'cloud-sql'; instance: string; user: string; database: string; poolMax: number };
+  googleCloudProject: string | undefined;
+  secretsSource: 'local' | 'secret-manager';
+  bus: 'local' | 'pubsub';
+  blobStore: 'local' | 'gcs';
+  fastStateStore: 'postgres' | 'firestore';
+  buckets: { recordings: string | undefined; auditCheckpoints: string | undefined };
+  mail: { transport: 'outbox-dir' | 'smtp'; from: string };
+  trustedProxyHops: number;
+  passwordHashCost: number;
+  sessionValidityCacheSeconds: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const onGoogleCloud = e.GOOGLE_CLOUD_PROJECT !== undefined;
+
+  let database: Config['database'];
+  if (e.CLOUD_SQL_INSTANCE) {
+    if (!e.DB_USER) problems.push('DB_USER: required when CLOUD_SQL_INSTANCE is set (the IAM database user)');
+    database = {
+      kind: 'cloud-sql',
+      instance: e.CLOUD_SQL_INSTANCE,
+      user: e.DB_USER ?? '',
+      database: e.DB_NAME,
+      poolMax: e.DB_POOL_MAX,
+    };
+  } else if (e.DATABASE_URL) {
+    if (!/^postgres(ql)?:\/\//.test(e.DATABASE_URL)) {
+      problems.push('DATABASE_URL: must be a postgres:// or postgresql:// URL');
+    }
+    database = { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DB_POOL_MAX };
+  } else {
+    database = { kind: 'pglite', dataDir: e.DATA_DIR };
+  }
+
+  const secretsSource = e.SECRETS_SOURCE ?? (onGoogleCloud ? 'secret-manager' : 'local');
+  const bus = e.BUS ?? (onGoogleCloud ? 'pubsub' : 'local');
+  const blobStore = e.BLOB_STORE ?? (onGoogleCloud ? 'gcs' : 'local');
+  const mailTransport = e.MAIL_TRANSPORT ?? (onGoogleCloud ? 'smtp' : 'outbox-dir');
+  if (secretsSource === 'secret-manager' && !onGoogleCloud) {
+    problems.push('GOOGLE_CLOUD_PROJECT: required when SECRETS_SOURCE=secret-manager');
+  }
+  if (bus === 'pubsub' && !onGoogleCloud) problems.push('GOOGLE_CLOUD_PROJECT: required when BUS=pubsub');
+  if (blobStore === 'gcs') {
+    if (!e.RECORDINGS_BUCKET) problems.push('RECORDINGS_BUCKET: required when BLOB_STORE=gcs');
+    if (!e.AUDIT_CHECKPOINT_BUCKET) problems.push('AUDIT_CHECKPOINT_BUCKET: required when BLOB_STORE=gcs');
+  }
+
+  const appOrigin = new URL(e.APP_URL).origin;
+  const extraOrigins: string[] = [];
+  for (const raw of (e.APP_ORIGINS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    try {
+      extraOrigins.push(new URL(raw).origin);
+    } catch {
+      problems.push(`APP_ORIGINS: "${raw}" is not a URL`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    port: e.PORT,
+    dataDir: e.DATA_DIR,
+    appUrl: e.APP_URL.replace(/\/+$/, ''),
+    appOrigins: [...new Set([appOrigin, ...extraOrigins])],
+    database,
+    googleCloudProject: e.GOOGLE_CLOUD_PROJECT,
+    secretsSource,
+    bus,
+    blobStore,
+    fastStateStore: e.FAST_STATE_STORE,
+    buckets: { recordings: e.RECORDINGS_BUCKET, auditCheckpoints: e.AUDIT_CHECKPOINT_BUCKET },
+    mail: { transport: mailTransport, from: e.MAIL_FROM },
+    trustedProxyHops: e.TRUSTED_PROXY_HOPS,
+    passwordHashCost: e.PASSWORD_HASH_COST,
+    sessionValidityCacheSeconds: e.SESSION_VALIDITY_CACHE_SECONDS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,123 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../config/config.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+
+/** Raw access used by migrations and tests: multi-statement scripts on one session. */
+export interface ScriptSession {
+  run(script: string): Promise<void>;
+  query<R>(text: string, params?: unknown[]): Promise<R[]>;
+}
+
+export interface DbHandle {
+  db: Db;
+  engine: 'pglite' | 'postgres';
+  /** Runs `fn` on a single session; migrations take an advisory lock inside it. */
+  withSession<T>(fn: (session: ScriptSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Tests give every file its own schema on a shared PostgreSQL server. */
+  searchPath?: string;
+}
+
+// int8 as number (audit seq, counts) on both engines; ids never exceed 2^53.
+const INT8_OID = 20;
+
+export async function openDatabase(config: Config['database'], options: OpenOptions = {}): Promise<DbHandle> {
+  if (config.kind === 'pglite') return openPGlite(config.dataDir);
+  if (config.kind === 'postgres') {
+    return openPool({ connectionString: config.url, max: config.poolMax }, options);
+  }
+  const { Connector, AuthTypes, IpAddressTypes } = await import('@google-cloud/cloud-sql-connector');
+  const connector = new Connector();
+  const clientOptions = await connector.getOptions({
+    instanceConnectionName: config.instance,
+    ipType: IpAddressTypes.PRIVATE,
+    authType: AuthTypes.IAM,
+  });
+  const handle = await openPool(
+    { ...clientOptions, user: config.user, database: config.database, max: config.poolMax },
+    options,
+  );
+  return {
+    ...handle,
+    close: async () => {
+      await handle.close();
+      connector.close();
+    },
+  };
+}
+
+async function openPGlite(dataDir: string | null): Promise<DbHandle> {
+  let location: string | undefined;
+  if (dataDir) {
+    location = join(dataDir, 'pglite');
+    mkdirSync(location, { recursive: true });
+  }
+  const pglite = new PGlite(location, {
+    parsers: { [pgliteTypes.BYTEA]: (value: unknown) => byteaToBuffer(value) },
+  });
+  await pglite.waitReady;
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    engine: 'pglite',
+    async withSession(fn) {
+      // The dialect's queue is the only way in, so borrow a connection to keep other queries out.
+      return db.connection().execute(() =>
+        fn({
+          run: async (script) => void (await pglite.exec(script)),
+          query: async <R>(text: string, params?: unknown[]) => (await pglite.query<R>(text, params)).rows,
+        }),
+      );
+    },
+    close: () => db.destroy(),
+  };
+}
+
+function byteaToBuffer(value: unknown): Buffer {
+  if (typeof value === 'string') {
+    return value.startsWith('\\x') ? Buffer.from(value.slice(2), 'hex') : Buffer.from(value, 'binary');
+  }
+  return Buffer.from(value as Uint8Array);
+}
+
+async function openPool(poolConfig: pg.PoolConfig, options: OpenOptions): Promise<DbHandle> {
+  const typeParsers = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID
+        ? (value: string) => Number(value)
+        : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  };
+  const pool = new pg.Pool({
+    ...poolConfig,
+    types: typeParsers,
+    ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    engine: 'postgres',
+    async withSession(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          run: async (script) => void (await client.query(script)),
+          query: async <R>(text: string, params?: unknown[]) =>
+            (await client.query(text, params)).rows as R[],
+        });
+      } finally {
+        client.release();
+      }
+    },
+    close: () => db.destroy(),
+  };
+}

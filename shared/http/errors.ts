@@ -1,0 +1,74 @@
+import type { ServerResponse } from 'node:http';
+import type { ErrorCode, Failure } from '../errors/codes.js';
+
+/** The one map from failure code to HTTP status. */
+export const statusOf: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  MFA_REQUIRED: 401,
+  EMAIL_NOT_VERIFIED: 403,
+  INSUFFICIENT_ROLE: 403,
+  IP_NOT_ALLOWED: 403,
+  STEP_UP_REQUIRED: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+};
+
+const defaultMessages: Record<ErrorCode, string> = {
+  VALIDATION_FAILED: 'The request is not valid.',
+  UNAUTHENTICATED: 'Sign in first.',
+  INVALID_CREDENTIALS: 'The credentials are wrong.',
+  MFA_REQUIRED: 'A second factor is required.',
+  EMAIL_NOT_VERIFIED: 'Confirm your email address first.',
+  INSUFFICIENT_ROLE: 'Your role does not allow this.',
+  IP_NOT_ALLOWED: 'Your network address is not on this organization’s allowlist.',
+  STEP_UP_REQUIRED: 'Confirm your identity again to continue.',
+  NOT_FOUND: 'Not found.',
+  CONFLICT: 'The request conflicts with the current state.',
+  PAYLOAD_TOO_LARGE: 'The request body is too large.',
+  UNSUPPORTED_MEDIA_TYPE: 'Send application/json.',
+  RATE_LIMITED: 'Too many requests. Try again later.',
+  INTERNAL: 'Something went wrong on our side.',
+};
+
+export function errorPayload(failure: Failure): {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+} {
+  const headers: Record<string, string> = {};
+  if (failure.code === 'RATE_LIMITED' && failure.retryAfterSeconds !== undefined) {
+    headers['retry-after'] = String(failure.retryAfterSeconds);
+  }
+  return {
+    status: statusOf[failure.code],
+    headers,
+    body: {
+      error: {
+        ...failure.extra,
+        code: failure.code,
+        message: failure.message ?? defaultMessages[failure.code],
+        ...(failure.issues ? { issues: failure.issues } : {}),
+      },
+    },
+  };
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+): void {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  if (payload) res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(payload));
+  res.statusCode = status;
+  res.end(payload);
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { errorCodes } from '../errors/codes.js';
+import type { AnyRoute } from './route.js';
+
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
+export function buildOpenApi(
+  routes: AnyRoute<unknown>[],
+  info: { version: string },
+): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const openapiPath = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
+    const parameters: unknown[] = [...route.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    if (route.query) {
+      const schema = toSchema(route.query) as { properties?: Record<string, unknown>; required?: string[] };
+      for (const [name, property] of Object.entries(schema.properties ?? {})) {
+        parameters.push({
+          name,
+          in: 'query',
+          required: schema.required?.includes(name) ?? false,
+          schema: property,
+        });
+      }
+    }
+    const responses: Record<string, unknown> = {};
+    for (const [status, spec] of Object.entries(route.responses)) {
+      responses[status] = {
+        description: spec.description,
+        ...(spec.schema ? { content: { 'application/json': { schema: toSchema(spec.schema) } } } : {}),
+      };
+    }
+    responses.default = {
+      description: 'Error',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+    const operation: Record<string, unknown> = {
+      summary: route.summary,
+      tags: route.tags,
+      operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      ...(parameters.length ? { parameters } : {}),
+      responses,
+      security: securityOf(route),
+    };
+    if (route.body) {
+      const types = route.contentTypes ?? ['application/json'];
+      operation.requestBody = {
+        required: true,
+        content: Object.fromEntries(
+          types.map((t) => [
+            t,
+            { schema: t === 'application/json' ? toSchema(route.body!) : { type: 'string' } },
+          ]),
+        ),
+      };
+    }
+    paths[openapiPath] = { ...paths[openapiPath], [route.method.toLowerCase()]: operation };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'SessionForge Security Services', version: info.version },
+    servers: [{ url: '/' }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A session token, or an API key (sf_live_…) on org routes',
+        },
+        sessionCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sf_session' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: {
+                code: { type: 'string', enum: [...errorCodes] },
+                message: { type: 'string' },
+                issues: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: { path: { type: 'string' }, message: { type: 'string' } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+function securityOf(route: AnyRoute<unknown>): unknown[] {
+  if (route.auth.kind === 'none') return [];
+  return [{ bearer: [] }, { sessionCookie: [] }];
+}
+
+function toSchema(schema: z.ZodType): unknown {
+  const json = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}

@@ -1,0 +1,74 @@
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { z } from 'zod';
+import type { Failure } from '../errors/codes.js';
+import type { Logger } from '../log/logger.js';
+import type { Principal } from './principal.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Who may call a route. `session`: a signed-in user (API keys never pass). `stepUp`: and the
+ * session must be inside its sudo window. More kinds (org roles, API keys) join with the orgs and
+ * keys features.
+ */
+export type AuthRequirement = { kind: 'none' } | { kind: 'session'; stepUp?: boolean };
+
+export interface RouteContext<Body, Query> {
+  req: IncomingMessage;
+  body: Body;
+  query: Query;
+  params: Record<string, string>;
+  ip: string;
+  userAgent: string | null;
+  requestId: string;
+  now: Date;
+  log: Logger;
+  principal: Principal | null;
+}
+
+export interface Reply {
+  ok?: true;
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string | string[]>;
+  /** A non-JSON body (downloads, streams); `headers` must carry its content type. */
+  raw?: Buffer | Readable;
+}
+
+export type HandlerResult = Reply | Failure;
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+}
+
+export interface RouteSpec<Deps, Body = unknown, Query = unknown> {
+  method: Method;
+  /** Full path as clients call it, with `:name` parameters: `/api/sessions/:id`. */
+  path: string;
+  summary: string;
+  tags: string[];
+  auth: AuthRequirement;
+  body?: z.ZodType<Body>;
+  query?: z.ZodType<Query>;
+  /** Media types the body may have; default application/json. */
+  contentTypes?: string[];
+  bodyLimitBytes?: number;
+  responses: Record<number, ResponseSpec>;
+  handler: (ctx: RouteContext<Body, Query>, deps: Deps) => Promise<HandlerResult>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a route table mixes routes of many body/query types
+export type AnyRoute<Deps> = RouteSpec<Deps, any, any>;
+
+/** Identity function that lets TypeScript infer Body and Query from the schemas. */
+export function defineRoute<Deps, Body = undefined, Query = undefined>(
+  spec: RouteSpec<Deps, Body, Query>,
+): RouteSpec<Deps, Body, Query> {
+  return spec;
+}
+
+export function json(status: number, body?: unknown, headers?: Record<string, string | string[]>): Reply {
+  return { status, body, ...(headers ? { headers } : {}) };
+}

@@ -1,0 +1,205 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { z } from 'zod';
+import { type Failure, fail, type Issue } from '../errors/codes.js';
+import type { Logger } from '../log/logger.js';
+import { DEFAULT_BODY_LIMIT_BYTES, hasBody, mediaType, type RequestWithRawBody, readBody } from './body.js';
+import { clientIp } from './client-ip.js';
+import { errorPayload, sendJson } from './errors.js';
+import { applySecurityHeaders } from './headers.js';
+import { compilePath, matchPath, normalizedPath } from './path.js';
+import type { Principal } from './principal.js';
+import type { AnyRoute, AuthRequirement, HandlerResult, Reply } from './route.js';
+
+export interface HttpEdge<Deps> {
+  deps: Deps;
+  logger: Logger;
+  now: () => Date;
+  trustedProxyHops: number;
+  authenticate: (
+    req: IncomingMessage,
+    requirement: AuthRequirement,
+    context: { params: Record<string, string>; ip: string; now: Date; path: string },
+  ) => Promise<{ ok: true; principal: Principal | null } | Failure>;
+  /** Runs after a handler that may have written to the outbox (publishes promptly). */
+  afterMutation?: () => Promise<unknown>;
+}
+
+export type HttpFunction = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * Turns a unit's route table into the one HTTP function the Functions Framework registers.
+ * Every request passes the same gates in the same order: security headers and a request id,
+ * path normalization, route match, content type, body size, JSON parsing, zod validation,
+ * authentication, then the handler. Failures become `{"error": {...}}` bodies; anything
+ * unexpected is logged with its stack and answered with a bare INTERNAL.
+ */
+export function createHttpFunction<Deps>(
+  unit: string,
+  routes: AnyRoute<Deps>[],
+  edge: () => Promise<HttpEdge<Deps>>,
+): HttpFunction {
+  const table = routes.map((route) => ({ route, compiled: compilePath(route.path) }));
+  return async (req, res) => {
+    const requestId = randomUUID();
+    applySecurityHeaders(res);
+    res.setHeader('x-request-id', requestId);
+    let log: Logger | undefined;
+    try {
+      const ctx = await edge();
+      log = ctx.logger.child({ requestId, unit });
+      const outcome = await handle(req as RequestWithRawBody, ctx, table, requestId, log);
+      await respond(res, outcome);
+      const status = outcome.ok === false ? errorPayload(outcome).status : (outcome as Reply).status;
+      log.info('request', { method: req.method, path: normalizedPath(req.url ?? '/') ?? 'invalid', status });
+    } catch (error) {
+      (log ?? console).error('unhandled error', { error });
+      if (!res.headersSent) sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
+      else res.destroy();
+    }
+  };
+}
+
+async function handle<Deps>(
+  req: RequestWithRawBody,
+  ctx: HttpEdge<Deps>,
+  table: Array<{ route: AnyRoute<Deps>; compiled: ReturnType<typeof compilePath> }>,
+  requestId: string,
+  log: Logger,
+): Promise<HandlerResult> {
+  const path = normalizedPath(req.url ?? '/');
+  if (path === null) return fail('NOT_FOUND');
+  let found: { route: AnyRoute<Deps>; params: Record<string, string> } | undefined;
+  for (const entry of table) {
+    if (entry.route.method !== req.method) continue;
+    const params = matchPath(entry.compiled, path);
+    if (params) {
+      found = { route: entry.route, params };
+      break;
+    }
+  }
+  if (!found) return fail('NOT_FOUND', 'No such route.');
+  const { route, params } = found;
+  const now = ctx.now();
+  const ip = clientIp(req, ctx.trustedProxyHops);
+
+  const body = await parseBody(req, route);
+  if (body.ok === false) return body;
+
+  const query = parseQuery(req, route);
+  if (query.ok === false) return query;
+
+  const auth = await ctx.authenticate(req, route.auth, { params, ip, now, path });
+  if (auth.ok === false) return auth;
+
+  const result = await route.handler(
+    {
+      req,
+      body: body.value,
+      query: query.value,
+      params,
+      ip,
+      userAgent: headerValue(req, 'user-agent'),
+      requestId,
+      now,
+      log,
+      principal: auth.principal,
+    },
+    ctx.deps,
+  );
+  if (req.method !== 'GET' && ctx.afterMutation) {
+    await ctx
+      .afterMutation()
+      .catch((error: unknown) => log.error('publishing after a change failed', { error }));
+  }
+  return result;
+}
+
+async function parseBody<Deps>(
+  req: RequestWithRawBody,
+  route: AnyRoute<Deps>,
+): Promise<{ ok: true; value: unknown } | Failure> {
+  if (!route.body) {
+    // A body on a route that takes none is read (bounded) and ignored.
+    if (hasBody(req) || req.rawBody) {
+      const drained = await readBody(req, route.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES);
+      if (!Buffer.isBuffer(drained)) return drained;
+    }
+    return { ok: true, value: undefined };
+  }
+  const accepted = route.contentTypes ?? ['application/json'];
+  const type = mediaType(req);
+  if (!type || !accepted.includes(type)) {
+    if (!hasBody(req) && !req.rawBody?.length && !type) {
+      return validationFailed([{ path: '', message: 'a request body is required' }]);
+    }
+    req.resume();
+    return fail('UNSUPPORTED_MEDIA_TYPE', `Send ${accepted.join(' or ')}.`);
+  }
+  const raw = await readBody(req, route.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES);
+  if (!Buffer.isBuffer(raw)) return raw;
+  let value: unknown = raw;
+  if (type === 'application/json') {
+    try {
+      value = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return validationFailed([{ path: '', message: 'the body is not valid JSON' }]);
+    }
+  }
+  const parsed = route.body.safeParse(value);
+  if (!parsed.success) return validationFailed(zodIssues(parsed.error));
+  return { ok: true, value: parsed.data };
+}
+
+function parseQuery<Deps>(
+  req: IncomingMessage,
+  route: AnyRoute<Deps>,
+): { ok: true; value: unknown } | Failure {
+  if (!route.query) return { ok: true, value: undefined };
+  const search = new URL(`http://localhost${req.url ?? '/'}`).searchParams;
+  const raw: Record<string, string> = {};
+  for (const [key, value] of search) if (!(key in raw)) raw[key] = value;
+  const parsed = route.query.safeParse(raw);
+  if (!parsed.success) return validationFailed(zodIssues(parsed.error));
+  return { ok: true, value: parsed.data };
+}
+
+export function zodIssues(error: z.ZodError): Issue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message:
+      issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+  }));
+}
+
+function validationFailed(issues: Issue[]): Failure {
+  return fail('VALIDATION_FAILED', 'The request is not valid.', { issues });
+}
+
+function headerValue(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name];
+  return (Array.isArray(value) ? value[0] : value)?.slice(0, 512) ?? null;
+}
+
+async function respond(res: ServerResponse, outcome: HandlerResult): Promise<void> {
+  if (outcome.ok === false) {
+    const payload = errorPayload(outcome);
+    sendJson(res, payload.status, payload.body, payload.headers);
+    return;
+  }
+  const reply = outcome as Reply;
+  if (reply.raw === undefined) {
+    sendJson(res, reply.status, reply.body, reply.headers);
+    return;
+  }
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+  res.statusCode = reply.status;
+  if (Buffer.isBuffer(reply.raw)) {
+    res.setHeader('content-length', reply.raw.length);
+    res.end(reply.raw);
+    return;
+  }
+  await pipeline(reply.raw as Readable, res);
+}

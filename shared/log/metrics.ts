@@ -1,0 +1,29 @@
+import type { Logger } from './logger.js';
+
+/**
+ * Counters for the things operators alert on (fail-open paths above all). Each increment is also
+ * a structured log line with a `metric` field, which a Cloud Logging log-based metric counts.
+ */
+export interface Metrics {
+  increment(name: MetricName, labels?: Record<string, string>): void;
+  value(name: MetricName): number;
+}
+
+export type MetricName =
+  | 'ratelimit_store_errors'
+  | 'allowlist_store_errors'
+  | 'outbox_publish_errors'
+  | 'consumer_failures'
+  | 'revocation_feed_errors'
+  | 'session_validations';
+
+export function createMetrics(logger: Logger): Metrics {
+  const counters = new Map<MetricName, number>();
+  return {
+    increment(name, labels) {
+      counters.set(name, (counters.get(name) ?? 0) + 1);
+      if (name !== 'session_validations') logger.warn(`metric ${name}`, { metric: name, ...labels });
+    },
+    value: (name) => counters.get(name) ?? 0,
+  };
+}

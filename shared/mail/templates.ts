@@ -1,0 +1,58 @@
+import type { MailMessage } from '../bus/topics.js';
+
+/**
+ * Mail bodies. Links are built from the configured APP_URL, never from a request's Host header,
+ * so a forged Host cannot point a reset link at someone else's server.
+ */
+export type MailKind =
+  | { type: 'verify-email'; to: string; name: string; token: string }
+  | { type: 'password-reset'; to: string; token: string }
+  | { type: 'invitation'; to: string; orgName: string; role: string; token: string }
+  | { type: 'new-device'; to: string; userAgent: string; ip: string; when: string };
+
+export function renderMail(appUrl: string, mail: MailKind): MailMessage {
+  switch (mail.type) {
+    case 'verify-email': {
+      const url = link(appUrl, '/verify-email', mail.token);
+      return {
+        to: mail.to,
+        subject: 'Confirm your SessionForge email address',
+        text: `Hello ${mail.name},\n\nConfirm your email address within 24 hours:\n${url}\n\nIf you did not sign up, ignore this message.`,
+        action: { type: 'verify-email', url },
+      };
+    }
+    case 'password-reset': {
+      const url = link(appUrl, '/reset-password', mail.token);
+      return {
+        to: mail.to,
+        subject: 'Reset your SessionForge password',
+        text: `Someone asked to reset the password of this account. The link works once, for one hour:\n${url}\n\nIf it was not you, ignore this message; your password is unchanged.`,
+        action: { type: 'password-reset', url },
+      };
+    }
+    case 'invitation': {
+      const url = link(appUrl, '/invitations/accept', mail.token);
+      return {
+        to: mail.to,
+        subject: `You are invited to ${mail.orgName} on SessionForge`,
+        text: `You have been invited to join ${mail.orgName} as ${mail.role}. The invitation is valid for 7 days:\n${url}`,
+        action: { type: 'invitation', url },
+      };
+    }
+    case 'new-device': {
+      const url = `${appUrl}/settings/sessions`;
+      return {
+        to: mail.to,
+        subject: 'New sign-in to your SessionForge account',
+        text: `Your account was signed in from a new device at ${mail.when}.\nBrowser: ${mail.userAgent}\nIP address: ${mail.ip}\n\nIf this was not you, end that session and change your password:\n${url}`,
+        action: { type: 'new-device', url },
+      };
+    }
+  }
+}
+
+function link(appUrl: string, path: string, token: string): string {
+  const url = new URL(path, `${appUrl}/`);
+  url.searchParams.set('token', token);
+  return url.toString();
+}

@@ -1,0 +1,72 @@
+import ipaddr from 'ipaddr.js';
+import { sha256Hex } from '../crypto/tokens.js';
+import type { Logger } from '../log/logger.js';
+import type { Metrics } from '../log/metrics.js';
+import type { RateLimitStore } from './store.js';
+import type { WindowRule } from './window.js';
+
+export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
+export const attemptsPerIp: WindowRule = { windowMs: LOGIN_WINDOW_MS, limit: 10 };
+export const failuresPerAccount: WindowRule = { windowMs: LOGIN_WINDOW_MS, limit: 100 };
+
+/** IPv6 clients are bucketed by /64: one subscriber usually holds a whole /64. */
+export function ipBucket(ip: string): string {
+  if (!ipaddr.isValid(ip)) return `raw:${ip}`;
+  let address = ipaddr.parse(ip);
+  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+    address = (address as ipaddr.IPv6).toIPv4Address();
+  }
+  if (address.kind() === 'ipv4') return `ip4:${address.toString()}`;
+  const parts = (address as ipaddr.IPv6).parts.slice(0, 4);
+  return `ip6:${parts.map((p) => p.toString(16)).join(':')}::/64`;
+}
+
+export type ThrottleOutcome =
+  | {
+      ok: true /** call once the password proved right, so the attempt is not held against the account */;
+      succeeded: () => Promise<void>;
+    }
+  | { ok: false; retryAfterSeconds: number };
+
+/**
+ * Login throttling, checked before bcrypt runs: at most 10 attempts per client IP and 100 failures
+ * per account in any 15 minutes. Each attempt takes an account slot up front (so a burst cannot
+ * overshoot) and gives it back on success. When the store is down, login proceeds: we fail open
+ * on purpose, and log and count it so an operator sees it.
+ */
+export class LoginThrottle {
+  constructor(
+    private readonly store: RateLimitStore,
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async attempt(ip: string, accountKey: string, now: Date, scope = 'login'): Promise<ThrottleOutcome> {
+    const ipKey = `${scope}:ip:${ipBucket(ip)}`;
+    const account = `${scope}:acct:${sha256Hex(accountKey)}`;
+    try {
+      const byIp = await this.store.hit(ipKey, now, attemptsPerIp);
+      if (!byIp.allowed) return { ok: false, retryAfterSeconds: byIp.retryAfterSeconds };
+      const byAccount = await this.store.hit(account, now, failuresPerAccount);
+      if (!byAccount.allowed) return { ok: false, retryAfterSeconds: byAccount.retryAfterSeconds };
+    } catch (error) {
+      this.storeFailed(error);
+      return { ok: true, succeeded: async () => {} };
+    }
+    return {
+      ok: true,
+      succeeded: async () => {
+        try {
+          await this.store.forget(account, now, failuresPerAccount);
+        } catch (error) {
+          this.storeFailed(error);
+        }
+      },
+    };
+  }
+
+  private storeFailed(error: unknown): void {
+    this.metrics.increment('ratelimit_store_errors');
+    this.logger.error('rate-limit store unavailable; login allowed without throttling', { error });
+  }
+}

@@ -1,0 +1,56 @@
+import { isBreachedPassword } from '../accounts/breached.js';
+import { LoginService } from '../accounts/login.js';
+import { PasswordHasher } from '../accounts/password.js';
+import { AccountService } from '../accounts/service.js';
+import { sessionAuthenticator } from '../http/auth.js';
+import type { HttpEdge } from '../http/router.js';
+import { LoginThrottle } from '../ratelimit/login-throttle.js';
+import { PostgresRateLimitStore } from '../ratelimit/postgres-store.js';
+import type { RateLimitStore } from '../ratelimit/store.js';
+import { SessionService } from '../sessions/service.js';
+import { SessionStore } from '../sessions/store.js';
+import { type Platform, perPlatform } from './platform.js';
+
+/** Services most units share: identity, sessions and throttling over the platform. */
+export interface Core {
+  platform: Platform;
+  sessions: SessionService;
+  sessionStore: SessionStore;
+  hasher: PasswordHasher;
+  rateLimits: RateLimitStore;
+  throttle: LoginThrottle;
+  accounts: AccountService;
+  login: LoginService;
+}
+
+export const core = perPlatform(async (p): Promise<Core> => {
+  const sessionStore = new SessionStore(p.db);
+  const sessions = new SessionService(sessionStore, p.metrics);
+  const pepper = await p.secrets.get('password-pepper');
+  const hasher = new PasswordHasher(pepper, p.config.passwordHashCost);
+  const rateLimits = new PostgresRateLimitStore(p.db);
+  const throttle = new LoginThrottle(rateLimits, p.logger, p.metrics);
+  const accounts = new AccountService({
+    db: p.db,
+    hasher,
+    isBreached: isBreachedPassword,
+    sessions,
+    mailKeys: () => p.mailKeys(),
+    appUrl: p.config.appUrl,
+  });
+  const login = new LoginService({ db: p.db, hasher, throttle, sessions });
+  return { platform: p, sessions, sessionStore, hasher, rateLimits, throttle, accounts, login };
+});
+
+/** The HTTP edge every unit's router runs behind. */
+export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
+  const p = c.platform;
+  return {
+    deps,
+    logger: p.logger,
+    now: () => p.clock.now(),
+    trustedProxyHops: p.config.trustedProxyHops,
+    authenticate: sessionAuthenticator(c.sessions),
+    afterMutation: () => p.relay.drain(),
+  };
+}

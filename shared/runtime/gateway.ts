@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getFunction } from '@google-cloud/functions-framework/testing';
+import { subscriptions } from '../bus/topics.js';
+import { fail } from '../errors/codes.js';
+import { errorPayload, sendJson } from '../http/errors.js';
+import { applySecurityHeaders } from '../http/headers.js';
+import { normalizedPath } from '../http/path.js';
+import type { Logger } from '../log/logger.js';
+import { loadRewrites, unitFor } from './rewrites.js';
+
+type HttpHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/** Every unit the runtime loads: HTTP units from the rewrite table, consumers from the topic table. */
+export function localUnits(): string[] {
+  return [...new Set([...loadRewrites().map((r) => r.unit), ...subscriptions.map((s) => s.unit)])];
+}
+
+/**
+ * Imports each unit's `functions/<unit>/index.ts`, which registers its handler with the Functions
+ * Framework exactly as in production. A unit whose folder does not exist yet is reported and skipped.
+ */
+export async function loadUnits(logger: Logger, units = localUnits()): Promise<string[]> {
+  const loaded: string[] = [];
+  for (const unit of units) {
+    const entry = new URL(`../../functions/${unit}/index.ts`, import.meta.url);
+    if (!existsSync(entry)) {
+      logger.warn('unit not present; its routes and topics are unavailable', { unit });
+      continue;
+    }
+    await import(/* @vite-ignore */ entry.href);
+    loaded.push(unit);
+  }
+  return loaded;
+}
+
+/**
+ * The local stand-in for Firebase Hosting: one HTTP server that hands each request to the unit
+ * the rewrite table names, taking the handler from the Functions Framework's own registry.
+ */
+export function createGateway(logger: Logger): Server {
+  const rewrites = loadRewrites();
+  return createServer((req, res) => {
+    const path = normalizedPath(req.url ?? '/');
+    const unit = path === null ? undefined : unitFor(rewrites, path);
+    const handler = unit ? (getFunction(unit) as HttpHandler | undefined) : undefined;
+    if (!handler) {
+      applySecurityHeaders(res);
+      req.resume();
+      const payload = errorPayload(fail('NOT_FOUND', 'No such route.'));
+      sendJson(res, payload.status, payload.body);
+      return;
+    }
+    Promise.resolve(handler(req, res)).catch((error: unknown) => {
+      logger.error('gateway: handler failed', { unit, error });
+      if (!res.headersSent) sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
+    });
+  });
+}
+
+export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}

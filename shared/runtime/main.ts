@@ -1,0 +1,27 @@
+import { ConfigError, loadConfig } from '../config/config.js';
+import { startLocalRuntime } from './local.js';
+
+// `npm start`: every unit on one port with embedded defaults (PGlite, in-process bus, files under DATA_DIR).
+try {
+  const config = loadConfig(process.env);
+  const runtime = await startLocalRuntime(config, { host: process.env.HOST ?? '127.0.0.1' });
+  runtime.platform.logger.info('SessionForge security services are up', {
+    url: runtime.url,
+    units: runtime.units,
+    dataDir: config.dataDir,
+    database: config.database.kind,
+  });
+  const shutdown = async (signal: string) => {
+    runtime.platform.logger.info('shutting down', { signal });
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  throw error;
+}

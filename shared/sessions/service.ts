@@ -1,0 +1,133 @@
+import { appendAudit } from '../audit/append.js';
+import { enqueue, type Tx } from '../bus/outbox.js';
+import { isTokenShaped, randomToken } from '../crypto/tokens.js';
+import type { Metrics } from '../log/metrics.js';
+import {
+  ABSOLUTE_LIFETIME_MS,
+  DEFAULT_IDLE_TIMEOUT_MINUTES,
+  revocationStreamKey,
+  type SessionState,
+  sessionState,
+  sessionTokenHash,
+  shouldTouch,
+} from './model.js';
+import type { RevokedSession, SessionRow, SessionStore, SessionWithUser } from './store.js';
+
+export interface StartSessionInput {
+  userId: string;
+  ip: string | null;
+  userAgent: string | null;
+  now: Date;
+  orgId?: string | null;
+  deviceId?: string | null;
+  idleTimeoutMinutes?: number;
+  lifetimeMs?: number;
+}
+
+export type AuthenticateResult =
+  | { ok: true; value: SessionWithUser }
+  | { ok: false; reason: SessionState | 'unknown' | 'malformed' | 'disabled' };
+
+/**
+ * Session lifecycle. The token is returned once, to be handed to the client; the database keeps
+ * only SHA-256(token). Validity is decided on every request from the row (no cache by default),
+ * so a revocation takes effect on the very next request on every instance.
+ */
+export class SessionService {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  async start(tx: Tx, input: StartSessionInput): Promise<{ token: string; session: SessionRow }> {
+    const token = randomToken();
+    const lifetimeMs = Math.min(input.lifetimeMs ?? ABSOLUTE_LIFETIME_MS, ABSOLUTE_LIFETIME_MS);
+    const session = await this.store.insert(tx, {
+      tokenHash: sessionTokenHash(token),
+      userId: input.userId,
+      orgId: input.orgId ?? null,
+      deviceId: input.deviceId ?? null,
+      ip: input.ip,
+      userAgent: input.userAgent,
+      now: input.now,
+      expiresAt: new Date(input.now.getTime() + lifetimeMs),
+      idleTimeoutMinutes: input.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES,
+    });
+    return { token, session };
+  }
+
+  async authenticate(token: string, now: Date): Promise<AuthenticateResult> {
+    this.metrics?.increment('session_validations');
+    if (!isTokenShaped(token)) return { ok: false, reason: 'malformed' };
+    const found = await this.store.findByTokenHash(sessionTokenHash(token));
+    if (!found) return { ok: false, reason: 'unknown' };
+    const state = sessionState(
+      {
+        createdAt: found.session.created_at,
+        lastSeenAt: found.session.last_seen_at,
+        expiresAt: found.session.expires_at,
+        idleTimeoutMinutes: found.session.idle_timeout_minutes,
+        revokedAt: found.session.revoked_at,
+      },
+      now,
+    );
+    if (state !== 'active') return { ok: false, reason: state };
+    if (found.user.disabledAt) return { ok: false, reason: 'disabled' };
+    if (shouldTouch(found.session.last_seen_at, now)) {
+      await this.store.touch(found.session.id, now);
+      found.session.last_seen_at = now;
+    }
+    return { ok: true, value: found };
+  }
+
+  /**
+   * Announces revocations: one `session-revoked` event each (live clients are told at once) and,
+   * when an actor is given, an `auth_session.revoked` audit row in the user's chain.
+   */
+  async announceRevoked(
+    tx: Tx,
+    revoked: RevokedSession[],
+    reason: string,
+    now: Date,
+    audit?: { actorId: string; ip: string | null },
+  ): Promise<void> {
+    for (const session of revoked) {
+      await enqueue(
+        tx,
+        'session-revoked',
+        {
+          sessionId: session.id,
+          userId: session.userId,
+          streamKey: revocationStreamKey(session.tokenHash),
+          reason,
+        },
+        { now, ...(session.orgId ? { orgId: session.orgId } : {}) },
+      );
+      if (audit) {
+        await appendAudit(tx, {
+          userId: session.userId,
+          action: 'auth_session.revoked',
+          actor: { type: 'user', id: audit.actorId },
+          target: { type: 'session', id: session.id },
+          metadata: { reason },
+          ip: audit.ip,
+          now,
+        });
+      }
+    }
+  }
+
+  revokeById(tx: Tx, sessionId: string, reason: string, now: Date) {
+    return this.store.revokeById(tx, sessionId, reason, now);
+  }
+
+  revokeAllForUser(
+    tx: Tx,
+    userId: string,
+    reason: string,
+    now: Date,
+    options?: { exceptSessionId?: string },
+  ) {
+    return this.store.revokeAllForUser(tx, userId, reason, now, options);
+  }
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Tx } from '../bus/outbox.js';
+import type { Db } from '../db/connect.js';
+import '../accounts/tables.js';
+import { TOUCH_INTERVAL_MS } from './model.js';
+import type { SessionsTable } from './tables.js';
+import './tables.js';
+
+export type SessionRow = SessionsTable;
+
+export interface SessionWithUser {
+  session: SessionRow;
+  user: { id: string; email: string; name: string; disabledAt: Date | null };
+}
+
+export interface RevokedSession {
+  id: string;
+  userId: string;
+  tokenHash: Buffer;
+  orgId: string | null;
+}
+
+export interface NewSession {
+  tokenHash: Buffer;
+  userId: string;
+  orgId?: string | null;
+  deviceId?: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  now: Date;
+  expiresAt: Date;
+  idleTimeoutMinutes: number;
+}
+
+/** Session persistence, named by intent. Every revocation returns what it revoked so callers can emit events. */
+export class SessionStore {
+  constructor(private readonly db: Db) {}
+
+  async insert(tx: Tx, input: NewSession): Promise<SessionRow> {
+    return tx
+      .insertInto('sessions')
+      .values({
+        id: randomUUID(),
+        token_hash: input.tokenHash,
+        user_id: input.userId,
+        org_id: input.orgId ?? null,
+        device_id: input.deviceId ?? null,
+        ip: input.ip,
+        user_agent: input.userAgent,
+        country: null,
+        created_at: input.now,
+        last_seen_at: input.now,
+        expires_at: input.expiresAt,
+        idle_timeout_minutes: input.idleTimeoutMinutes,
+        sudo_until: null,
+        revoked_at: null,
+        revoked_reason: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /** One indexed lookup by token hash, with the owning user. */
+  async findByTokenHash(tokenHash: Buffer): Promise<SessionWithUser | null> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .selectAll('sessions')
+      .select([
+        'users.email as user_email',
+        'users.name as user_name',
+        'users.disabled_at as user_disabled_at',
+      ])
+      .where('sessions.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (!row) return null;
+    const { user_email, user_name, user_disabled_at, ...session } = row;
+    return {
+      session,
+      user: { id: session.user_id, email: user_email, name: user_name, disabledAt: user_disabled_at },
+    };
+  }
+
+  /** Moves last_seen_at forward, at most once per TOUCH_INTERVAL_MS (the WHERE makes it a no-op otherwise). */
+  async touch(sessionId: string, now: Date): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ last_seen_at: now })
+      .where('id', '=', sessionId)
+      .where('revoked_at', 'is', null)
+      .where('last_seen_at', '<=', new Date(now.getTime() - TOUCH_INTERVAL_MS))
+      .execute();
+  }
+
+  async revokeById(tx: Tx, sessionId: string, reason: string, now: Date): Promise<RevokedSession[]> {
+    return this.#revoke(tx, reason, now, (q) => q.where('id', '=', sessionId));
+  }
+
+  async revokeAllForUser(
+    tx: Tx,
+    userId: string,
+    reason: string,
+    now: Date,
+    options: { exceptSessionId?: string } = {},
+  ): Promise<RevokedSession[]> {
+    return this.#revoke(tx, reason, now, (q) => {
+      const forUser = q.where('user_id', '=', userId);
+      return options.exceptSessionId ? forUser.where('id', '!=', options.exceptSessionId) : forUser;
+    });
+  }
+
+  async #revoke(
+    tx: Tx,
+    reason: string,
+    now: Date,
+    // biome-ignore lint/suspicious/noExplicitAny: Kysely's update builder type is not worth spelling out here
+    filter: (query: any) => any,
+  ): Promise<RevokedSession[]> {
+    const base = tx
+      .updateTable('sessions')
+      .set({ revoked_at: now, revoked_reason: reason })
+      .where('revoked_at', 'is', null);
+    const rows = (await filter(base).returning(['id', 'user_id', 'token_hash', 'org_id']).execute()) as Array<
+      Pick<SessionRow, 'id' | 'user_id' | 'token_hash' | 'org_id'>
+    >;
+    return rows.map((r) => ({ id: r.id, userId: r.user_id, tokenHash: r.token_hash, orgId: r.org_id }));
+  }
+
+  async setSudo(tx: Tx, sessionId: string, until: Date): Promise<void> {
+    await tx.updateTable('sessions').set({ sudo_until: until }).where('id', '=', sessionId).execute();
+  }
+
+  /** Deletes sessions that ended long ago (run from the scheduler); revoked ones are kept for 30 days. */
+  async purgeEnded(now: Date): Promise<number> {
+    const cutoff = new Date(now.getTime() - 30 * 24 * 60 * 60 * 1000);
+    const result = await this.db
+      .deleteFrom('sessions')
+      .where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('revoked_at', '<', cutoff)]))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Only for tests and tooling: the raw count of a user's live sessions. */
+  async countLive(userId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return row.n;
+  }
+}

@@ -1,0 +1,23 @@
+export interface SessionsTable {
+  id: string;
+  token_hash: Buffer;
+  user_id: string;
+  org_id: string | null;
+  device_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  country: string | null;
+  created_at: Date;
+  last_seen_at: Date;
+  expires_at: Date;
+  idle_timeout_minutes: number;
+  sudo_until: Date | null;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+declare module '../db/schema.js' {
+  interface Database {
+    sessions: SessionsTable;
+  }
+}
