@@ -1,9 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { fail } from '../errors/codes.js';
+import { type Failure, fail } from '../errors/codes.js';
 import { inSudo } from '../sessions/model.js';
 import type { SessionService } from '../sessions/service.js';
+import type { SessionWithUser } from '../sessions/store.js';
 import { readCookie, SESSION_COOKIE } from './cookies.js';
-import type { HttpEdge } from './router.js';
+import type { ApiKeyIdentity, OrgAccess, Principal } from './principal.js';
+import { type AuthRequirement, type Role, roles } from './route.js';
 
 export const API_KEY_PREFIX = 'sf_live_';
 
@@ -17,19 +19,108 @@ export function presentedToken(req: IncomingMessage): string | undefined {
   return readCookie(req.headers.cookie, SESSION_COOKIE);
 }
 
-/** Authenticates user routes by session. Validity is read from the database on every request. */
-export function sessionAuthenticator(sessions: SessionService): HttpEdge<unknown>['authenticate'] {
-  return async (req, requirement, { now }) => {
-    if (requirement.kind === 'none') return { ok: true, principal: null };
+export function roleAtLeast(role: Role, minRole: Role): boolean {
+  return roles.indexOf(role) >= roles.indexOf(minRole);
+}
+
+/** Membership and org policy for a session acting in an org (the orgs domain implements it). */
+export interface OrgGate {
+  /** NOT_FOUND for a non-member (never 403: another org's resources do not exist for the caller). */
+  authorizeSession(
+    found: SessionWithUser,
+    orgId: string,
+    context: { ip: string; now: Date },
+  ): Promise<{ ok: true; access: OrgAccess } | Failure>;
+}
+
+/** Verifies `sf_live_…` API keys (the keys domain implements it). */
+export interface ApiKeyVerifier {
+  verify(key: string, now: Date): Promise<ApiKeyIdentity | null>;
+}
+
+/** The org's network policy (the allowlist domain implements it); null means allowed. */
+export interface NetworkGate {
+  check(orgId: string, ip: string): Promise<Failure | null>;
+}
+
+export interface AuthenticatorParts {
+  sessions: SessionService;
+  orgGate?: OrgGate;
+  apiKeys?: ApiKeyVerifier;
+  network?: NetworkGate;
+}
+
+export type AuthOutcome = { ok: true; principal: Principal | null; org: OrgAccess | null } | Failure;
+
+/**
+ * Authenticates and authorizes one request for its route's requirement. Session validity is read
+ * from the database on every request (no cache), so revocations take effect on the next request.
+ * For org routes the order is: credential → membership (or the key's own org) → network
+ * allowlist → role → step-up.
+ */
+export function createAuthenticator(parts: AuthenticatorParts) {
+  return async (
+    req: IncomingMessage,
+    requirement: AuthRequirement,
+    context: { ip: string; now: Date; orgId?: string | null },
+  ): Promise<AuthOutcome> => {
+    if (requirement.kind === 'none') return { ok: true, principal: null, org: null };
     const token = presentedToken(req);
     if (!token) return fail('UNAUTHENTICATED', 'Sign in first.');
-    if (token.startsWith(API_KEY_PREFIX))
-      return fail('UNAUTHENTICATED', 'This route needs a user session, not an API key.');
-    const result = await sessions.authenticate(token, now);
-    if (!result.ok) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
-    if (requirement.stepUp && !inSudo(result.value.session.sudo_until, now)) {
-      return fail('STEP_UP_REQUIRED', 'Confirm your identity again (step-up) to continue.');
+
+    if (token.startsWith(API_KEY_PREFIX)) {
+      if (requirement.kind !== 'org' || requirement.apiKeys === false || !parts.apiKeys) {
+        return fail('UNAUTHENTICATED', 'This route needs a user session, not an API key.');
+      }
+      const key = await parts.apiKeys.verify(token, context.now);
+      if (!key) return fail('UNAUTHENTICATED', 'The API key is not valid.');
+      if (!context.orgId || key.orgId !== context.orgId) return fail('NOT_FOUND');
+      const access: OrgAccess = { orgId: key.orgId, role: key.role };
+      const denied = await orgChecks(parts, requirement, access, context, null);
+      return denied ?? { ok: true, principal: { type: 'api_key', key }, org: access };
     }
-    return { ok: true, principal: { type: 'session', ...result.value } };
+
+    const result = await parts.sessions.authenticate(token, context.now);
+    if (!result.ok) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
+    const principal: Principal = { type: 'session', ...result.value };
+    if (requirement.kind === 'session') {
+      if (requirement.stepUp && !inSudo(result.value.session.sudo_until, context.now))
+        return stepUpRequired();
+      return { ok: true, principal, org: null };
+    }
+    if (!context.orgId || !parts.orgGate) return fail('NOT_FOUND');
+    const member = await parts.orgGate.authorizeSession(result.value, context.orgId, {
+      ip: context.ip,
+      now: context.now,
+    });
+    if (member.ok === false) return member;
+    const denied = await orgChecks(
+      parts,
+      requirement,
+      member.access,
+      context,
+      result.value.session.sudo_until,
+    );
+    return denied ?? { ok: true, principal, org: member.access };
   };
+}
+
+async function orgChecks(
+  parts: AuthenticatorParts,
+  requirement: Extract<AuthRequirement, { kind: 'org' }>,
+  access: OrgAccess,
+  context: { ip: string; now: Date },
+  sudoUntil: Date | null,
+): Promise<Failure | null> {
+  const blocked = parts.network ? await parts.network.check(access.orgId, context.ip) : null;
+  if (blocked) return blocked;
+  if (!roleAtLeast(access.role, requirement.minRole)) {
+    return fail('INSUFFICIENT_ROLE', `This needs the ${requirement.minRole} role or higher.`);
+  }
+  if (requirement.stepUp && !inSudo(sudoUntil, context.now)) return stepUpRequired();
+  return null;
+}
+
+function stepUpRequired(): Failure {
+  return fail('STEP_UP_REQUIRED', 'Confirm your identity again (step-up) to continue.');
 }

@@ -3,16 +3,25 @@ import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import type { Failure } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
-import type { Principal } from './principal.js';
+import type { OrgAccess, Principal } from './principal.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+export const roles = ['viewer', 'member', 'admin', 'owner'] as const;
+export type Role = (typeof roles)[number];
+
 /**
- * Who may call a route. `session`: a signed-in user (API keys never pass). `stepUp`: and the
- * session must be inside its sudo window. More kinds (org roles, API keys) join with the orgs and
- * keys features.
+ * Who may call a route.
+ * - `session`: a signed-in user; API keys never pass (they are not users).
+ * - `org`: a member of the route's org with at least `minRole` (a session), or an API key of that
+ *   org with such a role unless `apiKeys: false`. The org comes from the `:orgId` path parameter,
+ *   or from the route's `orgFrom` (e.g. a recording id → its org).
+ * `stepUp`: the session must also be inside its sudo window (API keys never are).
  */
-export type AuthRequirement = { kind: 'none' } | { kind: 'session'; stepUp?: boolean };
+export type AuthRequirement =
+  | { kind: 'none' }
+  | { kind: 'session'; stepUp?: boolean }
+  | { kind: 'org'; minRole: Role; stepUp?: boolean; apiKeys?: boolean };
 
 export interface RouteContext<Body, Query> {
   req: IncomingMessage;
@@ -25,6 +34,8 @@ export interface RouteContext<Body, Query> {
   now: Date;
   log: Logger;
   principal: Principal | null;
+  /** The org the route acts in and the caller's role there (org routes only). */
+  org: OrgAccess | null;
 }
 
 export interface Reply {
@@ -50,6 +61,8 @@ export interface RouteSpec<Deps, Body = unknown, Query = unknown> {
   summary: string;
   tags: string[];
   auth: AuthRequirement;
+  /** For org routes without `:orgId`: finds the org of the addressed resource; null answers 404. */
+  orgFrom?: (params: Record<string, string>, deps: Deps) => Promise<string | null>;
   body?: z.ZodType<Body>;
   query?: z.ZodType<Query>;
   /** Media types the body may have; default application/json. */

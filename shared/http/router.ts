@@ -5,12 +5,12 @@ import { pipeline } from 'node:stream/promises';
 import type { z } from 'zod';
 import { type Failure, fail, type Issue } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
+import type { AuthOutcome } from './auth.js';
 import { DEFAULT_BODY_LIMIT_BYTES, hasBody, mediaType, type RequestWithRawBody, readBody } from './body.js';
 import { clientIp } from './client-ip.js';
 import { errorPayload, sendJson } from './errors.js';
 import { applySecurityHeaders } from './headers.js';
 import { compilePath, matchPath, normalizedPath } from './path.js';
-import type { Principal } from './principal.js';
 import type { AnyRoute, AuthRequirement, HandlerResult, Reply } from './route.js';
 
 export interface HttpEdge<Deps> {
@@ -21,8 +21,8 @@ export interface HttpEdge<Deps> {
   authenticate: (
     req: IncomingMessage,
     requirement: AuthRequirement,
-    context: { params: Record<string, string>; ip: string; now: Date; path: string },
-  ) => Promise<{ ok: true; principal: Principal | null } | Failure>;
+    context: { ip: string; now: Date; orgId?: string | null },
+  ) => Promise<AuthOutcome>;
   /** Runs after a handler that may have written to the outbox (publishes promptly). */
   afterMutation?: () => Promise<unknown>;
 }
@@ -91,7 +91,11 @@ async function handle<Deps>(
   const query = parseQuery(req, route);
   if (query.ok === false) return query;
 
-  const auth = await ctx.authenticate(req, route.auth, { params, ip, now, path });
+  let orgId: string | null | undefined;
+  if (route.auth.kind === 'org') {
+    orgId = route.orgFrom ? await route.orgFrom(params, ctx.deps) : (params.orgId ?? null);
+  }
+  const auth = await ctx.authenticate(req, route.auth, { ip, now, orgId });
   if (auth.ok === false) return auth;
 
   const result = await route.handler(
@@ -106,6 +110,7 @@ async function handle<Deps>(
       now,
       log,
       principal: auth.principal,
+      org: auth.org,
     },
     ctx.deps,
   );

@@ -2,7 +2,7 @@ import { isBreachedPassword } from '../accounts/breached.js';
 import { LoginService } from '../accounts/login.js';
 import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
-import { sessionAuthenticator } from '../http/auth.js';
+import { createAuthenticator } from '../http/auth.js';
 import type { HttpEdge } from '../http/router.js';
 import { LoginThrottle } from '../ratelimit/login-throttle.js';
 import { PostgresRateLimitStore } from '../ratelimit/postgres-store.js';
@@ -50,7 +50,7 @@ export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
     logger: p.logger,
     now: () => p.clock.now(),
     trustedProxyHops: p.config.trustedProxyHops,
-    authenticate: sessionAuthenticator(c.sessions),
+    authenticate: createAuthenticator({ sessions: c.sessions }),
     afterMutation: () => p.relay.drain(),
   };
 }

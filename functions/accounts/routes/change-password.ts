@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requireSession } from '../../../shared/http/principal.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
 import { passwordField } from '../../../shared/http/schemas.js';
 import type { Core } from '../../../shared/runtime/core.js';
@@ -17,7 +18,7 @@ export const changePassword = defineRoute({
     },
   },
   handler: async ({ body, principal, ip, now }, deps: Core) => {
-    const session = principal!;
+    const session = requireSession(principal);
     const result = await deps.accounts.changePassword(
       { userId: session.user.id, sessionId: session.session.id, ...body },
       { ip, now },

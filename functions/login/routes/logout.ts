@@ -1,4 +1,5 @@
 import { clearedSessionCookie } from '../../../shared/http/cookies.js';
+import { requireSession } from '../../../shared/http/principal.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
 import type { Core } from '../../../shared/runtime/core.js';
 
@@ -10,7 +11,7 @@ export const logout = defineRoute({
   auth: { kind: 'session' },
   responses: { 204: { description: 'Signed out; the cookie is cleared' } },
   handler: async ({ principal, now }, deps: Core) => {
-    const { session } = principal!;
+    const { session } = requireSession(principal);
     await deps.platform.db.transaction().execute(async (tx) => {
       const revoked = await deps.sessions.revokeById(tx, session.id, 'logout', now);
       await deps.sessions.announceRevoked(tx, revoked, 'logout', now);

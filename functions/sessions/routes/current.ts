@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requireSession } from '../../../shared/http/principal.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
 import { sessionView, toSessionView, userView } from '../../../shared/http/views.js';
 import type { Core } from '../../../shared/runtime/core.js';
@@ -13,7 +14,7 @@ export const currentSession = defineRoute({
     200: { description: 'The current session', schema: z.object({ session: sessionView, user: userView }) },
   },
   handler: async ({ principal }, _deps: Core) => {
-    const { session, user } = principal!;
+    const { session, user } = requireSession(principal);
     return json(200, {
       session: toSessionView(session),
       user: { id: user.id, email: user.email, name: user.name },
