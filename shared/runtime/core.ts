@@ -2,8 +2,9 @@ import { isBreachedPassword } from '../accounts/breached.js';
 import { LoginService } from '../accounts/login.js';
 import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
-import { createAuthenticator } from '../http/auth.js';
+import { createAuthenticator, type OrgGate } from '../http/auth.js';
 import type { HttpEdge } from '../http/router.js';
+import { createOrgServices, type OrgServices } from '../orgs/services.js';
 import { LoginThrottle } from '../ratelimit/login-throttle.js';
 import { PostgresRateLimitStore } from '../ratelimit/postgres-store.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
@@ -21,6 +22,7 @@ export interface Core {
   throttle: LoginThrottle;
   accounts: AccountService;
   login: LoginService;
+  orgs: OrgServices;
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -38,19 +40,26 @@ export const core = perPlatform(async (p): Promise<Core> => {
     mailKeys: () => p.mailKeys(),
     appUrl: p.config.appUrl,
   });
+  const orgs = createOrgServices({
+    db: p.db,
+    sessions,
+    mailKeys: () => p.mailKeys(),
+    appUrl: p.config.appUrl,
+  });
   const login = new LoginService({ db: p.db, hasher, throttle, sessions });
-  return { platform: p, sessions, sessionStore, hasher, rateLimits, throttle, accounts, login };
+  return { platform: p, sessions, sessionStore, hasher, rateLimits, throttle, accounts, login, orgs };
 });
 
 /** The HTTP edge every unit's router runs behind. */
 export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
   const p = c.platform;
+  const orgGate: OrgGate = c.orgs.gate;
   return {
     deps,
     logger: p.logger,
     now: () => p.clock.now(),
     trustedProxyHops: p.config.trustedProxyHops,
-    authenticate: createAuthenticator({ sessions: c.sessions }),
+    authenticate: createAuthenticator({ sessions: c.sessions, orgGate }),
     afterMutation: () => p.relay.drain(),
   };
 }
