@@ -12,9 +12,13 @@ interface EventCommon {
   now: Date;
 }
 
+/** Platform events that belong to no org or user (backup checks) chain on `system:<name>`. */
+export type SystemAction = Extract<OrgAction, 'backup.verified' | 'backup.missing'>;
+
 export type AuditEvent =
   | (EventCommon & { orgId: string; action: OrgAction })
-  | (EventCommon & { userId: string; action: AccountAction });
+  | (EventCommon & { userId: string; action: AccountAction })
+  | (EventCommon & { system: 'backups'; action: SystemAction });
 
 /**
  * Appends one event to its chain inside the caller's transaction, so the row exists exactly when
@@ -25,7 +29,12 @@ export async function appendAudit(
   tx: Tx,
   event: AuditEvent,
 ): Promise<ChainedRow & { hash: string; prevHash: string }> {
-  const chain = 'orgId' in event ? orgChain(event.orgId) : userChain(event.userId);
+  const chain =
+    'orgId' in event
+      ? orgChain(event.orgId)
+      : 'userId' in event
+        ? userChain(event.userId)
+        : `system:${event.system}`;
   await tx
     .insertInto('audit_chain_heads')
     .values({ chain, seq: 0, hash: GENESIS_HASH })
