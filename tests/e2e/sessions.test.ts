@@ -208,7 +208,7 @@ describe('devices', () => {
 
     await app.settle();
     const mailsBefore = newDeviceMails(user.email);
-    await loginFrom(app, user, client(cafe ? await lastIpOf(cafeDevice) : ip, 'Cafe/1'));
+    await loginFrom(app, user, client(cafeIp, 'Cafe/1'));
     await app.settle();
     expect(newDeviceMails(user.email)).toBe(mailsBefore + 1);
     const back = await app.request('GET', '/api/sessions/devices', { token: home.token });
