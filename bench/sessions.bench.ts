@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { betterAuth } from 'better-auth';
@@ -174,9 +174,11 @@ function row(name: string, m: Measured): Row {
   };
 }
 
+const loadAtStart = loadavg()[0] ?? 0;
 const rows: Row[] = [row('SessionForge on PGlite', await ours('pglite'))];
 const notes = [
   machineLine(),
+  `1-minute load average ${loadAtStart.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} after PGlite, on ${cpus().length} CPUs shared with other work: absolute figures are noisy, compare rows of one run.`,
   `${ITERATIONS} sequential validations in process; HTTP: autocannon, ${CONNECTIONS} connections, ${HTTP_SECONDS} s, GET /api/sessions/current (ours, through the gateway, router and JSON reply) vs GET /api/auth/get-session (better-auth's Node handler). 1,001 sessions in each store.`,
   'SessionForge stores only SHA-256(token); better-auth stores the raw token. Each looks up the session and its user by an indexed token column on every request; no cookie cache on either side.',
 ];
