@@ -76,7 +76,7 @@ export class SessionService {
     if (state !== 'active') return { ok: false, reason: state };
     if (found.user.disabledAt) return { ok: false, reason: 'disabled' };
     if (shouldTouch(found.session.last_seen_at, now)) {
-      await this.store.touch(found.session.id, now);
+      await this.store.touch(found.session.id, now, found.session.device_id);
       found.session.last_seen_at = now;
     }
     return { ok: true, value: found };

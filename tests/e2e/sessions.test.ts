@@ -152,6 +152,12 @@ describe('devices', () => {
     });
     const current = await app.request('GET', '/api/sessions/current', { token: first.token });
     expect(devices.body.devices.map((d: { id: string }) => d.id)).toContain(current.body.session.deviceId);
+
+    clock.advance(2 * MINUTE_MS);
+    await app.request('GET', '/api/sessions/current', { token: first.token });
+    const touched = await app.request('GET', '/api/sessions/devices', { token: first.token });
+    const used = touched.body.devices.find((d: { id: string }) => d.id === current.body.session.deviceId);
+    expect(used.lastSeenAt).toBe(clock.now().toISOString());
   });
 
   it('concurrent first logins from one device make one device row, one event and one mail', async () => {
