@@ -1,7 +1,7 @@
 import { orgActions } from '../../../shared/audit/actions.js';
 import { orgChain } from '../../../shared/audit/chain.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
-import type { AuditDeps } from '../deps.js';
+import type { AuditRouteDeps } from '../deps.js';
 import { auditPageView, auditQuery, listFilters, toAuditEventView } from './views.js';
 
 export const orgAuditLog = defineRoute({
@@ -12,7 +12,7 @@ export const orgAuditLog = defineRoute({
   auth: { kind: 'org', minRole: 'admin' },
   query: auditQuery(orgActions),
   responses: { 200: { description: 'One page of events', schema: auditPageView } },
-  handler: async ({ query, org }, deps: AuditDeps) => {
+  handler: async ({ query, org }, deps: AuditRouteDeps) => {
     if (!org) throw new Error('org route without org access');
     const page = await deps.audit.list(orgChain(org.orgId), listFilters(query));
     return json(200, { events: page.events.map(toAuditEventView), nextCursor: page.nextCursor });

@@ -1,6 +1,6 @@
 import { orgChain } from '../../../shared/audit/chain.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
-import type { AuditDeps } from '../deps.js';
+import type { AuditRouteDeps } from '../deps.js';
 import { verifyReportView } from './views.js';
 
 export const verifyOrgAuditLog = defineRoute({
@@ -11,7 +11,7 @@ export const verifyOrgAuditLog = defineRoute({
   tags: ['audit'],
   auth: { kind: 'org', minRole: 'admin' },
   responses: { 200: { description: 'The verification report', schema: verifyReportView } },
-  handler: async ({ org, log }, deps: AuditDeps) => {
+  handler: async ({ org, log }, deps: AuditRouteDeps) => {
     if (!org) throw new Error('org route without org access');
     const report = await deps.audit.verify(orgChain(org.orgId));
     if (!report.valid) {
