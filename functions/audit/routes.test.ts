@@ -85,16 +85,14 @@ beforeAll(async () => {
       }),
     );
   }
-  await handle.db
-    .transaction()
-    .execute((tx) =>
-      appendAudit(tx, {
-        orgId: otherOrgId,
-        action: 'machine.added',
-        actor: { type: 'system', id: null },
-        now,
-      }),
-    );
+  await handle.db.transaction().execute((tx) =>
+    appendAudit(tx, {
+      orgId: otherOrgId,
+      action: 'machine.added',
+      actor: { type: 'system', id: null },
+      now,
+    }),
+  );
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => server?.close(() => resolve()));
