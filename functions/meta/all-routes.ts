@@ -2,6 +2,7 @@ import type { AnyRoute } from '../../shared/http/route.js';
 import { accountsRoutes } from '../accounts/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { loginRoutes } from '../login/routes.js';
+import { orgsRoutes } from '../orgs/routes.js';
 import { sessionsRoutes } from '../sessions/routes.js';
 import { metaRoutes } from './routes.js';
 
@@ -12,5 +13,6 @@ export const allRoutes = (): AnyRoute<unknown>[] =>
     ...accountsRoutes,
     ...loginRoutes,
     ...sessionsRoutes,
+    ...orgsRoutes,
     ...auditRoutes,
   ] as AnyRoute<unknown>[];

@@ -13,9 +13,13 @@ interface EventCommon {
   now: Date;
 }
 
+/** Platform events that belong to no org or user (backup checks) chain on `system:<name>`. */
+export type SystemAction = Extract<OrgAction, 'backup.verified' | 'backup.missing'>;
+
 export type AuditEvent =
   | (EventCommon & { orgId: string; action: OrgAction })
-  | (EventCommon & { userId: string; action: AccountAction });
+  | (EventCommon & { userId: string; action: AccountAction })
+  | (EventCommon & { system: 'backups'; action: SystemAction });
 
 /**
  * Appends one event to its chain inside the caller's transaction, so the row exists exactly when
@@ -26,7 +30,12 @@ export async function appendAudit(
   tx: Tx,
   event: AuditEvent,
 ): Promise<ChainedRow & { hash: string; prevHash: string }> {
-  const chain = 'orgId' in event ? orgChain(event.orgId) : userChain(event.userId);
+  const chain =
+    'orgId' in event
+      ? orgChain(event.orgId)
+      : 'userId' in event
+        ? userChain(event.userId)
+        : `system:${event.system}`;
   const metadata = validMetadata(event);
   // One round trip creates the head if needed and locks it: DO UPDATE (a no-op) takes the row lock
   // and returns the latest committed head, so the next appender to this chain waits here.
@@ -87,7 +96,7 @@ export async function appendAudit(
  * the metadata as the JSON that jsonb will hand back, so the hash verify recomputes is the same.
  */
 function validMetadata(event: AuditEvent): Record<string, unknown> {
-  const schema = 'orgId' in event ? orgMetadataSchemas[event.action] : accountMetadataSchemas[event.action];
+  const schema = 'userId' in event ? accountMetadataSchemas[event.action] : orgMetadataSchemas[event.action];
   if (!schema) throw new Error(`audit action ${event.action} is not in the closed list`);
   const parsed = schema.safeParse(event.metadata ?? {});
   if (!parsed.success) {

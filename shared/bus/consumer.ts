@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../log/metrics.js';
 import { parseEnvelope, type TypedEnvelope } from './envelope.js';
 import type { Tx } from './outbox.js';
+import { scheduledTickEnvelope } from './scheduled.js';
 import './tables.js';
 import { type Topic, topicSchemas } from './topics.js';
 
@@ -32,6 +33,8 @@ export interface ConsumerDeps {
  * redelivery after success is a no-op and a failure (which throws, so Pub/Sub redelivers and
  * eventually dead-letters) leaves no record. Malformed messages are logged and acknowledged:
  * redelivering them could never succeed.
+ * Handlers must do all their database work through `tx`: on PGlite this transaction holds the
+ * only connection, so a query on the plain `db` inside a handler would wait forever.
  */
 export function consumer(name: string, handlers: TopicHandlers, deps: () => Promise<ConsumerDeps>) {
   return async (event: CloudEvent<unknown>): Promise<void> => {
@@ -53,6 +56,14 @@ export function consumer(name: string, handlers: TopicHandlers, deps: () => Prom
     } catch {
       log.error('dropping message whose data is not JSON', { topic });
       return;
+    }
+    if (pubsub.data.message.attributes?.scheduled === 'true') {
+      raw =
+        scheduledTickEnvelope(
+          topic,
+          pubsub.data.message.messageId ?? event.id,
+          event.time ?? new Date().toISOString(),
+        ) ?? raw;
     }
     const parsed = parseEnvelope(topic, raw);
     if (!parsed.ok) {
