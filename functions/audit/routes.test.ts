@@ -47,6 +47,7 @@ beforeAll(async () => {
       token in roleOf
         ? { ok: true as const, value: principal(token) }
         : { ok: false as const, reason: 'unknown' },
+    touch: async () => undefined,
   } as unknown as SessionService;
   const orgGate: OrgGate = {
     authorizeSession: async (found, id) =>
