@@ -1,6 +1,7 @@
 import { appendAudit } from '../audit/append.js';
+import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
-import { fail, type Result } from '../errors/codes.js';
+import { type Failure, fail, type Result } from '../errors/codes.js';
 import type { LoginThrottle } from '../ratelimit/login-throttle.js';
 import { idleExpiresAt } from '../sessions/model.js';
 import type { SessionService } from '../sessions/service.js';
@@ -13,6 +14,8 @@ export interface LoginDeps {
   hasher: PasswordHasher;
   throttle: LoginThrottle;
   sessions: SessionService;
+  /** Runs in the login's transaction before the session starts; a Failure refuses the login (org session caps). */
+  beforeSessionStart?: (tx: Tx, userId: string, now: Date, ip: string | null) => Promise<Failure | null>;
 }
 
 export interface ClientMeta {
@@ -106,6 +109,8 @@ export class LoginService {
     method: string,
   ): Promise<Result<LoginSuccess>> {
     const started = await this.deps.db.transaction().execute(async (tx) => {
+      const refused = await this.deps.beforeSessionStart?.(tx, user.id, meta.now, meta.ip);
+      if (refused) return refused;
       const result = await this.deps.sessions.start(tx, {
         userId: user.id,
         ip: meta.ip,
@@ -123,6 +128,7 @@ export class LoginService {
       });
       return result;
     });
+    if (!('token' in started)) return started;
     const { session } = started;
     return {
       ok: true,

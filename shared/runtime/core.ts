@@ -46,7 +46,13 @@ export const core = perPlatform(async (p): Promise<Core> => {
     mailKeys: () => p.mailKeys(),
     appUrl: p.config.appUrl,
   });
-  const login = new LoginService({ db: p.db, hasher, throttle, sessions });
+  const login = new LoginService({
+    db: p.db,
+    hasher,
+    throttle,
+    sessions,
+    beforeSessionStart: (tx, userId, now, ip) => orgs.sessionLimit.beforeSessionStart(tx, userId, now, ip),
+  });
   return { platform: p, sessions, sessionStore, hasher, rateLimits, throttle, accounts, login, orgs };
 });
 
