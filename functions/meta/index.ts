@@ -1,4 +1,5 @@
 import { http } from '@google-cloud/functions-framework';
+import { createAuthenticator } from '../../shared/http/auth.js';
 import { buildOpenApi } from '../../shared/http/openapi.js';
 import { createHttpFunction } from '../../shared/http/router.js';
 import { core, httpEdge } from '../../shared/runtime/core.js';
@@ -15,6 +16,14 @@ http(
   'meta',
   createHttpFunction('meta', metaRoutes, async () => {
     const c = await core();
-    return httpEdge<MetaDeps>({ platform: c.platform, openapi }, c);
+    const authenticate = createAuthenticator({ sessions: c.sessions });
+    return httpEdge<MetaDeps>(
+      {
+        platform: c.platform,
+        openapi,
+        authenticateSession: (req, now, ip) => authenticate(req, { kind: 'session' }, { now, ip }),
+      },
+      c,
+    );
   }),
 );

@@ -1,20 +1,57 @@
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import { latestBackupCheck } from '../../shared/backups/store.js';
+import type { AuthOutcome } from '../../shared/http/auth.js';
 import { defineRoute, json } from '../../shared/http/route.js';
 import type { Platform } from '../../shared/runtime/platform.js';
 
 export interface MetaDeps {
   platform: Platform;
   openapi: () => Record<string, unknown>;
+  /** Checks the caller's session (for the signed-in `detail` view of /api/health). */
+  authenticateSession: (req: IncomingMessage, now: Date, ip: string) => Promise<AuthOutcome>;
 }
+
+const backupDetail = z
+  .object({
+    status: z.enum(['verified', 'missing']),
+    checkedAt: z.string(),
+    latestSuccessAt: z.string().nullable(),
+    runsExamined: z.number(),
+  })
+  .nullable();
 
 export const health = defineRoute({
   method: 'GET',
   path: '/api/health',
-  summary: 'Liveness: answers while the function can serve.',
+  summary:
+    'Liveness: answers while the function can serve. `?detail=backups` (signed-in callers) adds the last Cloud SQL backup check.',
   tags: ['meta'],
   auth: { kind: 'none' },
-  responses: { 200: { description: 'Up', schema: z.object({ status: z.literal('ok') }) } },
-  handler: async () => json(200, { status: 'ok' }),
+  query: z.object({ detail: z.enum(['backups']).optional() }),
+  responses: {
+    200: {
+      description: 'Up',
+      schema: z.object({ status: z.literal('ok'), backups: backupDetail.optional() }),
+    },
+    401: { description: 'detail asked for without a session' },
+  },
+  handler: async (ctx, deps: MetaDeps) => {
+    if (ctx.query.detail !== 'backups') return json(200, { status: 'ok' });
+    // Liveness stays anonymous; operational detail is only for signed-in callers.
+    const auth = await deps.authenticateSession(ctx.req, ctx.now, ctx.ip);
+    if (auth.ok === false) return auth;
+    const check = await latestBackupCheck(deps.platform.db);
+    return json(200, {
+      status: 'ok',
+      backups: check && {
+        status: check.status,
+        checkedAt: check.checkedAt.toISOString(),
+        latestSuccessAt: check.latestSuccessAt?.toISOString() ?? null,
+        runsExamined: check.runsExamined,
+      },
+    });
+  },
 });
 
 export const openapi = defineRoute({

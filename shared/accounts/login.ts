@@ -3,6 +3,7 @@ import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import { type Failure, fail, type Result } from '../errors/codes.js';
 import type { LoginThrottle } from '../ratelimit/login-throttle.js';
+import type { DeviceTracker } from '../sessions/devices.js';
 import { idleExpiresAt } from '../sessions/model.js';
 import type { SessionService } from '../sessions/service.js';
 import { normalizeEmail } from './email.js';
@@ -14,6 +15,8 @@ export interface LoginDeps {
   hasher: PasswordHasher;
   throttle: LoginThrottle;
   sessions: SessionService;
+  /** Records the device and tells the user about new ones (absent in tools that need no mail). */
+  devices?: DeviceTracker;
   /** Runs in the login's transaction before the session starts; a Failure refuses the login (org session caps). */
   beforeSessionStart?: (tx: Tx, userId: string, now: Date, ip: string | null) => Promise<Failure | null>;
 }
@@ -111,11 +114,13 @@ export class LoginService {
     const started = await this.deps.db.transaction().execute(async (tx) => {
       const refused = await this.deps.beforeSessionStart?.(tx, user.id, meta.now, meta.ip);
       if (refused) return refused;
+      const deviceId = (await this.deps.devices?.track(tx, user, meta)) ?? null;
       const result = await this.deps.sessions.start(tx, {
         userId: user.id,
         ip: meta.ip,
         userAgent: meta.userAgent,
         now: meta.now,
+        deviceId,
       });
       await appendAudit(tx, {
         userId: user.id,

@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../log/metrics.js';
 import { parseEnvelope, type TypedEnvelope } from './envelope.js';
 import type { Tx } from './outbox.js';
+import { scheduledTickEnvelope } from './scheduled.js';
 import './tables.js';
 import { type Topic, topicSchemas } from './topics.js';
 
@@ -53,6 +54,14 @@ export function consumer(name: string, handlers: TopicHandlers, deps: () => Prom
     } catch {
       log.error('dropping message whose data is not JSON', { topic });
       return;
+    }
+    if (pubsub.data.message.attributes?.scheduled === 'true') {
+      raw =
+        scheduledTickEnvelope(
+          topic,
+          pubsub.data.message.messageId ?? event.id,
+          event.time ?? new Date().toISOString(),
+        ) ?? raw;
     }
     const parsed = parseEnvelope(topic, raw);
     if (!parsed.ok) {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/config.js';
@@ -62,9 +62,7 @@ async function openPGlite(dataDir: string | null): Promise<DbHandle> {
     location = join(dataDir, 'pglite');
     mkdirSync(location, { recursive: true });
   }
-  const pglite = new PGlite(location, {
-    parsers: { [pgliteTypes.BYTEA]: (value: unknown) => byteaToBuffer(value) },
-  });
+  const pglite = new PGlite(location);
   await pglite.waitReady;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {
@@ -81,13 +79,6 @@ async function openPGlite(dataDir: string | null): Promise<DbHandle> {
     },
     close: () => db.destroy(),
   };
-}
-
-function byteaToBuffer(value: unknown): Buffer {
-  if (typeof value === 'string') {
-    return value.startsWith('\\x') ? Buffer.from(value.slice(2), 'hex') : Buffer.from(value, 'binary');
-  }
-  return Buffer.from(value as Uint8Array);
 }
 
 async function openPool(poolConfig: pg.PoolConfig, options: OpenOptions): Promise<DbHandle> {

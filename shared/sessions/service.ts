@@ -22,6 +22,7 @@ export interface StartSessionInput {
   deviceId?: string | null;
   idleTimeoutMinutes?: number;
   lifetimeMs?: number;
+  sudoUntil?: Date | null;
 }
 
 export type AuthenticateResult =
@@ -52,6 +53,7 @@ export class SessionService {
       now: input.now,
       expiresAt: new Date(input.now.getTime() + lifetimeMs),
       idleTimeoutMinutes: input.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES,
+      sudoUntil: input.sudoUntil ?? null,
     });
     return { token, session };
   }

@@ -1,0 +1,31 @@
+import { type CloudEvent, cloudEvent } from '@google-cloud/functions-framework';
+import { listBackupRuns } from '../../shared/backups/cloud-sql-admin.js';
+import { consumer } from '../../shared/bus/consumer.js';
+import { perPlatform } from '../../shared/runtime/platform.js';
+import { backupVerifyHandlers } from './handlers.js';
+
+const deps = perPlatform(async (p) => {
+  const instance = p.config.database.kind === 'cloud-sql' ? p.config.database.instance : null;
+  // The function's service account (roles/cloudsql.viewer) authenticates to the Admin API.
+  const { GoogleAuth } = await import('google-auth-library');
+  const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/sqlservice.admin'] });
+  const accessToken = async () => {
+    const token = await auth.getAccessToken();
+    if (!token) throw new Error('no access token for the Cloud SQL Admin API');
+    return token;
+  };
+  return {
+    platform: p,
+    handlers: backupVerifyHandlers({
+      instance,
+      listRuns: (ref) => listBackupRuns(ref, { accessToken }),
+      now: () => p.clock.now(),
+      logger: p.logger,
+    }),
+  };
+});
+
+cloudEvent('backup-verify', async (event: CloudEvent<unknown>) => {
+  const { handlers } = await deps();
+  return consumer('backup-verify', handlers, async () => (await deps()).platform)(event);
+});

@@ -1,0 +1,55 @@
+# The deploy units, one line each. tests/infra checks this table against the code: every unit that
+# functions/*/index.ts registers, firebase.json rewrites to, or shared/bus/topics.ts subscribes.
+#   http:     served through Firebase Hosting (publicly invokable; the app does authentication)
+#   consumes: topics pushed to the unit (one subscription + dead-letter topic each, pubsub.tf)
+#   secrets:  Secret Manager secrets the unit may read (accessor on those secrets only)
+#   roles:    extra project roles; bucket_roles: role per bucket key in local.buckets
+locals {
+  units = {
+    meta            = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 5 }
+    accounts        = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = [], bucket_roles = {}, memory = "512Mi", min_instances = 0, max_instances = 20 }
+    login           = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "mfa-encryption-key", "oauth-state-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 1, max_instances = 40 }
+    sessions        = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "mfa-encryption-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 1, max_instances = 40 }
+    notify          = { http = false, consumes = ["mail-outbox", "security-events"], secrets = ["mail-seal-key", "smtp-url"], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
+    revocations     = { http = false, consumes = ["session-revoked"], secrets = [], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
+    archive         = { http = false, consumes = ["recording-stopped"], secrets = [], roles = ["roles/datastore.user"], bucket_roles = { recordings = "roles/storage.objectAdmin" }, memory = "512Mi", min_instances = 0, max_instances = 10 }
+    audit           = { http = false, consumes = ["audit-events", "audit-checkpoint"], secrets = ["audit-signing-key"], roles = [], bucket_roles = { audit_checkpoints = "roles/storage.objectUser" }, memory = "256Mi", min_instances = 0, max_instances = 5 }
+    "backup-verify" = { http = false, consumes = ["backup-verify"], secrets = [], roles = ["roles/cloudsql.viewer"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 1 }
+    allowlist       = { http = false, consumes = ["allowlist-changed"], secrets = [], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
+  }
+
+  # Every Pub/Sub topic (shared/bus/topics.ts topicSchemas).
+  topics = ["mail-outbox", "security-events", "session-revoked", "recording-stopped", "audit-events", "audit-checkpoint", "backup-verify", "allowlist-changed"]
+
+  # Cloud Scheduler: topic => cron (shared/bus/topics.ts schedules), in UTC.
+  schedules = {
+    "audit-checkpoint" = "0 * * * *"
+    "backup-verify"    = "0 6 * * 1"
+  }
+
+  # One push subscription per (topic, unit), named <topic>--<unit>: the consumer reads the topic
+  # from that name when a message carries no `topic` attribute (shared/bus/consumer.ts).
+  subscriptions = merge([
+    for unit, spec in local.units : {
+      for topic in spec.consumes : "${topic}--${unit}" => { topic = topic, unit = unit }
+    }
+  ]...)
+
+  # Every (unit, secret) and (unit, role) pair, for IAM bindings.
+  unit_secrets = merge([
+    for unit, spec in local.units : { for secret in spec.secrets : "${unit}/${secret}" => { unit = unit, secret = secret } }
+  ]...)
+  unit_roles = merge([
+    for unit, spec in local.units : { for role in spec.roles : "${unit}/${role}" => { unit = unit, role = role } }
+  ]...)
+  unit_bucket_roles = merge([
+    for unit, spec in local.units : { for bucket, role in spec.bucket_roles : "${unit}/${bucket}" => { unit = unit, bucket = bucket, role = role } }
+  ]...)
+
+  # Every function connects to Cloud SQL as its own IAM database user.
+  unit_db_roles = merge([
+    for unit in keys(local.units) : { for role in ["roles/cloudsql.client", "roles/cloudsql.instanceUser"] : "${unit}/${role}" => { unit = unit, role = role } }
+  ]...)
+
+  name_prefix = "sf-${var.environment}"
+}

@@ -1,0 +1,89 @@
+variable "project" {
+  description = "GCP project id."
+  type        = string
+}
+
+variable "region" {
+  description = "Region for Cloud SQL, functions, buckets and scheduler (must match firebase.json rewrites)."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "environment" {
+  description = "Short environment name used in resource names (prod, staging)."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,14}$", var.environment))
+    error_message = "environment: 2-15 lowercase letters, digits or dashes."
+  }
+}
+
+variable "app_url" {
+  description = "Public origin of the app (Firebase Hosting), e.g. https://app.sessionforge.dev."
+  type        = string
+}
+
+variable "mail_from" {
+  description = "From header of outgoing mail."
+  type        = string
+  default     = "SessionForge <no-reply@sessionforge.dev>"
+}
+
+variable "network" {
+  description = "VPC network the functions reach Cloud SQL's private IP through."
+  type        = string
+  default     = "default"
+}
+
+variable "vpc_connector_cidr" {
+  description = "Unused /28 in the network for the Serverless VPC Access connector."
+  type        = string
+  default     = "10.8.0.0/28"
+}
+
+variable "db_tier" {
+  description = "Cloud SQL machine tier."
+  type        = string
+  default     = "db-custom-2-7680"
+}
+
+variable "db_availability_type" {
+  description = "REGIONAL (high availability) or ZONAL."
+  type        = string
+  default     = "REGIONAL"
+}
+
+variable "backup_start_time" {
+  description = "UTC HH:MM at which the nightly automated backup window starts."
+  type        = string
+  default     = "02:00"
+}
+
+variable "migrator_service_account" {
+  description = "Email of the service account Cloud Build runs `npm run migrate` as (gets an IAM database user)."
+  type        = string
+}
+
+variable "trusted_proxy_hops" {
+  description = "TRUSTED_PROXY_HOPS for HTTP units: proxies that append to X-Forwarded-For in front of the function (README, Deploy)."
+  type        = number
+  default     = 1
+}
+
+variable "fast_state_store" {
+  description = "FAST_STATE_STORE: postgres or firestore."
+  type        = string
+  default     = "postgres"
+}
+
+variable "recordings_retention_days" {
+  description = "Recordings older than this are deleted by the bucket lifecycle."
+  type        = number
+  default     = 365
+}
+
+variable "audit_checkpoint_retention_days" {
+  description = "Retention policy of the audit checkpoint bucket: objects cannot be deleted or replaced before this age."
+  type        = number
+  default     = 400
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { type BackupRun, backupRunSchema } from './model.js';
+
+export const CLOUD_SQL_ADMIN_URL = 'https://sqladmin.googleapis.com';
+
+/** One page of `GET /v1/projects/{project}/instances/{instance}/backupRuns` (Cloud SQL Admin API v1). */
+const listResponseSchema = z.object({
+  kind: z.literal('sql#backupRunsList').optional(),
+  items: z.array(backupRunSchema).default([]),
+  nextPageToken: z.string().optional(),
+});
+
+export interface CloudSqlInstanceRef {
+  project: string;
+  instance: string;
+}
+
+/** "project:region:instance" (CLOUD_SQL_INSTANCE) → the project and instance the Admin API names. */
+export function instanceRef(connectionName: string): CloudSqlInstanceRef | null {
+  const parts = connectionName.split(':');
+  if (parts.length !== 3 || parts.some((part) => part === '')) return null;
+  return { project: parts[0] as string, instance: parts[2] as string };
+}
+
+export interface CloudSqlAdminOptions {
+  baseUrl?: string;
+  /** An OAuth access token with the sqlservice.admin (or cloud-platform) scope. */
+  accessToken: () => Promise<string>;
+  pageSize?: number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Lists backup runs newest first, one page at a time, so a caller can stop as soon as it has
+ * what it needs. Non-2xx answers throw: the consumer fails and Pub/Sub redelivers.
+ */
+export async function* listBackupRuns(
+  ref: CloudSqlInstanceRef,
+  options: CloudSqlAdminOptions,
+): AsyncGenerator<BackupRun[]> {
+  const doFetch = options.fetch ?? fetch;
+  const base = options.baseUrl ?? CLOUD_SQL_ADMIN_URL;
+  let pageToken: string | undefined;
+  do {
+    const url = new URL(
+      `/v1/projects/${encodeURIComponent(ref.project)}/instances/${encodeURIComponent(ref.instance)}/backupRuns`,
+      base,
+    );
+    url.searchParams.set('maxResults', String(options.pageSize ?? 100));
+    if (pageToken) url.searchParams.set('pageToken', pageToken);
+    const response = await doFetch(url, {
+      headers: { authorization: `Bearer ${await options.accessToken()}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (!response.ok) {
+      throw new Error(`Cloud SQL Admin API backupRuns.list answered ${response.status}`);
+    }
+    const page = listResponseSchema.parse(await response.json());
+    yield page.items;
+    pageToken = page.nextPageToken || undefined;
+  } while (pageToken);
+}

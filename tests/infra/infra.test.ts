@@ -1,0 +1,131 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type CodeInventory, codeInventory } from './code-inventory.js';
+import { checkConsistency, checkSecurityBaseline } from './consistency.js';
+import { loadTerraform, nested, type TerraformModel } from './terraform.js';
+
+let tf: TerraformModel;
+let code: CodeInventory;
+
+beforeAll(async () => {
+  tf = await loadTerraform();
+  code = codeInventory();
+});
+
+/** A copy of the inventory with one change, as if the code had been edited but not infra/. */
+function edited(change: (inventory: CodeInventory) => void): CodeInventory {
+  const copy: CodeInventory = structuredClone(code);
+  change(copy);
+  return copy;
+}
+
+describe('infra/*.tf matches what the code declares', () => {
+  it('every unit, topic, subscription, schedule, bucket and secret in code exists in Terraform, and nothing stale', () => {
+    expect(checkConsistency(code, tf)).toEqual([]);
+  });
+
+  it('the inventory sees the units the code registers, rewrites to and subscribes', () => {
+    expect(code.units.get('meta')).toEqual({ http: true, consumes: [] });
+    expect(code.units.get('notify')).toEqual({ http: false, consumes: ['mail-outbox', 'security-events'] });
+    expect(code.units.get('backup-verify')).toEqual({ http: false, consumes: ['backup-verify'] });
+    expect(code.bucketEnvs.sort()).toEqual(['AUDIT_CHECKPOINT_BUCKET', 'RECORDINGS_BUCKET']);
+  });
+
+  it('a topic added in code without Terraform fails the check', () => {
+    const problems = checkConsistency(
+      edited((c) => c.topics.push('machine-deleted')),
+      tf,
+    );
+    expect(problems).toEqual(['topic "machine-deleted" is declared in code but missing in Terraform']);
+  });
+
+  it('a new subscription in code without Terraform fails, naming the unit and the pair', () => {
+    const problems = checkConsistency(
+      edited((c) => {
+        c.subscriptions.push({ topic: 'allowlist-changed', unit: 'sessions' });
+        c.units.get('sessions')?.consumes.push('allowlist-changed');
+      }),
+      tf,
+    );
+    expect(problems).toEqual([
+      'subscription of unit "sessions" to topic "allowlist-changed" is declared in code but missing in Terraform',
+      'subscription "allowlist-changed--sessions" is declared in code but missing in Terraform',
+    ]);
+  });
+
+  it('a unit, schedule or secret that Terraform keeps after the code dropped it is reported stale', () => {
+    const problems = checkConsistency(
+      edited((c) => {
+        c.units.delete('meta');
+        c.schedules = c.schedules.filter((s) => s.topic !== 'audit-checkpoint');
+        c.secrets = c.secrets.filter((s) => s !== 'blob-url-key');
+      }),
+      tf,
+    );
+    expect(problems).toEqual([
+      'unit "meta" is in Terraform but not declared in code (stale)',
+      'schedule "audit-checkpoint @ 0 * * * *" is in Terraform but not declared in code (stale)',
+      'secret "blob-url-key" is in Terraform but not declared in code (stale)',
+    ]);
+  });
+
+  it('a new HTTP unit in firebase.json without a function fails', () => {
+    const problems = checkConsistency(
+      edited((c) => c.units.set('keys', { http: true, consumes: [] })),
+      tf,
+    );
+    expect(problems).toEqual(['unit "keys" is declared in code but missing in Terraform']);
+  });
+});
+
+describe('infra/*.tf security baseline', () => {
+  it('Cloud SQL is PostgreSQL 16, private, IAM-authenticated, backed up nightly with PITR, and protected from deletion', () => {
+    expect(checkSecurityBaseline(tf)).toEqual([]);
+  });
+
+  it('the baseline check fails when backups, PITR or private IP are turned off, or a primitive role appears', () => {
+    const broken: TerraformModel = structuredClone(tf);
+    const settings = nested(broken.resources.google_sql_database_instance?.main, 'settings');
+    const backup = nested(settings, 'backup_configuration');
+    if (!settings || !backup) throw new Error('no backup configuration');
+    backup.enabled = false;
+    backup.point_in_time_recovery_enabled = false;
+    (nested(settings, 'ip_configuration') as Record<string, unknown>).ipv4_enabled = true;
+    broken.resources.google_project_iam_member = {
+      ...broken.resources.google_project_iam_member,
+      oops: { role: 'roles/editor', member: 'serviceAccount:x' },
+    };
+    expect(checkSecurityBaseline(broken)).toEqual([
+      'main: automated backups must be on',
+      'main: point-in-time recovery must be on',
+      'main: private IP only',
+      'primitive role roles/editor is granted',
+    ]);
+  });
+
+  it('a public bucket, a bucket without public access prevention, or a subscription without a DLQ fails', () => {
+    const broken: TerraformModel = structuredClone(tf);
+    const recordings = broken.resources.google_storage_bucket?.recordings;
+    if (!recordings) throw new Error('no recordings bucket');
+    recordings.public_access_prevention = 'inherited';
+    broken.resources.google_storage_bucket_iam_member = {
+      ...broken.resources.google_storage_bucket_iam_member,
+      leak: { bucket: 'x', role: 'roles/storage.objectViewer', member: 'allUsers' },
+    };
+    const push = broken.resources.google_pubsub_subscription?.push;
+    if (!push) throw new Error('no push subscription');
+    delete push.dead_letter_policy;
+    expect(checkConsistency(code, broken)).toEqual([
+      'every subscription needs its own dead-letter topic',
+      'dead-letter policy needs max_delivery_attempts',
+      'bucket recordings must enforce public access prevention',
+      'google_storage_bucket_iam_member.leak makes a bucket public',
+    ]);
+  });
+
+  it('no secret value is written by Terraform and the checkpoint bucket keeps objects under a retention policy', () => {
+    expect(tf.resources.google_secret_manager_secret_version).toBeUndefined();
+    const checkpoints = tf.resources.google_storage_bucket?.audit_checkpoints;
+    expect(nested(checkpoints, 'retention_policy')?.retention_period).toBeDefined();
+    expect(nested(checkpoints, 'versioning')?.enabled).toBe(true);
+  });
+});
