@@ -15,14 +15,17 @@ export interface RevocationsDeps {
  */
 export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
   return {
-    'session-revoked': async (envelope) => {
+    'session-revoked': async (envelope, tx) => {
       const revokedAt = new Date(envelope.time);
-      await deps.feed.publish({
-        streamKey: envelope.data.streamKey,
-        revokedAt,
-        reason: envelope.data.reason,
-        expiresAt: new Date(revokedAt.getTime() + ABSOLUTE_LIFETIME_MS),
-      });
+      await deps.feed.publish(
+        {
+          streamKey: envelope.data.streamKey,
+          revokedAt,
+          reason: envelope.data.reason,
+          expiresAt: new Date(revokedAt.getTime() + ABSOLUTE_LIFETIME_MS),
+        },
+        tx,
+      );
       deps.logger.info('revocation published', {
         sessionId: envelope.data.sessionId,
         reason: envelope.data.reason,

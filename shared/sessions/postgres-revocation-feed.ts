@@ -1,3 +1,4 @@
+import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import type { RevocationEntry, RevocationFeed } from './revocation-feed.js';
 import './tables.js';
@@ -6,8 +7,8 @@ import './tables.js';
 export class PostgresRevocationFeed implements RevocationFeed {
   constructor(private readonly db: Db) {}
 
-  async publish(entry: RevocationEntry): Promise<void> {
-    await this.db
+  async publish(entry: RevocationEntry, tx: Tx = this.db): Promise<void> {
+    await tx
       .insertInto('revocation_feed')
       .values({
         stream_key: entry.streamKey,
