@@ -18,7 +18,10 @@ export interface LoginDeps {
   /** Records the device and tells the user about new ones (absent in tools that need no mail). */
   devices?: DeviceTracker;
   /** Runs in the login's transaction before the session starts; a Failure refuses the login (org session caps). */
-  beforeSessionStart?: (tx: Tx, userId: string, now: Date, ip: string | null) => Promise<Failure | null>;
+  beforeSessionStart?: (
+    tx: Tx,
+    login: { userId: string; method: string; ip: string | null; now: Date },
+  ) => Promise<Failure | null>;
 }
 
 export interface ClientMeta {
@@ -112,7 +115,12 @@ export class LoginService {
     method: string,
   ): Promise<Result<LoginSuccess>> {
     const started = await this.deps.db.transaction().execute(async (tx) => {
-      const refused = await this.deps.beforeSessionStart?.(tx, user.id, meta.now, meta.ip);
+      const refused = await this.deps.beforeSessionStart?.(tx, {
+        userId: user.id,
+        method,
+        ip: meta.ip,
+        now: meta.now,
+      });
       if (refused) return refused;
       const deviceId = (await this.deps.devices?.track(tx, user, meta)) ?? null;
       const result = await this.deps.sessions.start(tx, {

@@ -59,6 +59,8 @@ export class MemberService {
         actor: { type: 'user', id: actor.userId },
         target: { type: 'user', id: userId },
         metadata: {
+          from: target.role,
+          to: role,
           before: { role: target.role, expiresAt: target.expires_at?.toISOString() ?? null },
           after: { role, expiresAt: expiresAt?.toISOString() ?? null },
         },

@@ -17,7 +17,11 @@ export class SessionLimit {
     private readonly sessions: SessionService,
   ) {}
 
-  async beforeSessionStart(tx: Tx, userId: string, now: Date, ip: string | null): Promise<Failure | null> {
+  async beforeSessionStart(
+    tx: Tx,
+    login: { userId: string; method: string; ip: string | null; now: Date },
+  ): Promise<Failure | null> {
+    const { userId, ip, now } = login;
     await tx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
     const caps = await this.store.sessionCapsOf(tx, userId, now);
     if (caps.length === 0) return null;
@@ -43,7 +47,7 @@ export class SessionLimit {
         userId,
         action: 'login.failed',
         actor: { type: 'user', id: userId },
-        metadata: { reason: 'org_session_limit' },
+        metadata: { method: login.method, reason: 'org_session_limit' },
         ip,
         now,
       });

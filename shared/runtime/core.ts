@@ -62,7 +62,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     throttle,
     sessions,
     devices: tracker,
-    beforeSessionStart: (tx, userId, now, ip) => orgs.sessionLimit.beforeSessionStart(tx, userId, now, ip),
+    beforeSessionStart: (tx, login) => orgs.sessionLimit.beforeSessionStart(tx, login),
   });
   const sessionCommands = new SessionCommands(p.db, sessionStore, sessions, devices);
   const stepUp = new StepUpService({ db: p.db, passwords: hasher, throttle, sessions });

@@ -230,8 +230,18 @@ describe('role changes', () => {
 
     const changes = (await orgAudit(app, org.id)).filter((row) => row.action === 'member.role_changed');
     expect(changes.map((row) => row.metadata)).toEqual([
-      { before: { role: 'viewer', expiresAt: null }, after: { role: 'admin', expiresAt: null } },
-      { before: { role: 'admin', expiresAt: null }, after: { role: 'owner', expiresAt: null } },
+      {
+        from: 'viewer',
+        to: 'admin',
+        before: { role: 'viewer', expiresAt: null },
+        after: { role: 'admin', expiresAt: null },
+      },
+      {
+        from: 'admin',
+        to: 'owner',
+        before: { role: 'admin', expiresAt: null },
+        after: { role: 'owner', expiresAt: null },
+      },
     ]);
   });
 
@@ -514,6 +524,13 @@ describe('org security policy', () => {
     });
     const refused = await login(app, capped.email, capped.password);
     expectError(refused, 409, 'CONFLICT');
+    const failed = await app.runtime.platform.db
+      .selectFrom('audit_logs')
+      .select('metadata')
+      .where('chain', '=', `user:${capped.userId}`)
+      .where('action', '=', 'login.failed')
+      .execute();
+    expect(failed.map((row) => row.metadata)).toEqual([{ method: 'password', reason: 'org_session_limit' }]);
     expect((await app.request('GET', '/api/sessions/current', { token: capped.token })).status).toBe(200);
   });
 });
