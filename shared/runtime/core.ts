@@ -4,6 +4,8 @@ import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
 import { createAuthenticator, type OrgGate } from '../http/auth.js';
 import type { HttpEdge } from '../http/router.js';
+import { ApiKeyService } from '../keys/service.js';
+import { ApiKeyStore } from '../keys/store.js';
 import { createOrgServices, type OrgServices } from '../orgs/services.js';
 import { LoginThrottle } from '../ratelimit/login-throttle.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
@@ -31,6 +33,7 @@ export interface Core {
   sessionCommands: SessionCommands;
   stepUp: StepUpService;
   revocationFeed: RevocationFeed;
+  apiKeys: ApiKeyService;
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -73,6 +76,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     stepUp,
     revocationFeed,
     orgs,
+    apiKeys: new ApiKeyService(new ApiKeyStore(p.db)),
   };
 });
 
@@ -85,7 +89,7 @@ export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
     logger: p.logger,
     now: () => p.clock.now(),
     trustedProxyHops: p.config.trustedProxyHops,
-    authenticate: createAuthenticator({ sessions: c.sessions, orgGate }),
+    authenticate: createAuthenticator({ sessions: c.sessions, orgGate, apiKeys: c.apiKeys }),
     afterMutation: () => p.relay.drain(),
   };
 }
