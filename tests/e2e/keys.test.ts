@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { keysRoutes } from '../../functions/keys/routes.js';
 import { orgsRoutes } from '../../functions/orgs/routes.js';
+import { OutboxRelay } from '../../shared/bus/outbox.js';
 import { type Role, roles } from '../../shared/http/route.js';
 import { generateApiKey } from '../../shared/keys/format.js';
 import { ApiKeyStore } from '../../shared/keys/store.js';
@@ -336,6 +337,14 @@ describe('POST /api/keys/verify', () => {
     });
     expect(response.status).toBe(415);
     expect(response.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('skips the outbox drain after a verification, which never enqueues, but not after other POSTs', async () => {
+    const drain = vi.spyOn(OutboxRelay.prototype, 'drain');
+    expect((await verify(generateApiKey())).status).toBe(200);
+    expect(drain).not.toHaveBeenCalled();
+    expect((await createKey(admin.token, { name: 'drained', role: 'viewer' })).status).toBe(201);
+    expect(drain).toHaveBeenCalled();
   });
 
   it('is in the OpenAPI document with the other key routes', async () => {

@@ -10,6 +10,8 @@ export const verifyKey = defineRoute({
     'For other services: whether a key is valid now, and its org and role. Malformed, unknown, revoked and expired keys all answer {"valid": false}; malformed ones without a database call.',
   tags: ['keys'],
   auth: { kind: 'none' },
+  // Writes at most last_used_at, never the outbox: skipping the drain is most of this route's cost.
+  enqueues: false,
   body: z.strictObject({ key: z.string() }),
   responses: {
     200: {
