@@ -4,6 +4,8 @@ import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
 import { createAuthenticator, type OrgGate } from '../http/auth.js';
 import type { HttpEdge } from '../http/router.js';
+import { ApiKeyService } from '../keys/service.js';
+import { ApiKeyStore } from '../keys/store.js';
 import { createOrgServices, type OrgServices } from '../orgs/services.js';
 import { LoginThrottle } from '../ratelimit/login-throttle.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
@@ -32,6 +34,7 @@ export interface Core {
   stepUp: StepUpService;
   revocationFeed: RevocationFeed;
   revocationFeedIn: FastState['revocationFeedIn'];
+  apiKeys: ApiKeyService;
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -82,6 +85,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     revocationFeed,
     orgs,
     revocationFeedIn,
+    apiKeys: new ApiKeyService(new ApiKeyStore(p.db)),
   };
 });
 
@@ -94,7 +98,7 @@ export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
     logger: p.logger,
     now: () => p.clock.now(),
     trustedProxyHops: p.config.trustedProxyHops,
-    authenticate: createAuthenticator({ sessions: c.sessions, orgGate }),
+    authenticate: createAuthenticator({ sessions: c.sessions, orgGate, apiKeys: c.apiKeys }),
     afterMutation: () => p.relay.drain(),
   };
 }
