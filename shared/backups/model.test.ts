@@ -56,7 +56,11 @@ describe('judgeBackups', () => {
 
   it('a success without an end time, with an unparseable one, or ending in the future does not count', () => {
     const verdict = judgeBackups(
-      [run('3', 'SUCCESSFUL'), run('2', 'SUCCESSFUL', 'yesterday'), run('1', 'SUCCESSFUL', '2026-03-10T00:00:00Z')],
+      [
+        run('3', 'SUCCESSFUL'),
+        run('2', 'SUCCESSFUL', 'yesterday'),
+        run('1', 'SUCCESSFUL', '2026-03-10T00:00:00Z'),
+      ],
       now,
     );
     expect(verdict.status).toBe('missing');
