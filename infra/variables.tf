@@ -65,9 +65,9 @@ variable "migrator_service_account" {
 }
 
 variable "trusted_proxy_hops" {
-  description = "TRUSTED_PROXY_HOPS for HTTP units: proxies that append to X-Forwarded-For in front of the function (README, Deploy)."
+  description = "TRUSTED_PROXY_HOPS: the client is this many entries from the right of X-Forwarded-For; 2 behind Firebase Hosting → Cloud Run (README, Deploy)."
   type        = number
-  default     = 1
+  default     = 2
 }
 
 variable "fast_state_store" {
