@@ -1,9 +1,18 @@
 import type { AnyRoute } from '../../shared/http/route.js';
 import { accountsRoutes } from '../accounts/routes.js';
+import { auditRoutes } from '../audit/routes.js';
 import { loginRoutes } from '../login/routes.js';
+import { orgsRoutes } from '../orgs/routes.js';
 import { sessionsRoutes } from '../sessions/routes.js';
 import { metaRoutes } from './routes.js';
 
 /** Every HTTP route of every unit, for the OpenAPI document. Add a unit's table here when it ships. */
 export const allRoutes = (): AnyRoute<unknown>[] =>
-  [...metaRoutes, ...accountsRoutes, ...loginRoutes, ...sessionsRoutes] as AnyRoute<unknown>[];
+  [
+    ...metaRoutes,
+    ...accountsRoutes,
+    ...loginRoutes,
+    ...sessionsRoutes,
+    ...orgsRoutes,
+    ...auditRoutes,
+  ] as AnyRoute<unknown>[];

@@ -2,6 +2,7 @@ import { appendAudit } from '../audit/append.js';
 import type { Db } from '../db/connect.js';
 import { fail, type Result } from '../errors/codes.js';
 import type { LoginThrottle } from '../ratelimit/login-throttle.js';
+import type { DeviceTracker } from '../sessions/devices.js';
 import { idleExpiresAt } from '../sessions/model.js';
 import type { SessionService } from '../sessions/service.js';
 import { normalizeEmail } from './email.js';
@@ -13,6 +14,8 @@ export interface LoginDeps {
   hasher: PasswordHasher;
   throttle: LoginThrottle;
   sessions: SessionService;
+  /** Records the device and tells the user about new ones (absent in tools that need no mail). */
+  devices?: DeviceTracker;
 }
 
 export interface ClientMeta {
@@ -106,11 +109,13 @@ export class LoginService {
     method: string,
   ): Promise<Result<LoginSuccess>> {
     const started = await this.deps.db.transaction().execute(async (tx) => {
+      const deviceId = (await this.deps.devices?.track(tx, user, meta)) ?? null;
       const result = await this.deps.sessions.start(tx, {
         userId: user.id,
         ip: meta.ip,
         userAgent: meta.userAgent,
         now: meta.now,
+        deviceId,
       });
       await appendAudit(tx, {
         userId: user.id,

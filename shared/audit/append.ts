@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Tx } from '../bus/outbox.js';
 import type { AccountAction, ActorType, OrgAction } from './actions.js';
 import { type ChainedRow, GENESIS_HASH, orgChain, rowHash, userChain } from './chain.js';
+import { accountMetadataSchemas, orgMetadataSchemas } from './metadata.js';
 import './tables.js';
 
 interface EventCommon {
@@ -35,6 +36,7 @@ export async function appendAudit(
       : 'userId' in event
         ? userChain(event.userId)
         : `system:${event.system}`;
+  const metadata = validMetadata(event);
   await tx
     .insertInto('audit_chain_heads')
     .values({ chain, seq: 0, hash: GENESIS_HASH })
@@ -57,7 +59,7 @@ export async function appendAudit(
     action: event.action,
     targetType: event.target?.type ?? null,
     targetId: event.target?.id ?? null,
-    metadata: event.metadata ?? {},
+    metadata,
     ip: event.ip ?? null,
     createdAt: event.now.toISOString(),
   };
@@ -83,4 +85,18 @@ export async function appendAudit(
     .execute();
   await tx.updateTable('audit_chain_heads').set({ seq: row.seq, hash }).where('chain', '=', chain).execute();
   return { ...row, hash, prevHash: head.hash };
+}
+
+/**
+ * Checks the action's metadata schema (a mismatch is a programming error, so it throws) and returns
+ * the metadata as the JSON that jsonb will hand back, so the hash verify recomputes is the same.
+ */
+function validMetadata(event: AuditEvent): Record<string, unknown> {
+  const schema = 'userId' in event ? accountMetadataSchemas[event.action] : orgMetadataSchemas[event.action];
+  if (!schema) throw new Error(`audit action ${event.action} is not in the closed list`);
+  const parsed = schema.safeParse(event.metadata ?? {});
+  if (!parsed.success) {
+    throw new Error(`audit metadata for ${event.action} is invalid: ${parsed.error.issues[0]?.message}`);
+  }
+  return JSON.parse(JSON.stringify(event.metadata ?? {})) as Record<string, unknown>;
 }

@@ -20,9 +20,26 @@ export interface ChainedRow {
   createdAt: string;
 }
 
-/** hash = SHA-256(prevHash ‖ RFC 8785 canonical JSON of the row), hex. */
+/**
+ * hash = SHA-256(prevHash ‖ RFC 8785 canonical JSON of the row), hex. The fields are picked one by
+ * one so a row object carrying more (its own hash, its links) hashes the same.
+ */
 export function rowHash(prevHash: string, row: ChainedRow): string {
-  return sha256Hex(prevHash + canonicalJson(row));
+  const hashed: ChainedRow = {
+    id: row.id,
+    chain: row.chain,
+    seq: row.seq,
+    orgId: row.orgId,
+    actorType: row.actorType,
+    actorId: row.actorId,
+    action: row.action,
+    targetType: row.targetType,
+    targetId: row.targetId,
+    metadata: row.metadata,
+    ip: row.ip,
+    createdAt: row.createdAt,
+  };
+  return sha256Hex(prevHash + canonicalJson(hashed));
 }
 
 export const orgChain = (orgId: string) => `org:${orgId}`;

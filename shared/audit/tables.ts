@@ -23,9 +23,17 @@ export interface AuditLogsTable {
   hash: string;
 }
 
+export interface AuditCheckpointsTable {
+  chain: string;
+  seq: number;
+  hash: string;
+  signed_at: Date;
+}
+
 declare module '../db/schema.js' {
   interface Database {
     audit_chain_heads: AuditChainHeadsTable;
     audit_logs: AuditLogsTable;
+    audit_checkpoints: AuditCheckpointsTable;
   }
 }

@@ -29,6 +29,8 @@ export class LocalBus implements Publisher {
 
   async publish(topic: Topic, envelope: Envelope): Promise<void> {
     for (const { unit } of subscriptions.filter((s) => s.topic === topic)) {
+      // A unit that is not loaded has no subscription here, as in a project where it is not deployed.
+      if (!this.resolve(unit)) continue;
       this.#pending++;
       const messageId = String(++this.#sequence);
       setImmediate(() => void this.#deliver(unit, topic, envelope, messageId, 1));
@@ -50,7 +52,7 @@ export class LocalBus implements Publisher {
   ): Promise<void> {
     const handler = this.resolve(unit);
     try {
-      if (!handler) throw new Error(`no consumer registered for unit ${unit}`);
+      if (!handler) throw new Error(`the consumer unit ${unit} is no longer registered`);
       await handler(pubsubCloudEvent(topic, envelope, messageId));
     } catch (error) {
       if (attempt < this.options.maxAttempts) {

@@ -57,8 +57,8 @@ export const subscriptions: ReadonlyArray<{ topic: Topic; unit: string }> = [
   { topic: 'security-events', unit: 'notify' },
   { topic: 'session-revoked', unit: 'revocations' },
   { topic: 'recording-stopped', unit: 'archive' },
-  { topic: 'audit-events', unit: 'audit' },
-  { topic: 'audit-checkpoint', unit: 'audit' },
+  { topic: 'audit-events', unit: 'audit-consumer' },
+  { topic: 'audit-checkpoint', unit: 'audit-consumer' },
   { topic: 'backup-verify', unit: 'backup-verify' },
   { topic: 'allowlist-changed', unit: 'allowlist' },
 ];

@@ -62,10 +62,8 @@ async function openPGlite(dataDir: string | null): Promise<DbHandle> {
     mkdirSync(location, { recursive: true });
   }
   // Imported here, not at the top: deployed functions never open PGlite and skip loading it at cold start.
-  const { PGlite, types: pgliteTypes } = await import('@electric-sql/pglite');
-  const pglite = new PGlite(location, {
-    parsers: { [pgliteTypes.BYTEA]: (value: unknown) => byteaToBuffer(value) },
-  });
+  const { PGlite } = await import('@electric-sql/pglite');
+  const pglite = new PGlite(location);
   await pglite.waitReady;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {
@@ -82,13 +80,6 @@ async function openPGlite(dataDir: string | null): Promise<DbHandle> {
     },
     close: () => db.destroy(),
   };
-}
-
-function byteaToBuffer(value: unknown): Buffer {
-  if (typeof value === 'string') {
-    return value.startsWith('\\x') ? Buffer.from(value.slice(2), 'hex') : Buffer.from(value, 'binary');
-  }
-  return Buffer.from(value as Uint8Array);
 }
 
 async function openPool(poolConfig: pg.PoolConfig, options: OpenOptions): Promise<DbHandle> {

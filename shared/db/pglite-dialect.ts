@@ -1,4 +1,4 @@
-import type { PGlite } from '@electric-sql/pglite';
+import { type PGlite, types } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -36,11 +36,21 @@ export class PGliteDialect implements Dialect {
   }
 }
 
+/** bytea as Buffer, as node-postgres returns it, so stores see the same types on both engines. */
+const parsers = { [types.BYTEA]: (value: unknown) => byteaToBuffer(value) };
+
+export function byteaToBuffer(value: unknown): Buffer {
+  if (typeof value === 'string') {
+    return value.startsWith('\\x') ? Buffer.from(value.slice(2), 'hex') : Buffer.from(value, 'binary');
+  }
+  return Buffer.from(value as Uint8Array);
+}
+
 class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.pglite.query<R>(compiled.sql, [...compiled.parameters]);
+    const result = await this.pglite.query<R>(compiled.sql, [...compiled.parameters], { parsers });
     const command = (compiled.query as { kind?: string } | undefined)?.kind;
     const affects = command !== 'SelectQueryNode' && result.affectedRows !== undefined;
     return affects

@@ -80,7 +80,10 @@ export function createAuthenticator(parts: AuthenticatorParts) {
       return denied ?? { ok: true, principal: { type: 'api_key', key }, org: access };
     }
 
-    const result = await parts.sessions.authenticate(token, context.now);
+    // Org routes judge the org's idle timeout on last_seen_at as it was before this request.
+    const result = await parts.sessions.authenticate(token, context.now, {
+      touch: requirement.kind !== 'org',
+    });
     if (!result.ok) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
     const principal: Principal = { type: 'session', ...result.value };
     if (requirement.kind === 'session') {
@@ -94,6 +97,7 @@ export function createAuthenticator(parts: AuthenticatorParts) {
       now: context.now,
     });
     if (member.ok === false) return member;
+    await parts.sessions.touch(result.value, context.now);
     const denied = await orgChecks(
       parts,
       requirement,

@@ -206,5 +206,10 @@ async function respond(res: ServerResponse, outcome: HandlerResult): Promise<voi
     res.end(reply.raw);
     return;
   }
-  await pipeline(reply.raw as Readable, res);
+  try {
+    await pipeline(reply.raw as Readable, res);
+  } catch (error) {
+    // A client that hangs up on a stream (server-sent events) is normal, not a server fault.
+    if ((error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+  }
 }

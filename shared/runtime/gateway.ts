@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -47,6 +48,7 @@ export function createGateway(logger: Logger): Server {
     const handler = unit ? (getFunction(unit) as HttpHandler | undefined) : undefined;
     if (!handler) {
       applySecurityHeaders(res);
+      res.setHeader('x-request-id', randomUUID());
       req.resume();
       const payload = errorPayload(fail('NOT_FOUND', 'No such route.'));
       sendJson(res, payload.status, payload.body);

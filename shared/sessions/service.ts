@@ -22,6 +22,7 @@ export interface StartSessionInput {
   deviceId?: string | null;
   idleTimeoutMinutes?: number;
   lifetimeMs?: number;
+  sudoUntil?: Date | null;
 }
 
 export type AuthenticateResult =
@@ -52,11 +53,20 @@ export class SessionService {
       now: input.now,
       expiresAt: new Date(input.now.getTime() + lifetimeMs),
       idleTimeoutMinutes: input.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES,
+      sudoUntil: input.sudoUntil ?? null,
     });
     return { token, session };
   }
 
-  async authenticate(token: string, now: Date): Promise<AuthenticateResult> {
+  /**
+   * `touch: false` leaves last_seen_at alone so an org's stricter idle timeout can be judged on
+   * the value before this request; the caller then calls `touch` once the org allowed it.
+   */
+  async authenticate(
+    token: string,
+    now: Date,
+    options: { touch?: boolean } = {},
+  ): Promise<AuthenticateResult> {
     this.metrics?.increment('session_validations');
     if (!isTokenShaped(token)) return { ok: false, reason: 'malformed' };
     const found = await this.store.findByTokenHash(sessionTokenHash(token));
@@ -73,11 +83,14 @@ export class SessionService {
     );
     if (state !== 'active') return { ok: false, reason: state };
     if (found.user.disabledAt) return { ok: false, reason: 'disabled' };
-    if (shouldTouch(found.session.last_seen_at, now)) {
-      await this.store.touch(found.session.id, now);
-      found.session.last_seen_at = now;
-    }
+    if (options.touch !== false) await this.touch(found, now);
     return { ok: true, value: found };
+  }
+
+  async touch(found: SessionWithUser, now: Date): Promise<void> {
+    if (!shouldTouch(found.session.last_seen_at, now)) return;
+    await this.store.touch(found.session.id, now);
+    found.session.last_seen_at = now;
   }
 
   /**

@@ -31,6 +31,7 @@ export interface NewSession {
   now: Date;
   expiresAt: Date;
   idleTimeoutMinutes: number;
+  sudoUntil?: Date | null;
 }
 
 /** Session persistence, named by intent. Every revocation returns what it revoked so callers can emit events. */
@@ -53,7 +54,7 @@ export class SessionStore {
         last_seen_at: input.now,
         expires_at: input.expiresAt,
         idle_timeout_minutes: input.idleTimeoutMinutes,
-        sudo_until: null,
+        sudo_until: input.sudoUntil ?? null,
         revoked_at: null,
         revoked_reason: null,
       })
@@ -125,6 +126,33 @@ export class SessionStore {
       Pick<SessionRow, 'id' | 'user_id' | 'token_hash' | 'org_id'>
     >;
     return rows.map((r) => ({ id: r.id, userId: r.user_id, tokenHash: r.token_hash, orgId: r.org_id }));
+  }
+
+  /** The user's sessions that are not revoked (expiry is judged by the caller with sessionState). */
+  listUnrevoked(userId: string): Promise<SessionRow[]> {
+    return this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .orderBy('created_at', 'desc')
+      .execute();
+  }
+
+  /** The user's own session by id, revoked or not; another user's id is simply not found. */
+  findOwn(tx: Tx, userId: string, sessionId: string): Promise<SessionRow | undefined> {
+    return tx
+      .selectFrom('sessions')
+      .selectAll()
+      .where('id', '=', sessionId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+  }
+
+  async revokeByDevice(tx: Tx, userId: string, deviceId: string, reason: string, now: Date) {
+    return this.#revoke(tx, reason, now, (q) =>
+      q.where('user_id', '=', userId).where('device_id', '=', deviceId),
+    );
   }
 
   async setSudo(tx: Tx, sessionId: string, until: Date): Promise<void> {

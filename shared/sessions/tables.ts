@@ -21,3 +21,28 @@ declare module '../db/schema.js' {
     sessions: SessionsTable;
   }
 }
+
+export interface KnownDevicesTable {
+  id: string;
+  user_id: string;
+  fingerprint: string;
+  user_agent: string | null;
+  trusted: boolean;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  deleted_at: Date | null;
+}
+
+export interface RevocationFeedTable {
+  stream_key: string;
+  revoked_at: Date;
+  reason: string;
+  expires_at: Date;
+}
+
+declare module '../db/schema.js' {
+  interface Database {
+    known_devices: KnownDevicesTable;
+    revocation_feed: RevocationFeedTable;
+  }
+}

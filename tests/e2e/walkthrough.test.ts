@@ -78,3 +78,20 @@ describe('README walk-through: signup → verify → login → current → logou
     );
   });
 });
+
+describe('client address with TRUSTED_PROXY_HOPS=0', () => {
+  it('ignores X-Forwarded-For: spoofed addresses do not escape the per-IP limit', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await app.request('POST', '/api/login', {
+        body: { email: 'nobody@example.com', password: 'some password here' },
+        headers: { 'x-forwarded-for': `192.0.2.${i}` },
+      });
+      statuses.push(res.status);
+    }
+    // Earlier tests in this file already signed in from 127.0.0.1, so the limit arrives within 11 tries.
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    expect(statuses.indexOf(429)).toBeLessThanOrEqual(10);
+    expect(statuses.at(-1)).toBe(429);
+  });
+});

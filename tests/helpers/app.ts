@@ -73,8 +73,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     dataDir,
     async request(method, path, opts = {}) {
       const headers: Record<string, string> = { ...opts.headers };
-      let body: string | Buffer | undefined;
-      if (opts.raw !== undefined) body = opts.raw;
+      let body: string | Uint8Array<ArrayBuffer> | undefined;
+      if (opts.raw !== undefined) body = typeof opts.raw === 'string' ? opts.raw : new Uint8Array(opts.raw);
       else if (opts.body !== undefined) {
         body = JSON.stringify(opts.body);
         headers['content-type'] ??= 'application/json';

@@ -1,0 +1,33 @@
+import { appendAudit } from '../../shared/audit/append.js';
+import { externalOrgEvent } from '../../shared/audit/external.js';
+import type { AuditService } from '../../shared/audit/service.js';
+import type { TopicHandlers } from '../../shared/bus/consumer.js';
+import type { Logger } from '../../shared/log/logger.js';
+import type { Clock } from '../../shared/time/clock.js';
+
+export interface AuditConsumerDeps {
+  audit: AuditService;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * Chains other services' org events and signs hourly checkpoints. Both run in the consumer's
+ * transaction, so an event id is recorded exactly when its row (or checkpoint bookkeeping) commits.
+ */
+export function auditConsumerHandlers(deps: AuditConsumerDeps): TopicHandlers {
+  return {
+    'audit-events': async (envelope, tx) => {
+      const parsed = externalOrgEvent(envelope);
+      if (!parsed.ok) {
+        deps.logger.error('dropping invalid audit event', { eventId: envelope.id, reason: parsed.reason });
+        return;
+      }
+      await appendAudit(tx, parsed.event);
+    },
+    'audit-checkpoint': async (_envelope, tx) => {
+      const signed = await deps.audit.checkpointMovedChains(tx, deps.clock.now());
+      deps.logger.info('audit checkpoints signed', { chains: signed.length });
+    },
+  };
+}

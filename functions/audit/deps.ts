@@ -1,0 +1,24 @@
+import { signingKeys } from '../../shared/audit/checkpoint.js';
+import { CheckpointStore } from '../../shared/audit/checkpoints.js';
+import { AuditService } from '../../shared/audit/service.js';
+import { openBucket } from '../../shared/blob/buckets.js';
+import { type Platform, perPlatform } from '../../shared/runtime/platform.js';
+
+export interface AuditDeps {
+  platform: Platform;
+  audit: AuditService;
+}
+
+/** The audit services over the platform, shared by the HTTP unit and the consumer unit. */
+export const auditDeps = perPlatform(async (p): Promise<AuditDeps> => {
+  let keys: ReturnType<typeof signingKeys> | undefined;
+  const loadKeys = async () => {
+    keys ??= signingKeys((await p.secrets.get('audit-signing-key')).reveal());
+    return keys;
+  };
+  const checkpoints = new CheckpointStore(await openBucket(p.config, 'auditCheckpoints'), loadKeys);
+  return {
+    platform: p,
+    audit: new AuditService({ db: p.db, checkpoints, keys: loadKeys, logger: p.logger }),
+  };
+});

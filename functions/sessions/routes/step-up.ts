@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { sessionCookie } from '../../../shared/http/cookies.js';
+import { requireSession } from '../../../shared/http/principal.js';
+import { defineRoute, json } from '../../../shared/http/route.js';
+import { passwordField } from '../../../shared/http/schemas.js';
+import { sessionView, toSessionView } from '../../../shared/http/views.js';
+import type { Core } from '../../../shared/runtime/core.js';
+
+export const stepUp = defineRoute({
+  method: 'POST',
+  path: '/api/sessions/step-up',
+  summary:
+    'Confirm your password for a 10-minute sudo window. The session is replaced by a fresh one (new token in the body and cookie; the old token stops working). Throttled like login.',
+  tags: ['sessions'],
+  auth: { kind: 'session' },
+  body: z.strictObject({ password: passwordField }),
+  responses: {
+    200: {
+      description: 'Stepped up; use the new token from now on',
+      schema: z.object({ sudoUntil: z.string(), token: z.string(), session: sessionView }),
+    },
+  },
+  handler: async ({ principal, body, ip, userAgent, now }, deps: Core) => {
+    const { session } = requireSession(principal);
+    const result = await deps.stepUp.withPassword(session, body.password, { ip, userAgent, now });
+    if (!result.ok) return result;
+    return json(
+      200,
+      {
+        sudoUntil: result.sudoUntil.toISOString(),
+        token: result.token,
+        session: toSessionView(result.session),
+      },
+      { 'set-cookie': sessionCookie(result.token, result.session.expires_at, now) },
+    );
+  },
+});

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import type { AccountAction, OrgAction } from './actions.js';
+
+/**
+ * Metadata is hashed as RFC 8785 JSON and stored as jsonb, so it must be plain JSON that survives
+ * the round trip unchanged: finite numbers, no NUL characters (jsonb refuses them), bounded depth.
+ */
+const jsonString = z.string().refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export const jsonValue: z.ZodType<Json> = z.lazy(() =>
+  z.union([
+    jsonString,
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValue),
+    z.record(jsonString, jsonValue),
+  ]),
+);
+
+/** Known fields are typed; extra fields stay allowed so a producer can add context without a release. */
+const fields = (shape: z.ZodRawShape) => z.looseObject(shape).catchall(jsonValue);
+const any = fields({});
+const roleName = z.enum(['viewer', 'member', 'admin', 'owner']);
+const fromTo = fields({ from: roleName.optional(), to: roleName.optional() });
+
+/** Per-action metadata: the closed action list's second half (API.md "audit"). */
+export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
+  'member.invited': fields({ email: z.string().optional(), role: roleName.optional() }),
+  'member.joined': fields({ role: roleName.optional() }),
+  'member.removed': any,
+  'member.role_changed': fromTo,
+  'session.started': fields({ machineId: z.string().optional() }),
+  'session.stopped': fields({ durationSeconds: z.number().nonnegative().optional() }),
+  'recording.archived': fields({
+    sizeBytes: z.number().int().nonnegative(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  'machine.added': fields({ hostname: z.string().optional() }),
+  'machine.deleted': fields({ hostname: z.string().optional() }),
+  'sso.login': fields({ provider: z.string().optional() }),
+  'sso.fallback': fields({ reason: z.string().optional() }),
+  'api_key.created': fields({ role: roleName.optional(), name: z.string().optional() }),
+  'api_key.deleted': any,
+  'plan.changed': fields({ from: z.string().optional(), to: z.string().optional() }),
+  'ip_allowlist.updated': fields({ before: z.array(jsonValue), after: z.array(jsonValue) }),
+  'policy.updated': any,
+  'auth_session.revoked': fields({ reason: z.string().optional() }),
+  'backup.verified': any,
+  'backup.missing': any,
+};
+
+export const accountMetadataSchemas: Record<AccountAction, z.ZodType> = {
+  'login.succeeded': fields({ method: z.string() }),
+  'login.failed': fields({ method: z.string(), reason: z.string() }),
+  'login.new_device': any,
+  'auth_session.revoked': fields({ reason: z.string().optional() }),
+  'password.changed': fields({ sessionsRevoked: z.number().int().nonnegative() }),
+  'password.reset': fields({ sessionsRevoked: z.number().int().nonnegative() }),
+  'mfa.enrolled': any,
+  'mfa.disabled': any,
+  'step_up.succeeded': any,
+  'step_up.failed': any,
+  'device.trusted': any,
+  'device.deleted': any,
+};

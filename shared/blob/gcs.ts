@@ -1,0 +1,49 @@
+import type { Bucket } from '@google-cloud/storage';
+import { assertValidKey, assertValidPrefix, type BlobStore, type PutOptions } from './store.js';
+
+/** Production: one Cloud Storage bucket through @google-cloud/storage's JSON API client. */
+export class GcsBlobStore implements BlobStore {
+  readonly bucket: string;
+
+  constructor(private readonly gcsBucket: Bucket) {
+    this.bucket = gcsBucket.name;
+  }
+
+  async put(key: string, data: Buffer | string, options: PutOptions = {}): Promise<{ created: boolean }> {
+    assertValidKey(key);
+    try {
+      await this.gcsBucket.file(key).save(typeof data === 'string' ? Buffer.from(data) : data, {
+        resumable: false,
+        contentType: options.contentType ?? 'application/octet-stream',
+        // Generation 0 means "only if no live object has this name".
+        ...(options.ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
+      });
+    } catch (error) {
+      if (options.ifAbsent && statusOf(error) === 412) return { created: false };
+      throw error;
+    }
+    return { created: true };
+  }
+
+  async get(key: string): Promise<Buffer | null> {
+    assertValidKey(key);
+    try {
+      const [bytes] = await this.gcsBucket.file(key).download();
+      return bytes;
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    assertValidPrefix(prefix);
+    const [files] = await this.gcsBucket.getFiles({ prefix, autoPaginate: true });
+    return files.map((file) => file.name).sort();
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+}

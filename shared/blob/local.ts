@@ -1,0 +1,63 @@
+import type { Dirent } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { assertValidKey, assertValidPrefix, type BlobStore, type PutOptions } from './store.js';
+
+/** Embedded mode: each bucket is a folder `DATA_DIR/blobs/<bucket>/`, each key a file path under it. */
+export class LocalBlobStore implements BlobStore {
+  readonly #root: string;
+
+  constructor(
+    dataDir: string,
+    readonly bucket: string,
+  ) {
+    assertValidKey(bucket);
+    this.#root = join(dataDir, 'blobs', bucket);
+  }
+
+  async put(key: string, data: Buffer | string, options: PutOptions = {}): Promise<{ created: boolean }> {
+    assertValidKey(key);
+    const file = join(this.#root, key);
+    await mkdir(dirname(file), { recursive: true });
+    try {
+      await writeFile(file, data, { flag: options.ifAbsent ? 'wx' : 'w' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { created: false };
+      throw error;
+    }
+    return { created: true };
+  }
+
+  async get(key: string): Promise<Buffer | null> {
+    assertValidKey(key);
+    try {
+      return await readFile(join(this.#root, key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    assertValidPrefix(prefix);
+    // Walk only the deepest folder the prefix names, then filter by the rest of it.
+    const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const keys: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries: Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else keys.push(relative(this.#root, path).split(sep).join('/'));
+      }
+    };
+    await walk(join(this.#root, folder));
+    return keys.filter((key) => key.startsWith(prefix)).sort();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Object storage for one bucket, named by intent. Checkpoints need small whole-object writes,
+ * reads and prefix listings; recordings will add streaming uploads and signed URLs beside these.
+ */
+export interface BlobStore {
+  readonly bucket: string;
+  /**
+   * Writes an object. With `ifAbsent`, an existing object is left untouched and `created` is false
+   * (buckets under a retention policy refuse overwrites anyway).
+   */
+  put(key: string, data: Buffer | string, options?: PutOptions): Promise<{ created: boolean }>;
+  /** The object's bytes, or null when there is no such object. */
+  get(key: string): Promise<Buffer | null>;
+  /** Every key that starts with `prefix`, in lexicographic order. */
+  list(prefix: string): Promise<string[]>;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  ifAbsent?: boolean;
+}
+
+/** Keys are relative slash-separated paths of safe segments: no `..`, no empty segments. */
+const SEGMENT = /^[A-Za-z0-9._:=-]+$/;
+
+export function assertValidKey(key: string): void {
+  const segments = key.split('/');
+  if (key.length > 1024 || segments.some((s) => !SEGMENT.test(s) || s === '.' || s === '..')) {
+    throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
+  }
+}
+
+/** A prefix is a key, or a key with a trailing slash, or empty. */
+export function assertValidPrefix(prefix: string): void {
+  if (prefix === '') return;
+  assertValidKey(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+}

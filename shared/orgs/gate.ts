@@ -1,0 +1,57 @@
+import { type Failure, fail } from '../errors/codes.js';
+import type { SessionService } from '../sessions/service.js';
+import type { SessionWithUser } from '../sessions/store.js';
+import { isId, membershipActive, type OrgRole, sessionAllowedByPolicy } from './model.js';
+import type { OrgStore } from './store.js';
+
+/**
+ * Decides, on every request, whether a session may act in an org: membership (read from the
+ * database each time, so removal and `expires_at` bite on the next request), then the org's own
+ * absolute and idle timeouts (an org-idle session is revoked). Implements the edge's `OrgGate` (shared/http/auth.ts).
+ */
+export class OrgMembershipGate {
+  constructor(
+    private readonly store: OrgStore,
+    private readonly sessions: SessionService,
+  ) {}
+
+  async authorizeSession(
+    found: SessionWithUser,
+    orgId: string,
+    context: { ip: string; now: Date },
+  ): Promise<{ ok: true; access: { orgId: string; role: OrgRole } } | Failure> {
+    if (!isId(orgId)) return fail('NOT_FOUND');
+    // A session started for one org (SSO) acts in that org only.
+    if (found.session.org_id !== null && found.session.org_id !== orgId) return fail('NOT_FOUND');
+    const access = await this.store.accessFor(orgId, found.user.id);
+    if (!access) return fail('NOT_FOUND');
+    if (!membershipActive(access.expiresAt, context.now)) {
+      return fail('INSUFFICIENT_ROLE', 'Your membership in this org has expired; ask an admin to renew it.');
+    }
+    const verdict = sessionAllowedByPolicy(
+      {
+        idleTimeoutMinutes: access.org.idle_timeout_minutes,
+        absoluteTimeoutHours: access.org.absolute_timeout_hours,
+        enterprise: access.org.enterprise,
+      },
+      { createdAt: found.session.created_at, lastSeenAt: found.session.last_seen_at },
+      context.now,
+    );
+    if (verdict === 'expired') {
+      return fail('UNAUTHENTICATED', "This session is older than the org's session lifetime; sign in again.");
+    }
+    if (verdict === 'idle') {
+      // Revoked, not just refused: otherwise any request elsewhere would refresh last_seen_at and
+      // let an abandoned session back into the org.
+      await this.store.db.transaction().execute(async (tx) => {
+        const revoked = await this.sessions.revokeById(tx, found.session.id, 'org_idle_timeout', context.now);
+        await this.sessions.announceRevoked(tx, revoked, 'org_idle_timeout', context.now);
+      });
+      return fail(
+        'UNAUTHENTICATED',
+        "This session was idle longer than the org's idle timeout; sign in again.",
+      );
+    }
+    return { ok: true, access: { orgId, role: access.role } };
+  }
+}

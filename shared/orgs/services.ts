@@ -1,0 +1,25 @@
+import type { KeyRing } from '../crypto/seal.js';
+import type { Db } from '../db/connect.js';
+import type { SessionService } from '../sessions/service.js';
+import { OrgDirectory } from './directory.js';
+import { OrgMembershipGate } from './gate.js';
+import { OrgStore } from './store.js';
+
+export interface OrgDeps {
+  db: Db;
+  sessions: SessionService;
+  mailKeys: () => Promise<KeyRing>;
+  appUrl: string;
+}
+
+/** The orgs domain as the runtime wires it. */
+export function createOrgServices(deps: OrgDeps) {
+  const store = new OrgStore(deps.db);
+  return {
+    store,
+    directory: new OrgDirectory(store),
+    gate: new OrgMembershipGate(store, deps.sessions),
+  };
+}
+
+export type OrgServices = ReturnType<typeof createOrgServices>;

@@ -1,0 +1,31 @@
+import { PostgresRateLimitStore } from '../ratelimit/postgres-store.js';
+import type { RateLimitStore } from '../ratelimit/store.js';
+import { PostgresRevocationFeed } from '../sessions/postgres-revocation-feed.js';
+import type { RevocationFeed } from '../sessions/revocation-feed.js';
+import type { Platform } from './platform.js';
+
+export interface FastState {
+  rateLimits: RateLimitStore;
+  revocationFeed: RevocationFeed;
+}
+
+/**
+ * Fast, expiring state by FAST_STATE_STORE: Firestore in production, unlogged PostgreSQL tables
+ * in embedded mode. Firestore is loaded only when chosen.
+ */
+export async function fastState(p: Platform): Promise<FastState> {
+  if (p.config.fastStateStore === 'postgres') {
+    return { rateLimits: new PostgresRateLimitStore(p.db), revocationFeed: new PostgresRevocationFeed(p.db) };
+  }
+  const { Firestore } = await import('@google-cloud/firestore');
+  const { FirestoreRateLimitStore } = await import('../ratelimit/firestore-store.js');
+  const { FirestoreRevocationFeed } = await import('../sessions/firestore-revocation-feed.js');
+  const firestore = new Firestore({
+    projectId: p.config.googleCloudProject,
+    ignoreUndefinedProperties: true,
+  });
+  return {
+    rateLimits: new FirestoreRateLimitStore(firestore),
+    revocationFeed: new FirestoreRevocationFeed(firestore),
+  };
+}

@@ -1,0 +1,101 @@
+import { appendAudit } from '../audit/append.js';
+import type { Db } from '../db/connect.js';
+import { fail, type Result } from '../errors/codes.js';
+import type { LoginThrottle } from '../ratelimit/login-throttle.js';
+import '../accounts/tables.js';
+import { SUDO_WINDOW_MS } from './model.js';
+import type { SessionService } from './service.js';
+import type { SessionRow } from './store.js';
+
+export interface PasswordCheck {
+  verify(password: string, hash: string): Promise<boolean>;
+  verifyDummy(password: string): Promise<false>;
+}
+
+export interface StepUpDeps {
+  db: Db;
+  passwords: PasswordCheck;
+  throttle: LoginThrottle;
+  sessions: SessionService;
+}
+
+export interface SteppedUp {
+  token: string;
+  session: SessionRow;
+  sudoUntil: Date;
+}
+
+/**
+ * Step-up ("sudo") with the password. Success never upgrades the presented token: it replaces the
+ * session with a fresh one (same user, org, device and absolute expiry, sudo for 10 minutes) and
+ * revokes the old one in the same transaction, so a token someone planted or saw earlier never
+ * gains sudo. Attempts share the login limits under their own 'step-up' scope; outcomes are audited.
+ */
+export class StepUpService {
+  constructor(private readonly deps: StepUpDeps) {}
+
+  async withPassword(
+    current: SessionRow,
+    password: string,
+    meta: { ip: string; userAgent: string | null; now: Date },
+  ): Promise<Result<SteppedUp>> {
+    const throttle = await this.deps.throttle.attempt(meta.ip, current.user_id, meta.now, 'step-up');
+    if (!throttle.ok) {
+      return fail('RATE_LIMITED', 'Too many step-up attempts. Try again later.', {
+        retryAfterSeconds: throttle.retryAfterSeconds,
+      });
+    }
+    const credential = await this.deps.db
+      .selectFrom('password_credentials')
+      .select('hash')
+      .where('user_id', '=', current.user_id)
+      .executeTakeFirst();
+    const matches = credential
+      ? await this.deps.passwords.verify(password, credential.hash)
+      : await this.deps.passwords.verifyDummy(password);
+    if (!matches) {
+      await this.deps.db.transaction().execute((tx) =>
+        appendAudit(tx, {
+          userId: current.user_id,
+          action: 'step_up.failed',
+          actor: { type: 'user', id: current.user_id },
+          target: { type: 'session', id: current.id },
+          metadata: { method: 'password' },
+          ip: meta.ip,
+          now: meta.now,
+        }),
+      );
+      return fail('INVALID_CREDENTIALS', 'The password is wrong.');
+    }
+    await throttle.succeeded();
+
+    const sudoUntil = new Date(meta.now.getTime() + SUDO_WINDOW_MS);
+    return this.deps.db.transaction().execute(async (tx) => {
+      const revoked = await this.deps.sessions.revokeById(tx, current.id, 'step_up', meta.now);
+      // Revoked meanwhile (another tab, a reset): the old session cannot be stepped up any more.
+      if (revoked.length === 0) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
+      const started = await this.deps.sessions.start(tx, {
+        userId: current.user_id,
+        orgId: current.org_id,
+        deviceId: current.device_id,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        now: meta.now,
+        idleTimeoutMinutes: current.idle_timeout_minutes,
+        lifetimeMs: current.expires_at.getTime() - meta.now.getTime(),
+        sudoUntil,
+      });
+      await this.deps.sessions.announceRevoked(tx, revoked, 'step_up', meta.now);
+      await appendAudit(tx, {
+        userId: current.user_id,
+        action: 'step_up.succeeded',
+        actor: { type: 'user', id: current.user_id },
+        target: { type: 'session', id: started.session.id },
+        metadata: { method: 'password', previousSessionId: current.id },
+        ip: meta.ip,
+        now: meta.now,
+      });
+      return { ok: true as const, token: started.token, session: started.session, sudoUntil };
+    });
+  }
+}
