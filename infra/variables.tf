@@ -87,3 +87,9 @@ variable "audit_checkpoint_retention_days" {
   type        = number
   default     = 400
 }
+
+variable "lock_audit_checkpoint_retention" {
+  description = "Lock the checkpoint bucket's retention policy (irreversible: it can then never be shortened or removed, nor the bucket deleted early). Turn on in production once the period is settled."
+  type        = bool
+  default     = false
+}
