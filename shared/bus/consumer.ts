@@ -33,6 +33,8 @@ export interface ConsumerDeps {
  * redelivery after success is a no-op and a failure (which throws, so Pub/Sub redelivers and
  * eventually dead-letters) leaves no record. Malformed messages are logged and acknowledged:
  * redelivering them could never succeed.
+ * Handlers must do all their database work through `tx`: on PGlite this transaction holds the
+ * only connection, so a query on the plain `db` inside a handler would wait forever.
  */
 export function consumer(name: string, handlers: TopicHandlers, deps: () => Promise<ConsumerDeps>) {
   return async (event: CloudEvent<unknown>): Promise<void> => {

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/config.js';
@@ -63,7 +64,11 @@ async function openPGlite(dataDir: string | null): Promise<DbHandle> {
   }
   // Imported here, not at the top: deployed functions never open PGlite and skip loading it at cold start.
   const { PGlite } = await import('@electric-sql/pglite');
-  const pglite = new PGlite(location);
+  return wrapPGlite(new PGlite(location));
+}
+
+/** A handle over a PGlite instance made elsewhere (tests start from a migrated snapshot). */
+export async function wrapPGlite(pglite: PGlite): Promise<DbHandle> {
   await pglite.waitReady;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {

@@ -63,7 +63,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     env: {},
     migrate: false,
     scheduler: false,
-    logger: options.logger ?? createLogger('silent'),
+    logger: options.logger ?? createLogger((process.env.TEST_LOG_LEVEL as 'debug' | undefined) ?? 'silent'),
     ...(options.clock ? { clock: options.clock } : {}),
   });
 
