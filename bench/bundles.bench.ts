@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { bundleUnit, repoRoot } from '../scripts/build/bundle.js';
 import { localUnits } from '../shared/runtime/gateway.js';
@@ -47,6 +48,7 @@ function coldStarts(args: string[], cwd: string, runs: number): { importMs: numb
   return { importMs: median(imports), processMs: median(processes) };
 }
 
+const loadAtStart = loadavg()[0];
 const units = localUnits().filter((unit) => existsSync(join(repoRoot, 'functions', unit, 'index.ts')));
 const rows: Row[] = [];
 for (const unit of units) {
@@ -80,6 +82,8 @@ report(
     'process ms adds node start-up and exit. Target: ≤ 300 ms import and ≤ 2 MB (2048 KiB) bundle per unit.',
     'Externals (Functions Framework, gRPC clients, PGlite) are installed beside the bundle, not counted in its size;',
     'the gRPC clients are imported lazily, so they do not cost cold start either.',
+    `Machine load (1-minute average) ${loadAtStart.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end, on ${cpus().length} cores:`,
+    'absolute times scale with it, so compare units and the tsx/bundle ratio within one run.',
   ],
   rows,
 );
