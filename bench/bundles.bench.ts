@@ -48,7 +48,7 @@ function coldStarts(args: string[], cwd: string, runs: number): { importMs: numb
   return { importMs: median(imports), processMs: median(processes) };
 }
 
-const loadAtStart = loadavg()[0];
+const loadAtStart = loadavg()[0] ?? 0;
 const units = localUnits().filter((unit) => existsSync(join(repoRoot, 'functions', unit, 'index.ts')));
 const rows: Row[] = [];
 for (const unit of units) {
@@ -82,7 +82,7 @@ report(
     'process ms adds node start-up and exit. Target: ≤ 300 ms import and ≤ 2 MB (2048 KiB) bundle per unit.',
     'Externals (Functions Framework, gRPC clients, PGlite) are installed beside the bundle, not counted in its size;',
     'the gRPC clients are imported lazily, so they do not cost cold start either.',
-    `Machine load (1-minute average) ${loadAtStart.toFixed(1)} at start, ${loadavg()[0].toFixed(1)} at end, on ${cpus().length} cores:`,
+    `Machine load (1-minute average) ${loadAtStart.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end, on ${cpus().length} cores:`,
     'absolute times scale with it, so compare units and the tsx/bundle ratio within one run.',
   ],
   rows,
