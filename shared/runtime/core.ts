@@ -57,7 +57,14 @@ export const core = perPlatform(async (p): Promise<Core> => {
   });
   const devices = new DeviceStore(p.db);
   const tracker = new DeviceTracker({ devices, mailKeys: () => p.mailKeys(), appUrl: p.config.appUrl });
-  const login = new LoginService({ db: p.db, hasher, throttle, sessions, devices: tracker });
+  const login = new LoginService({
+    db: p.db,
+    hasher,
+    throttle,
+    sessions,
+    devices: tracker,
+    beforeSessionStart: (tx, login) => orgs.sessionLimit.beforeSessionStart(tx, login),
+  });
   const sessionCommands = new SessionCommands(p.db, sessionStore, sessions, devices);
   const stepUp = new StepUpService({ db: p.db, passwords: hasher, throttle, sessions });
   return {
