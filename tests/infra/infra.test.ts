@@ -126,6 +126,7 @@ describe('infra/*.tf security baseline', () => {
     expect(tf.resources.google_secret_manager_secret_version).toBeUndefined();
     const checkpoints = tf.resources.google_storage_bucket?.audit_checkpoints;
     expect(nested(checkpoints, 'retention_policy')?.retention_period).toBeDefined();
-    expect(nested(checkpoints, 'versioning')?.enabled).toBe(true);
+    // Versioning and a retention policy exclude each other in Cloud Storage.
+    expect(nested(checkpoints, 'versioning')).toBeUndefined();
   });
 });
