@@ -70,10 +70,10 @@ describe('infra/*.tf matches what the code declares', () => {
 
   it('a new HTTP unit in firebase.json without a function fails', () => {
     const problems = checkConsistency(
-      edited((c) => c.units.set('keys', { http: true, consumes: [] })),
+      edited((c) => c.units.set('billing', { http: true, consumes: [] })),
       tf,
     );
-    expect(problems).toEqual(['unit "keys" is declared in code but missing in Terraform']);
+    expect(problems).toEqual(['unit "billing" is declared in code but missing in Terraform']);
   });
 });
 
