@@ -3,6 +3,7 @@ import { accountsRoutes } from '../accounts/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { loginRoutes } from '../login/routes.js';
 import { orgsRoutes } from '../orgs/routes.js';
+import { recordingsRoutes } from '../recordings/routes.js';
 import { sessionsRoutes } from '../sessions/routes.js';
 import { metaRoutes } from './routes.js';
 
@@ -15,4 +16,5 @@ export const allRoutes = (): AnyRoute<unknown>[] =>
     ...sessionsRoutes,
     ...orgsRoutes,
     ...auditRoutes,
+    ...recordingsRoutes,
   ] as AnyRoute<unknown>[];
