@@ -61,7 +61,7 @@ export function parseFrames(body: Buffer): FramesResult {
     kept.push(line);
   }
   if (kept.length === 0) {
-    return { ok: false, issues: [{ path: 'line 1', message: 'the body holds no events' }] };
+    return lineIssue(1, 'the body holds no events');
   }
   return {
     ok: true,
