@@ -5,7 +5,7 @@ export interface FrameChunk {
   seq: number;
   firstTime: number;
   lastTime: number;
-  /** NDJSON event lines, each ending in "\n". */
+  /** NDJSON event lines (UTF-8, validated JSON, so never a NUL), each ending in "\n". */
   data: Buffer;
 }
 

@@ -46,7 +46,7 @@ export class PostgresFrameBuffer implements FrameBuffer {
           seq: chunk.seq,
           first_time: chunk.firstTime,
           last_time: chunk.lastTime,
-          data: chunk.data,
+          data: chunk.data.toString('utf8'),
         })
         .execute();
       await tx
@@ -81,7 +81,7 @@ export class PostgresFrameBuffer implements FrameBuffer {
         .executeTakeFirst();
       if (!row) return;
       after = Number(row.seq);
-      yield row.data;
+      yield Buffer.from(row.data, 'utf8');
     }
   }
 

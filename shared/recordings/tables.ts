@@ -31,7 +31,7 @@ export interface RecordingChunksTable {
   seq: number;
   first_time: number;
   last_time: number;
-  data: Buffer;
+  data: string;
 }
 
 declare module '../db/schema.js' {

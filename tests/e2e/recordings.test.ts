@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveFunction } from '../../functions/archive/handlers.js';
 import { LocalBlobStore } from '../../shared/blob/local.js';
@@ -513,5 +515,30 @@ describe('archive crashes and redelivery', () => {
     } finally {
       rmSync(join(orgDir, orgId), { force: true });
     }
+  });
+});
+
+describe('scripts/record.sh', () => {
+  it('records a real command under `script`, stops, and prints a playback URL serving its output', async () => {
+    const { stdout } = await promisify(execFile)(
+      'bash',
+      [
+        'scripts/record.sh',
+        '-t',
+        'demo "quoted" ✓',
+        '-c',
+        'printf "h\\303\\251llo \\033[32mgreen\\033[0m \\"q\\" back\\\\slash\\n"; echo done',
+      ],
+      { env: { ...process.env, SF_URL: app.url, SF_TOKEN: owner.token, SF_ORG: orgId } },
+    );
+    const url = new URL(stdout.trim());
+    const served = await rawGet(app, `${url.pathname}${url.search}`);
+    expect(served.status).toBe(200);
+    const cast = parseAsciicast(served.body);
+    expect(cast.header).toMatchObject({ version: 2, title: 'demo "quoted" ✓' });
+    expect(cast.events.map((e) => e[1])).toEqual(cast.events.map(() => 'o'));
+    expect(cast.events.map((e) => e[2]).join('')).toBe(
+      'h\u00e9llo \u001b[32mgreen\u001b[0m "q" back\\slash\r\ndone\r\n',
+    );
   });
 });

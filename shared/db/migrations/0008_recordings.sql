@@ -34,6 +34,7 @@ create unlogged table recording_chunks (
   seq bigint not null,
   first_time double precision not null,
   last_time double precision not null,
-  data bytea not null,
+  -- NDJSON text (valid UTF-8, never NUL): text moves through PGlite far faster than bytea.
+  data text not null,
   primary key (recording_id, seq)
 );
