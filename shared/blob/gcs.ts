@@ -51,7 +51,10 @@ export class GcsBlobStore implements BlobStore {
     const target = this.gcsBucket.file(key).createWriteStream({
       resumable: true,
       contentType: options.contentType,
-      metadata: options.contentEncoding ? { contentEncoding: options.contentEncoding } : {},
+      metadata: {
+        contentType: options.contentType,
+        ...(options.contentEncoding ? { contentEncoding: options.contentEncoding } : {}),
+      },
     });
     await pipeline(body, target);
   }
