@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalBlobStore } from '../shared/blob/local.js';
 import { loadConfig } from '../shared/config/config.js';
@@ -189,6 +189,8 @@ async function archiveRun(engine: 'pglite' | 'postgres', sizeMb: number, work: s
 }
 
 async function ingestRun(engine: 'pglite' | 'postgres', work: string): Promise<Row> {
+  // Generated before any request: a long pause would let the server close the kept-alive socket.
+  const chunks = [...syntheticChunks(INGEST_MB * MiB)];
   const database = await openEngine(engine);
   const config = loadConfig({ PORT: '0', DATA_DIR: join(work, `ingest-${engine}`), TRUSTED_PROXY_HOPS: '1' });
   const runtime = await startLocalRuntime(
@@ -225,7 +227,6 @@ async function ingestRun(engine: 'pglite' | 'postgres', work: string): Promise<R
     token,
   );
 
-  const chunks = [...syntheticChunks(INGEST_MB * MiB)];
   const start = performance.now();
   let bytes = 0;
   for (let seq = 0; seq < chunks.length; seq++) {
@@ -240,6 +241,7 @@ async function ingestRun(engine: 'pglite' | 'postgres', work: string): Promise<R
       body: new Uint8Array(data),
     });
     if (res.status !== 202) throw new Error(`frames answered ${res.status}: ${await res.text()}`);
+    await res.arrayBuffer();
     bytes += data.length;
   }
   const seconds = (performance.now() - start) / 1000;
@@ -256,13 +258,20 @@ async function ingestRun(engine: 'pglite' | 'postgres', work: string): Promise<R
 
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 'sf-bench-rec-'));
+  const ingestRows: Row[] = [];
+  for (const engine of engines) {
+    ingestRows.push(await ingestRun(engine, work));
+    console.error(JSON.stringify(ingestRows.at(-1)));
+  }
   const archiveRows: Row[] = [];
-  for (const size of SIZES_MB) archiveRows.push(await archiveRun('pglite', size, work));
+  for (const size of SIZES_MB) {
+    archiveRows.push(await archiveRun('pglite', size, work));
+    console.error(JSON.stringify(archiveRows.at(-1)));
+  }
   for (const engine of engines.filter((e) => e !== 'pglite')) {
     archiveRows.push(await archiveRun(engine, SIZES_MB[0] as number, work));
+    console.error(JSON.stringify(archiveRows.at(-1)));
   }
-  const ingestRows: Row[] = [];
-  for (const engine of engines) ingestRows.push(await ingestRun(engine, work));
   rmSync(work, { recursive: true, force: true });
 
   const first = archiveRows[0];
@@ -276,6 +285,11 @@ async function main() {
     'Recordings: archive throughput vs gzip -6, memory, and HTTP ingestion',
     [
       machineLine(),
+      `Sizes: ${SIZES_MB.join(' and ')} MB requested (BENCH_RECORDING_MB); load average at the end ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(
+          ' / ',
+        )} on ${availableParallelism()} cores, shared with other work, so compare the ratios, not absolute rates.`,
       '',
       'Archive: a synthetic terminal recording (ANSI-coloured command output, 1 MiB chunks) buffered in the',
       'PostgreSQL frame buffer, then `Archiver.archive` streams header + chunks in seq order through gzip -6',
@@ -293,7 +307,7 @@ async function main() {
     archiveRows,
   );
   const { markdownTable } = await import('./lib/report.js');
-  const ingestSection = `\n### Frame ingestion over HTTP\n\n${markdownTable(ingestRows)}\n`;
+  const ingestSection = `\n### Frame ingestion over HTTP (${INGEST_MB} MiB, sequential 1 MiB requests)\n\n${markdownTable(ingestRows)}\n`;
   process.stdout.write(ingestSection);
   const { appendFileSync } = await import('node:fs');
   appendFileSync(join(import.meta.dirname, 'results', 'recordings.md'), ingestSection);
