@@ -38,3 +38,6 @@ create unlogged table recording_chunks (
   data text not null,
   primary key (recording_id, seq)
 );
+-- Out of line but uncompressed: chunks are written once and read once, and gzip compresses them at
+-- archive time anyway, so pglz on write and read would be pure cost.
+alter table recording_chunks alter column data set storage external;
