@@ -28,7 +28,7 @@ describe.each(backendNames)('FrameBuffer contract on %s', (name) => {
       backend.kind === 'firestore'
         ? new FirestoreFrameBuffer(backend.firestore)
         : new PostgresFrameBuffer(backend.db);
-  });
+  }, 180_000);
   afterAll(() => backend?.close());
 
   it('reads chunks back in seq order whatever order they arrived in', async () => {

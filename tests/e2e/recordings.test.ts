@@ -35,7 +35,8 @@ beforeAll(async () => {
   orgId = (await createOrg(app, owner)).id;
   await grantMembership(app, orgId, viewer.userId, 'viewer');
   await createOrg(app, outsider);
-});
+  // Boots the runtime and signs up three users: on a loaded shared machine that outlasts the default.
+}, 180_000);
 afterAll(() => app?.stop());
 
 async function start(token = owner.token, title = 'deploy') {
