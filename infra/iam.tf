@@ -74,3 +74,11 @@ resource "google_project_iam_member" "migrator_db" {
   role     = each.key
   member   = "serviceAccount:${var.migrator_service_account}"
 }
+
+# Playback links are V4 signed URLs signed through IAM signBlob as the recordings function's own
+# account: it may create tokens for itself only, never for another account.
+resource "google_service_account_iam_member" "recordings_sign_blob" {
+  service_account_id = google_service_account.unit["recordings"].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.unit["recordings"].email}"
+}

@@ -4,6 +4,7 @@ import { auditRoutes } from '../audit/routes.js';
 import { keysRoutes } from '../keys/routes.js';
 import { loginRoutes } from '../login/routes.js';
 import { orgsRoutes } from '../orgs/routes.js';
+import { recordingsRoutes } from '../recordings/routes.js';
 import { sessionsRoutes } from '../sessions/routes.js';
 import { metaRoutes } from './routes.js';
 
@@ -17,4 +18,5 @@ export const allRoutes = (): AnyRoute<unknown>[] =>
     ...orgsRoutes,
     ...auditRoutes,
     ...keysRoutes,
+    ...recordingsRoutes,
   ] as AnyRoute<unknown>[];

@@ -1,5 +1,14 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Bucket } from '@google-cloud/storage';
-import { assertValidKey, assertValidPrefix, type BlobStore, type PutOptions } from './store.js';
+import {
+  assertValidKey,
+  assertValidPrefix,
+  type BlobStore,
+  type PutOptions,
+  type SignedReadOptions,
+  type UploadOptions,
+} from './store.js';
 
 /** Production: one Cloud Storage bucket through @google-cloud/storage's JSON API client. */
 export class GcsBlobStore implements BlobStore {
@@ -34,6 +43,41 @@ export class GcsBlobStore implements BlobStore {
       if (statusOf(error) === 404) return null;
       throw error;
     }
+  }
+
+  /** A resumable upload: the object appears only when the final chunk is committed. */
+  async upload(key: string, body: Readable, options: UploadOptions): Promise<void> {
+    assertValidKey(key);
+    const target = this.gcsBucket.file(key).createWriteStream({
+      resumable: true,
+      contentType: options.contentType,
+      metadata: {
+        contentType: options.contentType,
+        ...(options.contentEncoding ? { contentEncoding: options.contentEncoding } : {}),
+      },
+    });
+    await pipeline(body, target);
+  }
+
+  async read(key: string): Promise<Readable | null> {
+    assertValidKey(key);
+    const file = this.gcsBucket.file(key);
+    const [exists] = await file.exists();
+    // decompress: false hands out the stored (gzip) bytes, as the local store does.
+    return exists ? file.createReadStream({ decompress: false }) : null;
+  }
+
+  /** A V4 signed URL, signed by the function's service account (or the key in `credentials`). */
+  async signedReadUrl(key: string, options: SignedReadOptions): Promise<string> {
+    assertValidKey(key);
+    const [url] = await this.gcsBucket.file(key).getSignedUrl({
+      version: 'v4',
+      action: 'read',
+      expires: options.expiresAt,
+      responseType: options.responseType,
+      responseDisposition: options.responseDisposition,
+    });
+    return url;
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -1,6 +1,9 @@
-import type { Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { assertValidKey, assertValidPrefix, type BlobStore, type PutOptions } from './store.js';
 
 /** Embedded mode: each bucket is a folder `DATA_DIR/blobs/<bucket>/`, each key a file path under it. */
@@ -38,6 +41,33 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
+  /** Writes a temp file beside the target and renames it over: readers see the old or the whole new object. */
+  async upload(key: string, body: Readable): Promise<void> {
+    assertValidKey(key);
+    const file = join(this.#root, key);
+    await mkdir(dirname(file), { recursive: true });
+    const temp = `${file}.${randomBytes(6).toString('hex')}.partial`;
+    try {
+      await pipeline(body, createWriteStream(temp, { flags: 'wx' }));
+      await rename(temp, file);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async read(key: string): Promise<Readable | null> {
+    assertValidKey(key);
+    const file = join(this.#root, key);
+    try {
+      if (!(await stat(file)).isFile()) return null;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    return createReadStream(file);
+  }
+
   async list(prefix: string): Promise<string[]> {
     assertValidPrefix(prefix);
     // Walk only the deepest folder the prefix names, then filter by the rest of it.
@@ -58,6 +88,6 @@ export class LocalBlobStore implements BlobStore {
       }
     };
     await walk(join(this.#root, folder));
-    return keys.filter((key) => key.startsWith(prefix)).sort();
+    return keys.filter((key) => key.startsWith(prefix) && !key.endsWith('.partial')).sort();
   }
 }

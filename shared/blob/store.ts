@@ -1,6 +1,8 @@
+import type { Readable } from 'node:stream';
+
 /**
  * Object storage for one bucket, named by intent. Checkpoints need small whole-object writes,
- * reads and prefix listings; recordings will add streaming uploads and signed URLs beside these.
+ * reads and prefix listings; recordings stream uploads and downloads and hand out signed URLs.
  */
 export interface BlobStore {
   readonly bucket: string;
@@ -13,6 +15,27 @@ export interface BlobStore {
   get(key: string): Promise<Buffer | null>;
   /** Every key that starts with `prefix`, in lexicographic order. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Streams `body` into the object, replacing any earlier one only once the whole body has arrived
+   * (a failed upload leaves no partial object). Memory stays flat in the object's size.
+   */
+  upload(key: string, body: Readable, options: UploadOptions): Promise<void>;
+  /** The object's bytes as stored (no decoding), or null when there is no such object. */
+  read(key: string): Promise<Readable | null>;
+  /** A URL anyone may GET until `expiresAt` (Cloud Storage only; the local store has no server). */
+  signedReadUrl?(key: string, options: SignedReadOptions): Promise<string>;
+}
+
+export interface UploadOptions {
+  contentType: string;
+  /** Stored as the object's Content-Encoding (e.g. `gzip` for an already compressed body). */
+  contentEncoding?: string;
+}
+
+export interface SignedReadOptions {
+  expiresAt: Date;
+  responseType: string;
+  responseDisposition: string;
 }
 
 export interface PutOptions {

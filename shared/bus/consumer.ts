@@ -19,7 +19,16 @@ const pubsubDataSchema = z.object({
   subscription: z.string().optional(),
 });
 
-export type TopicHandlers = { [T in Topic]?: (envelope: TypedEnvelope<T>, tx: Tx) => Promise<void> };
+/**
+ * A handler may return work to run once its transaction has committed (e.g. deleting what a
+ * committed change made redundant). If that work fails, the event is un-marked and rethrown, so the
+ * bus redelivers and the handler, idempotent, hands the work back again.
+ */
+export type AfterCommit = () => Promise<void>;
+
+export type TopicHandlers = {
+  [T in Topic]?: (envelope: TypedEnvelope<T>, tx: Tx) => Promise<undefined | AfterCommit>;
+};
 
 export interface ConsumerDeps {
   db: Db;
@@ -73,7 +82,11 @@ export function consumer(name: string, handlers: TopicHandlers, deps: () => Prom
       return;
     }
     const envelope = parsed.envelope;
-    const handler = handlers[topic] as (envelope: TypedEnvelope<Topic>, tx: Tx) => Promise<void>;
+    const handler = handlers[topic] as (
+      envelope: TypedEnvelope<Topic>,
+      tx: Tx,
+    ) => Promise<undefined | AfterCommit>;
+    const after: { run?: AfterCommit } = {};
     try {
       await db.transaction().execute(async (tx) => {
         const claimed = await tx
@@ -86,8 +99,18 @@ export function consumer(name: string, handlers: TopicHandlers, deps: () => Prom
           log.info('event already processed', { topic, eventId: envelope.id });
           return;
         }
-        await handler(envelope, tx);
+        after.run = (await handler(envelope, tx)) ?? undefined;
       });
+      if (after.run) {
+        await after.run().catch(async (error: unknown) => {
+          await db
+            .deleteFrom('processed_events')
+            .where('consumer', '=', name)
+            .where('event_id', '=', envelope.id)
+            .execute();
+          throw error;
+        });
+      }
     } catch (error) {
       metrics.increment('consumer_failures', { consumer: name, topic });
       log.error('event handler failed; the bus will redeliver', { topic, eventId: envelope.id, error });

@@ -33,6 +33,13 @@ const envSchema = z.object({
   MAIL_FROM: z.string().min(3).default('SessionForge <no-reply@sessionforge.local>'),
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   PASSWORD_HASH_COST: z.coerce.number().int().min(12).max(15).default(12),
+  /** The most one terminal recording may buffer before frames are refused (413). */
+  RECORDING_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(8 * 1024 * 1024 * 1024)
+    .default(512 * 1024 * 1024),
   SESSION_VALIDITY_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(0),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
@@ -59,6 +66,7 @@ export interface Config {
   trustedProxyHops: number;
   passwordHashCost: number;
   sessionValidityCacheSeconds: number;
+  recordingMaxBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -140,6 +148,7 @@ export function loadConfig(env: Env): Config {
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     passwordHashCost: e.PASSWORD_HASH_COST,
     sessionValidityCacheSeconds: e.SESSION_VALIDITY_CACHE_SECONDS,
+    recordingMaxBytes: e.RECORDING_MAX_BYTES,
     logLevel: e.LOG_LEVEL,
   };
 }

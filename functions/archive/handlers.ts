@@ -1,0 +1,52 @@
+import type { CloudEvent } from '@google-cloud/functions-framework';
+import { consumer, type TopicHandlers } from '../../shared/bus/consumer.js';
+import { parseEnvelope } from '../../shared/bus/envelope.js';
+import type { Archiver } from '../../shared/recordings/archiver.js';
+import type { Platform } from '../../shared/runtime/platform.js';
+
+export interface ArchiveDeps {
+  platform: Platform;
+  archiver: Archiver;
+}
+
+export function archiveHandlers(deps: ArchiveDeps): TopicHandlers {
+  return {
+    'recording-stopped': (envelope, tx) =>
+      deps.archiver.archive(envelope.data.recordingId, tx, deps.platform.clock.now()),
+  };
+}
+
+/**
+ * The archive unit's CloudEvent function: the shared consumer, plus a count of failed deliveries
+ * per recording (kept outside the rolled-back transaction) so a recording that keeps failing ends
+ * `failed` while its message goes on to the dead-letter topic.
+ */
+export function archiveFunction(deps: () => Promise<ArchiveDeps>) {
+  return async (event: CloudEvent<unknown>): Promise<void> => {
+    const d = await deps();
+    try {
+      await consumer('archive', archiveHandlers(d), async () => d.platform)(event);
+    } catch (error) {
+      const recordingId = recordingIdOf(event);
+      if (recordingId) {
+        const attempts = await d.archiver.recordFailure(recordingId, error);
+        d.platform.logger.warn('archive attempt failed', { recordingId, attempts });
+      }
+      throw error;
+    }
+  };
+}
+
+function recordingIdOf(event: CloudEvent<unknown>): string | null {
+  const data = (event.data as { message?: { data?: string } } | undefined)?.message?.data;
+  if (!data) return null;
+  try {
+    const parsed = parseEnvelope(
+      'recording-stopped',
+      JSON.parse(Buffer.from(data, 'base64').toString('utf8')),
+    );
+    return parsed.ok ? parsed.envelope.data.recordingId : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import type { ActorType } from '../audit/actions.js';
+import { appendAudit } from '../audit/append.js';
+import { enqueue } from '../bus/outbox.js';
+import type { Db } from '../db/connect.js';
+import { type Failure, fail } from '../errors/codes.js';
+import type { FrameBuffer } from './frame-buffer.js';
+import { parseFrames } from './model.js';
+import { findRecording, type Recording, toRecording } from './store.js';
+
+export interface Actor {
+  type: ActorType;
+  id: string | null;
+}
+
+export interface StartInput {
+  title: string;
+  width: number;
+  height: number;
+  machineId?: string | undefined;
+}
+
+export type IngestOutcome = { ok: true; appended: boolean; bufferedBytes: number | null } | Failure;
+
+/** Starting, feeding and stopping recordings; archiving is the archive unit's (archiver.ts). */
+export class RecordingService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      buffer: FrameBuffer;
+      /** RECORDING_MAX_BYTES: the most a recording may buffer. */
+      maxBytes: number;
+    },
+  ) {}
+
+  async start(
+    orgId: string,
+    input: StartInput,
+    actor: Actor,
+    ip: string | null,
+    now: Date,
+  ): Promise<{ id: string }> {
+    const id = randomUUID();
+    await this.deps.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('recordings')
+        .values({
+          id,
+          org_id: orgId,
+          title: input.title,
+          width: input.width,
+          height: input.height,
+          machine_id: input.machineId ?? null,
+          status: 'recording',
+          started_by_type: actor.type,
+          started_by_id: actor.id,
+          started_at: now,
+          stopped_at: null,
+          archived_at: null,
+          blob_key: null,
+          bytes: null,
+          sha256: null,
+          archive_attempts: 0,
+          last_error: null,
+        })
+        .execute();
+      await appendAudit(tx, {
+        orgId,
+        action: 'session.started',
+        actor,
+        target: { type: 'recording', id },
+        metadata: input.machineId ? { machineId: input.machineId } : {},
+        ip,
+        now,
+      });
+    });
+    return { id };
+  }
+
+  async orgOf(id: string): Promise<string | null> {
+    return (await findRecording(this.deps.db, id))?.orgId ?? null;
+  }
+
+  get(id: string): Promise<Recording | null> {
+    return findRecording(this.deps.db, id);
+  }
+
+  /**
+   * Validates one request's events and buffers them under `seq`. A seq the buffer already holds is
+   * acknowledged without being stored again, so clients retry safely.
+   */
+  async ingest(id: string, seq: number, body: Buffer): Promise<IngestOutcome> {
+    const parsed = parseFrames(body);
+    if (!parsed.ok)
+      return fail('VALIDATION_FAILED', 'The frames are not valid asciicast v2 events.', {
+        issues: parsed.issues,
+      });
+    const recording = await findRecording(this.deps.db, id);
+    if (!recording) return fail('NOT_FOUND');
+    if (recording.status !== 'recording') return fail('CONFLICT', 'The recording has stopped.');
+    const outcome = await this.deps.buffer.append(
+      id,
+      { seq, firstTime: parsed.firstTime, lastTime: parsed.lastTime, data: parsed.data },
+      this.deps.maxBytes,
+    );
+    switch (outcome.kind) {
+      case 'appended':
+        return { ok: true, appended: true, bufferedBytes: outcome.bytes };
+      case 'duplicate':
+        return { ok: true, appended: false, bufferedBytes: null };
+      case 'sealed':
+        return fail('CONFLICT', 'The recording has stopped.');
+      case 'over_cap':
+        return fail('PAYLOAD_TOO_LARGE', `A recording holds at most ${this.deps.maxBytes} bytes.`);
+      case 'time_goes_back': {
+        const line = outcome.against === 'previous' ? 1 : parsed.lineCount;
+        const message =
+          outcome.against === 'previous'
+            ? `line ${line}: time goes back against the events of the previous seq`
+            : `line ${line}: time goes past the events of the next seq`;
+        return fail('VALIDATION_FAILED', 'The frames are not valid asciicast v2 events.', {
+          issues: [{ path: `line ${line}`, message }],
+        });
+      }
+    }
+  }
+
+  /**
+   * Seals the buffer (no frame lands after the stop), then in one transaction: status `archiving`,
+   * `recording-stopped` in the outbox and `session.stopped` in the audit log. Stopping twice is a no-op.
+   */
+  async stop(id: string, actor: Actor, ip: string | null, now: Date): Promise<{ ok: true } | Failure> {
+    const known = await findRecording(this.deps.db, id);
+    if (!known) return fail('NOT_FOUND');
+    if (known.status !== 'recording') return { ok: true };
+    await this.deps.buffer.seal(id);
+    await this.deps.db.transaction().execute(async (tx) => {
+      const recording = await findRecording(tx, id, { forUpdate: true });
+      if (recording?.status !== 'recording') return;
+      await tx
+        .updateTable('recordings')
+        .set({ status: 'archiving', stopped_at: now })
+        .where('id', '=', id)
+        .execute();
+      await enqueue(tx, 'recording-stopped', { recordingId: id }, { now, orgId: recording.orgId });
+      await appendAudit(tx, {
+        orgId: recording.orgId,
+        action: 'session.stopped',
+        actor,
+        target: { type: 'recording', id },
+        metadata: {
+          durationSeconds: Math.max(0, Math.round((now.getTime() - recording.startedAt.getTime()) / 1000)),
+        },
+        ip,
+        now,
+      });
+    });
+    return { ok: true };
+  }
+
+  /** The org's recordings, newest first. */
+  async list(orgId: string, limit = 200): Promise<Recording[]> {
+    const rows = await this.deps.db
+      .selectFrom('recordings')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .orderBy('started_at', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toRecording);
+  }
+}
