@@ -2,8 +2,12 @@ import { isBreachedPassword } from '../accounts/breached.js';
 import { LoginService } from '../accounts/login.js';
 import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
+import type { KeyRing } from '../crypto/seal.js';
 import { createAuthenticator, type OrgGate } from '../http/auth.js';
 import type { HttpEdge } from '../http/router.js';
+import { mfaKeyRing } from '../mfa/keys.js';
+import type { MfaService } from '../mfa/service.js';
+import { createMfaService } from '../mfa/services.js';
 import { createOrgServices, type OrgServices } from '../orgs/services.js';
 import { LoginThrottle } from '../ratelimit/login-throttle.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
@@ -31,6 +35,7 @@ export interface Core {
   sessionCommands: SessionCommands;
   stepUp: StepUpService;
   revocationFeed: RevocationFeed;
+  mfa: MfaService;
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -48,7 +53,10 @@ export const core = perPlatform(async (p): Promise<Core> => {
     mailKeys: () => p.mailKeys(),
     appUrl: p.config.appUrl,
   });
+  let mfaRing: Promise<KeyRing> | undefined;
+  const mfa = createMfaService({ db: p.db, keys: () => (mfaRing ??= mfaKeyRing(p.secrets)) });
   const orgs = createOrgServices({
+    mfaEnrolled: (userId) => mfa.isEnrolled(userId),
     db: p.db,
     sessions,
     mailKeys: () => p.mailKeys(),
@@ -56,9 +64,16 @@ export const core = perPlatform(async (p): Promise<Core> => {
   });
   const devices = new DeviceStore(p.db);
   const tracker = new DeviceTracker({ devices, mailKeys: () => p.mailKeys(), appUrl: p.config.appUrl });
-  const login = new LoginService({ db: p.db, hasher, throttle, sessions, devices: tracker });
+  const login = new LoginService({
+    db: p.db,
+    hasher,
+    throttle,
+    sessions,
+    devices: tracker,
+    secondFactor: mfa,
+  });
   const sessionCommands = new SessionCommands(p.db, sessionStore, sessions, devices);
-  const stepUp = new StepUpService({ db: p.db, passwords: hasher, throttle, sessions });
+  const stepUp = new StepUpService({ db: p.db, passwords: hasher, throttle, sessions, codes: mfa });
   return {
     platform: p,
     sessions,
@@ -73,6 +88,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     stepUp,
     revocationFeed,
     orgs,
+    mfa,
   };
 });
 
