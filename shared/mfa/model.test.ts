@@ -8,6 +8,7 @@ import {
   codeKind,
   LOCKOUT_MS,
   lockedAt,
+  MFA_CODE_PATTERN,
   newBackupCode,
   timeStepAt,
 } from './model.js';
@@ -97,6 +98,14 @@ describe('code shapes', () => {
     'abcd efgh ijkl mnop',
   ])('%j is neither a TOTP nor a backup code', (code) => {
     expect(codeKind(code)).toBeNull();
+    expect(MFA_CODE_PATTERN.test(code)).toBe(false);
+  });
+
+  it('the HTTP pattern admits exactly the two shapes', () => {
+    for (const code of ['123456', 'abcd-efgh-ijkl-mnop', 'ABCDEFGHIJKLMNOP', 'abcdefgh-ijklmnop']) {
+      expect(codeKind(code)).not.toBeNull();
+      expect(MFA_CODE_PATTERN.test(code)).toBe(true);
+    }
   });
 
   it('backup codes carry 80 random bits in four groups of base32', () => {

@@ -15,7 +15,9 @@ export const LOCKOUT_MS = 15 * 60 * 1000;
 
 export const TOTP_CODE_PATTERN = /^[0-9]{6}$/;
 /** 16 base32 characters in groups of four, hyphens optional, either case: 80 random bits. */
-export const BACKUP_CODE_PATTERN = /^[a-z2-7]{4}(?:-?[a-z2-7]{4}){3}$/i;
+export const BACKUP_CODE_PATTERN = /^[a-zA-Z2-7]{4}(?:-?[a-zA-Z2-7]{4}){3}$/;
+/** Either shape, as one flag-free pattern so the HTTP schema (and OpenAPI) can state it. */
+export const MFA_CODE_PATTERN = /^(?:[0-9]{6}|[a-zA-Z2-7]{4}(?:-?[a-zA-Z2-7]{4}){3})$/;
 
 export type CodeKind = 'totp' | 'backup_code';
 

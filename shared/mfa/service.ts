@@ -81,6 +81,7 @@ export class MfaService {
       }
       const secret = this.openSecret(ring, row.secret_sealed, userId);
       const step = await matchingStep(secret, code, meta.now, row.last_step);
+      // Not counted toward the lockout: whoever asks already holds the secret and gains nothing by guessing.
       if (step === null || !(await this.deps.store.claimStep(tx, userId, step, false))) {
         return fail('INVALID_CREDENTIALS', WRONG_CODE);
       }
