@@ -9,17 +9,6 @@ import { normalizeEmail } from './email.js';
 import type { PasswordHasher } from './password.js';
 import './tables.js';
 
-export interface LoginDeps {
-  db: Db;
-  hasher: PasswordHasher;
-  throttle: LoginThrottle;
-  sessions: SessionService;
-  /** Records the device and tells the user about new ones (absent in tools that need no mail). */
-  devices?: DeviceTracker;
-  /** The second factor (the mfa domain implements it); absent, password login is the whole login. */
-  secondFactor?: SecondFactor;
-}
-
 /** What login needs from MFA: who has it, the second-step challenge, and checking its answer. */
 export interface SecondFactor {
   isEnrolled(userId: string): Promise<boolean>;
@@ -29,6 +18,17 @@ export interface SecondFactor {
     code: string,
     meta: ClientMeta,
   ): Promise<Result<{ userId: string; method: string }>>;
+}
+
+export interface LoginDeps {
+  db: Db;
+  /** The second factor (the mfa domain implements it); absent, password login is the whole login. */
+  secondFactor?: SecondFactor;
+  hasher: PasswordHasher;
+  throttle: LoginThrottle;
+  sessions: SessionService;
+  /** Records the device and tells the user about new ones (absent in tools that need no mail). */
+  devices?: DeviceTracker;
 }
 
 export interface ClientMeta {

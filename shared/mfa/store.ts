@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
+import { hasMfa } from './enrolled.js';
 import type { MfaTotpTable } from './tables.js';
 import './tables.js';
 
@@ -19,14 +20,8 @@ export class MfaStore {
     );
   }
 
-  async isEnrolled(userId: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('mfa_totp')
-      .select('user_id')
-      .where('user_id', '=', userId)
-      .where('confirmed_at', 'is not', null)
-      .executeTakeFirst();
-    return row !== undefined;
+  isEnrolled(userId: string): Promise<boolean> {
+    return hasMfa(this.db, userId);
   }
 
   /** Starts (or restarts) an unconfirmed enrolment; never touches a confirmed credential. */

@@ -1,4 +1,5 @@
 import { type Failure, fail } from '../errors/codes.js';
+import { hasMfa } from '../mfa/enrolled.js';
 import type { SessionService } from '../sessions/service.js';
 import type { SessionWithUser } from '../sessions/store.js';
 import { isId, membershipActive, type OrgRole, sessionAllowedByPolicy } from './model.js';
@@ -13,7 +14,6 @@ export class OrgMembershipGate {
   constructor(
     private readonly store: OrgStore,
     private readonly sessions: SessionService,
-    private readonly mfaEnrolled?: (userId: string) => Promise<boolean>,
   ) {}
 
   async authorizeSession(
@@ -55,7 +55,7 @@ export class OrgMembershipGate {
     }
     // Asked only of orgs that require MFA, so other orgs pay nothing. Not STEP_UP_REQUIRED: a
     // step-up cannot help someone who has no second factor; they must enrol first.
-    if (access.org.require_mfa && !(await this.mfaEnrolled?.(found.user.id))) {
+    if (access.org.require_mfa && !(await hasMfa(this.store.db, found.user.id))) {
       return fail(
         'INSUFFICIENT_ROLE',
         'This org requires multi-factor authentication: turn MFA on for your account first.',

@@ -10,8 +10,6 @@ export interface OrgDeps {
   sessions: SessionService;
   mailKeys: () => Promise<KeyRing>;
   appUrl: string;
-  /** Whether a user has MFA on (the mfa domain answers); orgs with requireMfa refuse members without. */
-  mfaEnrolled?: (userId: string) => Promise<boolean>;
 }
 
 /** The orgs domain as the runtime wires it. */
@@ -20,7 +18,7 @@ export function createOrgServices(deps: OrgDeps) {
   return {
     store,
     directory: new OrgDirectory(store),
-    gate: new OrgMembershipGate(store, deps.sessions, deps.mfaEnrolled),
+    gate: new OrgMembershipGate(store, deps.sessions),
   };
 }
 

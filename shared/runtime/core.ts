@@ -30,12 +30,12 @@ export interface Core {
   throttle: LoginThrottle;
   accounts: AccountService;
   login: LoginService;
+  mfa: MfaService;
   orgs: OrgServices;
   devices: DeviceStore;
   sessionCommands: SessionCommands;
   stepUp: StepUpService;
   revocationFeed: RevocationFeed;
-  mfa: MfaService;
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -56,7 +56,6 @@ export const core = perPlatform(async (p): Promise<Core> => {
   let mfaRing: Promise<KeyRing> | undefined;
   const mfa = createMfaService({ db: p.db, keys: () => (mfaRing ??= mfaKeyRing(p.secrets)) });
   const orgs = createOrgServices({
-    mfaEnrolled: (userId) => mfa.isEnrolled(userId),
     db: p.db,
     sessions,
     mailKeys: () => p.mailKeys(),
@@ -83,12 +82,12 @@ export const core = perPlatform(async (p): Promise<Core> => {
     throttle,
     accounts,
     login,
+    mfa,
     devices,
     sessionCommands,
     stepUp,
     revocationFeed,
     orgs,
-    mfa,
   };
 });
 
