@@ -1,10 +1,11 @@
 import type { TopicHandlers } from '../../shared/bus/consumer.js';
+import type { Tx } from '../../shared/bus/outbox.js';
 import type { Logger } from '../../shared/log/logger.js';
 import { ABSOLUTE_LIFETIME_MS } from '../../shared/sessions/model.js';
 import type { RevocationFeed } from '../../shared/sessions/revocation-feed.js';
 
 export interface RevocationsDeps {
-  feed: RevocationFeed;
+  feedIn: (tx: Tx) => RevocationFeed;
   logger: Logger;
 }
 
@@ -17,15 +18,12 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
   return {
     'session-revoked': async (envelope, tx) => {
       const revokedAt = new Date(envelope.time);
-      await deps.feed.publish(
-        {
-          streamKey: envelope.data.streamKey,
-          revokedAt,
-          reason: envelope.data.reason,
-          expiresAt: new Date(revokedAt.getTime() + ABSOLUTE_LIFETIME_MS),
-        },
-        tx,
-      );
+      await deps.feedIn(tx).publish({
+        streamKey: envelope.data.streamKey,
+        revokedAt,
+        reason: envelope.data.reason,
+        expiresAt: new Date(revokedAt.getTime() + ABSOLUTE_LIFETIME_MS),
+      });
       deps.logger.info('revocation published', {
         sessionId: envelope.data.sessionId,
         reason: envelope.data.reason,

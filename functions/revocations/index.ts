@@ -5,6 +5,6 @@ import { revocationsHandlers } from './handlers.js';
 
 cloudEvent('revocations', async (event: CloudEvent<unknown>) => {
   const c = await core();
-  const handlers = revocationsHandlers({ feed: c.revocationFeed, logger: c.platform.logger });
+  const handlers = revocationsHandlers({ feedIn: c.revocationFeedIn, logger: c.platform.logger });
   return consumer('revocations', handlers, async () => c.platform)(event);
 });

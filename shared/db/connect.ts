@@ -62,7 +62,11 @@ async function openPGlite(dataDir: string | null): Promise<DbHandle> {
     location = join(dataDir, 'pglite');
     mkdirSync(location, { recursive: true });
   }
-  const pglite = new PGlite(location);
+  return wrapPGlite(new PGlite(location));
+}
+
+/** A handle over a PGlite instance made elsewhere (tests start from a migrated snapshot). */
+export async function wrapPGlite(pglite: PGlite): Promise<DbHandle> {
   await pglite.waitReady;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {

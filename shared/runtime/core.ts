@@ -17,7 +17,7 @@ import type { RevocationFeed } from '../sessions/revocation-feed.js';
 import { SessionService } from '../sessions/service.js';
 import { StepUpService } from '../sessions/step-up.js';
 import { SessionStore } from '../sessions/store.js';
-import { fastState } from './fast-state.js';
+import { type FastState, fastState } from './fast-state.js';
 import { type Platform, perPlatform } from './platform.js';
 
 /** Services most units share: identity, sessions and throttling over the platform. */
@@ -36,6 +36,7 @@ export interface Core {
   sessionCommands: SessionCommands;
   stepUp: StepUpService;
   revocationFeed: RevocationFeed;
+  revocationFeedIn: FastState['revocationFeedIn'];
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -43,7 +44,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
   const sessions = new SessionService(sessionStore, p.metrics);
   const pepper = await p.secrets.get('password-pepper');
   const hasher = new PasswordHasher(pepper, p.config.passwordHashCost);
-  const { rateLimits, revocationFeed } = await fastState(p);
+  const { rateLimits, revocationFeed, revocationFeedIn } = await fastState(p);
   const throttle = new LoginThrottle(rateLimits, p.logger, p.metrics);
   const accounts = new AccountService({
     db: p.db,
@@ -88,6 +89,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     stepUp,
     revocationFeed,
     orgs,
+    revocationFeedIn,
   };
 });
 

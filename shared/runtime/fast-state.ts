@@ -1,3 +1,4 @@
+import type { Tx } from '../bus/outbox.js';
 import { PostgresRateLimitStore } from '../ratelimit/postgres-store.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import { PostgresRevocationFeed } from '../sessions/postgres-revocation-feed.js';
@@ -7,6 +8,8 @@ import type { Platform } from './platform.js';
 export interface FastState {
   rateLimits: RateLimitStore;
   revocationFeed: RevocationFeed;
+  /** The feed to write from inside a consumer's transaction (PGlite has one connection). */
+  revocationFeedIn: (tx: Tx) => RevocationFeed;
 }
 
 /**
@@ -15,7 +18,11 @@ export interface FastState {
  */
 export async function fastState(p: Platform): Promise<FastState> {
   if (p.config.fastStateStore === 'postgres') {
-    return { rateLimits: new PostgresRateLimitStore(p.db), revocationFeed: new PostgresRevocationFeed(p.db) };
+    return {
+      rateLimits: new PostgresRateLimitStore(p.db),
+      revocationFeed: new PostgresRevocationFeed(p.db),
+      revocationFeedIn: (tx) => new PostgresRevocationFeed(tx),
+    };
   }
   const { Firestore } = await import('@google-cloud/firestore');
   const { FirestoreRateLimitStore } = await import('../ratelimit/firestore-store.js');
@@ -24,8 +31,10 @@ export async function fastState(p: Platform): Promise<FastState> {
     projectId: p.config.googleCloudProject,
     ignoreUndefinedProperties: true,
   });
+  const revocationFeed = new FirestoreRevocationFeed(firestore);
   return {
     rateLimits: new FirestoreRateLimitStore(firestore),
-    revocationFeed: new FirestoreRevocationFeed(firestore),
+    revocationFeed,
+    revocationFeedIn: () => revocationFeed,
   };
 }

@@ -1,14 +1,16 @@
 import type { Tx } from '../bus/outbox.js';
-import type { Db } from '../db/connect.js';
 import type { RevocationEntry, RevocationFeed } from './revocation-feed.js';
 import './tables.js';
 
-/** The embedded-mode feed: an unlogged table, one row per stream key. */
+/**
+ * The embedded-mode feed: an unlogged table, one row per stream key. Built over a transaction
+ * inside the revocations consumer, so the row commits with the event's processed mark.
+ */
 export class PostgresRevocationFeed implements RevocationFeed {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Tx) {}
 
-  async publish(entry: RevocationEntry, tx: Tx = this.db): Promise<void> {
-    await tx
+  async publish(entry: RevocationEntry): Promise<void> {
+    await this.db
       .insertInto('revocation_feed')
       .values({
         stream_key: entry.streamKey,

@@ -1,5 +1,3 @@
-import type { Tx } from '../bus/outbox.js';
-
 /**
  * Live revocation: one entry per revoked session, keyed by its stream key
  * (SHA-256(SHA-256(token))), which connected clients watch. Implementations: Firestore
@@ -15,12 +13,8 @@ export interface RevocationEntry {
 }
 
 export interface RevocationFeed {
-  /**
-   * Idempotent: publishing a key twice keeps the first entry. `tx` is the consumer's transaction:
-   * a database-backed feed must write through it (on PGlite that transaction holds the only
-   * connection); other feeds ignore it.
-   */
-  publish(entry: RevocationEntry, tx?: Tx): Promise<void>;
+  /** Idempotent: publishing a key twice keeps the first entry. */
+  publish(entry: RevocationEntry): Promise<void>;
   lookup(streamKey: string): Promise<RevocationEntry | null>;
   /** Removes entries whose expiresAt has passed; returns how many. */
   sweep(now: Date): Promise<number>;

@@ -89,7 +89,7 @@ export class SessionService {
 
   async touch(found: SessionWithUser, now: Date): Promise<void> {
     if (!shouldTouch(found.session.last_seen_at, now)) return;
-    await this.store.touch(found.session.id, now);
+    await this.store.touch(found.session.id, now, found.session.device_id);
     found.session.last_seen_at = now;
   }
 

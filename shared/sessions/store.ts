@@ -83,8 +83,11 @@ export class SessionStore {
     };
   }
 
-  /** Moves last_seen_at forward, at most once per TOUCH_INTERVAL_MS (the WHERE makes it a no-op otherwise). */
-  async touch(sessionId: string, now: Date): Promise<void> {
+  /**
+   * Moves last_seen_at forward, at most once per TOUCH_INTERVAL_MS (the WHERE makes it a no-op
+   * otherwise), and with it the device's, so the devices list shows when each was last used.
+   */
+  async touch(sessionId: string, now: Date, deviceId: string | null = null): Promise<void> {
     await this.db
       .updateTable('sessions')
       .set({ last_seen_at: now })
@@ -92,6 +95,14 @@ export class SessionStore {
       .where('revoked_at', 'is', null)
       .where('last_seen_at', '<=', new Date(now.getTime() - TOUCH_INTERVAL_MS))
       .execute();
+    if (deviceId) {
+      await this.db
+        .updateTable('known_devices')
+        .set({ last_seen_at: now })
+        .where('id', '=', deviceId)
+        .where('last_seen_at', '<', now)
+        .execute();
+    }
   }
 
   async revokeById(tx: Tx, sessionId: string, reason: string, now: Date): Promise<RevokedSession[]> {

@@ -19,7 +19,7 @@ beforeAll(async () => {
   app = await startTestApp();
   const server = getTestServer('notify');
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  pushUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  pushUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/projects/p/topics/mail-outbox`;
   close = () => new Promise((resolve) => server.close(() => resolve()));
 });
 afterAll(async () => {

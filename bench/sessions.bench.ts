@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { betterAuth } from 'better-auth';
+import { getMigrations } from 'better-auth/db/migration';
+import { toNodeHandler } from 'better-auth/node';
+import pg from 'pg';
+import { loadConfig } from '../shared/config/config.js';
+import { type DbHandle, openDatabase } from '../shared/db/connect.js';
+import { migrate } from '../shared/db/migrate.js';
+import { createLogger } from '../shared/log/logger.js';
+import { core } from '../shared/runtime/core.js';
+import { startLocalRuntime } from '../shared/runtime/local.js';
+import { machineLine, percentile, type Row, report, sample } from './lib/report.js';
+
+/**
+ * Session validation per request: SHA-256 of the token, one indexed lookup (session joined with
+ * its user) and the policy check (revoked, absolute cap, idle timeout, disabled user). Measured in
+ * process (µs/op) and over HTTP (GET /api/sessions/current, req/s with autocannon) on PGlite and
+ * PostgreSQL, beside better-auth's session lookup (auth.api.getSession with its signed cookie;
+ * better-auth stores the raw token) on the same PostgreSQL server in a separate schema.
+ */
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2000);
+const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
+const CONNECTIONS = 10;
+const url = process.env.DATABASE_URL;
+const silent = createLogger('silent');
+
+interface Measured {
+  inProcessUs: { p50: number; p99: number; mean: number };
+  reqPerSec: number;
+  httpP50Ms: number;
+}
+
+function summarize(timesMs: number[]) {
+  const mean = timesMs.reduce((a, b) => a + b, 0) / timesMs.length;
+  return { p50: percentile(timesMs, 50) * 1000, p99: percentile(timesMs, 99) * 1000, mean: mean * 1000 };
+}
+
+async function http(target: string, headers: Record<string, string>) {
+  const result = await autocannon({ url: target, connections: CONNECTIONS, duration: HTTP_SECONDS, headers });
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${target}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { reqPerSec: result.requests.average, httpP50Ms: result.latency.p50 };
+}
+
+async function createSchema(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${name}`);
+  await admin.end();
+}
+
+async function dropSchema(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`drop schema if exists ${name} cascade`);
+  await admin.end();
+}
+
+async function ours(engine: 'pglite' | 'postgres'): Promise<Measured> {
+  const schema = `bench_sf_${randomBytes(4).toString('hex')}`;
+  let database: DbHandle;
+  if (engine === 'pglite') {
+    database = await openDatabase({ kind: 'pglite', dataDir: null });
+  } else {
+    await createSchema(schema);
+    database = await openDatabase({ kind: 'postgres', url: url ?? '', poolMax: 10 }, { searchPath: schema });
+  }
+  await migrate(database);
+  const config = loadConfig({
+    PORT: '0',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'sf-bench-')),
+    LOG_LEVEL: 'silent',
+  });
+  const runtime = await startLocalRuntime(config, {
+    database,
+    env: {},
+    migrate: false,
+    scheduler: false,
+    logger: silent,
+  });
+  try {
+    const c = await core();
+    const now = new Date();
+    const user = await database.db
+      .insertInto('users')
+      .values({
+        email: 'bench@example.com',
+        email_normalized: 'bench@example.com',
+        name: 'Bench',
+        email_verified_at: now,
+        disabled_at: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    // Other users' sessions, so the lookup runs against an index of realistic size.
+    for (let i = 0; i < 20; i++) {
+      await database.db.transaction().execute(async (tx) => {
+        for (let j = 0; j < 50; j++)
+          await c.sessions.start(tx, { userId: user.id, ip: null, userAgent: null, now });
+      });
+    }
+    const { token } = await database.db
+      .transaction()
+      .execute((tx) => c.sessions.start(tx, { userId: user.id, ip: '127.0.0.1', userAgent: 'bench', now }));
+    const times = await sample(async () => {
+      const result = await c.sessions.authenticate(token, new Date());
+      if (!result.ok) throw new Error('session did not validate');
+    }, ITERATIONS);
+    const overHttp = await http(`${runtime.url}/api/sessions/current`, { authorization: `Bearer ${token}` });
+    return { inProcessUs: summarize(times), ...overHttp };
+  } finally {
+    await runtime.stop();
+    if (engine === 'postgres') await dropSchema(schema);
+  }
+}
+
+async function betterAuthOnPostgres(): Promise<Measured> {
+  const schema = `bench_ba_${randomBytes(4).toString('hex')}`;
+  await createSchema(schema);
+  const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schema}`, max: 10 });
+  let server: Server | undefined;
+  try {
+    const auth = betterAuth({
+      database: pool,
+      secret: randomBytes(32).toString('hex'),
+      baseURL: 'http://127.0.0.1',
+      emailAndPassword: { enabled: true },
+      logger: { disabled: true },
+    });
+    await (await getMigrations(auth.options)).runMigrations();
+    for (let i = 0; i < 20; i++) {
+      const other = await auth.api.signUpEmail({
+        body: { email: `other${i}@example.com`, password: 'bench password 1234', name: 'Other' },
+      });
+      const ctx = await auth.$context;
+      for (let j = 0; j < 49; j++) await ctx.internalAdapter.createSession(other.user.id);
+    }
+    const signedUp = await auth.api.signUpEmail({
+      body: { email: 'bench@example.com', password: 'bench password 1234', name: 'Bench' },
+      returnHeaders: true,
+    });
+    const cookie = (signedUp.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const headers = new Headers({ cookie });
+    const times = await sample(async () => {
+      const found = await auth.api.getSession({ headers });
+      if (!found) throw new Error('better-auth session did not validate');
+    }, ITERATIONS);
+    server = createServer(toNodeHandler(auth));
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const overHttp = await http(`http://127.0.0.1:${port}/api/auth/get-session`, { cookie });
+    return { inProcessUs: summarize(times), ...overHttp };
+  } finally {
+    server?.close();
+    await pool.end();
+    await dropSchema(schema);
+  }
+}
+
+function row(name: string, m: Measured): Row {
+  return {
+    implementation: name,
+    'in-process p50 µs': m.inProcessUs.p50,
+    'in-process p99 µs': m.inProcessUs.p99,
+    'in-process mean µs': m.inProcessUs.mean,
+    'HTTP req/s': Math.round(m.reqPerSec),
+    'HTTP p50 ms': m.httpP50Ms,
+  };
+}
+
+const loadAtStart = loadavg()[0] ?? 0;
+const rows: Row[] = [row('SessionForge on PGlite', await ours('pglite'))];
+const notes = [
+  machineLine(),
+  `1-minute load average ${loadAtStart.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} after PGlite, on ${cpus().length} CPUs shared with other work: absolute figures are noisy, compare rows of one run.`,
+  `${ITERATIONS} sequential validations in process; HTTP: autocannon, ${CONNECTIONS} connections, ${HTTP_SECONDS} s, GET /api/sessions/current (ours, through the gateway, router and JSON reply) vs GET /api/auth/get-session (better-auth's Node handler). 1,001 sessions in each store.`,
+  'SessionForge stores only SHA-256(token); better-auth stores the raw token. Each looks up the session and its user by an indexed token column on every request; no cookie cache on either side.',
+];
+if (url) {
+  const oursPg = await ours('postgres');
+  const theirs = await betterAuthOnPostgres();
+  rows.push(row('SessionForge on PostgreSQL', oursPg), row('better-auth on PostgreSQL', theirs));
+  notes.push(
+    '',
+    `Ratios on the same PostgreSQL (>1 means SessionForge is better): in-process mean time better-auth/SessionForge = ${(theirs.inProcessUs.mean / oursPg.inProcessUs.mean).toFixed(2)}×; HTTP req/s SessionForge/better-auth = ${(oursPg.reqPerSec / theirs.reqPerSec).toFixed(2)}×.`,
+  );
+} else {
+  notes.push('', 'DATABASE_URL is not set: PostgreSQL and the better-auth comparison were skipped.');
+}
+report('sessions', 'Session validation per request', notes, rows);
+process.exit(0);
