@@ -125,8 +125,17 @@ export class LoginService {
   /** The second step for users with MFA: the token from MFA_REQUIRED plus a TOTP or backup code. */
   async mfaLogin(input: { mfaToken: string; code: string }, meta: ClientMeta): Promise<Result<LoginSuccess>> {
     if (!this.deps.secondFactor) return fail('UNAUTHENTICATED', 'Sign in with your password first.');
+    // Login's per-IP limit, in a scope of its own: one address cannot turn an mfaToken into
+    // unbounded attempts (and audit rows) while the per-user lockout holds.
+    const throttle = await this.deps.throttle.attempt(meta.ip, input.mfaToken, meta.now, 'login-mfa');
+    if (!throttle.ok) {
+      return fail('RATE_LIMITED', 'Too many sign-in attempts. Try again later.', {
+        retryAfterSeconds: throttle.retryAfterSeconds,
+      });
+    }
     const checked = await this.deps.secondFactor.completeChallenge(input.mfaToken, input.code, meta);
     if (!checked.ok) return checked;
+    await throttle.succeeded();
     const user = await this.deps.db
       .selectFrom('users')
       .select(['id', 'email', 'name', 'disabled_at'])

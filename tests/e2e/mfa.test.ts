@@ -225,6 +225,19 @@ describe('login with MFA', () => {
     expect((await mfaStep(app, mfaToken, await codeAt(secret, clock.now()), headers)).status).toBe(200);
   });
 
+  it('the second step has login’s per-IP limit: the 11th attempt from one address in 15 minutes answers 429', async () => {
+    const headers = client();
+    for (let i = 0; i < 10; i++) {
+      const res = await mfaStep(app, `${'B'.repeat(40)}${String(i).padStart(3, '0')}`, '123456', headers);
+      expect(res.status).toBe(401);
+    }
+    const limited = await mfaStep(app, 'C'.repeat(43), '123456', headers);
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('RATE_LIMITED');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await mfaStep(app, 'C'.repeat(43), '123456', client())).status).toBe(401);
+  });
+
   it('an unknown mfaToken answers 401 UNAUTHENTICATED', async () => {
     const res = await mfaStep(app, 'A'.repeat(43), '123456', client());
     expect(res.status).toBe(401);
