@@ -10,10 +10,12 @@ locals {
     accounts        = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = [], bucket_roles = {}, memory = "512Mi", min_instances = 0, max_instances = 20 }
     login           = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "mfa-encryption-key", "oauth-state-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 1, max_instances = 40 }
     sessions        = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "mfa-encryption-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 1, max_instances = 40 }
+    orgs            = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = [], bucket_roles = {}, memory = "512Mi", min_instances = 0, max_instances = 20 }
     notify          = { http = false, consumes = ["mail-outbox", "security-events"], secrets = ["mail-seal-key", "smtp-url"], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
     revocations     = { http = false, consumes = ["session-revoked"], secrets = [], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
     archive         = { http = false, consumes = ["recording-stopped"], secrets = [], roles = ["roles/datastore.user"], bucket_roles = { recordings = "roles/storage.objectAdmin" }, memory = "512Mi", min_instances = 0, max_instances = 10 }
-    audit           = { http = false, consumes = ["audit-events", "audit-checkpoint"], secrets = ["audit-signing-key"], roles = [], bucket_roles = { audit_checkpoints = "roles/storage.objectUser" }, memory = "256Mi", min_instances = 0, max_instances = 5 }
+    audit            = { http = true, consumes = [], secrets = ["password-pepper", "audit-signing-key"], roles = ["roles/datastore.user"], bucket_roles = { audit_checkpoints = "roles/storage.objectViewer" }, memory = "512Mi", min_instances = 0, max_instances = 10 }
+    "audit-consumer" = { http = false, consumes = ["audit-events", "audit-checkpoint"], secrets = ["audit-signing-key"], roles = [], bucket_roles = { audit_checkpoints = "roles/storage.objectUser" }, memory = "256Mi", min_instances = 0, max_instances = 5 }
     "backup-verify" = { http = false, consumes = ["backup-verify"], secrets = [], roles = ["roles/cloudsql.viewer"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 1 }
     allowlist       = { http = false, consumes = ["allowlist-changed"], secrets = [], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
   }

@@ -7,6 +7,7 @@ import type { DbHandle } from '../../shared/db/connect.js';
 import { memoryLogger } from '../../shared/log/logger.js';
 import { createMetrics } from '../../shared/log/metrics.js';
 import { FakeClock } from '../../shared/time/clock.js';
+import { tamper } from '../../tests/helpers/audit.js';
 import {
   backupRun,
   type FakeCloudSqlAdmin,
@@ -81,7 +82,8 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await database.db.deleteFrom('backup_checks').execute();
-  await database.db.deleteFrom('audit_logs').execute();
+  // audit_logs is append-only (migration 0004); the reset switches the guard off, as tamper tests do.
+  await tamper(database.db, 'delete from audit_logs');
   await database.db.deleteFrom('audit_chain_heads').execute();
   await database.db.deleteFrom('outbox').execute();
   api.requests.length = 0;

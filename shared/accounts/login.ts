@@ -1,6 +1,7 @@
 import { appendAudit } from '../audit/append.js';
+import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
-import { fail, type Result } from '../errors/codes.js';
+import { type Failure, fail, type Result } from '../errors/codes.js';
 import type { LoginThrottle } from '../ratelimit/login-throttle.js';
 import type { DeviceTracker } from '../sessions/devices.js';
 import { idleExpiresAt } from '../sessions/model.js';
@@ -29,6 +30,11 @@ export interface LoginDeps {
   sessions: SessionService;
   /** Records the device and tells the user about new ones (absent in tools that need no mail). */
   devices?: DeviceTracker;
+  /** Runs in the login's transaction before the session starts; a Failure refuses the login (org session caps). */
+  beforeSessionStart?: (
+    tx: Tx,
+    login: { userId: string; method: string; ip: string | null; now: Date },
+  ) => Promise<Failure | null>;
 }
 
 export interface ClientMeta {
@@ -157,6 +163,13 @@ export class LoginService {
     method: string,
   ): Promise<Result<LoginSuccess>> {
     const started = await this.deps.db.transaction().execute(async (tx) => {
+      const refused = await this.deps.beforeSessionStart?.(tx, {
+        userId: user.id,
+        method,
+        ip: meta.ip,
+        now: meta.now,
+      });
+      if (refused) return refused;
       const deviceId = (await this.deps.devices?.track(tx, user, meta)) ?? null;
       const result = await this.deps.sessions.start(tx, {
         userId: user.id,
@@ -176,6 +189,7 @@ export class LoginService {
       });
       return result;
     });
+    if (!('token' in started)) return started;
     const { session } = started;
     return {
       ok: true,

@@ -70,6 +70,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     throttle,
     sessions,
     devices: tracker,
+    beforeSessionStart: (tx, login) => orgs.sessionLimit.beforeSessionStart(tx, login),
     secondFactor: mfa,
   });
   const sessionCommands = new SessionCommands(p.db, sessionStore, sessions, devices);
