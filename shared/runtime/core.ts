@@ -5,6 +5,8 @@ import { AccountService } from '../accounts/service.js';
 import type { KeyRing } from '../crypto/seal.js';
 import { createAuthenticator, type OrgGate } from '../http/auth.js';
 import type { HttpEdge } from '../http/router.js';
+import { ApiKeyService } from '../keys/service.js';
+import { ApiKeyStore } from '../keys/store.js';
 import { mfaKeyRing } from '../mfa/keys.js';
 import type { MfaService } from '../mfa/service.js';
 import { createMfaService } from '../mfa/services.js';
@@ -37,6 +39,7 @@ export interface Core {
   stepUp: StepUpService;
   revocationFeed: RevocationFeed;
   revocationFeedIn: FastState['revocationFeedIn'];
+  apiKeys: ApiKeyService;
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -91,6 +94,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     revocationFeed,
     orgs,
     revocationFeedIn,
+    apiKeys: new ApiKeyService(new ApiKeyStore(p.db)),
   };
 });
 
@@ -103,7 +107,7 @@ export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
     logger: p.logger,
     now: () => p.clock.now(),
     trustedProxyHops: p.config.trustedProxyHops,
-    authenticate: createAuthenticator({ sessions: c.sessions, orgGate }),
+    authenticate: createAuthenticator({ sessions: c.sessions, orgGate, apiKeys: c.apiKeys }),
     afterMutation: () => p.relay.drain(),
   };
 }

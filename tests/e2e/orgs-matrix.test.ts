@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orgsRoutes } from '../../functions/orgs/routes.js';
 import { type Role, roles } from '../../shared/http/route.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { issueApiKey } from '../helpers/keys.js';
 import {
   createOrg,
   grantMembership,
@@ -133,12 +134,8 @@ let app: TestApp;
 let orgId: string;
 /** Credential per caller; `undefined` sends none. */
 const credentials = new Map<Caller, string | undefined>();
-/**
- * The API-key column ("API key of another org"): the keys issue sets this to a function that
- * issues a key (sf_live_…) for `otherOrgId`; the matrix then adds that caller to every route,
- * expecting `expected(row, 'apiKeyOfOtherOrg')`, with no other change.
- */
-const apiKeyOfOtherOrg = undefined as ((app: TestApp, otherOrgId: string) => Promise<string>) | undefined;
+/** The API-key column ("API key of another org"): an admin key (sf_live_…) issued for the other org. */
+const apiKeyOfOtherOrg = (app: TestApp, otherOrgId: string): Promise<string> => issueApiKey(app, otherOrgId);
 
 beforeAll(async () => {
   app = await startTestApp({ env: orgTestEnv });
@@ -154,7 +151,7 @@ beforeAll(async () => {
   const otherOrg = await createOrg(app, outsider);
   credentials.set('nonMember', outsider.token);
   credentials.set('anonymous', undefined);
-  if (apiKeyOfOtherOrg) credentials.set('apiKeyOfOtherOrg', await apiKeyOfOtherOrg(app, otherOrg.id));
+  credentials.set('apiKeyOfOtherOrg', await apiKeyOfOtherOrg(app, otherOrg.id));
 });
 afterAll(async () => {
   await app?.stop();
@@ -173,8 +170,15 @@ describe('role × route matrix', () => {
     }
   });
 
-  const callers: Caller[] = ['viewer', 'member', 'admin', 'owner', 'nonMember', 'anonymous'];
-  if (apiKeyOfOtherOrg) callers.push('apiKeyOfOtherOrg');
+  const callers: Caller[] = [
+    'viewer',
+    'member',
+    'admin',
+    'owner',
+    'nonMember',
+    'anonymous',
+    'apiKeyOfOtherOrg',
+  ];
   for (const row of table) {
     for (const caller of callers) {
       const want = expected(row, caller);
