@@ -1,6 +1,10 @@
 import type { AnyRoute } from '../../shared/http/route.js';
 import type { Core } from '../../shared/runtime/core.js';
 import { changePassword } from './routes/change-password.js';
+import { mfaRegenerateBackupCodes } from './routes/mfa-backup-codes.js';
+import { mfaConfirm } from './routes/mfa-confirm.js';
+import { mfaDisable } from './routes/mfa-disable.js';
+import { mfaEnroll } from './routes/mfa-enroll.js';
 import { confirmPasswordReset, requestPasswordReset } from './routes/password-reset.js';
 import { signup } from './routes/signup.js';
 import { verifyEmail } from './routes/verify-email.js';
@@ -11,4 +15,8 @@ export const accountsRoutes: AnyRoute<Core>[] = [
   requestPasswordReset,
   confirmPasswordReset,
   changePassword,
+  mfaEnroll,
+  mfaConfirm,
+  mfaDisable,
+  mfaRegenerateBackupCodes,
 ];

@@ -10,8 +10,21 @@ import { normalizeEmail } from './email.js';
 import type { PasswordHasher } from './password.js';
 import './tables.js';
 
+/** What login needs from MFA: who has it, the second-step challenge, and checking its answer. */
+export interface SecondFactor {
+  isEnrolled(userId: string): Promise<boolean>;
+  startChallenge(userId: string, meta: ClientMeta): Promise<string>;
+  completeChallenge(
+    mfaToken: string,
+    code: string,
+    meta: ClientMeta,
+  ): Promise<Result<{ userId: string; method: string }>>;
+}
+
 export interface LoginDeps {
   db: Db;
+  /** The second factor (the mfa domain implements it); absent, password login is the whole login. */
+  secondFactor?: SecondFactor;
   hasher: PasswordHasher;
   throttle: LoginThrottle;
   sessions: SessionService;
@@ -105,7 +118,42 @@ export class LoginService {
         .where('user_id', '=', user.id)
         .execute();
     }
+    const secondFactor = this.deps.secondFactor;
+    if (secondFactor && (await secondFactor.isEnrolled(user.id))) {
+      const mfaToken = await secondFactor.startChallenge(user.id, meta);
+      return fail('MFA_REQUIRED', 'Enter the code from your authenticator app (or a backup code).', {
+        extra: { mfaToken },
+      });
+    }
     return this.completeLogin({ id: user.id, email: user.email, name: user.name }, meta, 'password');
+  }
+
+  /** The second step for users with MFA: the token from MFA_REQUIRED plus a TOTP or backup code. */
+  async mfaLogin(input: { mfaToken: string; code: string }, meta: ClientMeta): Promise<Result<LoginSuccess>> {
+    if (!this.deps.secondFactor) return fail('UNAUTHENTICATED', 'Sign in with your password first.');
+    // Login's per-IP limit, in a scope of its own: one address cannot turn an mfaToken into
+    // unbounded attempts (and audit rows) while the per-user lockout holds.
+    const throttle = await this.deps.throttle.attempt(meta.ip, input.mfaToken, meta.now, 'login-mfa');
+    if (!throttle.ok) {
+      return fail('RATE_LIMITED', 'Too many sign-in attempts. Try again later.', {
+        retryAfterSeconds: throttle.retryAfterSeconds,
+      });
+    }
+    const checked = await this.deps.secondFactor.completeChallenge(input.mfaToken, input.code, meta);
+    if (!checked.ok) return checked;
+    await throttle.succeeded();
+    const user = await this.deps.db
+      .selectFrom('users')
+      .select(['id', 'email', 'name', 'disabled_at'])
+      .where('id', '=', checked.userId)
+      .executeTakeFirst();
+    // Disabled during the five minutes between the two steps.
+    if (!user || user.disabled_at) return fail('INVALID_CREDENTIALS', WRONG);
+    return this.completeLogin(
+      { id: user.id, email: user.email, name: user.name },
+      meta,
+      `password+${checked.method}`,
+    );
   }
 
   /** The common end of every login method: a new session, its audit row, the answer. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MFA_CODE_PATTERN, TOTP_CODE_PATTERN } from '../mfa/model.js';
 
 /** Field schemas shared by several routes, so every route states the same limits. */
 export const emailField = z.email({ message: 'must be an email address' }).max(254);
@@ -6,3 +7,10 @@ export const emailField = z.email({ message: 'must be an email address' }).max(2
 export const passwordField = z.string().min(1).max(1024);
 export const tokenField = z.string().min(1).max(256);
 export const statusOnly = (status: string) => z.object({ status: z.literal(status) });
+/** A 6-digit TOTP code or a backup code (xxxx-xxxx-xxxx-xxxx); ASCII only, no spaces (the mfa domain's shapes). */
+export const mfaCodeField = z
+  .string()
+  .max(32)
+  .regex(MFA_CODE_PATTERN, 'must be a 6-digit code or a backup code');
+/** Only a 6-digit TOTP code (enrolment is confirmed by the authenticator app, not a backup code). */
+export const totpCodeField = z.string().max(32).regex(TOTP_CODE_PATTERN, 'must be a 6-digit code');

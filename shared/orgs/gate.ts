@@ -1,4 +1,5 @@
 import { type Failure, fail } from '../errors/codes.js';
+import { hasMfa } from '../mfa/enrolled.js';
 import type { SessionService } from '../sessions/service.js';
 import type { SessionWithUser } from '../sessions/store.js';
 import { isId, membershipActive, type OrgRole, sessionAllowedByPolicy } from './model.js';
@@ -7,7 +8,7 @@ import type { OrgStore } from './store.js';
 /**
  * Decides, on every request, whether a session may act in an org: membership (read from the
  * database each time, so removal and `expires_at` bite on the next request), then the org's own
- * absolute and idle timeouts (an org-idle session is revoked). Implements the edge's `OrgGate` (shared/http/auth.ts).
+ * absolute and idle timeouts (an org-idle session is revoked), then the org's requireMfa. Implements the edge's `OrgGate` (shared/http/auth.ts).
  */
 export class OrgMembershipGate {
   constructor(
@@ -50,6 +51,17 @@ export class OrgMembershipGate {
       return fail(
         'UNAUTHENTICATED',
         "This session was idle longer than the org's idle timeout; sign in again.",
+      );
+    }
+    // Asked only of orgs that require MFA, so other orgs pay nothing. Not STEP_UP_REQUIRED: a
+    // step-up cannot help someone who has no second factor; they must enrol first.
+    if (access.org.require_mfa && !(await hasMfa(this.store.db, found.user.id))) {
+      return fail(
+        'INSUFFICIENT_ROLE',
+        'This org requires multi-factor authentication: turn MFA on for your account first.',
+        {
+          extra: { requirement: 'mfa' },
+        },
       );
     }
     return { ok: true, access: { orgId, role: access.role } };

@@ -2,10 +2,14 @@ import { isBreachedPassword } from '../accounts/breached.js';
 import { LoginService } from '../accounts/login.js';
 import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
+import type { KeyRing } from '../crypto/seal.js';
 import { createAuthenticator, type OrgGate } from '../http/auth.js';
 import type { HttpEdge } from '../http/router.js';
 import { ApiKeyService } from '../keys/service.js';
 import { ApiKeyStore } from '../keys/store.js';
+import { mfaKeyRing } from '../mfa/keys.js';
+import type { MfaService } from '../mfa/service.js';
+import { createMfaService } from '../mfa/services.js';
 import { createOrgServices, type OrgServices } from '../orgs/services.js';
 import { LoginThrottle } from '../ratelimit/login-throttle.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
@@ -28,6 +32,7 @@ export interface Core {
   throttle: LoginThrottle;
   accounts: AccountService;
   login: LoginService;
+  mfa: MfaService;
   orgs: OrgServices;
   devices: DeviceStore;
   sessionCommands: SessionCommands;
@@ -52,6 +57,8 @@ export const core = perPlatform(async (p): Promise<Core> => {
     mailKeys: () => p.mailKeys(),
     appUrl: p.config.appUrl,
   });
+  let mfaRing: Promise<KeyRing> | undefined;
+  const mfa = createMfaService({ db: p.db, keys: () => (mfaRing ??= mfaKeyRing(p.secrets)) });
   const orgs = createOrgServices({
     db: p.db,
     sessions,
@@ -67,9 +74,10 @@ export const core = perPlatform(async (p): Promise<Core> => {
     sessions,
     devices: tracker,
     beforeSessionStart: (tx, login) => orgs.sessionLimit.beforeSessionStart(tx, login),
+    secondFactor: mfa,
   });
   const sessionCommands = new SessionCommands(p.db, sessionStore, sessions, devices);
-  const stepUp = new StepUpService({ db: p.db, passwords: hasher, throttle, sessions });
+  const stepUp = new StepUpService({ db: p.db, passwords: hasher, throttle, sessions, codes: mfa });
   return {
     platform: p,
     sessions,
@@ -79,6 +87,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     throttle,
     accounts,
     login,
+    mfa,
     devices,
     sessionCommands,
     stepUp,

@@ -12,11 +12,23 @@ export interface PasswordCheck {
   verifyDummy(password: string): Promise<false>;
 }
 
+/** The second factor (the mfa domain implements it): users who have one step up with a code, not the password. */
+export interface CodeCheck {
+  isEnrolled(userId: string): Promise<boolean>;
+  checkCode(
+    userId: string,
+    code: string,
+    purpose: { kind: 'step_up'; sessionId: string },
+    meta: { ip: string; now: Date },
+  ): Promise<Result<{ method: string }>>;
+}
+
 export interface StepUpDeps {
   db: Db;
   passwords: PasswordCheck;
   throttle: LoginThrottle;
   sessions: SessionService;
+  codes?: CodeCheck;
 }
 
 export interface SteppedUp {
@@ -26,8 +38,8 @@ export interface SteppedUp {
 }
 
 /**
- * Step-up ("sudo") with the password. Success never upgrades the presented token: it replaces the
- * session with a fresh one (same user, org, device and absolute expiry, sudo for 10 minutes) and
+ * Step-up ("sudo"): a TOTP/backup code for users with MFA, else the password. Success never
+ * upgrades the presented token: it replaces the session with a fresh one (same user, org, device and absolute expiry, sudo for 10 minutes) and
  * revokes the old one in the same transaction, so a token someone planted or saw earlier never
  * gains sudo. Attempts share the login limits under their own 'step-up' scope; outcomes are audited.
  */
@@ -39,6 +51,11 @@ export class StepUpService {
     password: string,
     meta: { ip: string; userAgent: string | null; now: Date },
   ): Promise<Result<SteppedUp>> {
+    if (await this.deps.codes?.isEnrolled(current.user_id)) {
+      return fail('VALIDATION_FAILED', 'This account uses MFA: step up with a code, not the password.', {
+        issues: [{ path: 'code', message: 'required for accounts with MFA' }],
+      });
+    }
     const throttle = await this.deps.throttle.attempt(meta.ip, current.user_id, meta.now, 'step-up');
     if (!throttle.ok) {
       return fail('RATE_LIMITED', 'Too many step-up attempts. Try again later.', {
@@ -68,7 +85,35 @@ export class StepUpService {
       return fail('INVALID_CREDENTIALS', 'The password is wrong.');
     }
     await throttle.succeeded();
+    return this.grant(current, 'password', meta);
+  }
 
+  /** Step-up with a TOTP or backup code; wrong codes count toward the MFA lockout (mfa domain). */
+  async withCode(
+    current: SessionRow,
+    code: string,
+    meta: { ip: string; userAgent: string | null; now: Date },
+  ): Promise<Result<SteppedUp>> {
+    if (!this.deps.codes || !(await this.deps.codes.isEnrolled(current.user_id))) {
+      return fail('VALIDATION_FAILED', 'This account has no MFA: step up with the password.', {
+        issues: [{ path: 'password', message: 'required for accounts without MFA' }],
+      });
+    }
+    const checked = await this.deps.codes.checkCode(
+      current.user_id,
+      code,
+      { kind: 'step_up', sessionId: current.id },
+      meta,
+    );
+    if (!checked.ok) return checked;
+    return this.grant(current, checked.method, meta);
+  }
+
+  private async grant(
+    current: SessionRow,
+    method: string,
+    meta: { ip: string; userAgent: string | null; now: Date },
+  ): Promise<Result<SteppedUp>> {
     const sudoUntil = new Date(meta.now.getTime() + SUDO_WINDOW_MS);
     return this.deps.db.transaction().execute(async (tx) => {
       const revoked = await this.deps.sessions.revokeById(tx, current.id, 'step_up', meta.now);
@@ -91,7 +136,7 @@ export class StepUpService {
         action: 'step_up.succeeded',
         actor: { type: 'user', id: current.user_id },
         target: { type: 'session', id: started.session.id },
-        metadata: { method: 'password', previousSessionId: current.id },
+        metadata: { method, previousSessionId: current.id },
         ip: meta.ip,
         now: meta.now,
       });

@@ -40,6 +40,17 @@ async function invite(orgId: string, token: string, body: Record<string, unknown
   return response;
 }
 
+/** A second session of `user`, stepped up with the password (the user's own token stays as it is). */
+async function sudoToken(user: TestUser): Promise<string> {
+  const fresh = await login(app, user.email, user.password);
+  const stepped = await app.request('POST', '/api/sessions/step-up', {
+    token: fresh.body.token,
+    body: { password: user.password },
+  });
+  expect(stepped.status, stepped.text).toBe(200);
+  return stepped.body.token;
+}
+
 function expectError(response: { status: number; body: any; text: string }, status: number, code: string) {
   expect(response.status, response.text).toBe(status);
   expect(response.body.error.code).toBe(code);
@@ -151,9 +162,15 @@ describe('invitations', () => {
     expect((await invite(org.id, admin.token, { email: 'peer@example.com', role: 'admin' })).status).toBe(
       201,
     );
-    expect((await invite(org.id, owner.token, { email: 'co-owner@example.com', role: 'owner' })).status).toBe(
-      201,
+    // Inviting an owner transfers ownership: it needs step-up.
+    expectError(
+      await invite(org.id, owner.token, { email: 'co-owner@example.com', role: 'owner' }),
+      403,
+      'STEP_UP_REQUIRED',
     );
+    expect(
+      (await invite(org.id, await sudoToken(owner), { email: 'co-owner@example.com', role: 'owner' })).status,
+    ).toBe(201);
   });
 
   it('refuses to invite someone who already is a member with 409 CONFLICT', async () => {
@@ -225,7 +242,16 @@ describe('role changes', () => {
       403,
       'INSUFFICIENT_ROLE',
     );
-    const crowned = await app.request('PATCH', path, { token: owner.token, body: { role: 'owner' } });
+    // Granting owner is an ownership transfer: step-up first.
+    expectError(
+      await app.request('PATCH', path, { token: owner.token, body: { role: 'owner' } }),
+      403,
+      'STEP_UP_REQUIRED',
+    );
+    const crowned = await app.request('PATCH', path, {
+      token: await sudoToken(owner),
+      body: { role: 'owner' },
+    });
     expect(crowned.status).toBe(200);
 
     const changes = (await orgAudit(app, org.id)).filter((row) => row.action === 'member.role_changed');

@@ -36,7 +36,13 @@ export const passwordLogin = defineRoute({
   tags: ['login'],
   auth: { kind: 'none' },
   body: z.strictObject({ email: emailField, password: passwordField }),
-  responses: { 200: { description: 'Signed in; the session cookie is set', schema: loginResponse } },
+  responses: {
+    200: { description: 'Signed in; the session cookie is set', schema: loginResponse },
+    401: {
+      description:
+        'INVALID_CREDENTIALS; or MFA_REQUIRED with `mfaToken` in the error object: continue at POST /api/login/mfa',
+    },
+  },
   handler: async ({ body, ip, userAgent, now }, deps: Core) => {
     const result = await deps.login.passwordLogin(body, { ip, userAgent, now });
     return result.ok ? loginReply(result, now) : result;

@@ -5,13 +5,14 @@ import { defineRoute, json } from '../../../shared/http/route.js';
 import { isId } from '../../../shared/orgs/model.js';
 import type { Core } from '../../../shared/runtime/core.js';
 import { memberActor } from '../actor.js';
+import { ownerGrantNeedsStepUp } from '../owner-grant.js';
 import { roleField, timestampField } from '../views.js';
 
 export const changeMember = defineRoute({
   method: 'PATCH',
   path: '/api/orgs/:orgId/members/:userId',
   summary:
-    "Change a member's role and/or membership expiry (null: never expires). Only owners grant, change or revoke owner; the last permanent owner cannot be demoted (409).",
+    "Change a member's role and/or membership expiry (null: never expires). Only owners grant, change or revoke owner, and granting it (ownership transfer) needs step-up; the last permanent owner cannot be demoted (409).",
   tags: ['orgs'],
   auth: requireOrgRole('admin', { apiKeys: false }),
   body: z
@@ -24,12 +25,18 @@ export const changeMember = defineRoute({
       description: 'Changed',
       schema: z.object({ userId: z.string(), role: roleField, expiresAt: z.string().nullable() }),
     },
+    403: {
+      description:
+        'Not allowed for your role (INSUFFICIENT_ROLE); granting owner outside step-up (STEP_UP_REQUIRED)',
+    },
     409: { description: 'Would leave the org without a permanent owner' },
   },
   handler: async (ctx, deps: Core) => {
     if (!isId(ctx.params.userId)) return fail('NOT_FOUND', 'No such member.');
     const actor = memberActor(ctx);
     const { role, expiresAt } = ctx.body;
+    const stepUp = ownerGrantNeedsStepUp(ctx, role);
+    if (stepUp) return stepUp;
     const result = await deps.orgs.members.change(
       actor.orgId,
       actor,

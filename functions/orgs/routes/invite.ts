@@ -4,6 +4,7 @@ import { defineRoute, json } from '../../../shared/http/route.js';
 import { emailField } from '../../../shared/http/schemas.js';
 import type { Core } from '../../../shared/runtime/core.js';
 import { memberActor } from '../actor.js';
+import { ownerGrantNeedsStepUp } from '../owner-grant.js';
 import { roleField, timestampField } from '../views.js';
 
 export const invitationView = z.object({
@@ -24,11 +25,17 @@ export const invite = defineRoute({
   body: z.strictObject({ email: emailField, role: roleField, expiresAt: timestampField.optional() }),
   responses: {
     201: { description: 'Invited; the mail is queued', schema: invitationView },
+    403: {
+      description:
+        'Role above your own (INSUFFICIENT_ROLE); an owner invitation outside step-up (STEP_UP_REQUIRED)',
+    },
     409: { description: 'Already a member' },
   },
   handler: async (ctx, deps: Core) => {
     const actor = memberActor(ctx);
     const { email, role, expiresAt } = ctx.body;
+    const stepUp = ownerGrantNeedsStepUp(ctx, role);
+    if (stepUp) return stepUp;
     const result = await deps.orgs.invitations.invite(
       actor.orgId,
       actor,

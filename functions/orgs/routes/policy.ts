@@ -47,7 +47,7 @@ export const updatePolicy = defineRoute({
   method: 'PATCH',
   path: '/api/orgs/:orgId/policy',
   summary:
-    'Change the session policy (null clears a limit). absoluteTimeoutHours is at most 336 (14 days); requireMfa is stored and enforced once MFA ships.',
+    'Change the session policy (null clears a limit). absoluteTimeoutHours is at most 336 (14 days); with requireMfa, org routes refuse members without MFA (403 INSUFFICIENT_ROLE, requirement mfa).',
   tags: ['orgs'],
   auth: requireOrgRole('admin', { apiKeys: false }),
   body: z

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { sessionCookie } from '../../../shared/http/cookies.js';
 import { requireSession } from '../../../shared/http/principal.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
-import { passwordField } from '../../../shared/http/schemas.js';
+import { mfaCodeField, passwordField } from '../../../shared/http/schemas.js';
 import { sessionView, toSessionView } from '../../../shared/http/views.js';
 import type { Core } from '../../../shared/runtime/core.js';
 
@@ -10,10 +10,10 @@ export const stepUp = defineRoute({
   method: 'POST',
   path: '/api/sessions/step-up',
   summary:
-    'Confirm your password for a 10-minute sudo window. The session is replaced by a fresh one (new token in the body and cookie; the old token stops working). Throttled like login.',
+    'Confirm a TOTP or backup code (users with MFA) or the password (users without) for a 10-minute sudo window. The session is replaced by a fresh one (new token in the body and cookie; the old token stops working). Throttled like login.',
   tags: ['sessions'],
   auth: { kind: 'session' },
-  body: z.strictObject({ password: passwordField }),
+  body: z.union([z.strictObject({ code: mfaCodeField }), z.strictObject({ password: passwordField })]),
   responses: {
     200: {
       description: 'Stepped up; use the new token from now on',
@@ -22,7 +22,11 @@ export const stepUp = defineRoute({
   },
   handler: async ({ principal, body, ip, userAgent, now }, deps: Core) => {
     const { session } = requireSession(principal);
-    const result = await deps.stepUp.withPassword(session, body.password, { ip, userAgent, now });
+    const meta = { ip, userAgent, now };
+    const result =
+      'code' in body
+        ? await deps.stepUp.withCode(session, body.code, meta)
+        : await deps.stepUp.withPassword(session, body.password, meta);
     if (!result.ok) return result;
     return json(
       200,
