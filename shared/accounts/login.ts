@@ -1,6 +1,6 @@
 import { appendAudit } from '../audit/append.js';
 import type { Db } from '../db/connect.js';
-import { fail, type Result } from '../errors/codes.js';
+import { type Failure, fail, type Result } from '../errors/codes.js';
 import type { LoginThrottle } from '../ratelimit/login-throttle.js';
 import type { DeviceTracker } from '../sessions/devices.js';
 import { idleExpiresAt } from '../sessions/model.js';
@@ -16,6 +16,8 @@ export interface LoginDeps {
   sessions: SessionService;
   /** Records the device and tells the user about new ones (absent in tools that need no mail). */
   devices?: DeviceTracker;
+  /** After a right password: may this user sign in with one (SSO orgs may require SSO)? A Failure refuses. */
+  passwordAllowed?: (userId: string, meta: ClientMeta) => Promise<Failure | null>;
 }
 
 export interface ClientMeta {
@@ -91,6 +93,8 @@ export class LoginService {
     if (!user.email_verified_at) {
       return fail('EMAIL_NOT_VERIFIED', 'Confirm your email address first; we sent you a link.');
     }
+    const refused = await this.deps.passwordAllowed?.(user.id, meta);
+    if (refused) return refused;
     if (this.deps.hasher.needsRehash(user.hash)) {
       const upgraded = await this.deps.hasher.hash(input.password);
       await this.deps.db
@@ -102,11 +106,12 @@ export class LoginService {
     return this.completeLogin({ id: user.id, email: user.email, name: user.name }, meta, 'password');
   }
 
-  /** The common end of every login method: a new session, its audit row, the answer. */
+  /** The common end of every login method: a new session (bound to `orgId` for SSO), its audit row, the answer. */
   async completeLogin(
     user: { id: string; email: string; name: string },
     meta: ClientMeta,
     method: string,
+    options: { orgId?: string } = {},
   ): Promise<Result<LoginSuccess>> {
     const started = await this.deps.db.transaction().execute(async (tx) => {
       const deviceId = (await this.deps.devices?.track(tx, user, meta)) ?? null;
@@ -116,6 +121,7 @@ export class LoginService {
         userAgent: meta.userAgent,
         now: meta.now,
         deviceId,
+        orgId: options.orgId ?? null,
       });
       await appendAudit(tx, {
         userId: user.id,

@@ -13,6 +13,8 @@ import type { RevocationFeed } from '../sessions/revocation-feed.js';
 import { SessionService } from '../sessions/service.js';
 import { StepUpService } from '../sessions/step-up.js';
 import { SessionStore } from '../sessions/store.js';
+import { SsoPasswordPolicy } from '../sso/password-policy.js';
+import { SsoStore } from '../sso/store.js';
 import { type FastState, fastState } from './fast-state.js';
 import { type Platform, perPlatform } from './platform.js';
 
@@ -57,7 +59,15 @@ export const core = perPlatform(async (p): Promise<Core> => {
   });
   const devices = new DeviceStore(p.db);
   const tracker = new DeviceTracker({ devices, mailKeys: () => p.mailKeys(), appUrl: p.config.appUrl });
-  const login = new LoginService({ db: p.db, hasher, throttle, sessions, devices: tracker });
+  const ssoPasswords = new SsoPasswordPolicy(new SsoStore(p.db));
+  const login = new LoginService({
+    db: p.db,
+    hasher,
+    throttle,
+    sessions,
+    devices: tracker,
+    passwordAllowed: (userId, meta) => ssoPasswords.check(userId, meta),
+  });
   const sessionCommands = new SessionCommands(p.db, sessionStore, sessions, devices);
   const stepUp = new StepUpService({ db: p.db, passwords: hasher, throttle, sessions });
   return {
