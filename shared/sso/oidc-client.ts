@@ -1,3 +1,4 @@
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 
 /** JWS algorithms we accept for ID tokens: asymmetric only (never `none`, never HS* with the client secret). */
@@ -54,4 +55,32 @@ export function oidcErrorReason(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   return `${typeof code === 'string' ? `${code}: ` : ''}${message}`.slice(0, 200);
+}
+
+const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+/**
+ * openid-client checks the ID token's claims and algorithm but, as OIDC Core 3.1.3.7 permits for
+ * tokens from the token endpoint, not its signature. We verify it too, against the provider's
+ * JWKS with the pinned algorithm only, so a token endpoint answer cannot carry a forged token.
+ */
+export async function verifyIdTokenSignature(
+  configuration: client.Configuration,
+  idToken: string,
+): Promise<void> {
+  const server = configuration.serverMetadata();
+  const alg = configuration.clientMetadata().id_token_signed_response_alg;
+  if (!server.jwks_uri || typeof alg !== 'string') throw new Error('the provider publishes no JWKS');
+  let keys = keySets.get(server.jwks_uri);
+  if (!keys) {
+    keys = createRemoteJWKSet(new URL(server.jwks_uri));
+    keySets.set(server.jwks_uri, keys);
+  }
+  await jwtVerify(idToken, keys, {
+    algorithms: [alg],
+    issuer: server.issuer,
+    audience: configuration.clientMetadata().client_id,
+    // The claims' times were checked by openid-client against the same clock; this is the signature.
+    clockTolerance: 30,
+  });
 }

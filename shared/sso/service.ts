@@ -7,7 +7,7 @@ import { type Failure, fail, type Result } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import { findOrCreateExternalUser } from './external-users.js';
 import { emailDomainAllowed, issuerAllowed, safeReturnTo } from './model.js';
-import { oidcConfiguration, oidcErrorReason } from './oidc-client.js';
+import { oidcConfiguration, oidcErrorReason, verifyIdTokenSignature } from './oidc-client.js';
 import { signState, stateMatches, verifyState } from './state-cookie.js';
 import type { SsoConfig, SsoStore } from './store.js';
 
@@ -244,9 +244,9 @@ export class SsoService {
 
   /**
    * Step two. The cookie must be ours (HMAC), unexpired, and its state equal the query's; then
-   * openid-client redeems the code with the PKCE verifier and checks the ID token: signature with
-   * the provider's JWKS, the pinned algorithm (never `none`), issuer, audience = client id, expiry
-   * and our nonce. Only then the email domain, the account and the membership.
+   * openid-client redeems the code with the PKCE verifier and checks the ID token's pinned
+   * algorithm (never `none`), issuer, audience = client id, expiry and our nonce; we add the
+   * signature against the provider's JWKS. Only then the email domain, the account and the membership.
    */
   async callback(
     stateCookie: string | undefined,
@@ -277,7 +277,8 @@ export class SsoService {
         idTokenExpected: true,
       });
       const idClaims = tokens.claims();
-      if (!idClaims) throw new Error('no ID token');
+      if (!idClaims || !tokens.id_token) throw new Error('no ID token');
+      await verifyIdTokenSignature(oidc, tokens.id_token);
       claims = idClaims;
       if (claims.email === undefined && tokens.access_token) {
         const info = await client.fetchUserInfo(oidc, tokens.access_token, idClaims.sub);

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 
 /** The host firebase-admin fetches Google's securetoken certificates from. */
@@ -42,9 +43,12 @@ export async function fakeGoogleCerts(projectId = 'sf-test-project'): Promise<Fa
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
 
-  const agent = https.globalAgent as https.Agent & {
-    createConnection: (options: { host?: string; servername?: string }, cb?: unknown) => unknown;
-  };
+  type CreateConnection = (
+    this: unknown,
+    options: { host?: string | null; servername?: string | null },
+    cb?: unknown,
+  ) => Duplex;
+  const agent = https.globalAgent as unknown as { createConnection: CreateConnection };
   const original = agent.createConnection;
   agent.createConnection = function (this: unknown, options, cb) {
     if (options.host === GOOGLE_CERTS_HOST || options.servername === GOOGLE_CERTS_HOST) {
