@@ -26,3 +26,21 @@ resource "google_vpc_access_connector" "functions" {
   min_instances = 2
   max_instances = 3
 }
+
+# Cloud Build runs `npm run migrate` on this private pool, peered with the network, because the
+# database has no public IP (cloudbuild.yaml `options.pool`).
+resource "google_cloudbuild_worker_pool" "deploy" {
+  name     = "${local.name_prefix}-deploy"
+  location = var.region
+
+  worker_config {
+    machine_type = "e2-standard-2"
+    disk_size_gb = 100
+  }
+
+  network_config {
+    peered_network = data.google_compute_network.main.id
+  }
+
+  depends_on = [google_service_networking_connection.private_services]
+}

@@ -27,3 +27,8 @@ output "service_accounts" {
   description = "Service account of each unit."
   value       = { for unit, sa in google_service_account.unit : unit => sa.email }
 }
+
+output "cloud_build_worker_pool" {
+  description = "Private worker pool for cloudbuild.yaml (_WORKER_POOL)."
+  value       = google_cloudbuild_worker_pool.deploy.id
+}

@@ -26,6 +26,9 @@ resource "google_storage_bucket" "recordings" {
 
 # Signed audit checkpoints: a retention policy keeps any checkpoint from being deleted or replaced
 # before it ages out, so truncating the audit log's tail stays detectable (SECURITY.md "Audit log").
+# No Object Versioning: Cloud Storage refuses it on a bucket with a retention policy, and the
+# policy already forbids the overwrites versioning would preserve. Soft delete keeps deleted
+# objects (after their retention) recoverable for 30 days more.
 resource "google_storage_bucket" "audit_checkpoints" {
   name                        = local.buckets.audit_checkpoints.name
   location                    = var.region
@@ -33,13 +36,13 @@ resource "google_storage_bucket" "audit_checkpoints" {
   public_access_prevention    = "enforced"
   force_destroy               = false
 
-  versioning {
-    enabled = true
-  }
-
   retention_policy {
     retention_period = var.audit_checkpoint_retention_days * 86400
-    is_locked        = false
+    is_locked        = var.lock_audit_checkpoint_retention
+  }
+
+  soft_delete_policy {
+    retention_duration_seconds = 30 * 86400
   }
 }
 

@@ -65,9 +65,9 @@ variable "migrator_service_account" {
 }
 
 variable "trusted_proxy_hops" {
-  description = "TRUSTED_PROXY_HOPS for HTTP units: proxies that append to X-Forwarded-For in front of the function (README, Deploy)."
+  description = "TRUSTED_PROXY_HOPS: the client is this many entries from the right of X-Forwarded-For; 2 behind Firebase Hosting → Cloud Run (README, Deploy)."
   type        = number
-  default     = 1
+  default     = 2
 }
 
 variable "fast_state_store" {
@@ -86,4 +86,10 @@ variable "audit_checkpoint_retention_days" {
   description = "Retention policy of the audit checkpoint bucket: objects cannot be deleted or replaced before this age."
   type        = number
   default     = 400
+}
+
+variable "lock_audit_checkpoint_retention" {
+  description = "Lock the checkpoint bucket's retention policy (irreversible: it can then never be shortened or removed, nor the bucket deleted early). Turn on in production once the period is settled."
+  type        = bool
+  default     = false
 }

@@ -4,9 +4,13 @@ import { AuditService } from '../../shared/audit/service.js';
 import { openBucket } from '../../shared/blob/buckets.js';
 import { type Platform, perPlatform } from '../../shared/runtime/platform.js';
 
-export interface AuditDeps {
-  platform: Platform;
+/** What the HTTP routes need. */
+export interface AuditRouteDeps {
   audit: AuditService;
+}
+
+export interface AuditDeps extends AuditRouteDeps {
+  platform: Platform;
 }
 
 /** The audit services over the platform, shared by the HTTP unit and the consumer unit. */

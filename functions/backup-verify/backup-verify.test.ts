@@ -21,6 +21,8 @@ const logger = memoryLogger();
 let database: DbHandle;
 let api: FakeCloudSqlAdmin;
 let messageCounter = 0;
+/** audit_logs is append-only, so each test looks only at rows after this seq of `system:backups`. */
+let auditSeqBefore = 0;
 
 /** The CloudEvent a push subscription delivers for one Cloud Scheduler tick (infra/scheduler.tf). */
 function schedulerTick(messageId = String(++messageCounter)): CloudEvent<unknown> {
@@ -57,11 +59,14 @@ function unit(instance: string | null = INSTANCE) {
 }
 
 async function auditRows() {
-  return database.db
+  const rows = await database.db
     .selectFrom('audit_logs')
     .select(['chain', 'seq', 'action', 'actor_type', 'actor_id', 'target_id', 'metadata', 'org_id'])
+    .where('chain', '=', 'system:backups')
+    .where('seq', '>', auditSeqBefore)
     .orderBy('seq')
     .execute();
+  return rows.map((row) => ({ ...row, seq: row.seq - auditSeqBefore }));
 }
 
 async function alerts() {
@@ -81,8 +86,12 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await database.db.deleteFrom('backup_checks').execute();
-  await database.db.deleteFrom('audit_logs').execute();
-  await database.db.deleteFrom('audit_chain_heads').execute();
+  const head = await database.db
+    .selectFrom('audit_chain_heads')
+    .select('seq')
+    .where('chain', '=', 'system:backups')
+    .executeTakeFirst();
+  auditSeqBefore = head?.seq ?? 0;
   await database.db.deleteFrom('outbox').execute();
   api.requests.length = 0;
   api.failWith = null;

@@ -26,6 +26,11 @@ const deps = perPlatform(async (p) => {
 });
 
 cloudEvent('backup-verify', async (event: CloudEvent<unknown>) => {
-  const { handlers } = await deps();
-  return consumer('backup-verify', handlers, async () => (await deps()).platform)(event);
+  const { platform, handlers } = await deps();
+  await consumer('backup-verify', handlers, async () => platform)(event);
+  // A backup-missing alert sits in the outbox (same transaction as the check): publish it now, not
+  // whenever another unit next drains the outbox.
+  await platform.relay
+    .drain()
+    .catch((error: unknown) => platform.logger.error('publishing the backup check failed', { error }));
 });

@@ -1,6 +1,7 @@
 import type { AnyRoute } from '../../shared/http/route.js';
 import { accountsRoutes } from '../accounts/routes.js';
 import { auditRoutes } from '../audit/routes.js';
+import { keysRoutes } from '../keys/routes.js';
 import { loginRoutes } from '../login/routes.js';
 import { orgsRoutes } from '../orgs/routes.js';
 import { sessionsRoutes } from '../sessions/routes.js';
@@ -15,4 +16,5 @@ export const allRoutes = (): AnyRoute<unknown>[] =>
     ...sessionsRoutes,
     ...orgsRoutes,
     ...auditRoutes,
+    ...keysRoutes,
   ] as AnyRoute<unknown>[];

@@ -1,7 +1,25 @@
 import type { AnyRoute } from '../../shared/http/route.js';
 import type { Core } from '../../shared/runtime/core.js';
+import { acceptInvitation } from './routes/accept-invitation.js';
+import { changeMember } from './routes/change-member.js';
 import { createOrg } from './routes/create-org.js';
+import { invite } from './routes/invite.js';
 import { listMembers } from './routes/list-members.js';
 import { listOrgs } from './routes/list-orgs.js';
+import { listOrgSessions, revokeOrgSession } from './routes/org-sessions.js';
+import { getPolicy, updatePolicy } from './routes/policy.js';
+import { removeMember } from './routes/remove-member.js';
 
-export const orgsRoutes: AnyRoute<Core>[] = [createOrg, listOrgs, listMembers];
+export const orgsRoutes: AnyRoute<Core>[] = [
+  createOrg,
+  listOrgs,
+  acceptInvitation,
+  listMembers,
+  invite,
+  changeMember,
+  removeMember,
+  getPolicy,
+  updatePolicy,
+  listOrgSessions,
+  revokeOrgSession,
+];

@@ -1,4 +1,5 @@
 import { appendAudit } from '../audit/append.js';
+import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import { type Failure, fail, type Result } from '../errors/codes.js';
 import type { LoginThrottle } from '../ratelimit/login-throttle.js';
@@ -18,6 +19,11 @@ export interface LoginDeps {
   devices?: DeviceTracker;
   /** After a right password: may this user sign in with one (SSO orgs may require SSO)? A Failure refuses. */
   passwordAllowed?: (userId: string, meta: ClientMeta) => Promise<Failure | null>;
+  /** Runs in the login's transaction before the session starts; a Failure refuses the login (org session caps). */
+  beforeSessionStart?: (
+    tx: Tx,
+    login: { userId: string; method: string; ip: string | null; now: Date },
+  ) => Promise<Failure | null>;
 }
 
 export interface ClientMeta {
@@ -114,6 +120,13 @@ export class LoginService {
     options: { orgId?: string } = {},
   ): Promise<Result<LoginSuccess>> {
     const started = await this.deps.db.transaction().execute(async (tx) => {
+      const refused = await this.deps.beforeSessionStart?.(tx, {
+        userId: user.id,
+        method,
+        ip: meta.ip,
+        now: meta.now,
+      });
+      if (refused) return refused;
       const deviceId = (await this.deps.devices?.track(tx, user, meta)) ?? null;
       const result = await this.deps.sessions.start(tx, {
         userId: user.id,
@@ -134,6 +147,7 @@ export class LoginService {
       });
       return result;
     });
+    if (!('token' in started)) return started;
     const { session } = started;
     return {
       ok: true,

@@ -23,8 +23,8 @@ export type AuditEvent =
 
 /**
  * Appends one event to its chain inside the caller's transaction, so the row exists exactly when
- * the change it describes commits. The chain head row is locked (FOR UPDATE), so concurrent
- * appenders to one chain queue up and form a single linear chain.
+ * the change it describes commits. The chain head row is locked until the caller commits, so
+ * concurrent appenders to one chain queue up and form a single linear chain.
  */
 export async function appendAudit(
   tx: Tx,
@@ -37,16 +37,13 @@ export async function appendAudit(
         ? userChain(event.userId)
         : `system:${event.system}`;
   const metadata = validMetadata(event);
-  await tx
+  // One round trip creates the head if needed and locks it: DO UPDATE (a no-op) takes the row lock
+  // and returns the latest committed head, so the next appender to this chain waits here.
+  const head = await tx
     .insertInto('audit_chain_heads')
     .values({ chain, seq: 0, hash: GENESIS_HASH })
-    .onConflict((oc) => oc.column('chain').doNothing())
-    .execute();
-  const head = await tx
-    .selectFrom('audit_chain_heads')
-    .select(['seq', 'hash'])
-    .where('chain', '=', chain)
-    .forUpdate()
+    .onConflict((oc) => oc.column('chain').doUpdateSet((eb) => ({ chain: eb.ref('excluded.chain') })))
+    .returning(['seq', 'hash'])
     .executeTakeFirstOrThrow();
 
   const row: ChainedRow = {
@@ -64,26 +61,33 @@ export async function appendAudit(
     createdAt: event.now.toISOString(),
   };
   const hash = rowHash(head.hash, row);
+  // The row and the new head in a second (and last) round trip.
   await tx
-    .insertInto('audit_logs')
-    .values({
-      id: row.id,
-      chain,
-      seq: row.seq,
-      org_id: row.orgId,
-      actor_type: row.actorType,
-      actor_id: row.actorId,
-      action: row.action,
-      target_type: row.targetType,
-      target_id: row.targetId,
-      metadata: JSON.stringify(row.metadata),
-      ip: row.ip,
-      created_at: event.now,
-      prev_hash: head.hash,
-      hash,
-    })
+    .with('inserted', (db) =>
+      db
+        .insertInto('audit_logs')
+        .values({
+          id: row.id,
+          chain,
+          seq: row.seq,
+          org_id: row.orgId,
+          actor_type: row.actorType,
+          actor_id: row.actorId,
+          action: row.action,
+          target_type: row.targetType,
+          target_id: row.targetId,
+          metadata: JSON.stringify(row.metadata),
+          ip: row.ip,
+          created_at: event.now,
+          prev_hash: head.hash,
+          hash,
+        })
+        .returning('id'),
+    )
+    .updateTable('audit_chain_heads')
+    .set({ seq: row.seq, hash })
+    .where('chain', '=', chain)
     .execute();
-  await tx.updateTable('audit_chain_heads').set({ seq: row.seq, hash }).where('chain', '=', chain).execute();
   return { ...row, hash, prevHash: head.hash };
 }
 

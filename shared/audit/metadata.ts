@@ -51,8 +51,8 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
 };
 
 export const accountMetadataSchemas: Record<AccountAction, z.ZodType> = {
-  'login.succeeded': fields({ method: z.string() }),
-  'login.failed': fields({ method: z.string(), reason: z.string() }),
+  'login.succeeded': fields({ method: z.string().optional() }),
+  'login.failed': fields({ method: z.string().optional(), reason: z.string().optional() }),
   'login.new_device': any,
   'auth_session.revoked': fields({ reason: z.string().optional() }),
   'password.changed': fields({ sessionsRevoked: z.number().int().nonnegative() }),

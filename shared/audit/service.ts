@@ -41,11 +41,13 @@ export class AuditService {
   }
 
   /** Streams the chain (keyset pages) and checks it against its head and latest signed checkpoint. */
-  async verify(chain: string, pageSize = 2000): Promise<VerifyReport> {
+  async verify(chain: string, pageSize = 5000): Promise<VerifyReport> {
     const store = new AuditStore(this.deps.db);
     const checkpoint = await this.deps.checkpoints.latest(chain);
+    // The head first: rows appended after it are not part of what is being verified.
     const head = await store.head(chain);
-    return verifyChain({ rows: store.stream(chain, 0, pageSize), head, checkpoint });
+    const throughSeq = head ? head.seq : await store.lastSeq(chain);
+    return verifyChain({ rows: store.stream(chain, 0, throughSeq, pageSize), head, checkpoint });
   }
 
   /**
@@ -69,7 +71,7 @@ export class AuditService {
           ? { seq: Number(head.checkpointSeq), hash: head.checkpointHash }
           : undefined;
       const report = await verifyChain({
-        rows: store.stream(head.chain, from?.seq ?? 0),
+        rows: store.stream(head.chain, from?.seq ?? 0, Number(head.seq)),
         ...(from ? { from } : {}),
         head: { seq: Number(head.seq), hash: head.hash },
         checkpoint: null,

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import type { ChainedRow } from './chain.js';
@@ -52,28 +53,71 @@ export class AuditStore {
     return rows.map(toStoredRow);
   }
 
-  /** One keyset page of a chain in seq order, for verification. */
-  async pageAfter(chain: string, afterSeq: number, limit: number): Promise<StoredRow[]> {
+  /**
+   * Rows with afterSeq < seq ≤ throughSeq in seq order. Pages are seq ranges rather than LIMITs so
+   * each one touches only its own rows whatever the plan, and a gap only makes a page shorter.
+   * created_at comes back as the ISO text the hash covers (cheaper than building Dates).
+   */
+  async range(chain: string, afterSeq: number, throughSeq: number): Promise<StoredRow[]> {
     const rows = await this.db
       .selectFrom('audit_logs')
-      .select(columns)
+      .select([
+        'id',
+        'chain',
+        'seq',
+        'org_id',
+        'actor_type',
+        'actor_id',
+        'action',
+        'target_type',
+        'target_id',
+        'metadata',
+        'ip',
+        sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as('created_at'),
+        'prev_hash',
+        'hash',
+      ])
       .where('chain', '=', chain)
       .where('seq', '>', afterSeq)
+      .where('seq', '<=', throughSeq)
       .orderBy('seq', 'asc')
-      .limit(limit)
       .execute();
     return rows.map(toStoredRow);
   }
 
-  /** Streams a chain in seq order, one page in memory at a time. */
-  async *stream(chain: string, afterSeq = 0, pageSize = 2000): AsyncGenerator<StoredRow> {
-    let last = afterSeq;
-    for (;;) {
-      const page = await this.pageAfter(chain, last, pageSize);
+  /**
+   * Streams a chain in seq order up to `throughSeq`, one page in memory at a time (plus the next
+   * one, fetched while the caller hashes this one: the database and the hashing overlap).
+   */
+  async *stream(
+    chain: string,
+    afterSeq: number,
+    throughSeq: number,
+    pageSize = 5000,
+  ): AsyncGenerator<StoredRow> {
+    const fetch = (from: number) => {
+      const page = this.range(chain, from, Math.min(from + pageSize, throughSeq));
+      page.catch(() => undefined); // awaited below; this only keeps an abandoned prefetch quiet
+      return page;
+    };
+    let from = afterSeq;
+    let next = from < throughSeq ? fetch(from) : null;
+    while (next) {
+      const page = await next;
+      from += pageSize;
+      next = from < throughSeq ? fetch(from) : null;
       for (const row of page) yield row;
-      if (page.length < pageSize) return;
-      last = page[page.length - 1]!.seq;
     }
+  }
+
+  /** The highest seq stored for a chain (0 for none), whatever its head row says. */
+  async lastSeq(chain: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('audit_logs')
+      .select((eb) => eb.fn.max('seq').as('last'))
+      .where('chain', '=', chain)
+      .executeTakeFirst();
+    return Number(row?.last ?? 0);
   }
 
   async head(chain: string): Promise<{ seq: number; hash: string } | null> {
@@ -98,7 +142,7 @@ type Selected = {
   target_id: string | null;
   metadata: Record<string, unknown>;
   ip: string | null;
-  created_at: Date;
+  created_at: Date | string;
   prev_hash: string;
   hash: string;
 };
@@ -116,7 +160,7 @@ function toStoredRow(row: Selected): StoredRow {
     targetId: row.target_id,
     metadata: row.metadata,
     ip: row.ip,
-    createdAt: row.created_at.toISOString(),
+    createdAt: typeof row.created_at === 'string' ? row.created_at : row.created_at.toISOString(),
     prevHash: row.prev_hash,
     hash: row.hash,
   };

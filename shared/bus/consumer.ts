@@ -25,6 +25,8 @@ export interface ConsumerDeps {
   db: Db;
   logger: Logger;
   metrics: Metrics;
+  /** Publishes what handlers wrote to the outbox right after their transaction commits. */
+  relay?: { drain(): Promise<number> };
 }
 
 /**
@@ -38,7 +40,7 @@ export interface ConsumerDeps {
  */
 export function consumer(name: string, handlers: TopicHandlers, deps: () => Promise<ConsumerDeps>) {
   return async (event: CloudEvent<unknown>): Promise<void> => {
-    const { db, logger, metrics } = await deps();
+    const { db, logger, metrics, relay } = await deps();
     const log = logger.child({ consumer: name, cloudEventId: event.id });
     const pubsub = pubsubDataSchema.safeParse(event.data);
     if (!pubsub.success) {
@@ -91,6 +93,8 @@ export function consumer(name: string, handlers: TopicHandlers, deps: () => Prom
       log.error('event handler failed; the bus will redeliver', { topic, eventId: envelope.id, error });
       throw error;
     }
+    // Events a handler queued (alerts, follow-up work) leave now, not at some later HTTP request.
+    await relay?.drain().catch((error: unknown) => log.error('publishing after an event failed', { error }));
   };
 }
 

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/config.js';
@@ -62,6 +62,8 @@ async function openPGlite(dataDir: string | null): Promise<DbHandle> {
     location = join(dataDir, 'pglite');
     mkdirSync(location, { recursive: true });
   }
+  // Imported here, not at the top: deployed functions never open PGlite and skip loading it at cold start.
+  const { PGlite } = await import('@electric-sql/pglite');
   return wrapPGlite(new PGlite(location));
 }
 

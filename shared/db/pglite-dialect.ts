@@ -1,4 +1,4 @@
-import { type PGlite, types } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -36,8 +36,12 @@ export class PGliteDialect implements Dialect {
   }
 }
 
-/** bytea as Buffer, as node-postgres returns it, so stores see the same types on both engines. */
-const parsers = { [types.BYTEA]: (value: unknown) => byteaToBuffer(value) };
+/**
+ * bytea as Buffer, as node-postgres returns it, so stores see the same types on both engines.
+ * 17 is bytea's fixed type OID; a type-only import keeps PGlite out of deployed functions' cold start.
+ */
+const BYTEA_OID = 17;
+const parsers = { [BYTEA_OID]: (value: unknown) => byteaToBuffer(value) };
 
 export function byteaToBuffer(value: unknown): Buffer {
   if (typeof value === 'string') {

@@ -69,6 +69,8 @@ export interface RouteSpec<Deps, Body = unknown, Query = unknown> {
   contentTypes?: string[];
   bodyLimitBytes?: number;
   responses: Record<number, ResponseSpec>;
+  /** False for a non-GET route that never writes to the outbox (a verify endpoint): no drain after it. */
+  enqueues?: boolean;
   handler: (ctx: RouteContext<Body, Query>, deps: Deps) => Promise<HandlerResult>;
 }
 

@@ -114,7 +114,7 @@ async function handle<Deps>(
     },
     ctx.deps,
   );
-  if (req.method !== 'GET' && ctx.afterMutation) {
+  if (req.method !== 'GET' && route.enqueues !== false && ctx.afterMutation) {
     await ctx
       .afterMutation()
       .catch((error: unknown) => log.error('publishing after a change failed', { error }));

@@ -3,6 +3,11 @@ import type { Db } from '../db/connect.js';
 import type { SessionService } from '../sessions/service.js';
 import { OrgDirectory } from './directory.js';
 import { OrgMembershipGate } from './gate.js';
+import { InvitationService } from './invitations.js';
+import { MemberService } from './members.js';
+import { OrgSessionAdmin } from './org-sessions.js';
+import { PolicyService } from './policy.js';
+import { SessionLimit } from './session-limit.js';
 import { OrgStore } from './store.js';
 
 export interface OrgDeps {
@@ -19,6 +24,11 @@ export function createOrgServices(deps: OrgDeps) {
     store,
     directory: new OrgDirectory(store),
     gate: new OrgMembershipGate(store, deps.sessions),
+    invitations: new InvitationService(store, deps),
+    members: new MemberService(store, deps.sessions),
+    policy: new PolicyService(store),
+    sessionAdmin: new OrgSessionAdmin(store, deps.sessions),
+    sessionLimit: new SessionLimit(store, deps.sessions),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Db } from '../db/connect.js';
 import '../accounts/tables.js';
 import type { OrgPolicy, OrgRole } from './model.js';
 import type { OrgsTable } from './tables.js';
+import '../sessions/tables.js';
 import './tables.js';
 
 export type OrgRow = OrgsTable;
@@ -118,5 +119,17 @@ export class OrgStore {
         eb.or([eb('memberships.expires_at', 'is', null), eb('memberships.expires_at', '>', now)]),
       )
       .execute();
+  }
+
+  /** A user's live sessions started for this org (SSO / org login); personal sessions have org_id null. */
+  async liveSessionIdsBoundTo(tx: Tx, userId: string, orgId: string): Promise<string[]> {
+    const rows = await tx
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('org_id', '=', orgId)
+      .where('revoked_at', 'is', null)
+      .execute();
+    return rows.map((r) => r.id);
   }
 }

@@ -4,6 +4,8 @@ import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
 import { createAuthenticator, type OrgGate } from '../http/auth.js';
 import type { HttpEdge } from '../http/router.js';
+import { ApiKeyService } from '../keys/service.js';
+import { ApiKeyStore } from '../keys/store.js';
 import { createOrgServices, type OrgServices } from '../orgs/services.js';
 import { LoginThrottle } from '../ratelimit/login-throttle.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
@@ -34,6 +36,7 @@ export interface Core {
   stepUp: StepUpService;
   revocationFeed: RevocationFeed;
   revocationFeedIn: FastState['revocationFeedIn'];
+  apiKeys: ApiKeyService;
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -67,6 +70,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     sessions,
     devices: tracker,
     passwordAllowed: (userId, meta) => ssoPasswords.check(userId, meta),
+    beforeSessionStart: (tx, login) => orgs.sessionLimit.beforeSessionStart(tx, login),
   });
   const sessionCommands = new SessionCommands(p.db, sessionStore, sessions, devices);
   const stepUp = new StepUpService({ db: p.db, passwords: hasher, throttle, sessions });
@@ -85,6 +89,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     revocationFeed,
     orgs,
     revocationFeedIn,
+    apiKeys: new ApiKeyService(new ApiKeyStore(p.db)),
   };
 });
 
@@ -97,7 +102,7 @@ export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
     logger: p.logger,
     now: () => p.clock.now(),
     trustedProxyHops: p.config.trustedProxyHops,
-    authenticate: createAuthenticator({ sessions: c.sessions, orgGate }),
+    authenticate: createAuthenticator({ sessions: c.sessions, orgGate, apiKeys: c.apiKeys }),
     afterMutation: () => p.relay.drain(),
   };
 }

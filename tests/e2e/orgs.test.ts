@@ -171,3 +171,14 @@ describe('org membership on every request', () => {
     );
   });
 });
+
+describe('contract', () => {
+  it('documents every orgs route in the OpenAPI document', async () => {
+    const doc = await app.request('GET', '/api/openapi.json');
+    expect(doc.status).toBe(200);
+    const paths = Object.keys(doc.body.paths).join(' ');
+    for (const fragment of ['/api/orgs', '/invitations/accept', '/members', '/policy', '/sessions']) {
+      expect(paths).toContain(fragment);
+    }
+  });
+});

@@ -1,4 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { randomToken } from '../../shared/crypto/tokens.js';
+import '../../shared/audit/tables.js';
 import type { OrgRole } from '../../shared/orgs/model.js';
+import '../../shared/orgs/tables.js';
+import { sessionTokenHash } from '../../shared/sessions/model.js';
+import '../../shared/sessions/tables.js';
 import type { TestApp } from './app.js';
 
 /** Boot options for org tests: each helper login comes from its own address (X-Forwarded-For), so the per-IP login throttle never trips. */
@@ -68,5 +74,64 @@ export async function grantMembership(
       expires_at: expiresAt,
       created_at: app.runtime.platform.clock.now(),
     })
+    .execute();
+}
+
+/** A user row with no password, for set-ups that need a member but never sign them in. */
+export async function insertUser(app: TestApp, label = 'quiet'): Promise<{ userId: string; email: string }> {
+  const email = `${label}${++counter}-${Date.now()}@example.com`;
+  const row = await app.runtime.platform.db
+    .insertInto('users')
+    .values({
+      email,
+      email_normalized: email,
+      name: label,
+      email_verified_at: app.runtime.platform.clock.now(),
+      disabled_at: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { userId: row.id, email };
+}
+
+/** A live session row for `userId` (optionally bound to an org); returns its id and token. */
+export async function insertSession(
+  app: TestApp,
+  userId: string,
+  orgId: string | null = null,
+): Promise<{ id: string; token: string }> {
+  const token = randomToken();
+  const now = app.runtime.platform.clock.now();
+  const row = await app.runtime.platform.db
+    .insertInto('sessions')
+    .values({
+      id: randomUUID(),
+      token_hash: sessionTokenHash(token),
+      user_id: userId,
+      org_id: orgId,
+      device_id: null,
+      ip: '10.9.9.9',
+      user_agent: 'test',
+      country: null,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: new Date(now.getTime() + 24 * 3_600_000),
+      idle_timeout_minutes: 1440,
+      sudo_until: null,
+      revoked_at: null,
+      revoked_reason: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: row.id, token };
+}
+
+/** Audit rows of one org's chain, oldest first. */
+export async function orgAudit(app: TestApp, orgId: string) {
+  return app.runtime.platform.db
+    .selectFrom('audit_logs')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .orderBy('seq')
     .execute();
 }

@@ -13,7 +13,7 @@ export interface CodeInventory {
   secrets: string[];
   /** Env variables of shared/config/config.ts that name a bucket. */
   bucketEnvs: string[];
-  /** Every env variable the services read (config schema, plus MIGRATE_ON_START read by the platform). */
+  /** Every env variable read: the config schema, MIGRATE_ON_START (the platform), NODE_OPTIONS (Node). */
   envNames: string[];
 }
 
@@ -66,6 +66,6 @@ export function codeInventory(): CodeInventory {
     schedules: schedules.map((s) => ({ topic: s.topic, cron: s.cron })),
     secrets: Object.keys(secretSpecs),
     bucketEnvs: envNames.filter((name) => name.endsWith('_BUCKET')),
-    envNames: [...envNames, 'MIGRATE_ON_START'],
+    envNames: [...envNames, 'MIGRATE_ON_START', 'NODE_OPTIONS'],
   };
 }

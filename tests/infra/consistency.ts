@@ -241,8 +241,10 @@ function checkBuckets(code: CodeInventory, tf: TerraformModel): string[] {
   if (checkpoints) {
     if (!nested(checkpoints, 'retention_policy')?.retention_period)
       problems.push('audit checkpoint bucket needs a retention policy');
-    if (nested(checkpoints, 'versioning')?.enabled !== true)
-      problems.push('audit checkpoint bucket needs versioning');
+    // Cloud Storage refuses Object Versioning on a bucket with a retention policy (apply would fail).
+    if (nested(checkpoints, 'versioning')?.enabled === true) {
+      problems.push('audit checkpoint bucket cannot have versioning beside its retention policy');
+    }
   }
   return problems;
 }

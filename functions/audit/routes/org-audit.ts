@@ -1,7 +1,8 @@
 import { orgActions } from '../../../shared/audit/actions.js';
 import { orgChain } from '../../../shared/audit/chain.js';
+import { requireOrg, requireOrgRole } from '../../../shared/http/org-guard.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
-import type { AuditDeps } from '../deps.js';
+import type { AuditRouteDeps } from '../deps.js';
 import { auditPageView, auditQuery, listFilters, toAuditEventView } from './views.js';
 
 export const orgAuditLog = defineRoute({
@@ -9,12 +10,12 @@ export const orgAuditLog = defineRoute({
   path: '/api/orgs/:orgId/audit',
   summary: 'The org’s audit log, newest first, with filters and keyset pagination (admin+).',
   tags: ['audit'],
-  auth: { kind: 'org', minRole: 'admin' },
+  auth: requireOrgRole('admin'),
   query: auditQuery(orgActions),
   responses: { 200: { description: 'One page of events', schema: auditPageView } },
-  handler: async ({ query, org }, deps: AuditDeps) => {
-    if (!org) throw new Error('org route without org access');
-    const page = await deps.audit.list(orgChain(org.orgId), listFilters(query));
+  handler: async ({ query, org }, deps: AuditRouteDeps) => {
+    const { orgId } = requireOrg(org);
+    const page = await deps.audit.list(orgChain(orgId), listFilters(query));
     return json(200, { events: page.events.map(toAuditEventView), nextCursor: page.nextCursor });
   },
 });

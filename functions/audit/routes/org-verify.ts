@@ -1,6 +1,7 @@
 import { orgChain } from '../../../shared/audit/chain.js';
+import { requireOrg, requireOrgRole } from '../../../shared/http/org-guard.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
-import type { AuditDeps } from '../deps.js';
+import type { AuditRouteDeps } from '../deps.js';
 import { verifyReportView } from './views.js';
 
 export const verifyOrgAuditLog = defineRoute({
@@ -9,14 +10,14 @@ export const verifyOrgAuditLog = defineRoute({
   summary:
     'Recomputes the org’s hash chain and checks it against the latest signed checkpoint; names the first bad seq (admin+).',
   tags: ['audit'],
-  auth: { kind: 'org', minRole: 'admin' },
+  auth: requireOrgRole('admin'),
   responses: { 200: { description: 'The verification report', schema: verifyReportView } },
-  handler: async ({ org, log }, deps: AuditDeps) => {
-    if (!org) throw new Error('org route without org access');
-    const report = await deps.audit.verify(orgChain(org.orgId));
+  handler: async ({ org, log }, deps: AuditRouteDeps) => {
+    const { orgId } = requireOrg(org);
+    const report = await deps.audit.verify(orgChain(orgId));
     if (!report.valid) {
       log.warn('audit chain verification failed', {
-        orgId: org.orgId,
+        orgId,
         brokenAtSeq: report.brokenAtSeq,
         reason: report.reason,
       });

@@ -1,0 +1,200 @@
+import { availableParallelism, loadavg } from 'node:os';
+import autocannon from 'autocannon';
+import { loadConfig } from '../shared/config/config.js';
+import { randomToken } from '../shared/crypto/tokens.js';
+import { generateApiKey } from '../shared/keys/format.js';
+import { ApiKeyService } from '../shared/keys/service.js';
+import { ApiKeyStore } from '../shared/keys/store.js';
+import { createLogger } from '../shared/log/logger.js';
+import { type LocalRuntime, startLocalRuntime } from '../shared/runtime/local.js';
+import { openTestDatabase } from '../tests/helpers/db.js';
+import { machineLine, percentile, type Row, report } from './lib/report.js';
+
+/**
+ * Issue 6 figures, per engine in one run: (1) verify(key) against a bare primary-key SELECT of
+ * one api_keys row through the same Kysely handle, sampled alternately so drift hits both alike
+ * (target: verify p50 ≤ 1.5× the SELECT); (2) malformed keys, which must be refused without I/O
+ * (target ≤ 5 µs each); (3) POST /api/keys/verify over HTTP with autocannon.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3000);
+const MALFORMED_CALLS = Number(process.env.BENCH_MALFORMED ?? 200_000);
+const MALFORMED_BATCHES = 20;
+const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+
+async function boot(engine: 'pglite' | 'postgres'): Promise<LocalRuntime> {
+  const saved = process.env.DATABASE_URL;
+  if (engine === 'pglite') delete process.env.DATABASE_URL;
+  const database = await openTestDatabase();
+  if (saved) process.env.DATABASE_URL = saved;
+  return startLocalRuntime(loadConfig({ PORT: '0', DATA_DIR: `/tmp/sf-bench-keys-${engine}` }), {
+    database,
+    env: {},
+    migrate: false,
+    scheduler: false,
+    logger: createLogger('silent'),
+  });
+}
+
+/** An org, its admin and one admin key, written straight to the database. */
+async function seed(runtime: LocalRuntime, keys: ApiKeyService) {
+  const db = runtime.platform.db;
+  const now = new Date();
+  const user = await db
+    .insertInto('users')
+    .values({
+      email: 'b@example.com',
+      email_normalized: 'b@example.com',
+      name: 'B',
+      email_verified_at: now,
+      disabled_at: null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const org = await db
+    .insertInto('orgs')
+    .values({
+      id: crypto.randomUUID(),
+      name: 'Bench',
+      slug: 'bench',
+      enterprise: false,
+      max_concurrent_sessions: null,
+      idle_timeout_minutes: null,
+      absolute_timeout_hours: null,
+      require_mfa: false,
+      on_session_limit: 'revoke_oldest',
+      created_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  // Other keys in the table, so the index lookup is not on a one-row table.
+  for (let i = 0; i < 200; i++) {
+    await keys.issue(org.id, { name: `k${i}`, role: 'viewer', expiresAt: null }, actor(user.id), now);
+  }
+  const issued = await keys.issue(
+    org.id,
+    { name: 'bench', role: 'admin', expiresAt: null },
+    actor(user.id),
+    now,
+  );
+  if (!issued.ok) throw new Error(issued.code);
+  return issued.issued;
+}
+
+const actor = (userId: string) => ({ userId, role: 'owner' as const, inStepUp: true, ip: null });
+
+const microseconds = (ms: number) => ms * 1000;
+
+async function measure(engine: 'pglite' | 'postgres'): Promise<Row[]> {
+  const runtime = await boot(engine);
+  const db = runtime.platform.db;
+  const keys = new ApiKeyService(new ApiKeyStore(db));
+  const issued = await seed(runtime, keys);
+
+  // (1) verify vs bare SELECT, alternated.
+  const verifyTimes: number[] = [];
+  const selectTimes: number[] = [];
+  const bareSelect = () =>
+    db.selectFrom('api_keys').selectAll().where('id', '=', issued.id).executeTakeFirst();
+  for (let i = 0; i < 200; i++) {
+    await keys.verify(issued.key, new Date());
+    await bareSelect();
+  }
+  for (let i = 0; i < ROUNDS; i++) {
+    let start = performance.now();
+    const ok = await keys.verify(issued.key, new Date());
+    verifyTimes.push(performance.now() - start);
+    if (!ok) throw new Error('the bench key did not verify');
+    start = performance.now();
+    await bareSelect();
+    selectTimes.push(performance.now() - start);
+  }
+  verifyTimes.sort((a, b) => a - b);
+  selectTimes.sort((a, b) => a - b);
+
+  // (2) malformed keys: mean over many calls per kind, so timer overhead does not dominate.
+  const good = generateApiKey();
+  const malformed = {
+    'wrong checksum': `${good.slice(0, 20)}${good[20] === 'a' ? 'b' : 'a'}${good.slice(21)}`,
+    'session token': randomToken(),
+    'wrong length': `${good}0`,
+    'bad character': `${good.slice(0, 30)}-${good.slice(31)}`,
+  };
+  const malformedRows: Record<string, number> = {};
+  for (const [kind, text] of Object.entries(malformed)) {
+    for (let i = 0; i < 10_000; i++) await keys.verify(text, new Date());
+    // Median of batch means: one batch disturbed by GC or a neighbour process does not decide it.
+    const batchMeans: number[] = [];
+    const perBatch = Math.ceil(MALFORMED_CALLS / MALFORMED_BATCHES);
+    for (let batch = 0; batch < MALFORMED_BATCHES; batch++) {
+      const start = performance.now();
+      for (let i = 0; i < perBatch; i++) {
+        if ((await keys.verify(text, new Date())) !== null) throw new Error('a malformed key verified');
+      }
+      batchMeans.push(microseconds((performance.now() - start) / perBatch));
+    }
+    malformedRows[kind] = percentile(
+      batchMeans.sort((a, b) => a - b),
+      50,
+    );
+  }
+
+  // (3) HTTP throughput of the verify route, valid and malformed keys.
+  const http = async (key: string) =>
+    autocannon({
+      url: `${runtime.url}/api/keys/verify`,
+      method: 'POST',
+      connections: 10,
+      duration: DURATION_SECONDS,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key }),
+    });
+  // The same server's floor under the same load: a route with no database work at all.
+  const health = await autocannon({
+    url: `${runtime.url}/api/health`,
+    connections: 10,
+    duration: DURATION_SECONDS,
+  });
+  const valid = await http(issued.key);
+  const invalid = await http(malformed['wrong checksum']);
+  await runtime.stop();
+
+  const verifyP50 = percentile(verifyTimes, 50);
+  const selectP50 = percentile(selectTimes, 50);
+  const worstMalformed = Math.max(...Object.values(malformedRows));
+  return [
+    {
+      engine,
+      'SELECT by pk p50 µs': microseconds(selectP50),
+      'verify p50 µs': microseconds(verifyP50),
+      'verify / SELECT p50': `${(verifyP50 / selectP50).toFixed(2)}×`,
+      'SELECT p99 µs': microseconds(percentile(selectTimes, 99)),
+      'verify p99 µs': microseconds(percentile(verifyTimes, 99)),
+      'malformed µs (worst kind)': worstMalformed,
+      'malformed kinds µs': Object.entries(malformedRows)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join('; '),
+      'HTTP GET /api/health req/s (floor)': Math.round(health.requests.average),
+      'HTTP verify req/s (valid)': Math.round(valid.requests.average),
+      'HTTP p99 ms (valid)': valid.latency.p99,
+      'HTTP verify req/s (malformed)': Math.round(invalid.requests.average),
+      non2xx: valid.non2xx + invalid.non2xx + health.non2xx,
+    },
+  ];
+}
+
+const rows = [...(await measure('pglite'))];
+if (process.env.DATABASE_URL) rows.push(...(await measure('postgres')));
+report(
+  'keys',
+  'API key verification against a bare primary-key SELECT (issue 6)',
+  [
+    machineLine(),
+    `verify(key) = offline parse + SHA-256 + one lookup by the unique hash index + expiry/revocation check (last_used_at written at most once a minute). Baseline: SELECT * of one api_keys row by primary key through the same Kysely handle. ${ROUNDS} alternated pairs, 201 keys in the table. Targets: verify p50 ≤ 1.5× the SELECT; malformed keys ≤ 5 µs.`,
+    `Malformed: ${MALFORMED_CALLS} awaited verify() calls per kind in ${MALFORMED_BATCHES} batches, median batch mean; no database call is made (tests spy the store to prove it).`,
+    `Load average (1/5/15 min) at the end of the run: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')} on ${availableParallelism()} cores, shared with other engineers' test runs.`,
+    `HTTP: autocannon, 10 connections, ${DURATION_SECONDS} s each, POST /api/keys/verify through the local gateway (JSON parse, zod, verify, JSON answer; the route declares enqueues: false, so the router skips the outbox drain it runs after other POSTs, which earlier in this session cut PGlite to 140 req/s valid and 265 malformed), beside GET /api/health on the same server as the machine's floor at that moment.`,
+  ],
+  rows,
+);

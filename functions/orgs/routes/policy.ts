@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { fail } from '../../../shared/errors/codes.js';
+import { requireOrg, requireOrgRole } from '../../../shared/http/org-guard.js';
+import { defineRoute, json } from '../../../shared/http/route.js';
+import {
+  effectiveIdleMinutes,
+  MAX_ABSOLUTE_TIMEOUT_HOURS,
+  MAX_CONCURRENT_SESSIONS,
+  MAX_IDLE_TIMEOUT_MINUTES,
+  type OrgPolicy,
+  sessionLimitActions,
+} from '../../../shared/orgs/model.js';
+import type { Core } from '../../../shared/runtime/core.js';
+import { memberActor } from '../actor.js';
+
+const policyView = z.object({
+  maxConcurrentSessions: z.number().int().nullable(),
+  idleTimeoutMinutes: z.number().int().nullable(),
+  absoluteTimeoutHours: z.number().int().nullable(),
+  requireMfa: z.boolean(),
+  enterprise: z.boolean(),
+  onLimit: z.enum(sessionLimitActions),
+  /** What the gate applies: idleTimeoutMinutes, else 1440 for enterprise orgs, else 30. */
+  effectiveIdleTimeoutMinutes: z.number().int(),
+});
+
+function toPolicyView(policy: OrgPolicy): z.infer<typeof policyView> {
+  return { ...policy, effectiveIdleTimeoutMinutes: effectiveIdleMinutes(policy) };
+}
+
+export const getPolicy = defineRoute({
+  method: 'GET',
+  path: '/api/orgs/:orgId/policy',
+  summary: "The org's session security policy.",
+  tags: ['orgs'],
+  auth: requireOrgRole('viewer'),
+  responses: { 200: { description: 'Policy', schema: policyView } },
+  handler: async ({ org }, deps: Core) => {
+    const policy = await deps.orgs.directory.policy(requireOrg(org).orgId);
+    return policy ? json(200, toPolicyView(policy)) : fail('NOT_FOUND');
+  },
+});
+
+const count = (max: number) => z.number().int().min(1).max(max).nullable().optional();
+
+export const updatePolicy = defineRoute({
+  method: 'PATCH',
+  path: '/api/orgs/:orgId/policy',
+  summary:
+    'Change the session policy (null clears a limit). absoluteTimeoutHours is at most 336 (14 days); requireMfa is stored and enforced once MFA ships.',
+  tags: ['orgs'],
+  auth: requireOrgRole('admin', { apiKeys: false }),
+  body: z
+    .strictObject({
+      maxConcurrentSessions: count(MAX_CONCURRENT_SESSIONS),
+      idleTimeoutMinutes: count(MAX_IDLE_TIMEOUT_MINUTES),
+      absoluteTimeoutHours: count(MAX_ABSOLUTE_TIMEOUT_HOURS),
+      requireMfa: z.boolean().optional(),
+      enterprise: z.boolean().optional(),
+      onLimit: z.enum(sessionLimitActions).optional(),
+    })
+    .refine((b) => Object.keys(b).length > 0, { message: 'give at least one field' }),
+  responses: { 200: { description: 'The policy after the change', schema: policyView } },
+  handler: async (ctx, deps: Core) => {
+    const actor = memberActor(ctx);
+    const patch = Object.fromEntries(Object.entries(ctx.body).filter(([, v]) => v !== undefined));
+    const result = await deps.orgs.policy.update(actor.orgId, actor, patch, ctx.now);
+    return result.ok ? json(200, toPolicyView(result.policy)) : result;
+  },
+});

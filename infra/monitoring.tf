@@ -1,0 +1,43 @@
+# notify logs every `security-events` message (backup-missing, new-device…) as an ERROR line with an
+# `alert` field; this metric counts them and the policy pages the operators' channels.
+variable "alert_notification_channels" {
+  description = "Cloud Monitoring notification channel ids that receive security alerts (backup missing…)."
+  type        = list(string)
+  default     = []
+}
+
+resource "google_logging_metric" "security_alerts" {
+  name   = "${local.name_prefix}-security-alerts"
+  filter = "resource.type=\"cloud_run_revision\" AND severity>=ERROR AND jsonPayload.alert:*"
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    labels {
+      key        = "alert"
+      value_type = "STRING"
+    }
+  }
+  label_extractors = {
+    alert = "EXTRACT(jsonPayload.alert)"
+  }
+}
+
+resource "google_monitoring_alert_policy" "security_alerts" {
+  display_name          = "SessionForge ${var.environment}: security alert"
+  combiner              = "OR"
+  notification_channels = var.alert_notification_channels
+
+  conditions {
+    display_name = "a security event was raised"
+    condition_threshold {
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.security_alerts.name}\" AND resource.type=\"cloud_run_revision\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_COUNT"
+      }
+    }
+  }
+}

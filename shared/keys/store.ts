@@ -1,0 +1,71 @@
+import type { Tx } from '../bus/outbox.js';
+import type { Db } from '../db/connect.js';
+import { LAST_USED_RESOLUTION_SECONDS } from './model.js';
+import type { ApiKeysTable } from './tables.js';
+import './tables.js';
+
+export type ApiKeyRow = ApiKeysTable;
+
+/** The columns verification needs: one indexed read by hash. */
+export type KeyForVerify = Pick<
+  ApiKeyRow,
+  'id' | 'org_id' | 'name' | 'role' | 'key_hash' | 'expires_at' | 'revoked_at' | 'last_used_at'
+>;
+
+/** API key persistence, named by intent. Ids reaching here are uuid-shaped (checked by the service). */
+export class ApiKeyStore {
+  constructor(readonly db: Db) {}
+
+  async insert(tx: Tx, row: ApiKeyRow): Promise<void> {
+    await tx.insertInto('api_keys').values(row).execute();
+  }
+
+  async findByHash(keyHash: Buffer): Promise<KeyForVerify | null> {
+    const row = await this.db
+      .selectFrom('api_keys')
+      .select(['id', 'org_id', 'name', 'role', 'key_hash', 'expires_at', 'revoked_at', 'last_used_at'])
+      .where('key_hash', '=', keyHash)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  /** The org's keys that are not revoked (expired ones included, so admins see and delete them). */
+  async listLive(orgId: string): Promise<ApiKeyRow[]> {
+    return this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('revoked_at', 'is', null)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Revokes one live key of the org; null when there is none (unknown, other org's, or revoked). */
+  async revoke(tx: Tx, orgId: string, id: string, by: string | null, now: Date): Promise<ApiKeyRow | null> {
+    const row = await tx
+      .updateTable('api_keys')
+      .set({ revoked_at: now, revoked_by: by })
+      .where('id', '=', id)
+      .where('org_id', '=', orgId)
+      .where('revoked_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    return row ?? null;
+  }
+
+  /**
+   * Records a use unless one was recorded in the last minute. The condition is in the UPDATE
+   * itself, so concurrent uses on many instances still write at most once a minute.
+   */
+  async touchLastUsed(id: string, now: Date): Promise<boolean> {
+    const cutoff = new Date(now.getTime() - LAST_USED_RESOLUTION_SECONDS * 1000);
+    const result = await this.db
+      .updateTable('api_keys')
+      .set({ last_used_at: now })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', cutoff)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+}

