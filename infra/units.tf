@@ -8,7 +8,7 @@ locals {
   units = {
     meta             = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 5 }
     accounts         = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 0, max_instances = 20 }
-    login            = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "mfa-encryption-key", "oauth-state-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 1, max_instances = 40 }
+    login            = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "mfa-encryption-key", "oauth-state-key", "sso-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 1, max_instances = 40 }
     sessions         = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "mfa-encryption-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 1, max_instances = 40 }
     orgs             = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 0, max_instances = 20 }
     audit            = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "audit-signing-key"], roles = ["roles/datastore.user"], bucket_roles = { audit_checkpoints = "roles/storage.objectViewer" }, memory = "256Mi", min_instances = 0, max_instances = 10 }

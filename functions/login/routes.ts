@@ -1,7 +1,22 @@
 import type { AnyRoute } from '../../shared/http/route.js';
-import type { Core } from '../../shared/runtime/core.js';
+import type { LoginUnitDeps } from './deps.js';
 import { logout } from './routes/logout.js';
 import { mfaLogin } from './routes/mfa-login.js';
+import { oauthLogin } from './routes/oauth-login.js';
 import { passwordLogin } from './routes/password-login.js';
+import { ssoCallback } from './routes/sso-callback.js';
+import { deleteSsoSettings, getSsoSettings, putSsoSettings } from './routes/sso-settings.js';
+import { ssoStart } from './routes/sso-start.js';
 
-export const loginRoutes: AnyRoute<Core>[] = [passwordLogin, mfaLogin, logout];
+/** `ssoCallback` before `ssoStart`: `/api/login/sso/callback` is not an org slug. */
+export const loginRoutes: AnyRoute<LoginUnitDeps>[] = [
+  passwordLogin,
+  mfaLogin,
+  logout,
+  oauthLogin,
+  ssoCallback,
+  ssoStart,
+  getSsoSettings,
+  putSsoSettings,
+  deleteSsoSettings,
+];

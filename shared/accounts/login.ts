@@ -30,6 +30,8 @@ export interface LoginDeps {
   sessions: SessionService;
   /** Records the device and tells the user about new ones (absent in tools that need no mail). */
   devices?: DeviceTracker;
+  /** After a right password: may this user sign in with one (SSO orgs may require SSO)? A Failure refuses. */
+  passwordAllowed?: (userId: string, meta: ClientMeta) => Promise<Failure | null>;
   /** Runs in the login's transaction before the session starts; a Failure refuses the login (org session caps). */
   beforeSessionStart?: (
     tx: Tx,
@@ -110,6 +112,8 @@ export class LoginService {
     if (!user.email_verified_at) {
       return fail('EMAIL_NOT_VERIFIED', 'Confirm your email address first; we sent you a link.');
     }
+    const refused = await this.deps.passwordAllowed?.(user.id, meta);
+    if (refused) return refused;
     if (this.deps.hasher.needsRehash(user.hash)) {
       const upgraded = await this.deps.hasher.hash(input.password);
       await this.deps.db
@@ -156,11 +160,12 @@ export class LoginService {
     );
   }
 
-  /** The common end of every login method: a new session, its audit row, the answer. */
+  /** The common end of every login method: a new session (bound to `orgId` for SSO), its audit row, the answer. */
   async completeLogin(
     user: { id: string; email: string; name: string },
     meta: ClientMeta,
     method: string,
+    options: { orgId?: string } = {},
   ): Promise<Result<LoginSuccess>> {
     const started = await this.deps.db.transaction().execute(async (tx) => {
       const refused = await this.deps.beforeSessionStart?.(tx, {
@@ -177,6 +182,7 @@ export class LoginService {
         userAgent: meta.userAgent,
         now: meta.now,
         deviceId,
+        orgId: options.orgId ?? null,
       });
       await appendAudit(tx, {
         userId: user.id,

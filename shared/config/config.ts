@@ -23,6 +23,8 @@ const envSchema = z.object({
   DB_NAME: z.string().min(1).default('sessionforge'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
   GOOGLE_CLOUD_PROJECT: optionalString,
+  /** Firebase project whose Auth ID tokens POST /api/login/oauth accepts (default GOOGLE_CLOUD_PROJECT). */
+  FIREBASE_PROJECT_ID: optionalString,
   SECRETS_SOURCE: z.enum(['local', 'secret-manager']).optional(),
   BUS: z.enum(['local', 'pubsub']).optional(),
   BLOB_STORE: z.enum(['local', 'gcs']).optional(),
@@ -57,6 +59,7 @@ export interface Config {
     | { kind: 'postgres'; url: string; poolMax: number }
     | { kind: 'cloud-sql'; instance: string; user: string; database: string; poolMax: number };
   googleCloudProject: string | undefined;
+  firebaseProjectId: string | undefined;
   secretsSource: 'local' | 'secret-manager';
   bus: 'local' | 'pubsub';
   blobStore: 'local' | 'gcs';
@@ -139,6 +142,7 @@ export function loadConfig(env: Env): Config {
     appOrigins: [...new Set([appOrigin, ...extraOrigins])],
     database,
     googleCloudProject: e.GOOGLE_CLOUD_PROJECT,
+    firebaseProjectId: e.FIREBASE_PROJECT_ID ?? e.GOOGLE_CLOUD_PROJECT,
     secretsSource,
     bus,
     blobStore,

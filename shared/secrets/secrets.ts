@@ -11,6 +11,8 @@ export const secretSpecs = {
   'mfa-encryption-key': { generate: () => randomBytes(32).toString('base64') },
   'blob-url-key': { generate: () => randomBytes(32).toString('base64') },
   'oauth-state-key': { generate: () => randomBytes(32).toString('base64') },
+  /** Seals per-org OIDC client secrets in the database (AES-256-GCM, org id as associated data). */
+  'sso-seal-key': { generate: () => randomBytes(32).toString('base64') },
   'audit-signing-key': {
     generate: () =>
       generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),

@@ -1,0 +1,37 @@
+import { type Core, core } from '../../shared/runtime/core.js';
+import { perPlatform } from '../../shared/runtime/platform.js';
+import { keyBytes } from '../../shared/secrets/secrets.js';
+import { FirebaseIdTokens } from '../../shared/sso/firebase.js';
+import { OAuthLogin } from '../../shared/sso/oauth-login.js';
+import { SsoService } from '../../shared/sso/service.js';
+import { SsoStore } from '../../shared/sso/store.js';
+
+export interface LoginUnitDeps extends Core {
+  sso: SsoService;
+  /** Null when no Firebase project is configured (FIREBASE_PROJECT_ID / GOOGLE_CLOUD_PROJECT). */
+  oauth: OAuthLogin | null;
+}
+
+/** The login unit's services: the shared core plus Firebase sign-in and per-org SSO. */
+export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
+  const c = await core();
+  const projectId = p.config.firebaseProjectId;
+  const oauth = projectId
+    ? new OAuthLogin({ db: p.db, tokens: new FirebaseIdTokens(projectId, p.logger), login: c.login })
+    : null;
+  const sso = new SsoService({
+    store: new SsoStore(p.db),
+    login: c.login,
+    stateKey: () => keyBytes(p.secrets, 'oauth-state-key'),
+    sealKeys: async () => ({
+      currentKeyId: 's1',
+      keys: new Map([['s1', await keyBytes(p.secrets, 'sso-seal-key')]]),
+    }),
+    appUrl: p.config.appUrl,
+    appOrigins: p.config.appOrigins,
+    // Plain-http loopback issuers only where no Google Cloud project is set (local runs, tests).
+    allowLoopbackHttp: p.config.googleCloudProject === undefined,
+    logger: p.logger,
+  });
+  return { ...c, sso, oauth };
+});

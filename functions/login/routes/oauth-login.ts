@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { fail } from '../../../shared/errors/codes.js';
+import { defineRoute } from '../../../shared/http/route.js';
+import type { LoginUnitDeps } from '../deps.js';
+import { loginReply, loginResponse } from './password-login.js';
+
+export const oauthLogin = defineRoute({
+  method: 'POST',
+  path: '/api/login/oauth',
+  summary:
+    'Sign in with Google or GitHub through Firebase Auth: a Firebase ID token (verified email) links to the account with that email or creates one; the session is ours.',
+  tags: ['login'],
+  auth: { kind: 'none' },
+  body: z.strictObject({ idToken: z.string().min(20).max(8192) }),
+  responses: {
+    200: { description: 'Signed in; the session cookie is set', schema: loginResponse },
+    401: { description: 'INVALID_CREDENTIALS: invalid, expired or foreign token, or unverified email' },
+    403: { description: 'EMAIL_NOT_VERIFIED: an unconfirmed password account holds this email' },
+  },
+  handler: async ({ body, ip, userAgent, now }, deps: LoginUnitDeps) => {
+    if (!deps.oauth) return fail('NOT_FOUND', 'Google and GitHub sign-in are not configured here.');
+    const result = await deps.oauth.login(body.idToken, { ip, userAgent, now });
+    return result.ok ? loginReply(result, now) : result;
+  },
+});

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { fail } from '../../../shared/errors/codes.js';
+import { requireOrg, requireOrgRole } from '../../../shared/http/org-guard.js';
+import { requireSession } from '../../../shared/http/principal.js';
+import { defineRoute, json, type RouteContext } from '../../../shared/http/route.js';
+import { isDomain } from '../../../shared/sso/model.js';
+import type { SsoSettingsView } from '../../../shared/sso/service.js';
+import type { LoginUnitDeps } from '../deps.js';
+
+const ssoRole = z.enum(['viewer', 'member', 'admin']);
+
+const settingsView = z.object({
+  issuerUrl: z.string(),
+  clientId: z.string(),
+  allowedDomains: z.array(z.string()),
+  defaultRole: ssoRole,
+  passwordLoginAllowed: z.boolean(),
+  redirectUri: z.string(),
+  updatedAt: z.string(),
+});
+
+function toView(settings: SsoSettingsView): z.infer<typeof settingsView> {
+  return { ...settings, updatedAt: settings.updatedAt.toISOString() };
+}
+
+function actorOf(ctx: Pick<RouteContext<unknown, unknown>, 'principal' | 'org' | 'ip'>) {
+  return { orgId: requireOrg(ctx.org).orgId, userId: requireSession(ctx.principal).user.id, ip: ctx.ip };
+}
+
+export const getSsoSettings = defineRoute({
+  method: 'GET',
+  path: '/api/orgs/:orgId/sso',
+  summary: "The org's single sign-on settings (never the client secret); 404 when SSO is not set up.",
+  tags: ['sso'],
+  auth: requireOrgRole('admin', { apiKeys: false }),
+  responses: { 200: { description: 'SSO settings', schema: settingsView } },
+  handler: async ({ org }, deps: LoginUnitDeps) => {
+    const settings = await deps.sso.view(requireOrg(org).orgId);
+    return settings
+      ? json(200, toView(settings))
+      : fail('NOT_FOUND', 'This organization has no single sign-on.');
+  },
+});
+
+export const putSsoSettings = defineRoute({
+  method: 'PUT',
+  path: '/api/orgs/:orgId/sso',
+  summary:
+    "Set the org's OIDC provider (admin+, step-up). The issuer must answer discovery; the client secret is sealed and never shown again (omit it to keep the stored one). Register `redirectUri` at the provider.",
+  tags: ['sso'],
+  auth: requireOrgRole('admin', { stepUp: true, apiKeys: false }),
+  body: z.strictObject({
+    issuerUrl: z.url({ protocol: /^https?$/ }).max(512),
+    clientId: z.string().min(1).max(256),
+    clientSecret: z.string().min(1).max(1024).optional(),
+    allowedDomains: z
+      .array(
+        z
+          .string()
+          .max(253)
+          .transform((d) => d.trim().toLowerCase())
+          .refine(isDomain, 'must be a domain name like example.com'),
+      )
+      .min(1)
+      .max(50),
+    defaultRole: ssoRole,
+    passwordLoginAllowed: z.boolean(),
+  }),
+  responses: { 200: { description: 'The settings as saved', schema: settingsView } },
+  handler: async (ctx, deps: LoginUnitDeps) => {
+    const actor = actorOf(ctx);
+    const result = await deps.sso.configure(actor.orgId, actor, ctx.body, ctx.now);
+    return result.ok ? json(200, toView(result.settings)) : result;
+  },
+});
+
+export const deleteSsoSettings = defineRoute({
+  method: 'DELETE',
+  path: '/api/orgs/:orgId/sso',
+  summary: 'Turn single sign-on off for the org (admin+, step-up). Members keep their accounts.',
+  tags: ['sso'],
+  auth: requireOrgRole('admin', { stepUp: true, apiKeys: false }),
+  responses: { 204: { description: 'SSO is off' } },
+  handler: async (ctx, deps: LoginUnitDeps) => {
+    const actor = actorOf(ctx);
+    const removed = await deps.sso.remove(actor.orgId, actor, ctx.now);
+    return removed ? json(204) : fail('NOT_FOUND', 'This organization has no single sign-on.');
+  },
+});

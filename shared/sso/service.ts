@@ -1,0 +1,427 @@
+import * as client from 'openid-client';
+import type { ClientMeta, LoginService, LoginSuccess } from '../accounts/login.js';
+import { appendAudit } from '../audit/append.js';
+import type { Tx } from '../bus/outbox.js';
+import { type KeyRing, open, seal } from '../crypto/seal.js';
+import { type Failure, fail, type Result } from '../errors/codes.js';
+import type { Logger } from '../log/logger.js';
+import { findOrCreateExternalUser } from './external-users.js';
+import { emailDomainAllowed, issuerAllowed, safeReturnTo } from './model.js';
+import { oidcConfiguration, oidcErrorReason, verifyIdTokenSignature } from './oidc-client.js';
+import { signState, stateMatches, verifyState } from './state-cookie.js';
+import type { SsoConfig, SsoStore } from './store.js';
+
+export interface SsoDeps {
+  store: SsoStore;
+  login: Pick<LoginService, 'completeLogin'>;
+  stateKey: () => Promise<Buffer>;
+  sealKeys: () => Promise<KeyRing>;
+  appUrl: string;
+  appOrigins: readonly string[];
+  /** Plain-http loopback issuers allowed (embedded runtime only, never on Google Cloud). */
+  allowLoopbackHttp: boolean;
+  logger: Logger;
+}
+
+export interface SsoSettingsInput {
+  issuerUrl: string;
+  clientId: string;
+  /** Absent on an update: keep the stored secret. */
+  clientSecret?: string;
+  allowedDomains: string[];
+  defaultRole: SsoConfig['defaultRole'];
+  passwordLoginAllowed: boolean;
+}
+
+export interface SsoSettingsView {
+  issuerUrl: string;
+  clientId: string;
+  allowedDomains: string[];
+  defaultRole: SsoConfig['defaultRole'];
+  passwordLoginAllowed: boolean;
+  redirectUri: string;
+  updatedAt: Date;
+}
+
+const DISCOVERY_TTL_MS = 10 * 60_000;
+const secretContext = (orgId: string) => `sso-client-secret:${orgId}`;
+
+/**
+ * Per-org OIDC single sign-on: settings (client secret sealed with AES-256-GCM, bound to the org),
+ * the authorization-code + PKCE start, and the callback that checks everything before a session.
+ */
+export class SsoService {
+  private readonly discovered = new Map<
+    string,
+    { updatedAt: number; fetchedAt: number; value: Promise<client.Configuration> }
+  >();
+
+  constructor(private readonly deps: SsoDeps) {}
+
+  get redirectUri(): string {
+    return `${this.deps.appUrl}/api/login/sso/callback`;
+  }
+
+  async view(orgId: string): Promise<SsoSettingsView | null> {
+    const config = await this.deps.store.byOrgId(orgId);
+    return config ? this.toView(config) : null;
+  }
+
+  private toView(config: SsoConfig): SsoSettingsView {
+    return {
+      issuerUrl: config.issuerUrl,
+      clientId: config.clientId,
+      allowedDomains: config.allowedDomains,
+      defaultRole: config.defaultRole,
+      passwordLoginAllowed: config.passwordLoginAllowed,
+      redirectUri: this.redirectUri,
+      updatedAt: config.updatedAt,
+    };
+  }
+
+  /** Saves the org's settings after checking the provider answers discovery with exactly that issuer. */
+  async configure(
+    orgId: string,
+    actor: { userId: string; ip: string | null },
+    input: SsoSettingsInput,
+    now: Date,
+  ): Promise<Result<{ settings: SsoSettingsView }>> {
+    if (!issuerAllowed(input.issuerUrl, this.deps.allowLoopbackHttp)) {
+      return fail('VALIDATION_FAILED', 'The issuer must be an https URL without query or fragment.', {
+        issues: [{ path: 'issuerUrl', message: 'must be an https URL' }],
+      });
+    }
+    const ring = await this.deps.sealKeys();
+    const existing = await this.deps.store.byOrgId(orgId);
+    let clientSecret = input.clientSecret;
+    if (clientSecret === undefined && existing) {
+      clientSecret = open(ring, existing.clientSecretSealed, secretContext(orgId))?.toString('utf8');
+    }
+    if (clientSecret === undefined) {
+      return fail('VALIDATION_FAILED', 'The client secret is required the first time.', {
+        issues: [{ path: 'clientSecret', message: 'required' }],
+      });
+    }
+    try {
+      await oidcConfiguration({
+        issuerUrl: input.issuerUrl,
+        clientId: input.clientId,
+        clientSecret,
+        allowInsecure: this.deps.allowLoopbackHttp,
+      });
+    } catch (error) {
+      return fail('VALIDATION_FAILED', 'The issuer did not answer OpenID Connect discovery correctly.', {
+        issues: [{ path: 'issuerUrl', message: oidcErrorReason(error) }],
+      });
+    }
+    const allowedDomains = [...new Set(input.allowedDomains.map((d) => d.toLowerCase()))].sort();
+    await this.deps.store.db.transaction().execute(async (tx) => {
+      await this.deps.store.upsert(
+        tx,
+        {
+          org_id: orgId,
+          issuer_url: input.issuerUrl,
+          client_id: input.clientId,
+          client_secret_sealed: seal(ring, clientSecret, secretContext(orgId)),
+          allowed_domains: allowedDomains,
+          default_role: input.defaultRole,
+          password_login_allowed: input.passwordLoginAllowed,
+          updated_by: actor.userId,
+        },
+        now,
+      );
+      await appendAudit(tx, {
+        orgId,
+        action: 'policy.updated',
+        actor: { type: 'user', id: actor.userId },
+        metadata: {
+          sso: {
+            issuerUrl: input.issuerUrl,
+            clientId: input.clientId,
+            clientSecretChanged: input.clientSecret !== undefined,
+            allowedDomains,
+            defaultRole: input.defaultRole,
+            passwordLoginAllowed: input.passwordLoginAllowed,
+          },
+        },
+        ip: actor.ip,
+        now,
+      });
+    });
+    this.discovered.delete(orgId);
+    const saved = await this.deps.store.byOrgId(orgId);
+    if (!saved) throw new Error('sso settings vanished after saving');
+    return { ok: true, settings: this.toView(saved) };
+  }
+
+  async remove(orgId: string, actor: { userId: string; ip: string | null }, now: Date): Promise<boolean> {
+    const removed = await this.deps.store.db.transaction().execute(async (tx) => {
+      const gone = await this.deps.store.remove(tx, orgId);
+      if (gone) {
+        await appendAudit(tx, {
+          orgId,
+          action: 'policy.updated',
+          actor: { type: 'user', id: actor.userId },
+          metadata: { sso: null },
+          ip: actor.ip,
+          now,
+        });
+      }
+      return gone;
+    });
+    this.discovered.delete(orgId);
+    return removed;
+  }
+
+  private async client(config: SsoConfig, now: Date): Promise<client.Configuration> {
+    const cached = this.discovered.get(config.orgId);
+    if (
+      cached &&
+      cached.updatedAt === config.updatedAt.getTime() &&
+      now.getTime() - cached.fetchedAt < DISCOVERY_TTL_MS
+    ) {
+      return cached.value;
+    }
+    const ring = await this.deps.sealKeys();
+    const secret = open(ring, config.clientSecretSealed, secretContext(config.orgId));
+    if (!secret) throw new Error(`the sealed SSO client secret of org ${config.orgId} does not open`);
+    const value = oidcConfiguration({
+      issuerUrl: config.issuerUrl,
+      clientId: config.clientId,
+      clientSecret: secret.toString('utf8'),
+      allowInsecure: this.deps.allowLoopbackHttp,
+    });
+    value.catch(() => this.discovered.delete(config.orgId));
+    this.discovered.set(config.orgId, {
+      updatedAt: config.updatedAt.getTime(),
+      fetchedAt: now.getTime(),
+      value,
+    });
+    return value;
+  }
+
+  /** Step one: the provider's authorization URL (code + PKCE S256, state, nonce) and the signed state cookie. */
+  async start(
+    orgSlug: string,
+    returnTo: string | undefined,
+    meta: { ip: string; now: Date },
+  ): Promise<Result<{ location: string; stateCookie: string }>> {
+    const config = await this.deps.store.bySlug(orgSlug);
+    if (!config) return fail('NOT_FOUND', 'This organization has no single sign-on.');
+    const target = safeReturnTo(returnTo, this.deps.appOrigins, this.deps.appUrl);
+    if (!target.ok) {
+      await this.refused(config.orgId, 'return_to_not_allowed', meta);
+      return fail('VALIDATION_FAILED', 'returnTo must be a URL on one of the configured app origins.', {
+        issues: [{ path: 'returnTo', message: 'not an allowed app origin' }],
+      });
+    }
+    let oidc: client.Configuration;
+    try {
+      oidc = await this.client(config, meta.now);
+    } catch (error) {
+      this.deps.logger.warn('sso discovery failed', { orgId: config.orgId, reason: oidcErrorReason(error) });
+      return fail('INTERNAL', "The organization's identity provider could not be reached; try again later.");
+    }
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const url = client.buildAuthorizationUrl(oidc, {
+      redirect_uri: this.redirectUri,
+      scope: 'openid email profile',
+      response_type: 'code',
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    });
+    const stateCookie = signState(
+      await this.deps.stateKey(),
+      { orgId: config.orgId, state, nonce, codeVerifier, returnTo: target.url },
+      meta.now,
+    );
+    return { ok: true, location: url.href, stateCookie };
+  }
+
+  /**
+   * Step two. The cookie must be ours (HMAC), unexpired, and its state equal the query's; then
+   * openid-client redeems the code with the PKCE verifier and checks the ID token's pinned
+   * algorithm (never `none`), issuer, audience = client id, expiry and our nonce; we add the
+   * signature against the provider's JWKS. Only then the email domain, the account and the membership.
+   */
+  async callback(
+    stateCookie: string | undefined,
+    callbackQuery: string,
+    meta: ClientMeta,
+  ): Promise<Result<{ login: LoginSuccess; returnTo: string }>> {
+    const saved = verifyState(await this.deps.stateKey(), stateCookie, meta.now);
+    if (!saved) {
+      return fail('UNAUTHENTICATED', 'This sign-in expired or was not started in this browser; start again.');
+    }
+    const params = new URLSearchParams(callbackQuery);
+    if (!stateMatches(saved.state, params.get('state') ?? undefined)) {
+      await this.refused(saved.orgId, 'state_mismatch', meta);
+      return fail('UNAUTHENTICATED', 'The sign-in answer does not belong to this sign-in; start again.');
+    }
+    const config = await this.deps.store.byOrgId(saved.orgId);
+    if (!config) return fail('NOT_FOUND', 'This organization no longer uses single sign-on.');
+
+    let claims: { sub: string; email?: unknown; email_verified?: unknown; name?: unknown };
+    try {
+      const oidc = await this.client(config, meta.now);
+      const currentUrl = new URL(this.redirectUri);
+      currentUrl.search = params.toString();
+      const tokens = await client.authorizationCodeGrant(oidc, currentUrl, {
+        pkceCodeVerifier: saved.codeVerifier,
+        expectedState: saved.state,
+        expectedNonce: saved.nonce,
+        idTokenExpected: true,
+      });
+      const idClaims = tokens.claims();
+      if (!idClaims || !tokens.id_token) throw new Error('no ID token');
+      await verifyIdTokenSignature(oidc, tokens.id_token);
+      claims = idClaims;
+      if (claims.email === undefined && tokens.access_token) {
+        const info = await client.fetchUserInfo(oidc, tokens.access_token, idClaims.sub);
+        claims = { ...info, sub: idClaims.sub };
+      }
+    } catch (error) {
+      const reason = oidcErrorReason(error);
+      this.deps.logger.info('sso callback refused', { orgId: config.orgId, reason });
+      await this.refused(config.orgId, 'token_rejected', meta, reason);
+      return fail(
+        'INVALID_CREDENTIALS',
+        "The identity provider's answer did not pass our checks; start again.",
+      );
+    }
+
+    if (typeof claims.email !== 'string' || claims.email_verified !== true) {
+      await this.refused(config.orgId, 'email_unverified', meta);
+      return fail('INVALID_CREDENTIALS', 'Your identity provider has not verified your email address.');
+    }
+    const email = claims.email;
+    if (!emailDomainAllowed(email, config.allowedDomains)) {
+      await this.refused(config.orgId, 'email_domain_not_allowed', meta);
+      return fail('INVALID_CREDENTIALS', "Your email domain is not allowed by this organization's sign-on.");
+    }
+
+    const provisioned = await this.deps.store.db
+      .transaction()
+      .execute((tx) => this.provision(tx, config, { subject: claims.sub, email, name: claims.name }, meta));
+    if (!provisioned.ok) {
+      await this.refused(config.orgId, provisioned.reason, meta);
+      return provisioned.failure;
+    }
+    const login = await this.deps.login.completeLogin(provisioned.user, meta, 'sso', { orgId: config.orgId });
+    if (!login.ok) return login;
+    return { ok: true, login, returnTo: saved.returnTo };
+  }
+
+  /**
+   * The account and membership for a verified provider identity, in one transaction with the
+   * `sso.login` audit row. Known subject → its user. Else an existing account is linked only if it
+   * is already a member here: otherwise an org admin's provider could claim anyone's account.
+   */
+  private async provision(
+    tx: Tx,
+    config: SsoConfig,
+    identity: { subject: string; email: string; name: unknown },
+    meta: ClientMeta,
+  ): Promise<
+    | { ok: true; user: { id: string; email: string; name: string } }
+    | { ok: false; reason: string; failure: Failure }
+  > {
+    const { store } = this.deps;
+    let userId = await store.identity(tx, config.orgId, identity.subject);
+    let user: { id: string; email: string; name: string } | undefined;
+    if (userId) {
+      const row = await tx
+        .selectFrom('users')
+        .select(['id', 'email', 'name', 'disabled_at'])
+        .where('id', '=', userId)
+        .executeTakeFirstOrThrow();
+      if (row.disabled_at) {
+        return {
+          ok: false,
+          reason: 'disabled',
+          failure: fail('INVALID_CREDENTIALS', 'This account is disabled.'),
+        };
+      }
+      user = { id: row.id, email: row.email, name: row.name };
+    } else {
+      const found = await findOrCreateExternalUser(
+        tx,
+        { email: identity.email, name: typeof identity.name === 'string' ? identity.name : null },
+        meta.now,
+      );
+      if (!found.ok) return { ok: false, reason: 'account_refused', failure: found };
+      if (!found.user.created) {
+        const member = await tx
+          .selectFrom('memberships')
+          .select('user_id')
+          .where('org_id', '=', config.orgId)
+          .where('user_id', '=', found.user.id)
+          .executeTakeFirst();
+        if (!member) {
+          return {
+            ok: false,
+            reason: 'existing_account_not_member',
+            failure: fail(
+              'INVALID_CREDENTIALS',
+              'An account with this email already exists; sign in to it and accept an invitation to this organization first.',
+            ),
+          };
+        }
+      }
+      userId = found.user.id;
+      user = { id: found.user.id, email: found.user.email, name: found.user.name };
+    }
+    await store.link(tx, config.orgId, identity.subject, user.id, meta.now);
+    const joined = await tx
+      .insertInto('memberships')
+      .values({
+        org_id: config.orgId,
+        user_id: user.id,
+        role: config.defaultRole,
+        expires_at: null,
+        created_at: meta.now,
+      })
+      .onConflict((oc) => oc.columns(['org_id', 'user_id']).doNothing())
+      .returning('user_id')
+      .executeTakeFirst();
+    if (joined) {
+      await appendAudit(tx, {
+        orgId: config.orgId,
+        action: 'member.joined',
+        actor: { type: 'user', id: user.id },
+        target: { type: 'user', id: user.id },
+        metadata: { role: config.defaultRole, via: 'sso' },
+        ip: meta.ip,
+        now: meta.now,
+      });
+    }
+    await appendAudit(tx, {
+      orgId: config.orgId,
+      action: 'sso.login',
+      actor: { type: 'user', id: user.id },
+      target: { type: 'user', id: user.id },
+      metadata: { provider: new URL(config.issuerUrl).host, outcome: 'succeeded', provisioned: !!joined },
+      ip: meta.ip,
+      now: meta.now,
+    });
+    return { ok: true, user };
+  }
+
+  /** A refused SSO attempt in a known org: `sso.login` with the outcome, never a token. */
+  private async refused(orgId: string, reason: string, meta: { ip: string; now: Date }, detail?: string) {
+    await this.deps.store.db.transaction().execute((tx) =>
+      appendAudit(tx, {
+        orgId,
+        action: 'sso.login',
+        actor: { type: 'user', id: null },
+        metadata: { outcome: 'refused', reason, ...(detail ? { detail } : {}) },
+        ip: meta.ip,
+        now: meta.now,
+      }),
+    );
+  }
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import type { Tx } from '../bus/outbox.js';
+import type { Db } from '../db/connect.js';
+import '../orgs/tables.js';
+import type { OrgSsoConfigsTable } from './tables.js';
+import './tables.js';
+
+const domainsSchema = z.array(z.string());
+
+export interface SsoConfig {
+  orgId: string;
+  orgSlug: string;
+  issuerUrl: string;
+  clientId: string;
+  clientSecretSealed: string;
+  allowedDomains: string[];
+  defaultRole: OrgSsoConfigsTable['default_role'];
+  passwordLoginAllowed: boolean;
+  updatedAt: Date;
+}
+
+function toConfig(row: OrgSsoConfigsTable & { slug: string }): SsoConfig {
+  return {
+    orgId: row.org_id,
+    orgSlug: row.slug,
+    issuerUrl: row.issuer_url,
+    clientId: row.client_id,
+    clientSecretSealed: row.client_secret_sealed,
+    allowedDomains: domainsSchema.parse(row.allowed_domains),
+    defaultRole: row.default_role,
+    passwordLoginAllowed: row.password_login_allowed,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Per-org SSO settings and provider identities, named by intent. */
+export class SsoStore {
+  constructor(readonly db: Db) {}
+
+  private base(db: Db | Tx) {
+    return db.selectFrom('org_sso_configs').innerJoin('orgs', 'orgs.id', 'org_sso_configs.org_id');
+  }
+
+  async byOrgId(orgId: string, db: Db | Tx = this.db): Promise<SsoConfig | null> {
+    const row = await this.base(db)
+      .selectAll('org_sso_configs')
+      .select('orgs.slug')
+      .where('org_sso_configs.org_id', '=', orgId)
+      .executeTakeFirst();
+    return row ? toConfig(row) : null;
+  }
+
+  async bySlug(slug: string): Promise<SsoConfig | null> {
+    const row = await this.base(this.db)
+      .selectAll('org_sso_configs')
+      .select('orgs.slug')
+      .where('orgs.slug', '=', slug)
+      .executeTakeFirst();
+    return row ? toConfig(row) : null;
+  }
+
+  async upsert(
+    tx: Tx,
+    input: Omit<OrgSsoConfigsTable, 'created_at' | 'updated_at' | 'allowed_domains'> & {
+      allowed_domains: string[];
+    },
+    now: Date,
+  ): Promise<void> {
+    const values = { ...input, allowed_domains: JSON.stringify(input.allowed_domains), updated_at: now };
+    await tx
+      .insertInto('org_sso_configs')
+      .values({ ...values, created_at: now })
+      .onConflict((oc) => oc.column('org_id').doUpdateSet(values))
+      .execute();
+  }
+
+  async remove(tx: Tx, orgId: string): Promise<boolean> {
+    const removed = await tx.deleteFrom('org_sso_configs').where('org_id', '=', orgId).executeTakeFirst();
+    return Number(removed.numDeletedRows) > 0;
+  }
+
+  /** SSO orgs the user is a member of that refuse password login, and those that allow it. */
+  async ssoOrgsOf(userId: string): Promise<Array<{ orgId: string; passwordLoginAllowed: boolean }>> {
+    const rows = await this.db
+      .selectFrom('memberships')
+      .innerJoin('org_sso_configs', 'org_sso_configs.org_id', 'memberships.org_id')
+      .select(['memberships.org_id', 'org_sso_configs.password_login_allowed'])
+      .where('memberships.user_id', '=', userId)
+      .execute();
+    return rows.map((r) => ({ orgId: r.org_id, passwordLoginAllowed: r.password_login_allowed }));
+  }
+
+  async identity(tx: Tx, orgId: string, subject: string): Promise<string | null> {
+    const row = await tx
+      .selectFrom('sso_identities')
+      .select('user_id')
+      .where('org_id', '=', orgId)
+      .where('subject', '=', subject)
+      .executeTakeFirst();
+    return row?.user_id ?? null;
+  }
+
+  async link(tx: Tx, orgId: string, subject: string, userId: string, now: Date): Promise<void> {
+    await tx
+      .insertInto('sso_identities')
+      .values({ org_id: orgId, subject, user_id: userId, created_at: now, last_login_at: now })
+      .onConflict((oc) => oc.columns(['org_id', 'subject']).doUpdateSet({ last_login_at: now }))
+      .execute();
+  }
+}
