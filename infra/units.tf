@@ -15,7 +15,7 @@ locals {
     archive         = { http = false, consumes = ["recording-stopped"], secrets = [], roles = ["roles/datastore.user"], bucket_roles = { recordings = "roles/storage.objectAdmin" }, memory = "512Mi", min_instances = 0, max_instances = 10 }
     audit           = { http = false, consumes = ["audit-events", "audit-checkpoint"], secrets = ["audit-signing-key"], roles = [], bucket_roles = { audit_checkpoints = "roles/storage.objectUser" }, memory = "256Mi", min_instances = 0, max_instances = 5 }
     "backup-verify" = { http = false, consumes = ["backup-verify"], secrets = [], roles = ["roles/cloudsql.viewer"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 1 }
-    allowlist       = { http = false, consumes = ["allowlist-changed"], secrets = [], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
+    allowlist       = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
   }
 
   # Every Pub/Sub topic (shared/bus/topics.ts topicSchemas).

@@ -1,5 +1,6 @@
 import type { AnyRoute } from '../../shared/http/route.js';
 import { accountsRoutes } from '../accounts/routes.js';
+import { allowlistRoutes } from '../allowlist/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { loginRoutes } from '../login/routes.js';
 import { orgsRoutes } from '../orgs/routes.js';
@@ -15,4 +16,5 @@ export const allRoutes = (): AnyRoute<unknown>[] =>
     ...sessionsRoutes,
     ...orgsRoutes,
     ...auditRoutes,
+    ...allowlistRoutes,
   ] as AnyRoute<unknown>[];

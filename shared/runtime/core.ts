@@ -2,6 +2,7 @@ import { isBreachedPassword } from '../accounts/breached.js';
 import { LoginService } from '../accounts/login.js';
 import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
+import { type AllowlistServices, createAllowlistServices } from '../allowlist/services.js';
 import { createAuthenticator, type OrgGate } from '../http/auth.js';
 import type { HttpEdge } from '../http/router.js';
 import { createOrgServices, type OrgServices } from '../orgs/services.js';
@@ -31,6 +32,7 @@ export interface Core {
   sessionCommands: SessionCommands;
   stepUp: StepUpService;
   revocationFeed: RevocationFeed;
+  allowlists: AllowlistServices;
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -54,6 +56,12 @@ export const core = perPlatform(async (p): Promise<Core> => {
     mailKeys: () => p.mailKeys(),
     appUrl: p.config.appUrl,
   });
+  const allowlists = createAllowlistServices({
+    db: p.db,
+    clock: p.clock,
+    logger: p.logger,
+    metrics: p.metrics,
+  });
   const devices = new DeviceStore(p.db);
   const tracker = new DeviceTracker({ devices, mailKeys: () => p.mailKeys(), appUrl: p.config.appUrl });
   const login = new LoginService({ db: p.db, hasher, throttle, sessions, devices: tracker });
@@ -73,6 +81,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     stepUp,
     revocationFeed,
     orgs,
+    allowlists,
   };
 });
 
@@ -85,7 +94,7 @@ export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
     logger: p.logger,
     now: () => p.clock.now(),
     trustedProxyHops: p.config.trustedProxyHops,
-    authenticate: createAuthenticator({ sessions: c.sessions, orgGate }),
+    authenticate: createAuthenticator({ sessions: c.sessions, orgGate, network: c.allowlists.gate }),
     afterMutation: () => p.relay.drain(),
   };
 }
