@@ -6,19 +6,24 @@ import ipaddr from 'ipaddr.js';
  */
 export type Address = { family: 4; value: number } | { family: 6; words: [number, number, number, number] };
 
-/** A parsed allowlist entry: the inclusive range it covers, in its family, and its canonical text. */
-export interface Cidr {
+/**
+ * An allowlist entry as numbers: family, prefix length and network address as 32-bit words (one
+ * for IPv4, four for IPv6). Parsed once, with ipaddr.js, when the list is saved; these numbers are
+ * stored beside the text (shared/allowlist/networks.ts), so a cache fill never parses text.
+ */
+export interface Network {
   family: 4 | 6;
   prefixLength: number;
-  first: bigint;
-  last: bigint;
-  /** Network address and prefix length: `10.0.0.0/8`, `2001:db8::/32`. */
-  canonical: string;
+  network: number[];
+}
+
+/** A parsed entry with its canonical text: network address and prefix (`10.0.0.0/8`, `2001:db8::/32`). */
+export interface Cidr extends Network {
+  cidr: string;
 }
 
 const PREFIX = /^(0|[1-9][0-9]{0,2})$/;
-const V4_BITS = 32;
-const V6_BITS = 128;
+const DOTTED_QUAD = /^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$/;
 const MAPPED_PREFIX_BITS = 96;
 
 /**
@@ -29,10 +34,9 @@ const MAPPED_PREFIX_BITS = 96;
 export function parseAddress(text: string): Address | null {
   const ip = parseIp(text);
   if (!ip) return null;
-  if (ip.kind() === 'ipv4') return { family: 4, value: v4Number(ip.toByteArray()) };
-  const v6 = ip as ipaddr.IPv6;
-  if (v6.isIPv4MappedAddress()) return { family: 4, value: v4Number(v6.toIPv4Address().toByteArray()) };
-  const p = v6.parts;
+  if (ip.kind() === 'ipv4') return { family: 4, value: v4Number((ip as ipaddr.IPv4).octets) };
+  const p = (ip as ipaddr.IPv6).parts as number[];
+  if (isMapped(p)) return { family: 4, value: (((p[6] as number) << 16) | (p[7] as number)) >>> 0 };
   return {
     family: 6,
     words: [
@@ -58,8 +62,9 @@ export function parseEntry(text: string): EntryParse {
   const prefixText = slash === -1 ? null : text.slice(slash + 1);
   const ip = parseIp(addressText);
   if (!ip) return { ok: false, message: 'must be an IPv4 or IPv6 address or CIDR (no leading zeros)' };
-  let family: 4 | 6 = ip.kind() === 'ipv4' ? 4 : 6;
-  const bits = family === 4 ? V4_BITS : V6_BITS;
+  let words = wordsOf(ip);
+  let family: 4 | 6 = words.length === 1 ? 4 : 6;
+  const bits = family === 4 ? 32 : 128;
   let prefixLength = bits;
   if (prefixText !== null) {
     if (!PREFIX.test(prefixText) || Number(prefixText) > bits) {
@@ -67,77 +72,82 @@ export function parseEntry(text: string): EntryParse {
     }
     prefixLength = Number(prefixText);
   }
-  let value = bytesToBigInt(ip.toByteArray());
-  if (family === 6 && (ip as ipaddr.IPv6).isIPv4MappedAddress() && prefixLength >= MAPPED_PREFIX_BITS) {
+  if (family === 6 && isMapped((ip as ipaddr.IPv6).parts) && prefixLength >= MAPPED_PREFIX_BITS) {
     family = 4;
     prefixLength -= MAPPED_PREFIX_BITS;
-    value &= 0xffffffffn;
+    words = [words[3] as number];
   }
-  const width = family === 4 ? V4_BITS : V6_BITS;
-  const hostMask = (1n << BigInt(width - prefixLength)) - 1n;
-  const first = value & ~hostMask;
+  const network = words.map((word, k) => (word & wordMask(prefixLength, k)) >>> 0);
+  const hostBitsCleared = network.some((word, k) => word !== words[k]);
   return {
     ok: true,
-    hostBitsCleared: (value & hostMask) !== 0n,
-    cidr: {
-      family,
-      prefixLength,
-      first,
-      last: first | hostMask,
-      canonical: `${format(family, first)}/${prefixLength}`,
-    },
+    hostBitsCleared,
+    cidr: { family, prefixLength, network, cidr: formatNetwork({ family, prefixLength, network }) },
   };
 }
 
-/** The address as the same number space as `Cidr.first`/`last` (for references and tests). */
-export function addressToBigInt(address: Address): bigint {
-  if (address.family === 4) return BigInt(address.value);
-  return address.words.reduce((acc, word) => (acc << 32n) | BigInt(word), 0n);
+/** The bits of 32-bit word `k` that a prefix of `prefixLength` covers. */
+export function wordMask(prefixLength: number, k: number): number {
+  const covered = Math.min(32, Math.max(0, prefixLength - 32 * k));
+  return covered === 0 ? 0 : (0xffffffff << (32 - covered)) >>> 0;
 }
 
 function parseIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   if (text.length === 0 || text.length > 45 || text.includes('%')) return null;
-  if (text.includes(':')) {
-    if (!ipaddr.IPv6.isValid(text)) return null;
-    if (!text.includes('.')) return ipaddr.IPv6.parse(text);
-    // A dotted tail follows the IPv4 rules, and is rewritten as two hex groups before parsing:
-    // ipaddr.js reads `::a.b.c.d` (IPv4-compatible) as `::ffff:a.b.c.d` (mapped), another address.
-    const colon = text.lastIndexOf(':');
-    const dotted = text.slice(colon + 1);
-    if (!ipaddr.IPv4.isValidFourPartDecimal(dotted)) return null;
-    const [a, b, c, d] = ipaddr.IPv4.parse(dotted).octets as [number, number, number, number];
-    const hex = `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-    const rewritten = `${text.slice(0, colon + 1)}${hex}`;
-    return ipaddr.IPv6.isValid(rewritten) ? ipaddr.IPv6.parse(rewritten) : null;
-  }
-  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return null;
-  return ipaddr.IPv4.parse(text);
+  if (!text.includes(':')) return DOTTED_QUAD.test(text) ? tryParse(() => ipaddr.IPv4.parse(text)) : null;
+  if (!text.includes('.')) return tryParse(() => ipaddr.IPv6.parse(text));
+  // A dotted tail follows the IPv4 rules, and is rewritten as two hex groups before parsing:
+  // ipaddr.js reads `::a.b.c.d` (IPv4-compatible) as `::ffff:a.b.c.d` (mapped), another address.
+  const colon = text.lastIndexOf(':');
+  const dotted = text.slice(colon + 1);
+  if (!DOTTED_QUAD.test(dotted)) return null;
+  const v4 = tryParse(() => ipaddr.IPv4.parse(dotted));
+  if (!v4) return null;
+  const [a, b, c, d] = v4.octets as [number, number, number, number];
+  const hex = `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  return tryParse(() => ipaddr.IPv6.parse(`${text.slice(0, colon + 1)}${hex}`));
 }
 
-function v4Number(bytes: number[]): number {
+/** ipaddr.js throws on what it cannot read (zone ids never reach it: refused above). */
+function tryParse<T extends ipaddr.IPv4 | ipaddr.IPv6>(parse: () => T): T | null {
+  try {
+    const ip = parse();
+    return ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).zoneId ? null : ip;
+  } catch {
+    return null;
+  }
+}
+
+function isMapped(parts: readonly number[]): boolean {
   return (
-    (((bytes[0] as number) << 24) |
-      ((bytes[1] as number) << 16) |
-      ((bytes[2] as number) << 8) |
-      (bytes[3] as number)) >>>
+    parts[0] === 0 &&
+    parts[1] === 0 &&
+    parts[2] === 0 &&
+    parts[3] === 0 &&
+    parts[4] === 0 &&
+    parts[5] === 0xffff
+  );
+}
+
+function v4Number(octets: readonly number[]): number {
+  return (
+    (((octets[0] as number) << 24) |
+      ((octets[1] as number) << 16) |
+      ((octets[2] as number) << 8) |
+      (octets[3] as number)) >>>
     0
   );
 }
 
-function bytesToBigInt(bytes: number[]): bigint {
-  let value = 0n;
-  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
-  return value;
+function wordsOf(ip: ipaddr.IPv4 | ipaddr.IPv6): number[] {
+  if (ip.kind() === 'ipv4') return [v4Number((ip as ipaddr.IPv4).octets)];
+  const p = (ip as ipaddr.IPv6).parts;
+  return [0, 2, 4, 6].map((i) => (((p[i] as number) << 16) | (p[i + 1] as number)) >>> 0);
 }
 
-function format(family: 4 | 6, value: bigint): string {
-  const length = family === 4 ? 4 : 16;
-  const bytes: number[] = new Array(length);
-  let rest = value;
-  for (let i = length - 1; i >= 0; i--) {
-    bytes[i] = Number(rest & 0xffn);
-    rest >>= 8n;
-  }
+/** The canonical text of an entry: `10.0.0.0/8`, `2001:db8::/32` (RFC 5952). */
+export function formatNetwork({ network, prefixLength }: Network): string {
+  const bytes = network.flatMap((w) => [w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255]);
   const ip = ipaddr.fromByteArray(bytes);
-  return family === 4 ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String();
+  return `${ip.kind() === 'ipv4' ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String()}/${prefixLength}`;
 }

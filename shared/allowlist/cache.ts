@@ -1,7 +1,6 @@
 import type { Clock } from '../time/clock.js';
-import { cidrsOf } from './entries.js';
 import { type CompiledAllowlist, compileAllowlist } from './matcher.js';
-import type { StoredAllowlist } from './store.js';
+import type { EnforcementInput } from './store.js';
 
 /** What the request path needs of one org's list: whether it is on, and the compiled matcher. */
 export type EnforcedAllowlist = { enabled: false } | { enabled: true; matcher: CompiledAllowlist };
@@ -21,7 +20,7 @@ export class AllowlistCache {
   readonly #inflight = new Map<string, Promise<EnforcedAllowlist>>();
 
   constructor(
-    private readonly load: (orgId: string) => Promise<StoredAllowlist>,
+    private readonly load: (orgId: string) => Promise<EnforcementInput>,
     private readonly clock: Clock,
     private readonly options: { ttlMs: number; maxOrgs: number } = {
       ttlMs: ALLOWLIST_CACHE_TTL_MS,
@@ -67,8 +66,6 @@ export class AllowlistCache {
   }
 }
 
-function enforced(stored: StoredAllowlist): EnforcedAllowlist {
-  return stored.enabled
-    ? { enabled: true, matcher: compileAllowlist(cidrsOf(stored.entries)) }
-    : { enabled: false };
+function enforced(stored: EnforcementInput): EnforcedAllowlist {
+  return stored.enabled ? { enabled: true, matcher: compileAllowlist(stored.networks) } : { enabled: false };
 }

@@ -5,6 +5,7 @@ import { type Cidr, parseEntry } from './address.js';
 /** The most entries one org's list may hold (the benchmark's size: compiling it stays under 20 ms). */
 export const MAX_ENTRIES = 10_000;
 
+/** An entry as callers send and see it (and as the audit log records it). */
 export const entrySchema = z.strictObject({
   cidr: z.string().min(1).max(64),
   label: z
@@ -25,14 +26,17 @@ export interface Normalization {
 }
 
 export type CheckedEntries =
-  | { ok: true; entries: AllowlistEntry[]; cidrs: Cidr[]; normalized: Normalization[] }
+  | { ok: true; entries: AllowlistEntry[]; networks: Cidr[]; normalized: Normalization[] }
   | { ok: false; issues: Issue[] };
 
-/** Validates every entry (reporting each invalid one by index) and returns the canonical list. */
+/**
+ * Validates every entry (reporting each invalid one by index) and returns the canonical list and,
+ * in the same order, its parsed networks.
+ */
 export function checkEntries(input: readonly AllowlistEntry[]): CheckedEntries {
   const issues: Issue[] = [];
   const entries: AllowlistEntry[] = [];
-  const cidrs: Cidr[] = [];
+  const networks: Cidr[] = [];
   const normalized: Normalization[] = [];
   input.forEach((entry, index) => {
     const parsed = parseEntry(entry.cidr);
@@ -40,27 +44,16 @@ export function checkEntries(input: readonly AllowlistEntry[]): CheckedEntries {
       issues.push({ path: `entries.${index}.cidr`, message: parsed.message });
       return;
     }
-    const { canonical } = parsed.cidr;
-    cidrs.push(parsed.cidr);
-    entries.push({ cidr: canonical, label: entry.label });
-    if (canonical !== entry.cidr) {
+    networks.push(parsed.cidr);
+    entries.push({ cidr: parsed.cidr.cidr, label: entry.label });
+    if (parsed.cidr.cidr !== entry.cidr) {
       normalized.push({
         index,
         from: entry.cidr,
-        to: canonical,
+        to: parsed.cidr.cidr,
         reason: parsed.hostBitsCleared ? 'host_bits_cleared' : 'rewritten',
       });
     }
   });
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, entries, cidrs, normalized };
-}
-
-/** Stored entries are canonical already; one that no longer parses is skipped rather than trusted. */
-export function cidrsOf(entries: readonly AllowlistEntry[]): Cidr[] {
-  const cidrs: Cidr[] = [];
-  for (const entry of entries) {
-    const parsed = parseEntry(entry.cidr);
-    if (parsed.ok) cidrs.push(parsed.cidr);
-  }
-  return cidrs;
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, entries, networks, normalized };
 }

@@ -6,13 +6,19 @@ import { createMetrics } from '../log/metrics.js';
 import type { SessionService } from '../sessions/service.js';
 import { FakeClock, SECOND_MS } from '../time/clock.js';
 import { AllowlistCache } from './cache.js';
+import { checkEntries } from './entries.js';
 import { AllowlistGate } from './gate.js';
-import type { StoredAllowlist } from './store.js';
+import type { EnforcementInput } from './store.js';
 
 const ORG = '7d1c3c52-3c1e-4f59-9f57-0d3f5c1f7a10';
-const office: StoredAllowlist = { enabled: true, entries: [{ cidr: '203.0.113.0/24', label: 'office' }] };
+function stored(enabled: boolean, ...cidrs: string[]): EnforcementInput {
+  const checked = checkEntries(cidrs.map((cidr) => ({ cidr, label: '' })));
+  if (!checked.ok) throw new Error('bad test entry');
+  return { enabled, networks: checked.networks };
+}
+const office = stored(true, '203.0.113.0/24');
 
-function harness(initial: StoredAllowlist = office) {
+function harness(initial: EnforcementInput = office) {
   const clock = new FakeClock('2026-05-01T10:00:00Z');
   const state = { list: initial, loads: 0, failing: false };
   const cache = new AllowlistCache(async () => {
@@ -37,7 +43,7 @@ describe('the allowlist gate', () => {
   });
 
   it('enforces nothing while the list is disabled, whatever it holds', async () => {
-    const { gate } = harness({ enabled: false, entries: office.entries });
+    const { gate } = harness(stored(false, '203.0.113.0/24'));
     expect(await gate.check(ORG, '198.51.100.1')).toBeNull();
   });
 
@@ -69,7 +75,7 @@ describe('the per-instance allowlist cache', () => {
   it('serves a change made elsewhere within the TTL, and at once after invalidation', async () => {
     const { cache, gate, state, clock } = harness();
     expect(await gate.check(ORG, '198.51.100.1')).not.toBeNull();
-    state.list = { enabled: false, entries: [] };
+    state.list = { enabled: false, networks: [] };
     clock.advance(30 * SECOND_MS);
     expect(await gate.check(ORG, '198.51.100.1')).not.toBeNull();
     cache.invalidate(ORG);
@@ -84,11 +90,11 @@ describe('the per-instance allowlist cache', () => {
 
   it('does not cache a read that was in flight when the org was invalidated', async () => {
     const clock = new FakeClock();
-    let release: (list: StoredAllowlist) => void = () => {};
+    let release: (list: EnforcementInput) => void = () => {};
     let loads = 0;
     const cache = new AllowlistCache(
       () =>
-        new Promise<StoredAllowlist>((resolve) => {
+        new Promise<EnforcementInput>((resolve) => {
           loads++;
           release = resolve;
         }),
@@ -100,7 +106,7 @@ describe('the per-instance allowlist cache', () => {
     await stale;
     const fresh = cache.get(ORG);
     expect(loads).toBe(2);
-    release({ enabled: false, entries: [] });
+    release({ enabled: false, networks: [] });
     expect(await fresh).toEqual({ enabled: false });
   });
 

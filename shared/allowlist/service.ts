@@ -7,7 +7,7 @@ import { parseAddress } from './address.js';
 import type { AllowlistCache } from './cache.js';
 import { type AllowlistEntry, checkEntries, type Normalization } from './entries.js';
 import { compileAllowlist } from './matcher.js';
-import type { AllowlistStore, StoredAllowlist } from './store.js';
+import type { AllowlistStore, AllowlistView } from './store.js';
 
 export interface AllowlistChange {
   enabled: boolean;
@@ -33,8 +33,8 @@ export class AllowlistService {
   ) {}
 
   /** The stored list, read fresh (the admin view never shows a cached copy). */
-  view(orgId: string): Promise<StoredAllowlist> {
-    return this.store.forOrg(orgId);
+  view(orgId: string): Promise<AllowlistView> {
+    return this.store.view(orgId);
   }
 
   /**
@@ -46,27 +46,32 @@ export class AllowlistService {
     orgId: string,
     change: AllowlistChange,
     actor: ChangeActor,
-  ): Promise<{ ok: true; list: StoredAllowlist; normalized: Normalization[] } | Failure> {
+  ): Promise<{ ok: true; list: AllowlistView; normalized: Normalization[] } | Failure> {
     const checked = checkEntries(change.entries);
     if (!checked.ok) {
       return fail('VALIDATION_FAILED', 'Some allowlist entries are not valid.', { issues: checked.issues });
     }
     if (change.enabled) {
       const caller = parseAddress(actor.ip);
-      if (!caller || compileAllowlist(checked.cidrs).match(caller) === null) {
+      if (!caller || compileAllowlist(checked.networks).match(caller) === null) {
         return fail(
           'CONFLICT',
           `The list does not contain your own address (${actor.ip}); enabling it would lock you out.`,
         );
       }
     }
-    const list: StoredAllowlist = { enabled: change.enabled, entries: checked.entries };
+    const list: AllowlistView = { enabled: change.enabled, entries: checked.entries };
     await this.db.transaction().execute(async (tx) => {
       const before = await this.store.lockForUpdate(tx, orgId, actor.now);
-      await this.store.replace(tx, orgId, list, {
-        userId: actor.type === 'user' ? actor.id : null,
-        now: actor.now,
-      });
+      await this.store.replace(
+        tx,
+        orgId,
+        { ...list, networks: checked.networks },
+        {
+          userId: actor.type === 'user' ? actor.id : null,
+          now: actor.now,
+        },
+      );
       await appendAudit(tx, {
         orgId,
         action: 'ip_allowlist.updated',

@@ -17,7 +17,7 @@ export interface AllowlistDeps {
 /** The allowlist domain as the runtime wires it: one cache per instance, shared by the gate and the routes. */
 export function createAllowlistServices(deps: AllowlistDeps) {
   const store = new AllowlistStore(deps.db);
-  const cache = new AllowlistCache((orgId) => store.forOrg(orgId), deps.clock);
+  const cache = new AllowlistCache((orgId) => store.enforcementInput(orgId), deps.clock);
   return {
     store,
     cache,

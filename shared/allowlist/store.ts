@@ -1,41 +1,67 @@
 import { z } from 'zod';
 import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
-import { type AllowlistEntry, entrySchema } from './entries.js';
+import type { Network } from './address.js';
+import type { AllowlistEntry } from './entries.js';
+import { decodeNetworks, encodeNetworks } from './networks.js';
 import './tables.js';
 
-export interface StoredAllowlist {
+/** The list as admins see it. */
+export interface AllowlistView {
   enabled: boolean;
   entries: AllowlistEntry[];
 }
 
-/** An org that never saved a list has this one: nothing enforced. */
-export const NO_ALLOWLIST: StoredAllowlist = { enabled: false, entries: [] };
+/** The list as the request gate needs it: on or off, and the parsed networks. */
+export interface EnforcementInput {
+  enabled: boolean;
+  networks: Network[];
+}
 
-const entriesColumn = z.array(entrySchema);
+const entriesColumn = z.array(z.object({ cidr: z.string(), label: z.string() }));
+const networksColumn = z.instanceof(Uint8Array);
 
-/** Allowlist persistence, named by intent. */
+/** Allowlist persistence, named by intent. An org that never saved a list has none enforced. */
 export class AllowlistStore {
   constructor(readonly db: Db) {}
 
-  /** The org's list as enforced now (one primary-key read: what each cache fill costs). */
-  async forOrg(orgId: string): Promise<StoredAllowlist> {
+  async view(orgId: string): Promise<AllowlistView> {
     const row = await this.db
       .selectFrom('ip_allowlists')
       .select(['enabled', 'entries'])
       .where('org_id', '=', orgId)
       .executeTakeFirst();
-    return row ? toStored(row) : NO_ALLOWLIST;
+    return row ? toView(row) : { enabled: false, entries: [] };
+  }
+
+  /** One primary-key read of the numeric form: what each cache fill costs. Throws on a malformed row. */
+  async enforcementInput(orgId: string): Promise<EnforcementInput> {
+    const row = await this.db
+      .selectFrom('ip_allowlists')
+      .select(['enabled', 'networks'])
+      .where('org_id', '=', orgId)
+      .executeTakeFirst();
+    if (!row) return { enabled: false, networks: [] };
+    const networks = decodeNetworks(networksColumn.parse(row.networks));
+    if (!networks) throw new Error(`ip_allowlists.networks of org ${orgId} is malformed`);
+    return { enabled: row.enabled, networks };
   }
 
   /**
    * The current list, locked until the transaction ends, so concurrent updates of one org queue
    * and each audit row's "before" is exactly what the previous update wrote.
    */
-  async lockForUpdate(tx: Tx, orgId: string, now: Date): Promise<StoredAllowlist> {
+  async lockForUpdate(tx: Tx, orgId: string, now: Date): Promise<AllowlistView> {
     await tx
       .insertInto('ip_allowlists')
-      .values({ org_id: orgId, enabled: false, entries: '[]', updated_at: now, updated_by: null })
+      .values({
+        org_id: orgId,
+        enabled: false,
+        entries: '[]',
+        networks: new Uint8Array(0),
+        updated_at: now,
+        updated_by: null,
+      })
       .onConflict((oc) => oc.column('org_id').doNothing())
       .execute();
     const row = await tx
@@ -44,13 +70,14 @@ export class AllowlistStore {
       .where('org_id', '=', orgId)
       .forUpdate()
       .executeTakeFirstOrThrow();
-    return toStored(row);
+    return toView(row);
   }
 
+  /** `networks` are the parsed `entries`, in the same order. */
   async replace(
     tx: Tx,
     orgId: string,
-    list: StoredAllowlist,
+    list: AllowlistView & { networks: Network[] },
     by: { userId: string | null; now: Date },
   ): Promise<void> {
     await tx
@@ -58,6 +85,7 @@ export class AllowlistStore {
       .set({
         enabled: list.enabled,
         entries: JSON.stringify(list.entries),
+        networks: encodeNetworks(list.networks),
         updated_at: by.now,
         updated_by: by.userId,
       })
@@ -66,8 +94,8 @@ export class AllowlistStore {
   }
 }
 
-function toStored(row: { enabled: boolean; entries: unknown }): StoredAllowlist {
-  // pg hands jsonb back parsed; be strict about its shape all the same (it is read on every fill).
+function toView(row: { enabled: boolean; entries: unknown }): AllowlistView {
+  // pg hands jsonb back parsed; be strict about its shape all the same.
   const raw = typeof row.entries === 'string' ? JSON.parse(row.entries) : row.entries;
   return { enabled: row.enabled, entries: entriesColumn.parse(raw) };
 }

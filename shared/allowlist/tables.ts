@@ -3,8 +3,10 @@ import type { JSONColumnType } from 'kysely';
 export interface IpAllowlistsTable {
   org_id: string;
   enabled: boolean;
-  /** `[{cidr, label}]`, canonical CIDRs; read back through zod (shared/allowlist/store.ts). */
+  /** `[{cidr, label}]` with canonical CIDRs: what admins see (read back through zod, store.ts). */
   entries: JSONColumnType<object, string, string>;
+  /** The same entries parsed, 18 bytes each (shared/allowlist/networks.ts): what the gate compiles. */
+  networks: Uint8Array;
   updated_at: Date;
   updated_by: string | null;
 }

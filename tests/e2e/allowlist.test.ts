@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkEntries } from '../../shared/allowlist/entries.js';
+import { encodeNetworks } from '../../shared/allowlist/networks.js';
 import type { Topic } from '../../shared/bus/topics.js';
 import { FakeClock, SECOND_MS } from '../../shared/time/clock.js';
 import { from, stepUp } from '../helpers/allowlist.js';
@@ -411,9 +413,11 @@ describe('with TRUSTED_PROXY_HOPS=0 (no proxy in front)', () => {
 
     // A list without the socket address (written behind the API's back, as if by another admin
     // elsewhere) refuses the caller however trusted the address it claims.
+    const claimedList = checkEntries([{ cidr: '203.0.113.0/24', label: 'claimed' }]);
+    if (!claimedList.ok) throw new Error('bad test entry');
     await direct.runtime.platform.db
       .updateTable('ip_allowlists')
-      .set({ entries: JSON.stringify([{ cidr: '203.0.113.0/24', label: 'claimed' }]) })
+      .set({ entries: JSON.stringify(claimedList.entries), networks: encodeNetworks(claimedList.networks) })
       .where('org_id', '=', directOrg)
       .execute();
     directClock.advance(61 * SECOND_MS);

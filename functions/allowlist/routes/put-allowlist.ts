@@ -39,6 +39,10 @@ export const putAllowlist = defineRoute({
       now,
     });
     if (!result.ok) return result;
-    return json(200, { ...result.list, normalized: result.normalized });
+    return json(200, {
+      enabled: result.list.enabled,
+      entries: result.list.entries,
+      normalized: result.normalized,
+    });
   },
 });
