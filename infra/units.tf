@@ -14,12 +14,12 @@ locals {
     audit            = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "audit-signing-key"], roles = ["roles/datastore.user"], bucket_roles = { audit_checkpoints = "roles/storage.objectViewer" }, memory = "256Mi", min_instances = 0, max_instances = 10 }
     keys             = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "256Mi", min_instances = 1, max_instances = 40 }
     recordings       = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "blob-url-key"], roles = ["roles/datastore.user"], bucket_roles = { recordings = "roles/storage.objectViewer" }, memory = "512Mi", min_instances = 0, max_instances = 20 }
+    allowlist        = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
     "audit-consumer" = { http = false, consumes = ["audit-events", "audit-checkpoint"], secrets = ["audit-signing-key"], roles = [], bucket_roles = { audit_checkpoints = "roles/storage.objectUser" }, memory = "256Mi", min_instances = 0, max_instances = 5 }
     notify           = { http = false, consumes = ["mail-outbox", "security-events"], secrets = ["mail-seal-key", "smtp-url"], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
     revocations      = { http = false, consumes = ["session-revoked"], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
     archive          = { http = false, consumes = ["recording-stopped"], secrets = [], roles = ["roles/datastore.user"], bucket_roles = { recordings = "roles/storage.objectAdmin" }, memory = "512Mi", min_instances = 0, max_instances = 10 }
     "backup-verify"  = { http = false, consumes = ["backup-verify"], secrets = [], roles = ["roles/cloudsql.viewer"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 1 }
-    allowlist        = { http = false, consumes = ["allowlist-changed"], secrets = [], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
   }
 
   # Every Pub/Sub topic (shared/bus/topics.ts topicSchemas).

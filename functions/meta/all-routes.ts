@@ -1,5 +1,6 @@
 import type { AnyRoute } from '../../shared/http/route.js';
 import { accountsRoutes } from '../accounts/routes.js';
+import { allowlistRoutes } from '../allowlist/routes.js';
 import { auditRoutes } from '../audit/routes.js';
 import { keysRoutes } from '../keys/routes.js';
 import { loginRoutes } from '../login/routes.js';
@@ -19,4 +20,5 @@ export const allRoutes = (): AnyRoute<unknown>[] =>
     ...auditRoutes,
     ...keysRoutes,
     ...recordingsRoutes,
+    ...allowlistRoutes,
   ] as AnyRoute<unknown>[];

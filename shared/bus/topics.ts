@@ -36,6 +36,12 @@ export const topicSchemas = {
   }),
   'audit-checkpoint': z.object({}).passthrough(),
   'backup-verify': z.object({}).passthrough(),
+  /**
+   * Published (through the outbox) when an org's list changes. No unit consumes it: a push
+   * subscription reaches one instance of one function, not every instance's cache, so instances
+   * converge within the cache TTL (README "IP allowlists"); the topic is there for a per-instance
+   * pull subscriber should a tighter bound be needed.
+   */
   'allowlist-changed': z.object({ orgId: z.string() }),
 } as const;
 
@@ -60,7 +66,6 @@ export const subscriptions: ReadonlyArray<{ topic: Topic; unit: string }> = [
   { topic: 'audit-events', unit: 'audit-consumer' },
   { topic: 'audit-checkpoint', unit: 'audit-consumer' },
   { topic: 'backup-verify', unit: 'backup-verify' },
-  { topic: 'allowlist-changed', unit: 'allowlist' },
 ];
 
 /** Cloud Scheduler jobs: they publish an empty envelope to their topic. */

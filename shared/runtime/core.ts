@@ -2,6 +2,7 @@ import { isBreachedPassword } from '../accounts/breached.js';
 import { LoginService } from '../accounts/login.js';
 import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
+import { type AllowlistServices, createAllowlistServices } from '../allowlist/services.js';
 import type { KeyRing } from '../crypto/seal.js';
 import { createAuthenticator, type OrgGate } from '../http/auth.js';
 import type { HttpEdge } from '../http/router.js';
@@ -42,6 +43,7 @@ export interface Core {
   revocationFeed: RevocationFeed;
   revocationFeedIn: FastState['revocationFeedIn'];
   apiKeys: ApiKeyService;
+  allowlists: AllowlistServices;
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -66,6 +68,12 @@ export const core = perPlatform(async (p): Promise<Core> => {
     sessions,
     mailKeys: () => p.mailKeys(),
     appUrl: p.config.appUrl,
+  });
+  const allowlists = createAllowlistServices({
+    db: p.db,
+    clock: p.clock,
+    logger: p.logger,
+    metrics: p.metrics,
   });
   const devices = new DeviceStore(p.db);
   const tracker = new DeviceTracker({ devices, mailKeys: () => p.mailKeys(), appUrl: p.config.appUrl });
@@ -99,6 +107,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     orgs,
     revocationFeedIn,
     apiKeys: new ApiKeyService(new ApiKeyStore(p.db)),
+    allowlists,
   };
 });
 
@@ -111,7 +120,12 @@ export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
     logger: p.logger,
     now: () => p.clock.now(),
     trustedProxyHops: p.config.trustedProxyHops,
-    authenticate: createAuthenticator({ sessions: c.sessions, orgGate, apiKeys: c.apiKeys }),
+    authenticate: createAuthenticator({
+      sessions: c.sessions,
+      orgGate,
+      apiKeys: c.apiKeys,
+      network: c.allowlists.gate,
+    }),
     afterMutation: () => p.relay.drain(),
   };
 }
