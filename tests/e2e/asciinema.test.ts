@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../shared/crypto/tokens.js';
 import { FakeClock } from '../../shared/time/clock.js';
+import { from, stepUp } from '../helpers/allowlist.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { uploadCast, v2Cast } from '../helpers/asciinema.js';
 import { issueApiKey } from '../helpers/keys.js';
@@ -137,6 +138,28 @@ describe('asciinema uploads', () => {
     const refused = await uploadCast(app, v2Cast(['x']), { password: revoked });
     expect(refused.status).toBe(401);
     expect(refused.headers.get('content-type')).toMatch(/^text\/plain/);
+  });
+
+  it('applies the org’s IP allowlist to uploads: a plain-text 403 from outside it, 201 from inside', async () => {
+    const fencedOrgId = (await createOrg(app, owner)).id;
+    const fencedKey = await issueApiKey(app, fencedOrgId, 'member');
+    await stepUp(app, owner);
+    const office = '203.0.113.10';
+    const saved = await app.request('PUT', `/api/orgs/${fencedOrgId}/allowlist`, {
+      token: owner.token,
+      body: { enabled: true, entries: [{ cidr: '203.0.113.0/24', label: 'office' }] },
+      headers: from(office),
+    });
+    expect(saved.status).toBe(200);
+    const outside = await uploadCast(app, v2Cast(['x']), {
+      password: fencedKey,
+      headers: from('198.51.100.7'),
+    });
+    expect(outside.status).toBe(403);
+    expect(outside.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(outside.text).toBe('Requests from 198.51.100.7 are not allowed in this org.\n');
+    const inside = await uploadCast(app, v2Cast(['x']), { password: fencedKey, headers: from(office) });
+    expect(inside.status).toBe(201);
   });
 
   it('refuses a viewer key: uploading needs the member role', async () => {

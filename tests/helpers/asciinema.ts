@@ -23,10 +23,10 @@ export function multipartBody(
 export function uploadCast(
   app: TestApp,
   cast: string | Buffer,
-  opts: { password?: string; user?: string; field?: string } = {},
+  opts: { password?: string; user?: string; field?: string; headers?: Record<string, string> } = {},
 ) {
   const { body, contentType } = multipartBody(opts.field ?? 'asciicast', cast);
-  const headers: Record<string, string> = { 'content-type': contentType };
+  const headers: Record<string, string> = { ...opts.headers, 'content-type': contentType };
   if (opts.password !== undefined) {
     headers.authorization = `Basic ${Buffer.from(`${opts.user ?? 'alice'}:${opts.password}`).toString('base64')}`;
   }
