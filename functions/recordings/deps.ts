@@ -1,8 +1,10 @@
+import type { AuthenticatorParts } from '../../shared/http/auth.js';
 import type { Principal } from '../../shared/http/principal.js';
 import type { Actor } from '../../shared/recordings/service.js';
 import type { RecordingsDeps } from '../../shared/runtime/recordings.js';
 
-export type Deps = RecordingsDeps;
+/** `keyAuth`: for the asciinema upload, which carries its API key as an HTTP Basic password. */
+export type Deps = RecordingsDeps & { keyAuth: Pick<AuthenticatorParts, 'apiKeys' | 'network'> };
 
 /** Who acts, for the audit log: the signed-in user or the org's API key. */
 export function actorOf(principal: Principal | null): Actor {

@@ -6,7 +6,9 @@ import { recordingsRoutes } from './routes.js';
 
 http(
   'recordings',
-  createHttpFunction('recordings', recordingsRoutes, async () =>
-    httpEdge(await recordingsDeps(), await core()),
-  ),
+  createHttpFunction('recordings', recordingsRoutes, async () => {
+    const c = await core();
+    const keyAuth = { apiKeys: c.apiKeys, network: c.allowlists.gate };
+    return httpEdge({ ...(await recordingsDeps()), keyAuth }, c);
+  }),
 );

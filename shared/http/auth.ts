@@ -69,15 +69,10 @@ export function createAuthenticator(parts: AuthenticatorParts) {
     if (!token) return fail('UNAUTHENTICATED', 'Sign in first.');
 
     if (token.startsWith(API_KEY_PREFIX)) {
-      if (requirement.kind !== 'org' || requirement.apiKeys === false || !parts.apiKeys) {
+      if (requirement.kind !== 'org' || requirement.apiKeys === false) {
         return fail('UNAUTHENTICATED', 'This route needs a user session, not an API key.');
       }
-      const key = await parts.apiKeys.verify(token, context.now);
-      if (!key) return fail('UNAUTHENTICATED', 'The API key is not valid.');
-      if (!context.orgId || key.orgId !== context.orgId) return fail('NOT_FOUND');
-      const access: OrgAccess = { orgId: key.orgId, role: key.role };
-      const denied = await orgChecks(parts, requirement, access, context, null);
-      return denied ?? { ok: true, principal: { type: 'api_key', key }, org: access };
+      return authorizeApiKey(parts, token, requirement, context);
     }
 
     // Org routes judge the org's idle timeout on last_seen_at as it was before this request.
@@ -109,8 +104,30 @@ export function createAuthenticator(parts: AuthenticatorParts) {
   };
 }
 
+/**
+ * An `sf_live_…` key acting in an org: verified, of the route's org (or, with `ownOrg`, in the
+ * key's own org, for routes whose org comes from the credential), then the org's network
+ * allowlist and the role. Shared by the authenticator and routes that carry keys another way
+ * (the asciinema upload's HTTP Basic password).
+ */
+export async function authorizeApiKey(
+  parts: Pick<AuthenticatorParts, 'apiKeys' | 'network'>,
+  token: string,
+  requirement: Extract<AuthRequirement, { kind: 'org' }>,
+  context: { ip: string; now: Date; orgId?: string | null },
+  ownOrg = false,
+): Promise<AuthOutcome> {
+  if (!parts.apiKeys) return fail('UNAUTHENTICATED', 'This route needs a user session, not an API key.');
+  const key = await parts.apiKeys.verify(token, context.now);
+  if (!key) return fail('UNAUTHENTICATED', 'The API key is not valid.');
+  if (!ownOrg && (!context.orgId || key.orgId !== context.orgId)) return fail('NOT_FOUND');
+  const access: OrgAccess = { orgId: key.orgId, role: key.role };
+  const denied = await orgChecks(parts, requirement, access, context, null);
+  return denied ?? { ok: true, principal: { type: 'api_key', key }, org: access };
+}
+
 async function orgChecks(
-  parts: AuthenticatorParts,
+  parts: Pick<AuthenticatorParts, 'network'>,
   requirement: Extract<AuthRequirement, { kind: 'org' }>,
   access: OrgAccess,
   context: { ip: string; now: Date },
