@@ -1,13 +1,12 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { appendAudit } from '../shared/audit/append.js';
 import { type ChainedRow, GENESIS_HASH, orgChain, rowHash } from '../shared/audit/chain.js';
 import { AuditStore } from '../shared/audit/store.js';
 import { verifyChain } from '../shared/audit/verify.js';
-import { type DbHandle, openDatabase } from '../shared/db/connect.js';
-import { migrate } from '../shared/db/migrate.js';
+import type { DbHandle } from '../shared/db/connect.js';
+import { openTestDatabase } from '../tests/helpers/db.js';
 import { machineLine, type Row, report } from './lib/report.js';
 
 /**
@@ -20,33 +19,9 @@ const APPENDS = Number(process.env.AUDIT_BENCH_APPENDS ?? 2000);
 const VERIFY_ROWS = Number(process.env.AUDIT_BENCH_VERIFY_ROWS ?? 100_000);
 
 async function openEngines(): Promise<Array<{ name: string; handle: DbHandle }>> {
-  const engines: Array<{ name: string; handle: DbHandle }> = [];
-  const pglite = await openDatabase({ kind: 'pglite', dataDir: null });
-  await migrate(pglite);
-  engines.push({ name: 'PGlite', handle: pglite });
-  const url = process.env.DATABASE_URL;
-  if (url) {
-    const schema = `bench_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`create schema ${schema}`);
-    await admin.end();
-    const handle = await openDatabase({ kind: 'postgres', url, poolMax: 10 }, { searchPath: schema });
-    await migrate(handle);
-    engines.push({
-      name: 'PostgreSQL',
-      handle: {
-        ...handle,
-        async close() {
-          await handle.close();
-          const cleanup = new pg.Client({ connectionString: url });
-          await cleanup.connect();
-          await cleanup.query(`drop schema ${schema} cascade`);
-          await cleanup.end();
-        },
-      },
-    });
-  }
+  const engines = [{ name: 'PGlite', handle: await openTestDatabase('pglite') }];
+  if (process.env.DATABASE_URL)
+    engines.push({ name: 'PostgreSQL', handle: await openTestDatabase('postgres') });
   return engines;
 }
 

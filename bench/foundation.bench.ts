@@ -17,10 +17,7 @@ const LOGINS = Number(process.env.BENCH_LOGINS ?? 25);
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 
 async function boot(engine: 'pglite' | 'postgres'): Promise<LocalRuntime> {
-  const saved = process.env.DATABASE_URL;
-  if (engine === 'pglite') delete process.env.DATABASE_URL;
-  const database = await openTestDatabase();
-  if (saved) process.env.DATABASE_URL = saved;
+  const database = await openTestDatabase(engine);
   const config = {
     ...loadConfig({ PORT: '0', DATA_DIR: `/tmp/sf-bench-${engine}`, TRUSTED_PROXY_HOPS: '1' }),
     passwordHashCost: COST,

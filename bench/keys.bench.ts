@@ -22,10 +22,7 @@ const MALFORMED_BATCHES = 20;
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 
 async function boot(engine: 'pglite' | 'postgres'): Promise<LocalRuntime> {
-  const saved = process.env.DATABASE_URL;
-  if (engine === 'pglite') delete process.env.DATABASE_URL;
-  const database = await openTestDatabase();
-  if (saved) process.env.DATABASE_URL = saved;
+  const database = await openTestDatabase(engine);
   return startLocalRuntime(loadConfig({ PORT: '0', DATA_DIR: `/tmp/sf-bench-keys-${engine}` }), {
     database,
     env: {},

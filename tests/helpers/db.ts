@@ -14,9 +14,10 @@ export const testEngine = process.env.DATABASE_URL ? 'postgres' : 'pglite';
  * A fresh, migrated database for one test file: an in-memory PGlite, or a schema of its own on the
  * PostgreSQL server named by DATABASE_URL (dropped again on close).
  */
-export async function openTestDatabase(): Promise<DbHandle> {
+export async function openTestDatabase(engine: 'pglite' | 'postgres' = testEngine): Promise<DbHandle> {
   const url = process.env.DATABASE_URL;
-  if (!url) return wrapPGlite(new PGlite({ loadDataDir: await migratedSnapshot() }));
+  if (engine === 'postgres' && !url) throw new Error('the postgres engine needs DATABASE_URL');
+  if (engine === 'pglite' || !url) return wrapPGlite(new PGlite({ loadDataDir: await migratedSnapshot() }));
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
