@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
 import type { AccountAction, ActorType, OrgAction } from './actions.js';
-import { type ChainedRow, GENESIS_HASH, orgChain, rowHash, userChain } from './chain.js';
+import {
+  type ChainedRow,
+  canonicalRowAroundSeq,
+  GENESIS_HASH,
+  orgChain,
+  rowHash,
+  userChain,
+} from './chain.js';
 import { accountMetadataSchemas, orgMetadataSchemas } from './metadata.js';
 import './tables.js';
 
@@ -25,6 +33,13 @@ export type AuditEvent =
  * Appends one event to its chain inside the caller's transaction, so the row exists exactly when
  * the change it describes commits. The chain head row is locked until the caller commits, so
  * concurrent appenders to one chain queue up and form a single linear chain.
+ *
+ * Appends to one chain run one at a time, so their rate is 1 ÷ (time the head stays locked). One
+ * statement takes the lock, advances the head and inserts the row: the database fills in the seq
+ * and hashes `prev_hash ‖ canonical row` (built here, split around seq) with its own SHA-256, and
+ * the lock is then held only for the commit (bench/results/audit.md). The hash is checked here
+ * again before returning, so a database that encoded the text differently fails the change
+ * instead of breaking the chain.
  */
 export async function appendAudit(
   tx: Tx,
@@ -36,59 +51,59 @@ export async function appendAudit(
       : 'userId' in event
         ? userChain(event.userId)
         : `system:${event.system}`;
-  const metadata = validMetadata(event);
-  // One round trip creates the head if needed and locks it: DO UPDATE (a no-op) takes the row lock
-  // and returns the latest committed head, so the next appender to this chain waits here.
-  const head = await tx
-    .insertInto('audit_chain_heads')
-    .values({ chain, seq: 0, hash: GENESIS_HASH })
-    .onConflict((oc) => oc.column('chain').doUpdateSet((eb) => ({ chain: eb.ref('excluded.chain') })))
-    .returning(['seq', 'hash'])
-    .executeTakeFirstOrThrow();
-
-  const row: ChainedRow = {
+  const fields: Omit<ChainedRow, 'seq'> = {
     id: randomUUID(),
     chain,
-    seq: head.seq + 1,
     orgId: 'orgId' in event ? event.orgId : null,
     actorType: event.actor.type,
     actorId: event.actor.id,
     action: event.action,
     targetType: event.target?.type ?? null,
     targetId: event.target?.id ?? null,
-    metadata,
+    metadata: validMetadata(event),
     ip: event.ip ?? null,
     createdAt: event.now.toISOString(),
   };
-  const hash = rowHash(head.hash, row);
-  // The row and the new head in a second (and last) round trip.
-  await tx
-    .with('inserted', (db) =>
-      db
-        .insertInto('audit_logs')
-        .values({
-          id: row.id,
-          chain,
-          seq: row.seq,
-          org_id: row.orgId,
-          actor_type: row.actorType,
-          actor_id: row.actorId,
-          action: row.action,
-          target_type: row.targetType,
-          target_id: row.targetId,
-          metadata: JSON.stringify(row.metadata),
-          ip: row.ip,
-          created_at: event.now,
-          prev_hash: head.hash,
-          hash,
-        })
-        .returning('id'),
-    )
-    .updateTable('audit_chain_heads')
-    .set({ seq: row.seq, hash })
-    .where('chain', '=', chain)
-    .execute();
-  return { ...row, hash, prevHash: head.hash };
+  const [beforeSeq, afterSeq] = canonicalRowAroundSeq(fields);
+  // UPDATE … RETURNING locks the head row and sees its latest committed version, so the next
+  // appender to this chain waits here until this transaction ends. (INSERT … ON CONFLICT DO UPDATE
+  // would also create a missing head, but queues several times slower when writers pile up.)
+  const advance = () =>
+    sql<{ seq: number | string; prev_hash: string; hash: string }>`
+      with head as (
+        update audit_chain_heads as h set
+          seq = h.seq + 1,
+          prev_hash = h.hash,
+          hash = encode(sha256(convert_to(h.hash || ${beforeSeq} || (h.seq + 1)::text || ${afterSeq}, 'UTF8')), 'hex')
+        where h.chain = ${chain}
+        returning h.seq, h.prev_hash, h.hash
+      )
+      insert into audit_logs (id, chain, seq, org_id, actor_type, actor_id, action, target_type,
+                              target_id, metadata, ip, created_at, prev_hash, hash)
+      select ${fields.id}::uuid, ${chain}, head.seq, ${fields.orgId}::uuid, ${fields.actorType},
+             ${fields.actorId}, ${fields.action}, ${fields.targetType}, ${fields.targetId},
+             ${JSON.stringify(fields.metadata)}::jsonb, ${fields.ip}, ${fields.createdAt}::timestamptz,
+             head.prev_hash, head.hash
+      from head
+      returning seq, prev_hash, hash`.execute(tx);
+  let { rows } = await advance();
+  if (rows.length === 0) {
+    // The chain's first event: create its head at genesis (a concurrent creator's row wins; this
+    // waits for it), then advance it like any other.
+    await tx
+      .insertInto('audit_chain_heads')
+      .values({ chain, seq: 0, hash: GENESIS_HASH })
+      .onConflict((oc) => oc.column('chain').doNothing())
+      .execute();
+    ({ rows } = await advance());
+  }
+  const stored = rows[0];
+  if (!stored) throw new Error(`audit append to ${chain} inserted no row`);
+  const row: ChainedRow = { ...fields, seq: Number(stored.seq) };
+  if (rowHash(stored.prev_hash, row) !== stored.hash) {
+    throw new Error(`audit append to ${chain}: the database's hash differs from the canonical one`);
+  }
+  return { ...row, hash: stored.hash, prevHash: stored.prev_hash };
 }
 
 /**

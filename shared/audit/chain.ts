@@ -31,12 +31,21 @@ export function rowHash(prevHash: string, row: ChainedRow): string {
  * walked by `value`. canonical.test.ts checks this equals canonicalJson(row) for arbitrary rows.
  */
 export function canonicalRow(row: ChainedRow): string {
-  return (
+  const [beforeSeq, afterSeq] = canonicalRowAroundSeq(row);
+  return beforeSeq + value(row.seq) + afterSeq;
+}
+
+/**
+ * The canonical form split where `seq` goes: appendAudit lets the database fill in the seq (and
+ * the previous hash) under the chain head's lock, in the same statement that takes it.
+ */
+export function canonicalRowAroundSeq(row: Omit<ChainedRow, 'seq'>): [string, string] {
+  return [
     `{"action":${str(row.action)},"actorId":${nullable(row.actorId)},"actorType":${str(row.actorType)}` +
-    `,"chain":${str(row.chain)},"createdAt":${str(row.createdAt)},"id":${str(row.id)},"ip":${nullable(row.ip)}` +
-    `,"metadata":${value(row.metadata)},"orgId":${nullable(row.orgId)},"seq":${value(row.seq)}` +
-    `,"targetId":${nullable(row.targetId)},"targetType":${nullable(row.targetType)}}`
-  );
+      `,"chain":${str(row.chain)},"createdAt":${str(row.createdAt)},"id":${str(row.id)},"ip":${nullable(row.ip)}` +
+      `,"metadata":${value(row.metadata)},"orgId":${nullable(row.orgId)},"seq":`,
+    `,"targetId":${nullable(row.targetId)},"targetType":${nullable(row.targetType)}}`,
+  ];
 }
 
 /** RFC 8785 strings are ECMAScript JSON strings; lone surrogates are refused, as canonicalize does. */

@@ -1,9 +1,11 @@
-import type { JSONColumnType } from 'kysely';
+import type { Generated, JSONColumnType } from 'kysely';
 
 export interface AuditChainHeadsTable {
   chain: string;
   seq: number;
   hash: string;
+  /** The hash this head replaced: the new row's prev_hash, returned by the append statement. */
+  prev_hash: Generated<string>;
 }
 
 export interface AuditLogsTable {

