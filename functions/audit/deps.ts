@@ -1,4 +1,4 @@
-import { signingKeys } from '../../shared/audit/checkpoint.js';
+import { retiredPublicKey, signingKeys, trustedKeyRing } from '../../shared/audit/checkpoint.js';
 import { CheckpointStore } from '../../shared/audit/checkpoints.js';
 import { AuditService } from '../../shared/audit/service.js';
 import { openBucket } from '../../shared/blob/buckets.js';
@@ -20,7 +20,10 @@ export const auditDeps = perPlatform(async (p): Promise<AuditDeps> => {
     keys ??= signingKeys((await p.secrets.get('audit-signing-key')).reveal());
     return keys;
   };
-  const checkpoints = new CheckpointStore(await openBucket(p.config, 'auditCheckpoints'), loadKeys);
+  const retired = p.config.auditRetiredPublicKeys.map(retiredPublicKey);
+  const checkpoints = new CheckpointStore(await openBucket(p.config, 'auditCheckpoints'), async () =>
+    trustedKeyRing(await loadKeys(), retired),
+  );
   return {
     platform: p,
     audit: new AuditService({ db: p.db, checkpoints, keys: loadKeys, logger: p.logger }),

@@ -197,7 +197,13 @@ describe('verify detects tampering done directly in the database', () => {
       headHash: head.hash,
       brokenAtSeq: null,
       reason: null,
-      checkpoint: { seq: 4, hash: head.hash, time: now.toISOString(), signatureValid: true },
+      checkpoint: {
+        seq: 4,
+        hash: head.hash,
+        time: now.toISOString(),
+        keyId: t.keys.keyId,
+        signatureValid: true,
+      },
     });
   });
 
@@ -381,5 +387,53 @@ describe('signed checkpoints', () => {
     expect(logger.lines).toContainEqual(
       expect.objectContaining({ alert: 'audit-chain-broken', chain: userChain(userId), brokenAtSeq: 1 }),
     );
+  });
+
+  it('keeps checkpoints signed before a key rotation verifiable while the old key is listed as retired', async () => {
+    const own = await openTestDatabase();
+    try {
+      const orgId = randomUUID();
+      const append = (hostname: string) =>
+        own.db.transaction().execute((tx) =>
+          appendAudit(tx, {
+            orgId,
+            action: 'machine.added',
+            actor: { type: 'user', id: 'u' },
+            target: { type: 'machine', id: hostname },
+            metadata: { hostname },
+            now,
+          }),
+        );
+      await append('before-rotation');
+      const old = testAuditService(own.db);
+      await own.db.transaction().execute((tx) => old.audit.checkpointMovedChains(tx, now));
+
+      // Same bucket, new signing key, old public key trusted: the old checkpoint still counts.
+      const rotated = testAuditService(own.db, undefined, {
+        dataDir: old.dataDir,
+        retired: [old.keys.publicKey],
+      });
+      expect(await rotated.audit.verify(orgChain(orgId))).toMatchObject({
+        valid: true,
+        checkpoint: { seq: 1, keyId: old.keys.keyId, signatureValid: true },
+      });
+      // An operator who drops the old key from the list no longer trusts what it signed.
+      const forgotten = testAuditService(own.db, undefined, { dataDir: old.dataDir });
+      expect(await forgotten.audit.verify(orgChain(orgId))).toMatchObject({
+        valid: false,
+        reason: 'checkpoint_signature_invalid',
+        checkpoint: { seq: 1, keyId: old.keys.keyId, signatureValid: false },
+      });
+
+      // The next checkpoint is the new key's.
+      await append('after-rotation');
+      await own.db.transaction().execute((tx) => rotated.audit.checkpointMovedChains(tx, now));
+      expect(await rotated.audit.verify(orgChain(orgId))).toMatchObject({
+        valid: true,
+        checkpoint: { seq: 2, keyId: rotated.keys.keyId, signatureValid: true },
+      });
+    } finally {
+      await own.close();
+    }
   });
 });

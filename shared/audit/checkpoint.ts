@@ -33,8 +33,33 @@ export function signingKeys(pkcs8Pem: string): SigningKeys {
   const privateKey = createPrivateKey(pkcs8Pem);
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('audit-signing-key must be an Ed25519 key');
   const publicKey = createPublicKey(privateKey);
-  const keyId = sha256Hex(publicKey.export({ type: 'spki', format: 'der' })).slice(0, 16);
-  return { privateKey, publicKey, keyId };
+  return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
+}
+
+export function keyIdOf(publicKey: KeyObject): string {
+  return sha256Hex(publicKey.export({ type: 'spki', format: 'der' })).slice(0, 16);
+}
+
+/**
+ * A public key of an earlier signing key, as base64 of its SPKI DER (what
+ * `openssl pkey -in old.pem -pubout -outform DER | base64 -w0` prints). Throws on anything that is
+ * not an Ed25519 public key.
+ */
+export function retiredPublicKey(spkiBase64: string): KeyObject {
+  const key = createPublicKey({ key: Buffer.from(spkiBase64, 'base64'), format: 'der', type: 'spki' });
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 public key');
+  return key;
+}
+
+/**
+ * The public keys verify accepts, by key id: the current signing key and every retired one the
+ * operator still trusts (AUDIT_RETIRED_PUBLIC_KEYS). After a rotation, chains that have not moved
+ * keep their last checkpoint signed by the old key; it stays verifiable while that key is listed.
+ */
+export function trustedKeyRing(current: SigningKeys, retired: readonly KeyObject[]): Map<string, KeyObject> {
+  const ring = new Map(retired.map((key) => [keyIdOf(key), key] as const));
+  ring.set(current.keyId, current.publicKey);
+  return ring;
 }
 
 /** Signs the RFC 8785 canonical JSON of the body, so any verifier reproduces the exact bytes. */

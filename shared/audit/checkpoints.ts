@@ -1,10 +1,10 @@
+import type { KeyObject } from 'node:crypto';
 import type { BlobStore } from '../blob/store.js';
 import {
   checkpointKey,
   checkpointPrefix,
   checkpointSignatureValid,
   type SignedCheckpoint,
-  type SigningKeys,
   signedCheckpointSchema,
 } from './checkpoint.js';
 import type { CheckpointSummary } from './verify.js';
@@ -16,7 +16,8 @@ import type { CheckpointSummary } from './verify.js';
 export class CheckpointStore {
   constructor(
     private readonly blobs: BlobStore,
-    private readonly keys: () => Promise<SigningKeys>,
+    /** Public keys by key id (trustedKeyRing): a checkpoint signed by any other key is forged. */
+    private readonly trustedKeys: () => Promise<ReadonlyMap<string, KeyObject>>,
   ) {}
 
   /** Writes once; a second write of the same chain and seq keeps the first. */
@@ -49,13 +50,14 @@ export class CheckpointStore {
     } catch {
       parsed = null;
     }
-    if (!parsed) return { seq: 0, hash: '', time: '', signatureValid: false };
-    const { publicKey } = await this.keys();
+    if (!parsed) return { seq: 0, hash: '', time: '', keyId: null, signatureValid: false };
+    const publicKey = (await this.trustedKeys()).get(parsed.keyId);
     return {
       seq: parsed.seq,
       hash: parsed.hash,
       time: parsed.time,
-      signatureValid: checkpointSignatureValid(parsed, publicKey),
+      keyId: parsed.keyId,
+      signatureValid: publicKey !== undefined && checkpointSignatureValid(parsed, publicKey),
     };
   }
 }

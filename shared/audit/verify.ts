@@ -14,6 +14,9 @@ export interface CheckpointSummary {
   seq: number;
   hash: string;
   time: string;
+  /** The signing key's id (first 16 hex of SHA-256 of its SPKI); null when the object is unreadable. */
+  keyId: string | null;
+  /** False for a bad signature and for a key that is neither the current nor a trusted retired one. */
   signatureValid: boolean;
 }
 

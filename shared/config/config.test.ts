@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -53,5 +54,19 @@ describe('loadConfig', () => {
     } catch (error) {
       expect((error as ConfigError).problems.length).toBeGreaterThanOrEqual(3);
     }
+  });
+
+  it('takes retired audit signing keys as base64 Ed25519 public keys and names a bad entry', () => {
+    const ed25519 = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' });
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({
+      type: 'spki',
+      format: 'der',
+    });
+    const good = ed25519.toString('base64');
+    expect(loadConfig({ AUDIT_RETIRED_PUBLIC_KEYS: ` ${good} ,` }).auditRetiredPublicKeys).toEqual([good]);
+    expect(loadConfig({}).auditRetiredPublicKeys).toEqual([]);
+    expect(() =>
+      loadConfig({ AUDIT_RETIRED_PUBLIC_KEYS: `${good},${rsa.toString('base64')},not-base64!` }),
+    ).toThrow(/entry 2 is not a base64 Ed25519 public key[\s\S]*entry 3 is not/);
   });
 });

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -31,6 +32,8 @@ const envSchema = z.object({
   FAST_STATE_STORE: z.enum(['postgres', 'firestore']).default('postgres'),
   RECORDINGS_BUCKET: optionalString,
   AUDIT_CHECKPOINT_BUCKET: optionalString,
+  /** Public keys (base64 SPKI DER, comma separated) of earlier audit signing keys verify still trusts. */
+  AUDIT_RETIRED_PUBLIC_KEYS: optionalString,
   MAIL_TRANSPORT: z.enum(['outbox-dir', 'smtp']).optional(),
   MAIL_FROM: z.string().min(3).default('SessionForge <no-reply@sessionforge.local>'),
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
@@ -65,6 +68,8 @@ export interface Config {
   blobStore: 'local' | 'gcs';
   fastStateStore: 'postgres' | 'firestore';
   buckets: { recordings: string | undefined; auditCheckpoints: string | undefined };
+  /** Base64 SPKI DER of retired audit checkpoint signing keys (checked to be Ed25519 at load). */
+  auditRetiredPublicKeys: string[];
   mail: { transport: 'outbox-dir' | 'smtp'; from: string };
   trustedProxyHops: number;
   passwordHashCost: number;
@@ -133,6 +138,17 @@ export function loadConfig(env: Env): Config {
       problems.push(`APP_ORIGINS: "${raw}" is not a URL`);
     }
   }
+  const auditRetiredPublicKeys = (e.AUDIT_RETIRED_PUBLIC_KEYS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  auditRetiredPublicKeys.forEach((key, index) => {
+    if (!isEd25519Spki(key)) {
+      problems.push(
+        `AUDIT_RETIRED_PUBLIC_KEYS: entry ${index + 1} is not a base64 Ed25519 public key (SPKI DER)`,
+      );
+    }
+  });
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -148,6 +164,7 @@ export function loadConfig(env: Env): Config {
     blobStore,
     fastStateStore: e.FAST_STATE_STORE,
     buckets: { recordings: e.RECORDINGS_BUCKET, auditCheckpoints: e.AUDIT_CHECKPOINT_BUCKET },
+    auditRetiredPublicKeys,
     mail: { transport: mailTransport, from: e.MAIL_FROM },
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     passwordHashCost: e.PASSWORD_HASH_COST,
@@ -155,4 +172,14 @@ export function loadConfig(env: Env): Config {
     recordingMaxBytes: e.RECORDING_MAX_BYTES,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+function isEd25519Spki(base64: string): boolean {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return false;
+  try {
+    const key = createPublicKey({ key: Buffer.from(base64, 'base64'), format: 'der', type: 'spki' });
+    return key.asymmetricKeyType === 'ed25519';
+  } catch {
+    return false;
+  }
 }

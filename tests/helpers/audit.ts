@@ -1,9 +1,9 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { signingKeys } from '../../shared/audit/checkpoint.js';
+import { signingKeys, trustedKeyRing } from '../../shared/audit/checkpoint.js';
 import { CheckpointStore } from '../../shared/audit/checkpoints.js';
 import { AuditService } from '../../shared/audit/service.js';
 import { LocalBlobStore } from '../../shared/blob/local.js';
@@ -13,12 +13,16 @@ import { createLogger, type Logger } from '../../shared/log/logger.js';
 export type TestAuditService = ReturnType<typeof testAuditService>;
 
 /** An AuditService over `db` with a fresh Ed25519 key and a checkpoint bucket in a temp folder. */
-export function testAuditService(db: Db, logger: Logger = createLogger('silent')) {
+export function testAuditService(
+  db: Db,
+  logger: Logger = createLogger('silent'),
+  options: { dataDir?: string; retired?: KeyObject[] } = {},
+) {
   const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const keys = signingKeys(pem);
-  const dataDir = mkdtempSync(join(tmpdir(), 'sf-audit-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sf-audit-'));
   const blobs = new LocalBlobStore(dataDir, 'audit-checkpoints');
-  const checkpoints = new CheckpointStore(blobs, async () => keys);
+  const checkpoints = new CheckpointStore(blobs, async () => trustedKeyRing(keys, options.retired ?? []));
   const audit = new AuditService({ db, checkpoints, keys: async () => keys, logger });
   return { audit, keys, blobs, checkpoints, dataDir };
 }

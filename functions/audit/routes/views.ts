@@ -76,6 +76,12 @@ export const verifyReportView = z.object({
   brokenAtSeq: z.number().nullable(),
   reason: z.string().nullable(),
   checkpoint: z
-    .object({ seq: z.number(), hash: z.string(), time: z.string(), signatureValid: z.boolean() })
+    .object({
+      seq: z.number(),
+      hash: z.string(),
+      time: z.string(),
+      keyId: z.string().nullable(),
+      signatureValid: z.boolean(),
+    })
     .nullable(),
 });
