@@ -1,4 +1,7 @@
-import { type Firestore, Timestamp } from '@google-cloud/firestore';
+// Types only: a value import of the SDK would be hoisted to the top of every bundle that contains
+// this file and load all of Firestore at cold start, chosen or not. Dates are written as they are
+// (the SDK stores a Date as a timestamp) and read back as Timestamps.
+import type { Firestore, Timestamp } from '@google-cloud/firestore';
 import { sha256Hex } from '../crypto/tokens.js';
 import type { RateLimitStore } from './store.js';
 import { decideHit, forgetHit, type WindowDecision, type WindowRule } from './window.js';
@@ -72,8 +75,8 @@ export class FirestoreRateLimitStore implements RateLimitStore {
       await this.#doc(keyHash, version).create({
         key: keyHash,
         version,
-        hits: hits.map((hit) => Timestamp.fromDate(hit)),
-        expiresAt: Timestamp.fromDate(expiresAt),
+        hits,
+        expiresAt,
       });
       return true;
     } catch (error) {

@@ -1,4 +1,3 @@
-import { getFunction } from '@google-cloud/functions-framework/testing';
 import { type CloudEventHandler, LocalBus } from '../bus/local-bus.js';
 import { OutboxRelay, type Publisher } from '../bus/outbox.js';
 import { type Config, type Env, loadConfig } from '../config/config.js';
@@ -70,6 +69,8 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
   let publisher = options.publisher;
   if (!publisher) {
     if (config.bus === 'local') {
+      // The registry lookup is for the in-process bus only; deployed functions never load it.
+      const { getFunction } = await import('@google-cloud/functions-framework/testing');
       localBus = new LocalBus((unit) => getFunction(unit) as CloudEventHandler | undefined, logger);
       publisher = localBus;
     } else {

@@ -1,4 +1,7 @@
-import { type Firestore, Timestamp } from '@google-cloud/firestore';
+// Types only: a value import of the SDK would be hoisted to the top of every bundle that contains
+// this file and load all of Firestore at cold start, chosen or not. Dates are written as they are
+// (the SDK stores a Date as a timestamp) and read back as Timestamps.
+import type { Firestore, Timestamp } from '@google-cloud/firestore';
 import type { RevocationEntry, RevocationFeed } from './revocation-feed.js';
 
 export const REVOCATIONS_COLLECTION = 'revocations';
@@ -15,9 +18,9 @@ export class FirestoreRevocationFeed implements RevocationFeed {
   async publish(entry: RevocationEntry): Promise<void> {
     try {
       await this.#doc(entry.streamKey).create({
-        revokedAt: Timestamp.fromDate(entry.revokedAt),
+        revokedAt: entry.revokedAt,
         reason: entry.reason,
-        expiresAt: Timestamp.fromDate(entry.expiresAt),
+        expiresAt: entry.expiresAt,
       });
     } catch (error) {
       // ALREADY_EXISTS: a redelivery; the first entry stands.
@@ -42,7 +45,7 @@ export class FirestoreRevocationFeed implements RevocationFeed {
     for (;;) {
       const due = await this.firestore
         .collection(REVOCATIONS_COLLECTION)
-        .where('expiresAt', '<', Timestamp.fromDate(now))
+        .where('expiresAt', '<', now)
         .limit(SWEEP_BATCH)
         .get();
       if (due.empty) return removed;

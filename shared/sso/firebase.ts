@@ -1,5 +1,4 @@
-import { type App, getApps, initializeApp } from 'firebase-admin/app';
-import { type DecodedIdToken, getAuth } from 'firebase-admin/auth';
+import type { Auth, DecodedIdToken } from 'firebase-admin/auth';
 import { fail, type Result } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 
@@ -49,26 +48,42 @@ export function firebaseIdentity(
   };
 }
 
-/** Verifies Firebase Auth ID tokens with firebase-admin (Google's public keys, cached per instance). */
+/**
+ * Verifies Firebase Auth ID tokens with firebase-admin (Google's public keys, cached per instance).
+ * firebase-admin is loaded on the first token, not at cold start: most requests to the login unit
+ * are password logins.
+ */
 export class FirebaseIdTokens {
-  private readonly app: App;
+  private auth: Promise<Auth> | undefined;
 
   constructor(
     private readonly projectId: string,
     private readonly logger: Logger,
-  ) {
-    const name = `sessionforge-auth-${projectId}`;
-    this.app = getApps().find((a) => a.name === name) ?? initializeApp({ projectId }, name);
-  }
+  ) {}
 
   async verify(idToken: string): Promise<Result<{ identity: FirebaseIdentity }>> {
     let decoded: DecodedIdToken;
     try {
-      decoded = await getAuth(this.app).verifyIdToken(idToken);
+      decoded = await (await this.firebaseAuth()).verifyIdToken(idToken);
     } catch (error) {
       this.logger.info('firebase id token refused', { code: (error as { code?: string }).code ?? 'unknown' });
       return fail('INVALID_CREDENTIALS', 'The sign-in token is not valid or has expired; sign in again.');
     }
     return firebaseIdentity(decoded, this.projectId);
+  }
+
+  private firebaseAuth(): Promise<Auth> {
+    this.auth ??= (async () => {
+      const { getApps, initializeApp } = await import('firebase-admin/app');
+      const { getAuth } = await import('firebase-admin/auth');
+      const name = `sessionforge-auth-${this.projectId}`;
+      const app =
+        getApps().find((a) => a.name === name) ?? initializeApp({ projectId: this.projectId }, name);
+      return getAuth(app);
+    })().catch((error: unknown) => {
+      this.auth = undefined; // a failed load is retried by the next sign-in
+      throw error;
+    });
+    return this.auth;
   }
 }
