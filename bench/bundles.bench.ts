@@ -17,10 +17,16 @@ const SOURCE_RUNS = Math.max(3, Math.floor(RUNS / 2));
 const TARGET_MS = 300;
 const TARGET_BYTES = 2 * 1024 * 1024;
 
-const probe = (entry: string, unit: string) => `
+/**
+ * The Functions Framework loads its own modules (registry, Express server) before it imports the
+ * function's module, so `frameworkFirst` imports them before starting the clock: what is left is
+ * the unit's own load up to registering its handler. Without it, the framework's load counts too.
+ */
+const probe = (entry: string, unit: string, frameworkFirst: boolean) => `
+${frameworkFirst ? "const { getFunction } = await import('@google-cloud/functions-framework/testing');" : ''}
 const start = performance.now();
 await import(${JSON.stringify(entry)});
-const { getFunction } = await import('@google-cloud/functions-framework/testing');
+${frameworkFirst ? '' : "const { getFunction } = await import('@google-cloud/functions-framework/testing');"}
 if (typeof getFunction(${JSON.stringify(unit)}) !== 'function') throw new Error('not registered');
 process.stdout.write(String(performance.now() - start));
 `;
@@ -53,9 +59,18 @@ const units = localUnits().filter((unit) => existsSync(join(repoRoot, 'functions
 const rows: Row[] = [];
 for (const unit of units) {
   const bundle = await bundleUnit(unit, join(repoRoot, 'dist'));
-  const bundled = coldStarts(['--input-type=module', '-e', probe('./index.js', unit)], bundle.dir, RUNS);
+  const bundled = coldStarts(
+    ['--input-type=module', '-e', probe('./index.js', unit, true)],
+    bundle.dir,
+    RUNS,
+  );
+  const withFramework = coldStarts(
+    ['--input-type=module', '-e', probe('./index.js', unit, false)],
+    bundle.dir,
+    RUNS,
+  );
   const source = coldStarts(
-    ['--import', 'tsx', '--input-type=module', '-e', probe(`./functions/${unit}/index.ts`, unit)],
+    ['--import', 'tsx', '--input-type=module', '-e', probe(`./functions/${unit}/index.ts`, unit, true)],
     repoRoot,
     SOURCE_RUNS,
   );
@@ -65,7 +80,8 @@ for (const unit of units) {
     'bundle KiB': Math.round(bundle.bundleBytes / 1024),
     'installed deps': Object.keys(bundle.dependencies).length,
     'bundle import ms (median)': bundled.importMs,
-    'bundle process ms (median)': bundled.processMs,
+    'same, framework load included (median)': withFramework.importMs,
+    'bundle process ms (median)': withFramework.processMs,
     'source via tsx import ms (median)': source.importMs,
     'tsx / bundle': source.importMs / bundled.importMs,
     'within target': withinTarget ? 'yes' : 'NO',
@@ -78,8 +94,11 @@ report(
   'Function bundles: size and cold import',
   [
     `${machineLine()}; ${RUNS} cold processes per bundle (${SOURCE_RUNS} from source), medians.`,
-    'import ms: `import(dist/<unit>/index.js)` until the handler is registered with the Functions Framework;',
-    'process ms adds node start-up and exit. Target: ≤ 300 ms import and ≤ 2 MB (2048 KiB) bundle per unit.',
+    'import ms: `import(dist/<unit>/index.js)` until the handler is registered with the Functions Framework,',
+    'with the framework already loaded, as its loader has it when it imports the function (target column).',
+    '"framework load included" starts the clock before the framework too (its registry and Express server);',
+    'process ms is that whole process: node start-up, framework, unit, exit.',
+    'Target: ≤ 300 ms import and ≤ 2 MB (2048 KiB) bundle per unit.',
     'Externals (Functions Framework, gRPC clients, PGlite) are installed beside the bundle, not counted in its size;',
     'the gRPC clients are imported lazily, so they do not cost cold start either.',
     `Machine load (1-minute average) ${loadAtStart.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end, on ${cpus().length} cores:`,
