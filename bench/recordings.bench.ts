@@ -76,14 +76,6 @@ function* syntheticChunks(totalBytes: number): Generator<{ data: Buffer; first: 
   }
 }
 
-async function openEngine(engine: 'pglite' | 'postgres') {
-  const saved = process.env.DATABASE_URL;
-  if (engine === 'pglite') delete process.env.DATABASE_URL;
-  const handle = await openTestDatabase();
-  if (saved) process.env.DATABASE_URL = saved;
-  return handle;
-}
-
 async function seedRecording(db: Db): Promise<{ orgId: string; id: string }> {
   const orgId = randomUUID();
   await db
@@ -117,7 +109,7 @@ async function seedRecording(db: Db): Promise<{ orgId: string; id: string }> {
 }
 
 async function archiveRun(engine: 'pglite' | 'postgres', sizeMb: number, work: string): Promise<Row> {
-  const handle = await openEngine(engine);
+  const handle = await openTestDatabase(engine);
   const { db } = handle;
   const buffer = new PostgresFrameBuffer(db);
   const { id } = await seedRecording(db);
@@ -191,7 +183,7 @@ async function archiveRun(engine: 'pglite' | 'postgres', sizeMb: number, work: s
 async function ingestRun(engine: 'pglite' | 'postgres', work: string): Promise<Row> {
   // Generated before any request: a long pause would let the server close the kept-alive socket.
   const chunks = [...syntheticChunks(INGEST_MB * MiB)];
-  const database = await openEngine(engine);
+  const database = await openTestDatabase(engine);
   const config = loadConfig({ PORT: '0', DATA_DIR: join(work, `ingest-${engine}`), TRUSTED_PROXY_HOPS: '1' });
   const runtime = await startLocalRuntime(
     { ...config, passwordHashCost: 12 },
@@ -264,13 +256,11 @@ async function main() {
     console.error(JSON.stringify(ingestRows.at(-1)));
   }
   const archiveRows: Row[] = [];
-  for (const size of SIZES_MB) {
-    archiveRows.push(await archiveRun('pglite', size, work));
-    console.error(JSON.stringify(archiveRows.at(-1)));
-  }
-  for (const engine of engines.filter((e) => e !== 'pglite')) {
-    archiveRows.push(await archiveRun(engine, SIZES_MB[0] as number, work));
-    console.error(JSON.stringify(archiveRows.at(-1)));
+  for (const engine of engines) {
+    for (const size of SIZES_MB) {
+      archiveRows.push(await archiveRun(engine, size, work));
+      console.error(JSON.stringify(archiveRows.at(-1)));
+    }
   }
   rmSync(work, { recursive: true, force: true });
 
