@@ -59,7 +59,8 @@ resource "google_cloudfunctions2_function" "unit" {
     all_traffic_on_latest_revision   = true
     vpc_connector                    = google_vpc_access_connector.functions.id
     vpc_connector_egress_settings    = "PRIVATE_RANGES_ONLY"
-    max_instance_request_concurrency = 1
+    max_instance_request_concurrency = try(each.value.concurrency, 1)
+    available_cpu                    = try(each.value.cpu, null)
     environment_variables = merge(local.common_env, {
       DB_USER = google_sql_user.unit[each.key].name
     })

@@ -4,6 +4,8 @@
 #   consumes: topics pushed to the unit (one subscription + dead-letter topic each, pubsub.tf)
 #   secrets:  Secret Manager secrets the unit may read (accessor on those secrets only)
 #   roles:    extra project roles; bucket_roles: role per bucket key in local.buckets
+#   concurrency, cpu: optional; requests one instance serves at once (default 1, more needs cpu >= 1).
+#             audit-consumer takes 32 so deliveries for one org share a commit (functions/audit-consumer).
 locals {
   units = {
     meta             = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 5 }
@@ -15,7 +17,7 @@ locals {
     keys             = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "256Mi", min_instances = 1, max_instances = 40 }
     recordings       = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "blob-url-key"], roles = ["roles/datastore.user"], bucket_roles = { recordings = "roles/storage.objectViewer" }, memory = "512Mi", min_instances = 0, max_instances = 20 }
     allowlist        = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
-    "audit-consumer" = { http = false, consumes = ["audit-events", "audit-checkpoint"], secrets = ["audit-signing-key"], roles = [], bucket_roles = { audit_checkpoints = "roles/storage.objectUser" }, memory = "256Mi", min_instances = 0, max_instances = 5 }
+    "audit-consumer" = { http = false, consumes = ["audit-events", "audit-checkpoint"], secrets = ["audit-signing-key"], roles = [], bucket_roles = { audit_checkpoints = "roles/storage.objectUser" }, memory = "512Mi", min_instances = 0, max_instances = 5, concurrency = 32, cpu = "1" }
     notify           = { http = false, consumes = ["mail-outbox", "security-events"], secrets = ["mail-seal-key", "smtp-url"], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
     revocations      = { http = false, consumes = ["session-revoked"], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
     archive          = { http = false, consumes = ["recording-stopped"], secrets = [], roles = ["roles/datastore.user"], bucket_roles = { recordings = "roles/storage.objectAdmin" }, memory = "512Mi", min_instances = 0, max_instances = 10 }

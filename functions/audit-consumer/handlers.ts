@@ -1,7 +1,7 @@
 import { appendAudit } from '../../shared/audit/append.js';
 import { externalOrgEvent } from '../../shared/audit/external.js';
 import type { AuditService } from '../../shared/audit/service.js';
-import type { TopicHandlers } from '../../shared/bus/consumer.js';
+import type { BatchKeys, TopicHandlers } from '../../shared/bus/consumer.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { Clock } from '../../shared/time/clock.js';
 
@@ -31,3 +31,12 @@ export function auditConsumerHandlers(deps: AuditConsumerDeps): TopicHandlers {
     },
   };
 }
+
+/**
+ * Events for one org append to one chain, which serializes on its head row until commit; the ones
+ * this instance receives at the same time share a transaction, so the head is locked for one
+ * commit per batch rather than one per event (bench/results/audit.md).
+ */
+export const auditConsumerBatchKeys: BatchKeys = {
+  'audit-events': (envelope) => (envelope.orgId ? `org:${envelope.orgId}` : null),
+};

@@ -1,6 +1,7 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import type { Db } from '../db/connect.js';
+import { GroupCommitter } from '../db/group-commit.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../log/metrics.js';
 import { parseEnvelope, type TypedEnvelope } from './envelope.js';
@@ -30,6 +31,15 @@ export type TopicHandlers = {
   [T in Topic]?: (envelope: TypedEnvelope<T>, tx: Tx) => Promise<undefined | AfterCommit>;
 };
 
+/**
+ * Per topic, the key under which concurrent deliveries may share a transaction (GroupCommitter),
+ * or null for one of their own. For work that serializes on one row anyway, such as appends to
+ * one audit chain.
+ */
+export type BatchKeys = {
+  [T in Topic]?: (envelope: TypedEnvelope<T>) => string | null;
+};
+
 export interface ConsumerDeps {
   db: Db;
   logger: Logger;
@@ -47,7 +57,12 @@ export interface ConsumerDeps {
  * Handlers must do all their database work through `tx`: on PGlite this transaction holds the
  * only connection, so a query on the plain `db` inside a handler would wait forever.
  */
-export function consumer(name: string, handlers: TopicHandlers, deps: () => Promise<ConsumerDeps>) {
+export function consumer(
+  name: string,
+  handlers: TopicHandlers,
+  deps: () => Promise<ConsumerDeps>,
+  batchKeys: BatchKeys = {},
+) {
   return async (event: CloudEvent<unknown>): Promise<void> => {
     const { db, logger, metrics, relay } = await deps();
     const log = logger.child({ consumer: name, cloudEventId: event.id });
@@ -86,23 +101,29 @@ export function consumer(name: string, handlers: TopicHandlers, deps: () => Prom
       envelope: TypedEnvelope<Topic>,
       tx: Tx,
     ) => Promise<undefined | AfterCommit>;
-    const after: { run?: AfterCommit } = {};
+    // Claiming the event id and handling it commit together; a batched unit may run twice (its
+    // batch failed and it runs alone), so it reports what it did only through its return value.
+    const handle = async (tx: Tx): Promise<{ claimed: boolean; after?: AfterCommit }> => {
+      const claimed = await tx
+        .insertInto('processed_events')
+        .values({ consumer: name, event_id: envelope.id })
+        .onConflict((oc) => oc.doNothing())
+        .returning('event_id')
+        .executeTakeFirst();
+      if (!claimed) return { claimed: false };
+      const after = await handler(envelope, tx);
+      return after ? { claimed: true, after } : { claimed: true };
+    };
+    const batchKey = (batchKeys[topic] as ((e: TypedEnvelope<Topic>) => string | null) | undefined)?.(
+      envelope,
+    );
     try {
-      await db.transaction().execute(async (tx) => {
-        const claimed = await tx
-          .insertInto('processed_events')
-          .values({ consumer: name, event_id: envelope.id })
-          .onConflict((oc) => oc.doNothing())
-          .returning('event_id')
-          .executeTakeFirst();
-        if (!claimed) {
-          log.info('event already processed', { topic, eventId: envelope.id });
-          return;
-        }
-        after.run = (await handler(envelope, tx)) ?? undefined;
-      });
-      if (after.run) {
-        await after.run().catch(async (error: unknown) => {
+      const outcome = batchKey
+        ? await groupCommitter(db).run(`${name}:${batchKey}`, handle)
+        : await db.transaction().execute(handle);
+      if (!outcome.claimed) log.info('event already processed', { topic, eventId: envelope.id });
+      if (outcome.after) {
+        await outcome.after().catch(async (error: unknown) => {
           await db
             .deleteFrom('processed_events')
             .where('consumer', '=', name)
@@ -119,6 +140,18 @@ export function consumer(name: string, handlers: TopicHandlers, deps: () => Prom
     // Events a handler queued (alerts, follow-up work) leave now, not at some later HTTP request.
     await relay?.drain().catch((error: unknown) => log.error('publishing after an event failed', { error }));
   };
+}
+
+const committers = new WeakMap<Db, GroupCommitter>();
+
+/** One committer per database handle, shared by every delivery this instance handles. */
+function groupCommitter(db: Db): GroupCommitter {
+  let committer = committers.get(db);
+  if (!committer) {
+    committer = new GroupCommitter(db);
+    committers.set(db, committer);
+  }
+  return committer;
 }
 
 function topicOf(data: z.infer<typeof pubsubDataSchema>): Topic | undefined {

@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getFunction } from '@google-cloud/functions-framework/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditDeps } from '../../functions/audit/deps.js';
 import { orgChain } from '../../shared/audit/chain.js';
 import { pubsubCloudEvent } from '../../shared/bus/consumer.js';
 import { makeEnvelope } from '../../shared/bus/envelope.js';
@@ -158,6 +159,49 @@ describe('the audit-events topic', () => {
       .where('chain', '=', orgChain(orgId))
       .execute();
     expect(rows).toEqual([]);
+  });
+
+  it('chains deliveries that arrive together into one gap-free chain, each event once, dropping bad ones', async () => {
+    const orgId = randomUUID();
+    const db = app.runtime.platform.db;
+    const event = (i: number) =>
+      makeEnvelope(
+        'audit-events',
+        {
+          action: 'machine.added',
+          actorType: 'api_key',
+          actorId: `key-${i}`,
+          targetType: 'machine',
+          targetId: `m-${i}`,
+          metadata: { hostname: `host-${i}` },
+        },
+        new Date('2026-05-01T00:00:00Z'),
+        orgId,
+      );
+    const valid = Array.from({ length: 24 }, (_, i) => event(i));
+    const bad = makeEnvelope(
+      'audit-events',
+      { action: 'machine.exploded', actorType: 'system', actorId: null },
+      new Date(),
+      orgId,
+    );
+    // Everything at once, with two events delivered twice and an invalid one among them.
+    await Promise.all([
+      ...valid.map((envelope, i) => deliver(envelope, `together-${i}`)),
+      deliver(bad, 'together-bad'),
+      deliver(valid[3], 'together-3-again'),
+      deliver(valid[17], 'together-17-again'),
+    ]);
+    const rows = await db
+      .selectFrom('audit_logs')
+      .select(['seq', 'target_id'])
+      .where('chain', '=', orgChain(orgId))
+      .orderBy('seq')
+      .execute();
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    expect(new Set(rows.map((r) => r.target_id)).size).toBe(24);
+    const { audit } = await auditDeps();
+    expect(await audit.verify(orgChain(orgId))).toMatchObject({ valid: true, count: 24 });
   });
 });
 

@@ -78,6 +78,17 @@ describe('infra/*.tf matches what the code declares', () => {
   });
 });
 
+describe('infra/*.tf deploy settings the code relies on', () => {
+  it('the audit consumer serves concurrent deliveries (its batch keys need company) with a whole CPU', () => {
+    const units = tf.locals.units as Record<string, { concurrency?: number; cpu?: string }>;
+    expect(units['audit-consumer']?.concurrency).toBeGreaterThan(1);
+    expect(units['audit-consumer']?.cpu).toBe('1');
+    const service = nested(tf.resources.google_cloudfunctions2_function?.unit, 'service_config');
+    expect(String(service?.max_instance_request_concurrency)).toContain('each.value.concurrency');
+    expect(String(service?.available_cpu)).toContain('each.value.cpu');
+  });
+});
+
 describe('infra/*.tf security baseline', () => {
   it('Cloud SQL is PostgreSQL 16, private, IAM-authenticated, backed up nightly with PITR, and protected from deletion', () => {
     expect(checkSecurityBaseline(tf)).toEqual([]);
