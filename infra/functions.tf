@@ -29,7 +29,6 @@ locals {
     TRUSTED_PROXY_HOPS      = tostring(var.trusted_proxy_hops)
     MIGRATE_ON_START        = "false"
     LOG_LEVEL               = "info"
-    NODE_OPTIONS            = "--enable-source-maps"
   }
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleUnit } from '../../scripts/build/bundle.js';
+import { mapStack } from '../../scripts/map-stack.js';
 
 const outDir = mkdtempSync(join(tmpdir(), 'sf-bundles-'));
 const TWO_MB = 2 * 1024 * 1024;
@@ -47,5 +48,23 @@ describe('npm run build bundles', () => {
     await expect(bundleUnit('no-such-unit', outDir)).rejects.toThrow(
       'functions/no-such-unit/index.ts does not exist',
     );
+  });
+
+  it('npm run map-stack turns a frame in a minified bundle back into the TypeScript source line', async () => {
+    const result = await bundleUnit('backup-verify', outDir);
+    const bundle = readFileSync(join(result.dir, 'index.js'), 'utf8');
+    const message = 'no Cloud SQL instance configured; backup verification skipped';
+    const at = bundle.indexOf(message);
+    const before = bundle.slice(0, at);
+    const line = before.split('\n').length;
+    const column = at - before.lastIndexOf('\n');
+    const stack = [
+      'Error: boom',
+      `    at handler (file://${result.dir}/index.js:${line}:${column})`,
+      '    at process.processTicksAndRejections (node:internal/process/task_queues:105:5)',
+    ].join('\n');
+    const mapped = mapStack(stack, result.dir).split('\n');
+    expect(mapped[1]).toMatch(/^ {4}at handler \(functions\/backup-verify\/handlers\.ts:20:\d+\)$/);
+    expect(mapped[2]).toBe(stack.split('\n')[2]);
   });
 });
