@@ -167,7 +167,7 @@ async function verifyRate(
   const store = new AuditStore(handle.db);
   const start = performance.now();
   const head = await store.head(chain);
-  const result = await verifyChain({ rows: store.stream(chain, 0, head?.seq ?? 0), head, checkpoint: null });
+  const result = await verifyChain({ pages: store.pages(chain, 0, head?.seq ?? 0), head, checkpoint: null });
   return { rowsPerSecond: result.count / ((performance.now() - start) / 1000), valid: result.valid };
 }
 

@@ -294,7 +294,7 @@ describe('verify detects tampering done directly in the database', () => {
     const { rowHash } = await import('./chain.js');
     const { AuditStore } = await import('./store.js');
     const rows = [];
-    for await (const row of new AuditStore(handle.db).stream(orgChain(orgId), 0, 3)) rows.push(row);
+    for await (const page of new AuditStore(handle.db).pages(orgChain(orgId), 0, 3)) rows.push(...page);
     let prev = GENESIS_HASH;
     const statements: string[] = [];
     for (const row of rows) {

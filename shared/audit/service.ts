@@ -47,7 +47,7 @@ export class AuditService {
     // The head first: rows appended after it are not part of what is being verified.
     const head = await store.head(chain);
     const throughSeq = head ? head.seq : await store.lastSeq(chain);
-    return verifyChain({ rows: store.stream(chain, 0, throughSeq, pageSize), head, checkpoint });
+    return verifyChain({ pages: store.pages(chain, 0, throughSeq, pageSize), head, checkpoint });
   }
 
   /**
@@ -71,7 +71,7 @@ export class AuditService {
           ? { seq: Number(head.checkpointSeq), hash: head.checkpointHash }
           : undefined;
       const report = await verifyChain({
-        rows: store.stream(head.chain, from?.seq ?? 0, Number(head.seq)),
+        pages: store.pages(head.chain, from?.seq ?? 0, Number(head.seq)),
         ...(from ? { from } : {}),
         head: { seq: Number(head.seq), hash: head.hash },
         checkpoint: null,

@@ -87,14 +87,15 @@ export class AuditStore {
 
   /**
    * Streams a chain in seq order up to `throughSeq`, one page in memory at a time (plus the next
-   * one, fetched while the caller hashes this one: the database and the hashing overlap).
+   * one, fetched while the caller hashes this one: the database and the hashing overlap). Yields
+   * whole pages: verify walks ~100,000 rows a second, and a yield per row cost it a fifth of that.
    */
-  async *stream(
+  async *pages(
     chain: string,
     afterSeq: number,
     throughSeq: number,
     pageSize = 5000,
-  ): AsyncGenerator<StoredRow> {
+  ): AsyncGenerator<readonly StoredRow[]> {
     const fetch = (from: number) => {
       const page = this.range(chain, from, Math.min(from + pageSize, throughSeq));
       page.catch(() => undefined); // awaited below; this only keeps an abandoned prefetch quiet
@@ -106,7 +107,7 @@ export class AuditStore {
       const page = await next;
       from += pageSize;
       next = from < throughSeq ? fetch(from) : null;
-      for (const row of page) yield row;
+      yield page;
     }
   }
 

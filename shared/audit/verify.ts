@@ -33,7 +33,8 @@ export interface VerifyReport {
 }
 
 export interface VerifyInput {
-  rows: AsyncIterable<StoredRow>;
+  /** The chain in seq order, a page at a time (AuditStore.pages). */
+  pages: AsyncIterable<readonly StoredRow[]>;
   /** Start after this already-trusted link (the signer re-verifies only what is new). */
   from?: { seq: number; hash: string };
   /** The chain head read before streaming; rows beyond it are later appends and are ignored. */
@@ -63,21 +64,23 @@ export async function verifyChain(input: VerifyInput): Promise<VerifyReport> {
     }
   };
 
-  for await (const row of input.rows) {
-    if (head && row.seq > head.seq) break;
-    count++;
-    if (brokenAtSeq === null) {
-      if (row.seq !== expectedSeq) breakAt(expectedSeq, 'missing_rows');
-      else if (row.prevHash !== prev) breakAt(row.seq, 'prev_hash_mismatch');
-      else if (rowHash(prev, row) !== row.hash) breakAt(row.seq, 'hash_mismatch');
-      else if (checkpoint && row.seq === checkpoint.seq && row.hash !== checkpoint.hash) {
-        breakAt(row.seq, 'checkpoint_mismatch');
+  pages: for await (const page of input.pages) {
+    for (const row of page) {
+      if (head && row.seq > head.seq) break pages;
+      count++;
+      if (brokenAtSeq === null) {
+        if (row.seq !== expectedSeq) breakAt(expectedSeq, 'missing_rows');
+        else if (row.prevHash !== prev) breakAt(row.seq, 'prev_hash_mismatch');
+        else if (rowHash(prev, row) !== row.hash) breakAt(row.seq, 'hash_mismatch');
+        else if (checkpoint && row.seq === checkpoint.seq && row.hash !== checkpoint.hash) {
+          breakAt(row.seq, 'checkpoint_mismatch');
+        }
       }
+      prev = row.hash;
+      expectedSeq = row.seq + 1;
+      lastSeq = row.seq;
+      headHash = row.hash;
     }
-    prev = row.hash;
-    expectedSeq = row.seq + 1;
-    lastSeq = row.seq;
-    headHash = row.hash;
   }
 
   if (checkpoint && lastSeq < checkpoint.seq) breakAt(lastSeq + 1, 'missing_tail');
