@@ -2,6 +2,7 @@ import { appendAudit } from '../audit/append.js';
 import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import { type Failure, fail, type Result } from '../errors/codes.js';
+import type { FirstFactor } from '../mfa/model.js';
 import type { LoginThrottle } from '../ratelimit/login-throttle.js';
 import type { DeviceTracker } from '../sessions/devices.js';
 import { idleExpiresAt } from '../sessions/model.js';
@@ -13,12 +14,12 @@ import './tables.js';
 /** What login needs from MFA: who has it, the second-step challenge, and checking its answer. */
 export interface SecondFactor {
   isEnrolled(userId: string): Promise<boolean>;
-  startChallenge(userId: string, meta: ClientMeta): Promise<string>;
+  startChallenge(userId: string, meta: ClientMeta, firstFactor: FirstFactor): Promise<string>;
   completeChallenge(
     mfaToken: string,
     code: string,
     meta: ClientMeta,
-  ): Promise<Result<{ userId: string; method: string }>>;
+  ): Promise<Result<{ userId: string; firstFactor: FirstFactor; method: string }>>;
 }
 
 export interface LoginDeps {
@@ -122,19 +123,31 @@ export class LoginService {
         .where('user_id', '=', user.id)
         .execute();
     }
+    return this.afterFirstFactor({ id: user.id, email: user.email, name: user.name }, meta, 'password');
+  }
+
+  /**
+   * Where every first factor (a password, a Google/GitHub identity) leads: users with MFA get the
+   * second step (MFA_REQUIRED with an mfaToken for POST /api/login/mfa), everyone else a session.
+   */
+  async afterFirstFactor(
+    user: { id: string; email: string; name: string },
+    meta: ClientMeta,
+    firstFactor: FirstFactor,
+  ): Promise<Result<LoginSuccess>> {
     const secondFactor = this.deps.secondFactor;
     if (secondFactor && (await secondFactor.isEnrolled(user.id))) {
-      const mfaToken = await secondFactor.startChallenge(user.id, meta);
+      const mfaToken = await secondFactor.startChallenge(user.id, meta, firstFactor);
       return fail('MFA_REQUIRED', 'Enter the code from your authenticator app (or a backup code).', {
         extra: { mfaToken },
       });
     }
-    return this.completeLogin({ id: user.id, email: user.email, name: user.name }, meta, 'password');
+    return this.completeLogin(user, meta, firstFactor);
   }
 
   /** The second step for users with MFA: the token from MFA_REQUIRED plus a TOTP or backup code. */
   async mfaLogin(input: { mfaToken: string; code: string }, meta: ClientMeta): Promise<Result<LoginSuccess>> {
-    if (!this.deps.secondFactor) return fail('UNAUTHENTICATED', 'Sign in with your password first.');
+    if (!this.deps.secondFactor) return fail('UNAUTHENTICATED', 'Sign in first.');
     // Login's per-IP limit, in a scope of its own: one address cannot turn an mfaToken into
     // unbounded attempts (and audit rows) while the per-user lockout holds.
     const throttle = await this.deps.throttle.attempt(meta.ip, input.mfaToken, meta.now, 'login-mfa');
@@ -156,7 +169,7 @@ export class LoginService {
     return this.completeLogin(
       { id: user.id, email: user.email, name: user.name },
       meta,
-      `password+${checked.method}`,
+      `${checked.firstFactor}+${checked.method}`,
     );
   }
 

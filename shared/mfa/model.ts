@@ -74,3 +74,6 @@ export function afterWrongCode(
 export function lockedAt(lockedUntil: Date | null, now: Date): boolean {
   return lockedUntil !== null && now.getTime() < lockedUntil.getTime();
 }
+
+/** How a login's first step was passed, before its second factor: a password or a Firebase identity. */
+export type FirstFactor = 'password' | 'google' | 'github';

@@ -10,6 +10,7 @@ import {
   backupCodeHash,
   type CodeKind,
   codeKind,
+  type FirstFactor,
   lockedAt,
   MFA_TOKEN_TTL_MS,
   newBackupCode,
@@ -128,7 +129,7 @@ export class MfaService {
   }
 
   /** Login's first step passed for a user with MFA: a 5-minute, single-use token bound to this client. */
-  async startChallenge(userId: string, meta: ClientMeta): Promise<string> {
+  async startChallenge(userId: string, meta: ClientMeta, firstFactor: FirstFactor): Promise<string> {
     const token = randomToken();
     await this.deps.store.sweepChallenges(userId, meta.now);
     await this.deps.store.createChallenge(
@@ -136,6 +137,7 @@ export class MfaService {
       sha256(token),
       deviceFingerprint(meta.ip, meta.userAgent),
       new Date(meta.now.getTime() + MFA_TOKEN_TTL_MS),
+      firstFactor,
     );
     return token;
   }
@@ -145,13 +147,14 @@ export class MfaService {
     mfaToken: string,
     code: string,
     meta: ClientMeta,
-  ): Promise<Result<{ userId: string; method: CodeKind }>> {
+  ): Promise<Result<{ userId: string; firstFactor: FirstFactor; method: CodeKind }>> {
     const tokenHash = sha256(mfaToken);
     const clientFingerprint = deviceFingerprint(meta.ip, meta.userAgent);
-    const userId = await this.deps.store.openChallenge(tokenHash, clientFingerprint, meta.now);
-    if (!userId) return fail('UNAUTHENTICATED', STALE_CHALLENGE);
+    const challenge = await this.deps.store.openChallenge(tokenHash, clientFingerprint, meta.now);
+    if (!challenge) return fail('UNAUTHENTICATED', STALE_CHALLENGE);
+    const { userId, firstFactor } = challenge;
     const checked = await this.checkCode(userId, code, { kind: 'login', tokenHash, clientFingerprint }, meta);
-    return checked.ok ? { ok: true, userId, method: checked.method } : checked;
+    return checked.ok ? { ok: true, userId, firstFactor, method: checked.method } : checked;
   }
 
   /**
@@ -177,7 +180,7 @@ export class MfaService {
           meta.now,
           tx,
         );
-        if (owner !== userId) return fail('UNAUTHENTICATED', STALE_CHALLENGE);
+        if (owner?.userId !== userId) return fail('UNAUTHENTICATED', STALE_CHALLENGE);
       }
       if (lockedAt(row.locked_until, meta.now)) {
         await this.auditFailure(tx, userId, purpose, kind, 'locked', meta);

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import { hasMfa } from './enrolled.js';
+import type { FirstFactor } from './model.js';
 import type { MfaTotpTable } from './tables.js';
 import './tables.js';
 
@@ -149,6 +150,7 @@ export class MfaStore {
     tokenHash: Buffer,
     clientFingerprint: string,
     expiresAt: Date,
+    firstFactor: FirstFactor,
   ): Promise<void> {
     await this.db
       .insertInto('mfa_challenges')
@@ -157,26 +159,27 @@ export class MfaStore {
         user_id: userId,
         client_fingerprint: clientFingerprint,
         expires_at: expiresAt,
+        first_factor: firstFactor,
       })
       .execute();
   }
 
-  /** The user of a live challenge presented from the client it was issued to, without using it up. */
+  /** The user (and first factor) of a live challenge presented from the client it was issued to, without using it up. */
   async openChallenge(
     tokenHash: Buffer,
     clientFingerprint: string,
     now: Date,
     executor: Executor = this.db,
-  ): Promise<string | null> {
+  ): Promise<{ userId: string; firstFactor: FirstFactor } | null> {
     const row = await executor
       .selectFrom('mfa_challenges')
-      .select('user_id')
+      .select(['user_id', 'first_factor'])
       .where('token_hash', '=', tokenHash)
       .where('client_fingerprint', '=', clientFingerprint)
       .where('used_at', 'is', null)
       .where('expires_at', '>', now)
       .executeTakeFirst();
-    return row?.user_id ?? null;
+    return row ? { userId: row.user_id, firstFactor: row.first_factor } : null;
   }
 
   /** Uses a challenge once: the conditional UPDATE lets exactly one of two concurrent uses through. */

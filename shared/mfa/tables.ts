@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { FirstFactor } from './model.js';
 
 export interface MfaTotpTable {
   user_id: string;
@@ -25,6 +26,8 @@ export interface MfaChallengesTable {
   client_fingerprint: string;
   expires_at: Date;
   used_at: Date | null;
+  /** How the login's first step was passed (migration 0013). */
+  first_factor: Generated<FirstFactor>;
 }
 
 declare module '../db/schema.js' {

@@ -6,14 +6,15 @@ import type { FirebaseIdentity } from './firebase.js';
 
 /**
  * Google/GitHub sign-in through Firebase Auth: the Firebase ID token only proves who the user is;
- * the session is ours (completeLogin), so revocation, devices and audit work as for passwords.
+ * the session is ours, so revocation, devices and audit work as for passwords, and a user with MFA
+ * answers MFA_REQUIRED with a code exactly as after a password.
  */
 export class OAuthLogin {
   constructor(
     private readonly deps: {
       db: Db;
       tokens: { verify(idToken: string): Promise<Result<{ identity: FirebaseIdentity }>> };
-      login: Pick<LoginService, 'completeLogin'>;
+      login: Pick<LoginService, 'afterFirstFactor'>;
     },
   ) {}
 
@@ -28,6 +29,7 @@ export class OAuthLogin {
       );
     if (!found.ok) return found;
     const { id, email, name } = found.user;
-    return this.deps.login.completeLogin({ id, email, name }, meta, identity.provider);
+    // A Google or GitHub identity is a first factor like a password: users with MFA still give a code.
+    return this.deps.login.afterFirstFactor({ id, email, name }, meta, identity.provider);
   }
 }

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firebaseIdentity } from '../../shared/sso/firebase.js';
+import { FakeClock } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { type FakeGoogleCerts, fakeGoogleCerts, unsignedToken } from '../helpers/firebase.js';
+import { client, codeAt, enableMfa, mfaStep } from '../helpers/mfa.js';
 
 let app: TestApp;
 let google: FakeGoogleCerts;
@@ -145,6 +147,58 @@ describe('POST /api/login/oauth', () => {
     const res = await app.request('POST', '/api/login/oauth', { body: {} });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('POST /api/login/oauth for a user with MFA', () => {
+  // A clock of its own (starting now: firebase-admin checks the token's expiry against real time)
+  // so TOTP codes can be made for it.
+  const clock = new FakeClock(new Date());
+  let mfaApp: TestApp;
+  beforeAll(async () => {
+    mfaApp = await startTestApp({
+      clock,
+      env: { FIREBASE_PROJECT_ID: google.projectId, TRUSTED_PROXY_HOPS: '1' },
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await mfaApp?.stop();
+  });
+
+  it('a Google identity is only the first factor: MFA_REQUIRED, then the code, audited google+totp', async () => {
+    const user = await mfaApp.signupVerifiedAndLogin(freshEmail());
+    const { secret } = await enableMfa(mfaApp, clock, user);
+    const headers = client();
+    const first = await mfaApp.request('POST', '/api/login/oauth', {
+      body: { idToken: await google.idToken({ claims: { email: user.email } }) },
+      headers,
+    });
+    expect(first.status).toBe(401);
+    expect(first.body.error.code).toBe('MFA_REQUIRED');
+    expect(first.body.token).toBeUndefined();
+    expect(first.headers.get('set-cookie')).toBeNull();
+    const mfaToken: string = first.body.error.mfaToken;
+
+    // The mfaToken is bound to the client that earned it, and a wrong code does not finish the login.
+    expect((await mfaStep(mfaApp, mfaToken, await codeAt(secret, clock.now()), client())).status).toBe(401);
+    expect((await mfaStep(mfaApp, mfaToken, '000000', headers)).status).toBe(401);
+
+    const second = await mfaStep(mfaApp, mfaToken, await codeAt(secret, clock.now()), headers);
+    expect(second.status).toBe(200);
+    expect(second.body.user.id).toBe(user.userId);
+    expect((await mfaApp.request('GET', '/api/sessions/current', { token: second.body.token })).status).toBe(
+      200,
+    );
+    const methods = (
+      await mfaApp.runtime.platform.db
+        .selectFrom('audit_logs')
+        .select('metadata')
+        .where('chain', '=', `user:${user.userId}`)
+        .where('action', '=', 'login.succeeded')
+        .orderBy('seq')
+        .execute()
+    ).map((r) => (r.metadata as { method: string }).method);
+    expect(methods.at(-1)).toBe('google+totp');
   });
 });
 
