@@ -9,6 +9,7 @@ import type { AuthOutcome } from './auth.js';
 import { DEFAULT_BODY_LIMIT_BYTES, hasBody, mediaType, type RequestWithRawBody, readBody } from './body.js';
 import { clientIp } from './client-ip.js';
 import { errorPayload, sendJson } from './errors.js';
+import { guardFrameworkBodyParsers } from './framework-body.js';
 import { applySecurityHeaders } from './headers.js';
 import { compilePath, matchPath, normalizedPath } from './path.js';
 import type { AnyRoute, AuthRequirement, HandlerResult, Reply } from './route.js';
@@ -42,6 +43,9 @@ export function createHttpFunction<Deps>(
   edge: () => Promise<HttpEdge<Deps>>,
 ): HttpFunction {
   const table = routes.map((route) => ({ route, compiled: compilePath(route.path) }));
+  // Deployed, the Functions Framework builds its server after this module loads: keep its body
+  // parsers from inflating or parsing what this router reads itself.
+  guardFrameworkBodyParsers();
   return async (req, res) => {
     const requestId = randomUUID();
     applySecurityHeaders(res);
