@@ -5,8 +5,9 @@ import { enqueue } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import { type Failure, fail } from '../errors/codes.js';
 import type { FrameBuffer } from './frame-buffer.js';
+import { shouldTouchLastFrame } from './lifecycle.js';
 import { parseFrames } from './model.js';
-import { findRecording, type Recording, toRecording } from './store.js';
+import { findRecording, type Recording, toRecording, touchLastFrame } from './store.js';
 
 export interface Actor {
   type: ActorType;
@@ -62,6 +63,8 @@ export class RecordingService {
           sha256: null,
           archive_attempts: 0,
           last_error: null,
+          last_frame_at: null,
+          buffer_discarded_at: null,
         })
         .execute();
       await appendAudit(tx, {
@@ -87,9 +90,10 @@ export class RecordingService {
 
   /**
    * Validates one request's events and buffers them under `seq`. A seq the buffer already holds is
-   * acknowledged without being stored again, so clients retry safely.
+   * acknowledged without being stored again, so clients retry safely. A stored frame moves the
+   * recording's last-frame time (at most once a minute), which keeps the idle stop away.
    */
-  async ingest(id: string, seq: number, body: Buffer): Promise<IngestOutcome> {
+  async ingest(id: string, seq: number, body: Buffer, now: Date): Promise<IngestOutcome> {
     const parsed = parseFrames(body);
     if (!parsed.ok)
       return fail('VALIDATION_FAILED', 'The frames are not valid asciicast v2 events.', {
@@ -105,6 +109,7 @@ export class RecordingService {
     );
     switch (outcome.kind) {
       case 'appended':
+        if (shouldTouchLastFrame(recording.lastFrameAt, now)) await touchLastFrame(this.deps.db, id, now);
         return { ok: true, appended: true, bufferedBytes: outcome.bytes };
       case 'duplicate':
         return { ok: true, appended: false, bufferedBytes: null };

@@ -472,10 +472,12 @@ describe('archive crashes and redelivery', () => {
     const crashed = await archivedState(id, unit.blobs);
     expect(crashed.recording.status).toBe('archived');
     expect(crashed.chunks).toBe(2);
+    expect(crashed.recording.buffer_discarded_at).toBeNull();
 
     await unit.deliver(event);
     const done = await archivedState(id, unit.blobs);
     expect(done.chunks).toBe(0);
+    expect(done.recording.buffer_discarded_at).toEqual(clock.now());
     expect(done.objects).toHaveLength(1);
     expect(done.audit.filter((a) => a === 'recording.archived')).toHaveLength(1);
     expect(done.recording.sha256).toBe(crashed.recording.sha256);
