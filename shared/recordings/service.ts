@@ -5,7 +5,7 @@ import { enqueue } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import { type Failure, fail } from '../errors/codes.js';
 import type { FrameBuffer } from './frame-buffer.js';
-import { shouldTouchLastFrame } from './lifecycle.js';
+import { isIdle, lastActivityAt, shouldTouchLastFrame } from './lifecycle.js';
 import { parseFrames } from './model.js';
 import { findRecording, type Recording, toRecording, touchLastFrame } from './store.js';
 
@@ -13,6 +13,9 @@ export interface Actor {
   type: ActorType;
   id: string | null;
 }
+
+/** Who stops a recording whose client went quiet: the platform, not a person or a key. */
+export const SYSTEM_ACTOR: Actor = { type: 'system', id: null };
 
 export interface StartInput {
   title: string;
@@ -137,30 +140,50 @@ export class RecordingService {
   async stop(id: string, actor: Actor, ip: string | null, now: Date): Promise<{ ok: true } | Failure> {
     const known = await findRecording(this.deps.db, id);
     if (!known) return fail('NOT_FOUND');
-    if (known.status !== 'recording') return { ok: true };
-    await this.deps.buffer.seal(id);
-    await this.deps.db.transaction().execute(async (tx) => {
-      const recording = await findRecording(tx, id, { forUpdate: true });
-      if (recording?.status !== 'recording') return;
+    if (known.status === 'recording') await this.#stop(known, { actor, ip, idle: false }, now);
+    return { ok: true };
+  }
+
+  /**
+   * The sweep's stop for a recording whose client went quiet (lifecycle.ts `isIdle`): the same
+   * effect as a user's stop, by the system actor, audited as idle. A frame that lands between the
+   * check and the seal is kept and archived like any frame before a stop. True when it stopped.
+   */
+  async stopIdle(id: string, now: Date, idleStopMinutes: number): Promise<boolean> {
+    const known = await findRecording(this.deps.db, id);
+    if (!known || !isIdle(known, now, idleStopMinutes)) return false;
+    return this.#stop(known, { actor: SYSTEM_ACTOR, ip: null, idle: true }, now);
+  }
+
+  async #stop(
+    known: Recording,
+    by: { actor: Actor; ip: string | null; idle: boolean },
+    now: Date,
+  ): Promise<boolean> {
+    await this.deps.buffer.seal(known.id);
+    return this.deps.db.transaction().execute(async (tx) => {
+      const recording = await findRecording(tx, known.id, { forUpdate: true });
+      if (recording?.status !== 'recording') return false;
       await tx
         .updateTable('recordings')
         .set({ status: 'archiving', stopped_at: now })
-        .where('id', '=', id)
+        .where('id', '=', recording.id)
         .execute();
-      await enqueue(tx, 'recording-stopped', { recordingId: id }, { now, orgId: recording.orgId });
+      await enqueue(tx, 'recording-stopped', { recordingId: recording.id }, { now, orgId: recording.orgId });
       await appendAudit(tx, {
         orgId: recording.orgId,
         action: 'session.stopped',
-        actor,
-        target: { type: 'recording', id },
+        actor: by.actor,
+        target: { type: 'recording', id: recording.id },
         metadata: {
           durationSeconds: Math.max(0, Math.round((now.getTime() - recording.startedAt.getTime()) / 1000)),
+          ...(by.idle ? { reason: 'idle', lastActivityAt: lastActivityAt(recording).toISOString() } : {}),
         },
-        ip,
+        ip: by.ip,
         now,
       });
+      return true;
     });
-    return { ok: true };
   }
 
   /** The org's recordings, newest first. */
