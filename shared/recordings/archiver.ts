@@ -34,7 +34,8 @@ export class RecordingFailedError extends Error {
  * delete is then recorded (`buffer_discarded_at`).
  * Redelivery is safe at every point: the object key is fixed and the output deterministic, so a
  * repeated upload replaces the object with the same bytes; an archived recording only has its
- * buffer deleted again.
+ * buffer deleted again. A crash between the commit and the delete leaves nothing to redeliver (the
+ * event counts as processed); the hourly sweep (sweep.ts) deletes such buffers.
  */
 export class Archiver {
   constructor(
