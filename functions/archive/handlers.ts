@@ -2,17 +2,28 @@ import type { CloudEvent } from '@google-cloud/functions-framework';
 import { consumer, type TopicHandlers } from '../../shared/bus/consumer.js';
 import { parseEnvelope } from '../../shared/bus/envelope.js';
 import type { Archiver } from '../../shared/recordings/archiver.js';
+import type { RecordingSweep } from '../../shared/recordings/sweep.js';
 import type { Platform } from '../../shared/runtime/platform.js';
 
 export interface ArchiveDeps {
   platform: Platform;
   archiver: Archiver;
+  sweep: RecordingSweep;
 }
 
 export function archiveHandlers(deps: ArchiveDeps): TopicHandlers {
   return {
     'recording-stopped': (envelope, tx) =>
       deps.archiver.archive(envelope.data.recordingId, tx, deps.platform.clock.now()),
+    // The sweep runs once the tick is claimed, outside the tick's transaction: each recording
+    // gets its own (a stop commits with its audit row and outbox event, and on PGlite the tick's
+    // transaction holds the only connection). A crash mid-sweep is picked up by the next tick.
+    'recordings-sweep': async () => {
+      const now = deps.platform.clock.now();
+      return async () => {
+        await deps.sweep.sweep(now);
+      };
+    },
   };
 }
 

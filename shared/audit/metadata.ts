@@ -31,7 +31,12 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
   'member.removed': any,
   'member.role_changed': fromTo,
   'session.started': fields({ machineId: z.string().optional() }),
-  'session.stopped': fields({ durationSeconds: z.number().nonnegative().optional() }),
+  /** The recordings sweep writes `reason: 'idle'` and the last frame (or start) it went by. */
+  'session.stopped': fields({
+    durationSeconds: z.number().nonnegative().optional(),
+    reason: z.string().optional(),
+    lastActivityAt: z.iso.datetime({ offset: true }).optional(),
+  }),
   'recording.archived': fields({
     sizeBytes: z.number().int().nonnegative(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -36,6 +36,8 @@ export const topicSchemas = {
   }),
   'audit-checkpoint': z.object({}).passthrough(),
   'backup-verify': z.object({}).passthrough(),
+  /** Hourly: the archive unit deletes leftover buffers and stops recordings gone idle (shared/recordings/sweep.ts). */
+  'recordings-sweep': z.object({}).passthrough(),
   /**
    * Published (through the outbox) when an org's list changes. No unit consumes it: a push
    * subscription reaches one instance of one function, not every instance's cache, so instances
@@ -63,6 +65,7 @@ export const subscriptions: ReadonlyArray<{ topic: Topic; unit: string }> = [
   { topic: 'security-events', unit: 'notify' },
   { topic: 'session-revoked', unit: 'revocations' },
   { topic: 'recording-stopped', unit: 'archive' },
+  { topic: 'recordings-sweep', unit: 'archive' },
   { topic: 'audit-events', unit: 'audit-consumer' },
   { topic: 'audit-checkpoint', unit: 'audit-consumer' },
   { topic: 'backup-verify', unit: 'backup-verify' },
@@ -72,4 +75,6 @@ export const subscriptions: ReadonlyArray<{ topic: Topic; unit: string }> = [
 export const schedules: ReadonlyArray<{ topic: Topic; cron: string; everyMs: number }> = [
   { topic: 'audit-checkpoint', cron: '0 * * * *', everyMs: 60 * 60 * 1000 },
   { topic: 'backup-verify', cron: '0 6 * * 1', everyMs: 7 * 24 * 60 * 60 * 1000 },
+  // Half past, away from the checkpoint signing on the hour.
+  { topic: 'recordings-sweep', cron: '30 * * * *', everyMs: 60 * 60 * 1000 },
 ];

@@ -47,6 +47,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PASSWORD_HASH_COST: '4' })).toThrow(ConfigError);
   });
 
+  it('stops idle recordings after a day by default, and takes 10 minutes to 7 days', () => {
+    expect(loadConfig({}).recordingIdleStopMinutes).toBe(1440);
+    expect(loadConfig({ RECORDING_IDLE_STOP_MINUTES: '10' }).recordingIdleStopMinutes).toBe(10);
+    expect(loadConfig({ RECORDING_IDLE_STOP_MINUTES: '10080' }).recordingIdleStopMinutes).toBe(10080);
+  });
+
+  it('refuses an idle stop time that is not whole minutes from 10 to 10080, naming the variable and the range', () => {
+    for (const value of ['9', '10081', '0', '-60', '90.5', 'a day', '']) {
+      expect(() => loadConfig({ RECORDING_IDLE_STOP_MINUTES: value })).toThrow(
+        'RECORDING_IDLE_STOP_MINUTES: must be a whole number of minutes from 10 to 10080 (7 days)',
+      );
+    }
+  });
+
   it('collects every problem instead of stopping at the first', () => {
     try {
       loadConfig({ BUS: 'pubsub', BLOB_STORE: 'gcs' });

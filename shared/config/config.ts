@@ -12,6 +12,8 @@ const optionalString = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 
+const IDLE_STOP_RANGE = 'must be a whole number of minutes from 10 to 10080 (7 days)';
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   DATA_DIR: z.string().min(1).default('.data'),
@@ -45,6 +47,16 @@ const envSchema = z.object({
     .min(1024 * 1024)
     .max(8 * 1024 * 1024 * 1024)
     .default(512 * 1024 * 1024),
+  /**
+   * A recording with no frame for this long is stopped and archived by the hourly sweep. From 10
+   * minutes (frame times are kept to the minute) to 7 days (the buffer is not long-term storage).
+   */
+  RECORDING_IDLE_STOP_MINUTES: z.coerce
+    .number({ error: IDLE_STOP_RANGE })
+    .int({ error: IDLE_STOP_RANGE })
+    .min(10, { error: IDLE_STOP_RANGE })
+    .max(7 * 24 * 60, { error: IDLE_STOP_RANGE })
+    .default(24 * 60),
   SESSION_VALIDITY_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(0),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
@@ -75,6 +87,7 @@ export interface Config {
   passwordHashCost: number;
   sessionValidityCacheSeconds: number;
   recordingMaxBytes: number;
+  recordingIdleStopMinutes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -170,6 +183,7 @@ export function loadConfig(env: Env): Config {
     passwordHashCost: e.PASSWORD_HASH_COST,
     sessionValidityCacheSeconds: e.SESSION_VALIDITY_CACHE_SECONDS,
     recordingMaxBytes: e.RECORDING_MAX_BYTES,
+    recordingIdleStopMinutes: e.RECORDING_IDLE_STOP_MINUTES,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -9,7 +9,7 @@ import type { Db } from '../db/connect.js';
 import type { Logger } from '../log/logger.js';
 import type { FrameBuffer } from './frame-buffer.js';
 import { ASCIICAST_CONTENT_TYPE, archiveKey, asciicastHeader } from './model.js';
-import { findRecording, type Recording } from './store.js';
+import { findRecording, markBufferDiscarded, type Recording } from './store.js';
 
 /** After this many failed deliveries a recording is `failed`; the bus then dead-letters its message. */
 export const ARCHIVE_MAX_ATTEMPTS = 5;
@@ -30,10 +30,12 @@ export class RecordingFailedError extends Error {
  * Archives a stopped recording: header + buffered events in seq order → gzip → the recordings
  * bucket, hashing and counting the gzip bytes on their way (memory flat in recording size). Then,
  * in the caller's transaction, `archived` with digest and size plus `recording.archived` in the
- * org's audit chain. The buffer is deleted only after that commit (the returned step).
+ * org's audit chain. The buffer is deleted only after that commit (the returned step), and the
+ * delete is then recorded (`buffer_discarded_at`).
  * Redelivery is safe at every point: the object key is fixed and the output deterministic, so a
  * repeated upload replaces the object with the same bytes; an archived recording only has its
- * buffer deleted again.
+ * buffer deleted again. A crash between the commit and the delete leaves nothing to redeliver (the
+ * event counts as processed); the hourly sweep (sweep.ts) deletes such buffers.
  */
 export class Archiver {
   constructor(
@@ -53,7 +55,7 @@ export class Archiver {
       log.warn('archive: no such recording; nothing to do');
       return undefined;
     }
-    const discard = () => this.deps.buffer.discard(recordingId);
+    const discard = () => discardBuffer(this.deps, recordingId, now);
     if (recording.status === 'archived') return discard;
     if (recording.status === 'failed') throw new RecordingFailedError(recordingId);
     if (recording.status !== 'archiving') {
@@ -136,6 +138,16 @@ export class Archiver {
     ]);
     return { sha256: hash.digest('hex'), bytes };
   }
+}
+
+/** Deletes an archived recording's buffer, then records that it is gone so the sweep skips it. */
+export async function discardBuffer(
+  deps: { db: Db; buffer: FrameBuffer },
+  recordingId: string,
+  now: Date,
+): Promise<void> {
+  await deps.buffer.discard(recordingId);
+  await markBufferDiscarded(deps.db, recordingId, now);
 }
 
 /**

@@ -5,13 +5,17 @@ import { enqueue } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import { type Failure, fail } from '../errors/codes.js';
 import type { FrameBuffer } from './frame-buffer.js';
+import { isIdle, lastActivityAt, shouldTouchLastFrame } from './lifecycle.js';
 import { parseFrames } from './model.js';
-import { findRecording, type Recording, toRecording } from './store.js';
+import { findRecording, type Recording, toRecording, touchLastFrame } from './store.js';
 
 export interface Actor {
   type: ActorType;
   id: string | null;
 }
+
+/** Who stops a recording whose client went quiet: the platform, not a person or a key. */
+export const SYSTEM_ACTOR: Actor = { type: 'system', id: null };
 
 export interface StartInput {
   title: string;
@@ -62,6 +66,8 @@ export class RecordingService {
           sha256: null,
           archive_attempts: 0,
           last_error: null,
+          last_frame_at: null,
+          buffer_discarded_at: null,
         })
         .execute();
       await appendAudit(tx, {
@@ -87,9 +93,10 @@ export class RecordingService {
 
   /**
    * Validates one request's events and buffers them under `seq`. A seq the buffer already holds is
-   * acknowledged without being stored again, so clients retry safely.
+   * acknowledged without being stored again, so clients retry safely. A stored frame moves the
+   * recording's last-frame time (at most once a minute), which keeps the idle stop away.
    */
-  async ingest(id: string, seq: number, body: Buffer): Promise<IngestOutcome> {
+  async ingest(id: string, seq: number, body: Buffer, now: Date): Promise<IngestOutcome> {
     const parsed = parseFrames(body);
     if (!parsed.ok)
       return fail('VALIDATION_FAILED', 'The frames are not valid asciicast v2 events.', {
@@ -105,6 +112,7 @@ export class RecordingService {
     );
     switch (outcome.kind) {
       case 'appended':
+        if (shouldTouchLastFrame(recording.lastFrameAt, now)) await touchLastFrame(this.deps.db, id, now);
         return { ok: true, appended: true, bufferedBytes: outcome.bytes };
       case 'duplicate':
         return { ok: true, appended: false, bufferedBytes: null };
@@ -132,30 +140,50 @@ export class RecordingService {
   async stop(id: string, actor: Actor, ip: string | null, now: Date): Promise<{ ok: true } | Failure> {
     const known = await findRecording(this.deps.db, id);
     if (!known) return fail('NOT_FOUND');
-    if (known.status !== 'recording') return { ok: true };
-    await this.deps.buffer.seal(id);
-    await this.deps.db.transaction().execute(async (tx) => {
-      const recording = await findRecording(tx, id, { forUpdate: true });
-      if (recording?.status !== 'recording') return;
+    if (known.status === 'recording') await this.#stop(known, { actor, ip, idle: false }, now);
+    return { ok: true };
+  }
+
+  /**
+   * The sweep's stop for a recording whose client went quiet (lifecycle.ts `isIdle`): the same
+   * effect as a user's stop, by the system actor, audited as idle. A frame that lands between the
+   * check and the seal is kept and archived like any frame before a stop. True when it stopped.
+   */
+  async stopIdle(id: string, now: Date, idleStopMinutes: number): Promise<boolean> {
+    const known = await findRecording(this.deps.db, id);
+    if (!known || !isIdle(known, now, idleStopMinutes)) return false;
+    return this.#stop(known, { actor: SYSTEM_ACTOR, ip: null, idle: true }, now);
+  }
+
+  async #stop(
+    known: Recording,
+    by: { actor: Actor; ip: string | null; idle: boolean },
+    now: Date,
+  ): Promise<boolean> {
+    await this.deps.buffer.seal(known.id);
+    return this.deps.db.transaction().execute(async (tx) => {
+      const recording = await findRecording(tx, known.id, { forUpdate: true });
+      if (recording?.status !== 'recording') return false;
       await tx
         .updateTable('recordings')
         .set({ status: 'archiving', stopped_at: now })
-        .where('id', '=', id)
+        .where('id', '=', recording.id)
         .execute();
-      await enqueue(tx, 'recording-stopped', { recordingId: id }, { now, orgId: recording.orgId });
+      await enqueue(tx, 'recording-stopped', { recordingId: recording.id }, { now, orgId: recording.orgId });
       await appendAudit(tx, {
         orgId: recording.orgId,
         action: 'session.stopped',
-        actor,
-        target: { type: 'recording', id },
+        actor: by.actor,
+        target: { type: 'recording', id: recording.id },
         metadata: {
           durationSeconds: Math.max(0, Math.round((now.getTime() - recording.startedAt.getTime()) / 1000)),
+          ...(by.idle ? { reason: 'idle', lastActivityAt: lastActivityAt(recording).toISOString() } : {}),
         },
-        ip,
+        ip: by.ip,
         now,
       });
+      return true;
     });
-    return { ok: true };
   }
 
   /** The org's recordings, newest first. */

@@ -18,6 +18,10 @@ export interface RecordingsTable {
   sha256: string | null;
   archive_attempts: number;
   last_error: string | null;
+  /** When the buffer last took a frame; written at most once a minute (lifecycle.ts). */
+  last_frame_at: Date | null;
+  /** When the buffer of an archived recording was confirmed gone; null until then. */
+  buffer_discarded_at: Date | null;
 }
 
 export interface RecordingBuffersTable {

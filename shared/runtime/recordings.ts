@@ -5,6 +5,7 @@ import type { FrameBuffer } from '../recordings/frame-buffer.js';
 import { PlaybackLinks } from '../recordings/playback.js';
 import { PostgresFrameBuffer } from '../recordings/postgres-frame-buffer.js';
 import { RecordingService } from '../recordings/service.js';
+import { RecordingSweep } from '../recordings/sweep.js';
 import { keyBytes } from '../secrets/secrets.js';
 import { type Platform, perPlatform } from './platform.js';
 
@@ -15,6 +16,7 @@ export interface RecordingsDeps {
   blobs: BlobStore;
   recordings: RecordingService;
   archiver: Archiver;
+  sweep: RecordingSweep;
   playback: PlaybackLinks;
   blobUrlKey: () => Promise<Buffer>;
 }
@@ -37,12 +39,20 @@ export const recordingsDeps = perPlatform(async (p): Promise<RecordingsDeps> => 
     urlKey ??= keyBytes(p.secrets, 'blob-url-key');
     return urlKey;
   };
+  const recordings = new RecordingService({ db: p.db, buffer, maxBytes: p.config.recordingMaxBytes });
   return {
     platform: p,
     buffer,
     blobs,
-    recordings: new RecordingService({ db: p.db, buffer, maxBytes: p.config.recordingMaxBytes }),
+    recordings,
     archiver: new Archiver({ db: p.db, buffer, blobs, logger: p.logger }),
+    sweep: new RecordingSweep({
+      db: p.db,
+      buffer,
+      recordings,
+      logger: p.logger,
+      idleStopMinutes: p.config.recordingIdleStopMinutes,
+    }),
     playback: new PlaybackLinks({ blobs, appUrl: p.config.appUrl, localKey: blobUrlKey }),
     blobUrlKey,
   };

@@ -3,16 +3,18 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { archiveFunction } from '../../functions/archive/handlers.js';
 import { LocalBlobStore } from '../../shared/blob/local.js';
 import { pubsubCloudEvent } from '../../shared/bus/consumer.js';
 import { createLogger } from '../../shared/log/logger.js';
 import { ARCHIVE_MAX_ATTEMPTS, Archiver } from '../../shared/recordings/archiver.js';
 import type { FrameBuffer } from '../../shared/recordings/frame-buffer.js';
+import { BUFFER_DISCARD_GRACE_MS } from '../../shared/recordings/lifecycle.js';
 import { archiveKey } from '../../shared/recordings/model.js';
 import { PostgresFrameBuffer } from '../../shared/recordings/postgres-frame-buffer.js';
 import { RecordingService } from '../../shared/recordings/service.js';
+import { RecordingSweep } from '../../shared/recordings/sweep.js';
 import { FakeClock, MINUTE_MS } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createOrg, grantMembership, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
@@ -403,9 +405,10 @@ describe('archive crashes and redelivery', () => {
         return blobs.upload(...args);
       },
     }) as LocalBlobStore;
+    const buffer = options.buffer ?? new PostgresFrameBuffer(p.db);
     const archiver = new Archiver({
       db: p.db,
-      buffer: options.buffer ?? new PostgresFrameBuffer(p.db),
+      buffer,
       blobs: flaky,
       logger,
       faults: {
@@ -414,7 +417,9 @@ describe('archive crashes and redelivery', () => {
         },
       },
     });
-    return { deliver: archiveFunction(async () => ({ platform: p, archiver })), blobs };
+    const recordings = new RecordingService({ db: p.db, buffer, maxBytes: MiB });
+    const sweep = new RecordingSweep({ db: p.db, buffer, recordings, logger, idleStopMinutes: 1440 });
+    return { deliver: archiveFunction(async () => ({ platform: p, archiver, sweep })), blobs, sweep };
   }
 
   async function archivedState(id: string, blobs: LocalBlobStore) {
@@ -472,13 +477,45 @@ describe('archive crashes and redelivery', () => {
     const crashed = await archivedState(id, unit.blobs);
     expect(crashed.recording.status).toBe('archived');
     expect(crashed.chunks).toBe(2);
+    expect(crashed.recording.buffer_discarded_at).toBeNull();
 
     await unit.deliver(event);
     const done = await archivedState(id, unit.blobs);
     expect(done.chunks).toBe(0);
+    expect(done.recording.buffer_discarded_at).toEqual(clock.now());
     expect(done.objects).toHaveLength(1);
     expect(done.audit.filter((a) => a === 'recording.archived')).toHaveLength(1);
     expect(done.recording.sha256).toBe(crashed.recording.sha256);
+  });
+
+  it('a process that dies after the commit, before the buffer delete, leaves the buffer to the hourly sweep', async () => {
+    const { id, event } = await stoppedRecording(2);
+    const real = new PostgresFrameBuffer(app.runtime.platform.db);
+    // The delete never returns: the process is gone, so nothing un-marks the event as processed.
+    const dying: FrameBuffer = {
+      append: (...a) => real.append(...a),
+      seal: (r) => real.seal(r),
+      read: (r, w) => real.read(r, w),
+      discard: () => new Promise<void>(() => {}),
+    };
+    void archiveUnit({ buffer: dying }).deliver(event);
+    const unit = archiveUnit();
+    await vi.waitFor(async () =>
+      expect((await archivedState(id, unit.blobs)).recording.status).toBe('archived'),
+    );
+
+    await unit.deliver(event);
+    const redelivered = await archivedState(id, unit.blobs);
+    expect(redelivered.chunks).toBe(2);
+    expect(redelivered.recording.buffer_discarded_at).toBeNull();
+
+    clock.advance(BUFFER_DISCARD_GRACE_MS);
+    await unit.sweep.sweep(clock.now());
+    const swept = await archivedState(id, unit.blobs);
+    expect(swept.chunks).toBe(0);
+    expect(swept.recording.buffer_discarded_at).toEqual(clock.now());
+    expect(swept.objects).toEqual([archiveKey(orgId, id)]);
+    expect(swept.audit.filter((a) => a === 'recording.archived')).toHaveLength(1);
   });
 
   it(`a recording that fails ${ARCHIVE_MAX_ATTEMPTS} times ends failed, keeps its frames, and keeps failing toward the dead-letter topic`, async () => {
@@ -493,6 +530,11 @@ describe('archive crashes and redelivery', () => {
     expect(state.recording.archive_attempts).toBe(ARCHIVE_MAX_ATTEMPTS);
     expect(state.chunks).toBe(1);
     expect(state.objects).toEqual([]);
+
+    // The frames stay for an operator to recover, however many sweeps go by.
+    clock.advance(BUFFER_DISCARD_GRACE_MS);
+    await unit.sweep.sweep(clock.now());
+    expect(await chunkCount(id)).toBe(1);
   });
 
   it('on the local bus, a recording that cannot be archived is dead-lettered and listed as failed', async () => {

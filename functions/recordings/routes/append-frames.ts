@@ -32,14 +32,14 @@ export const appendFrames = defineRoute({
     409: { description: 'The recording has stopped' },
     413: { description: 'Over 4 MiB, or the recording would pass RECORDING_MAX_BYTES' },
   },
-  handler: async ({ req, body, params }, deps: Deps) => {
+  handler: async ({ req, body, params, now }, deps: Deps) => {
     const seq = seqHeader.safeParse(req.headers['x-frame-seq']);
     if (!seq.success) {
       return fail('VALIDATION_FAILED', 'The request is not valid.', {
         issues: [{ path: 'X-Frame-Seq', message: 'X-Frame-Seq must be an integer from 0 to 2^40 - 1' }],
       });
     }
-    const outcome = await deps.recordings.ingest(params.id ?? '', seq.data, body);
+    const outcome = await deps.recordings.ingest(params.id ?? '', seq.data, body, now);
     if (outcome.ok === false) return outcome;
     return json(202, { seq: seq.data, duplicate: !outcome.appended });
   },

@@ -90,7 +90,7 @@ export const asciinemaUpload = defineRoute({
       ip,
       now,
     );
-    const ingested = await deps.recordings.ingest(started.id, 0, frames.data);
+    const ingested = await deps.recordings.ingest(started.id, 0, frames.data, now);
     // Stopped either way, so a refused upload does not stay "recording" forever.
     const stopped = await deps.recordings.stop(started.id, actor, ip, now);
     if (ingested.ok === false) return plain(statusOf[ingested.code], ingested.message ?? 'Refused.');
