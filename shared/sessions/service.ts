@@ -1,6 +1,7 @@
 import { appendAudit } from '../audit/append.js';
 import { enqueue, type Tx } from '../bus/outbox.js';
 import { isTokenShaped, randomToken } from '../crypto/tokens.js';
+import { fail, type Result } from '../errors/codes.js';
 import type { Metrics } from '../log/metrics.js';
 import {
   ABSOLUTE_LIFETIME_MS,
@@ -56,6 +57,37 @@ export class SessionService {
       sudoUntil: input.sudoUntil ?? null,
     });
     return { token, session };
+  }
+
+  /**
+   * Replaces a session with a fresh one after its user proved more (step-up) or gained privilege:
+   * a new token for the same user, org binding, device, idle timeout and absolute expiry, and the
+   * old row revoked (with its `session-revoked` event) in the same transaction, so a token seen or
+   * planted earlier never carries the new rights (no fixation). Sudo only as the caller passes it.
+   * Fails when the session was revoked meanwhile (another tab, a reset).
+   */
+  async replace(
+    tx: Tx,
+    current: SessionRow,
+    reason: string,
+    meta: { ip: string | null; userAgent: string | null; now: Date },
+    options: { sudoUntil?: Date | null } = {},
+  ): Promise<Result<{ token: string; session: SessionRow }>> {
+    const revoked = await this.store.revokeById(tx, current.id, reason, meta.now);
+    if (revoked.length === 0) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
+    const started = await this.start(tx, {
+      userId: current.user_id,
+      orgId: current.org_id,
+      deviceId: current.device_id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      now: meta.now,
+      idleTimeoutMinutes: current.idle_timeout_minutes,
+      lifetimeMs: current.expires_at.getTime() - meta.now.getTime(),
+      sudoUntil: options.sudoUntil ?? null,
+    });
+    await this.announceRevoked(tx, revoked, reason, meta.now);
+    return { ok: true, ...started };
   }
 
   /**
