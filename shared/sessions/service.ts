@@ -19,6 +19,8 @@ export interface StartSessionInput {
   ip: string | null;
   userAgent: string | null;
   now: Date;
+  /** Kept from the session a replacement continues, so org absolute timeouts still count from the login. */
+  createdAt?: Date;
   orgId?: string | null;
   deviceId?: string | null;
   idleTimeoutMinutes?: number;
@@ -52,6 +54,7 @@ export class SessionService {
       ip: input.ip,
       userAgent: input.userAgent,
       now: input.now,
+      ...(input.createdAt ? { createdAt: input.createdAt } : {}),
       expiresAt: new Date(input.now.getTime() + lifetimeMs),
       idleTimeoutMinutes: input.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES,
       sudoUntil: input.sudoUntil ?? null,
@@ -64,7 +67,8 @@ export class SessionService {
    * a new token for the same user, org binding, device, idle timeout and absolute expiry, and the
    * old row revoked (with its `session-revoked` event) in the same transaction, so a token seen or
    * planted earlier never carries the new rights (no fixation). Sudo only as the caller passes it.
-   * Fails when the session was revoked meanwhile (another tab, a reset).
+   * The new row keeps the login's created_at: org absolute timeouts count from it, and a swap must
+   * not restart them. Fails when the session was revoked meanwhile (another tab, a reset).
    */
   async replace(
     tx: Tx,
@@ -82,6 +86,7 @@ export class SessionService {
       ip: meta.ip,
       userAgent: meta.userAgent,
       now: meta.now,
+      createdAt: current.created_at,
       idleTimeoutMinutes: current.idle_timeout_minutes,
       lifetimeMs: current.expires_at.getTime() - meta.now.getTime(),
       sudoUntil: options.sudoUntil ?? null,

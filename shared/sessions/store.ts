@@ -29,6 +29,8 @@ export interface NewSession {
   ip: string | null;
   userAgent: string | null;
   now: Date;
+  /** When the login this session continues happened; `now` for a new login. */
+  createdAt?: Date;
   expiresAt: Date;
   idleTimeoutMinutes: number;
   sudoUntil?: Date | null;
@@ -50,7 +52,7 @@ export class SessionStore {
         ip: input.ip,
         user_agent: input.userAgent,
         country: null,
-        created_at: input.now,
+        created_at: input.createdAt ?? input.now,
         last_seen_at: input.now,
         expires_at: input.expiresAt,
         idle_timeout_minutes: input.idleTimeoutMinutes,
