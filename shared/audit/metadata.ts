@@ -27,7 +27,12 @@ const fromTo = fields({ from: roleName.optional(), to: roleName.optional() });
 /** Per-action metadata: the closed action list's second half (API.md "audit"). */
 export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
   'member.invited': fields({ email: z.string().optional(), role: roleName.optional() }),
-  'member.joined': fields({ role: roleName.optional() }),
+  'member.joined': fields({
+    role: roleName.optional(),
+    // Accepting an invitation swaps the joiner's session: which one ended, which one replaced it.
+    sessionId: z.string().optional(),
+    previousSessionId: z.string().optional(),
+  }),
   'member.removed': any,
   'member.role_changed': fromTo,
   'session.started': fields({ machineId: z.string().optional() }),

@@ -95,6 +95,11 @@ export class SessionService {
     return { ok: true, ...started };
   }
 
+  /** See SessionStore.lockLive: for a transaction that decides to replace the session after other checks. */
+  lockLive(tx: Tx, sessionId: string): Promise<SessionRow | null> {
+    return this.store.lockLive(tx, sessionId);
+  }
+
   /**
    * `touch: false` leaves last_seen_at alone so an org's stricter idle timeout can be judged on
    * the value before this request; the caller then calls `touch` once the org allowed it.

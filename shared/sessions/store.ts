@@ -162,6 +162,22 @@ export class SessionStore {
       .executeTakeFirst();
   }
 
+  /**
+   * Locks a session row that is not revoked, for a transaction that replaces it only after other
+   * checks: no concurrent revocation can slip in between. Null when it is revoked already.
+   */
+  async lockLive(tx: Tx, sessionId: string): Promise<SessionRow | null> {
+    return (
+      (await tx
+        .selectFrom('sessions')
+        .selectAll()
+        .where('id', '=', sessionId)
+        .where('revoked_at', 'is', null)
+        .forUpdate()
+        .executeTakeFirst()) ?? null
+    );
+  }
+
   async revokeByDevice(tx: Tx, userId: string, deviceId: string, reason: string, now: Date) {
     return this.#revoke(tx, reason, now, (q) =>
       q.where('user_id', '=', userId).where('device_id', '=', deviceId),

@@ -97,9 +97,16 @@ describe('invitations', () => {
       body: { token },
     });
     expect(accepted.status).toBe(200);
-    expect(accepted.body).toEqual({ orgId: org.id, role: 'member' });
+    expect(accepted.body).toEqual({
+      orgId: org.id,
+      role: 'member',
+      token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      session: expect.objectContaining({ id: expect.any(String) }),
+    });
+    // Joining replaced the session (tests/e2e/privilege-change.test.ts); the new token carries on.
+    const joined = accepted.body.token as string;
 
-    const members = await app.request('GET', `/api/orgs/${org.id}/members`, { token: session.body.token });
+    const members = await app.request('GET', `/api/orgs/${org.id}/members`, { token: joined });
     expect(members.status).toBe(200);
     expect(members.body.members).toContainEqual({
       userId: session.body.user.id,
@@ -109,7 +116,7 @@ describe('invitations', () => {
     });
 
     const again = await app.request('POST', '/api/orgs/invitations/accept', {
-      token: session.body.token,
+      token: joined,
       body: { token },
     });
     expectError(again, 404, 'NOT_FOUND');

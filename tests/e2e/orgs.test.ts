@@ -202,4 +202,12 @@ describe('contract', () => {
       expect(paths).toContain(fragment);
     }
   });
+
+  it("documents the replacement token in the invitation acceptance's answer", async () => {
+    const doc = await app.request('GET', '/api/openapi.json');
+    const answer = doc.body.paths['/api/orgs/invitations/accept'].post.responses['200'];
+    const schema = answer.content['application/json'].schema;
+    expect(Object.keys(schema.properties)).toEqual(['orgId', 'role', 'token', 'session']);
+    expect(schema.required).toEqual(expect.arrayContaining(['orgId', 'role', 'token', 'session']));
+  });
 });
