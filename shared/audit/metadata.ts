@@ -22,7 +22,6 @@ export const jsonValue: z.ZodType<Json> = z.lazy(() =>
 const fields = (shape: z.ZodRawShape) => z.looseObject(shape).catchall(jsonValue);
 const any = fields({});
 const roleName = z.enum(['viewer', 'member', 'admin', 'owner']);
-const fromTo = fields({ from: roleName.optional(), to: roleName.optional() });
 
 /** Per-action metadata: the closed action list's second half (API.md "audit"). */
 export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
@@ -34,7 +33,12 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
     previousSessionId: z.string().optional(),
   }),
   'member.removed': any,
-  'member.role_changed': fromTo,
+  'member.role_changed': fields({
+    from: roleName.optional(),
+    to: roleName.optional(),
+    // Sessions a raise ended (0 otherwise); absent on rows written before raises ended sessions.
+    sessionsRevoked: z.number().int().nonnegative().optional(),
+  }),
   'session.started': fields({ machineId: z.string().optional() }),
   'session.stopped': fields({ durationSeconds: z.number().nonnegative().optional() }),
   'recording.archived': fields({

@@ -176,6 +176,10 @@ export class SessionService {
     return this.store.revokeById(tx, sessionId, reason, now);
   }
 
+  revokeAllForUserInOrg(tx: Tx, userId: string, orgId: string, reason: string, now: Date) {
+    return this.store.revokeAllForUserInOrg(tx, userId, orgId, reason, now);
+  }
+
   revokeAllForUser(
     tx: Tx,
     userId: string,

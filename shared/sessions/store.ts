@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
+import type { Database } from '../db/schema.js';
 import '../accounts/tables.js';
 import { TOUCH_INTERVAL_MS } from './model.js';
 import type { SessionsTable } from './tables.js';
@@ -160,6 +161,26 @@ export class SessionStore {
       .where('id', '=', sessionId)
       .where('user_id', '=', userId)
       .executeTakeFirst();
+  }
+
+  /**
+   * The user's sessions that can act in the org: personal ones (org_id null) and those started
+   * for this org, never one bound to another org (another tenant's admin cannot end it).
+   */
+  async revokeAllForUserInOrg(
+    tx: Tx,
+    userId: string,
+    orgId: string,
+    reason: string,
+    now: Date,
+  ): Promise<RevokedSession[]> {
+    return this.#revoke(tx, reason, now, (q) =>
+      q
+        .where('user_id', '=', userId)
+        .where((eb: ExpressionBuilder<Database, 'sessions'>) =>
+          eb.or([eb('org_id', 'is', null), eb('org_id', '=', orgId)]),
+        ),
+    );
   }
 
   /**

@@ -268,12 +268,15 @@ describe('role changes', () => {
         to: 'admin',
         before: { role: 'viewer', expiresAt: null },
         after: { role: 'admin', expiresAt: null },
+        sessionsRevoked: 1,
       },
       {
         from: 'admin',
         to: 'owner',
         before: { role: 'admin', expiresAt: null },
         after: { role: 'owner', expiresAt: null },
+        // The raise to admin already ended the viewer's only session.
+        sessionsRevoked: 0,
       },
     ]);
   });

@@ -1,9 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { core } from '../../shared/runtime/core.js';
 import { revocationStreamKey, sessionTokenHash } from '../../shared/sessions/model.js';
-import { FakeClock } from '../../shared/time/clock.js';
+import { DAY_MS, FakeClock } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createOrg, login, newUser, orgAudit, orgTestEnv, type TestUser } from '../helpers/orgs.js';
+import {
+  createOrg,
+  grantMembership,
+  insertSession,
+  login,
+  newUser,
+  orgAudit,
+  orgTestEnv,
+  type TestUser,
+} from '../helpers/orgs.js';
 
 /**
  * SECURITY.md "Sessions": a new session after a privilege change gets a fresh token (no fixation).
@@ -37,6 +46,28 @@ async function invitationFor(orgId: string, email: string, role: 'viewer' | 'mem
   await app.settle();
   return app.tokenFromMail(email, 'invitation');
 }
+
+async function member(orgId: string, role: 'viewer' | 'member' | 'admin', label: string) {
+  const user = await newUser(app, label);
+  await grantMembership(app, orgId, user.userId, role);
+  return user;
+}
+
+/** A second session of `user`, stepped up with the password (granting owner needs step-up). */
+async function sudoToken(user: TestUser): Promise<string> {
+  const fresh = await login(app, user.email, user.password);
+  const stepped = await app.request('POST', '/api/sessions/step-up', {
+    token: fresh.body.token,
+    body: { password: user.password },
+  });
+  expect(stepped.status, stepped.text).toBe(200);
+  return stepped.body.token;
+}
+
+const roleChanges = async (orgId: string) =>
+  (await orgAudit(app, orgId))
+    .filter((row) => row.action === 'member.role_changed')
+    .map((row) => row.metadata);
 
 const cookie = (token: string) => ({ cookie: `__Host-sf_session=${token}` });
 
@@ -195,5 +226,101 @@ describe('accepting an invitation', () => {
       body: { token: invitation },
     });
     expect(accepted.status, accepted.text).toBe(200);
+  });
+});
+
+describe("raising a member's role", () => {
+  it("ends the member's sessions in the org on the very next request; the admin's session keeps working", async () => {
+    const org = await createOrg(app, owner);
+    const admin = await member(org.id, 'admin', 'admin');
+    const promoted = await member(org.id, 'viewer', 'promoted');
+    const boundHere = await insertSession(app, promoted.userId, org.id);
+    const elsewhere = await createOrg(app, promoted);
+    const boundElsewhere = await insertSession(app, promoted.userId, elsewhere.id);
+    expect((await app.request('GET', `/api/orgs/${org.id}/members`, { token: promoted.token })).status).toBe(
+      200,
+    );
+
+    const changed = await app.request('PATCH', `/api/orgs/${org.id}/members/${promoted.userId}`, {
+      token: admin.token,
+      body: { role: 'member' },
+    });
+    expect(changed.status, changed.text).toBe(200);
+
+    expectError(
+      await app.request('GET', `/api/orgs/${org.id}/members`, { token: promoted.token }),
+      401,
+      'UNAUTHENTICATED',
+    );
+    expectError(
+      await app.request('GET', '/api/sessions/current', { token: boundHere.token }),
+      401,
+      'UNAUTHENTICATED',
+    );
+    // A session bound to another org cannot act here, so it gains nothing and is not this org's to end.
+    expect((await app.request('GET', '/api/sessions/current', { token: boundElsewhere.token })).status).toBe(
+      200,
+    );
+    expect((await app.request('GET', `/api/orgs/${org.id}/members`, { token: admin.token })).status).toBe(
+      200,
+    );
+
+    expect(await revokedReason(promoted.token)).toBe('privilege_change');
+    expect(await revokedReason(boundHere.token)).toBe('privilege_change');
+    expect(await roleChanges(org.id)).toEqual([
+      expect.objectContaining({ from: 'viewer', to: 'member', sessionsRevoked: 2 }),
+    ]);
+
+    const again = await login(app, promoted.email, promoted.password);
+    const orgs = await app.request('GET', '/api/orgs', { token: again.body.token });
+    expect(orgs.body.orgs).toContainEqual(expect.objectContaining({ id: org.id, role: 'member' }));
+  });
+
+  it("ends the new owner's sessions on an ownership transfer, not the granting owner's", async () => {
+    const org = await createOrg(app, owner);
+    const heir = await member(org.id, 'admin', 'heir');
+    const sudo = await sudoToken(owner);
+
+    const crowned = await app.request('PATCH', `/api/orgs/${org.id}/members/${heir.userId}`, {
+      token: sudo,
+      body: { role: 'owner' },
+    });
+    expect(crowned.status, crowned.text).toBe(200);
+
+    expectError(
+      await app.request('GET', `/api/orgs/${org.id}/members`, { token: heir.token }),
+      401,
+      'UNAUTHENTICATED',
+    );
+    expect((await app.request('GET', `/api/orgs/${org.id}/members`, { token: sudo })).status).toBe(200);
+    expect((await app.request('GET', `/api/orgs/${org.id}/members`, { token: owner.token })).status).toBe(
+      200,
+    );
+    expect(await roleChanges(org.id)).toEqual([expect.objectContaining({ to: 'owner', sessionsRevoked: 1 })]);
+  });
+
+  it("keeps the member's session on a demotion, the same role again, or an expiry change", async () => {
+    const org = await createOrg(app, owner);
+    const demoted = await member(org.id, 'admin', 'demoted');
+    const path = `/api/orgs/${org.id}/members/${demoted.userId}`;
+    const until = new Date(clock.now().getTime() + DAY_MS).toISOString();
+    for (const body of [{ role: 'viewer' }, { role: 'viewer' }, { expiresAt: until }]) {
+      const changed = await app.request('PATCH', path, { token: owner.token, body });
+      expect(changed.status, changed.text).toBe(200);
+      expect((await app.request('GET', `/api/orgs/${org.id}/members`, { token: demoted.token })).status).toBe(
+        200,
+      );
+    }
+    // The lower role bites at once on the same token.
+    expectError(
+      await app.request('POST', `/api/orgs/${org.id}/invitations`, {
+        token: demoted.token,
+        body: { email: 'someone@example.com', role: 'viewer' },
+      }),
+      403,
+      'INSUFFICIENT_ROLE',
+    );
+    expect(await revokedReason(demoted.token)).toBeNull();
+    expect((await roleChanges(org.id)).map((metadata: any) => metadata.sessionsRevoked)).toEqual([0, 0, 0]);
   });
 });
