@@ -5,12 +5,14 @@ import { DAY_MS, FakeClock } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import {
   createOrg,
-  grantMembership,
+  expectError,
   insertSession,
   login,
+  newMember,
   newUser,
   orgAudit,
   orgTestEnv,
+  sudoToken,
   type TestUser,
 } from '../helpers/orgs.js';
 
@@ -31,11 +33,6 @@ afterAll(async () => {
   await app?.stop();
 });
 
-function expectError(response: { status: number; body: any; text: string }, status: number, code: string) {
-  expect(response.status, response.text).toBe(status);
-  expect(response.body.error.code).toBe(code);
-}
-
 /** The owner invites `email`; returns the token from the mail. */
 async function invitationFor(orgId: string, email: string, role: 'viewer' | 'member' | 'admin') {
   const invited = await app.request('POST', `/api/orgs/${orgId}/invitations`, {
@@ -45,23 +42,6 @@ async function invitationFor(orgId: string, email: string, role: 'viewer' | 'mem
   expect(invited.status, invited.text).toBe(201);
   await app.settle();
   return app.tokenFromMail(email, 'invitation');
-}
-
-async function member(orgId: string, role: 'viewer' | 'member' | 'admin', label: string) {
-  const user = await newUser(app, label);
-  await grantMembership(app, orgId, user.userId, role);
-  return user;
-}
-
-/** A second session of `user`, stepped up with the password (granting owner needs step-up). */
-async function sudoToken(user: TestUser): Promise<string> {
-  const fresh = await login(app, user.email, user.password);
-  const stepped = await app.request('POST', '/api/sessions/step-up', {
-    token: fresh.body.token,
-    body: { password: user.password },
-  });
-  expect(stepped.status, stepped.text).toBe(200);
-  return stepped.body.token;
 }
 
 const roleChanges = async (orgId: string) =>
@@ -232,8 +212,8 @@ describe('accepting an invitation', () => {
 describe("raising a member's role", () => {
   it("ends the member's sessions in the org on the very next request; the admin's session keeps working", async () => {
     const org = await createOrg(app, owner);
-    const admin = await member(org.id, 'admin', 'admin');
-    const promoted = await member(org.id, 'viewer', 'promoted');
+    const admin = await newMember(app, org.id, 'admin', 'admin');
+    const promoted = await newMember(app, org.id, 'viewer', 'promoted');
     const boundHere = await insertSession(app, promoted.userId, org.id);
     const elsewhere = await createOrg(app, promoted);
     const boundElsewhere = await insertSession(app, promoted.userId, elsewhere.id);
@@ -278,8 +258,8 @@ describe("raising a member's role", () => {
 
   it("ends the new owner's sessions on an ownership transfer, not the granting owner's", async () => {
     const org = await createOrg(app, owner);
-    const heir = await member(org.id, 'admin', 'heir');
-    const sudo = await sudoToken(owner);
+    const heir = await newMember(app, org.id, 'admin', 'heir');
+    const sudo = await sudoToken(app, owner);
 
     const crowned = await app.request('PATCH', `/api/orgs/${org.id}/members/${heir.userId}`, {
       token: sudo,
@@ -301,7 +281,7 @@ describe("raising a member's role", () => {
 
   it("keeps the member's session on a demotion, the same role again, or an expiry change", async () => {
     const org = await createOrg(app, owner);
-    const demoted = await member(org.id, 'admin', 'demoted');
+    const demoted = await newMember(app, org.id, 'admin', 'demoted');
     const path = `/api/orgs/${org.id}/members/${demoted.userId}`;
     const until = new Date(clock.now().getTime() + DAY_MS).toISOString();
     for (const body of [{ role: 'viewer' }, { role: 'viewer' }, { expiresAt: until }]) {
