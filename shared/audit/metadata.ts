@@ -22,14 +22,23 @@ export const jsonValue: z.ZodType<Json> = z.lazy(() =>
 const fields = (shape: z.ZodRawShape) => z.looseObject(shape).catchall(jsonValue);
 const any = fields({});
 const roleName = z.enum(['viewer', 'member', 'admin', 'owner']);
-const fromTo = fields({ from: roleName.optional(), to: roleName.optional() });
 
 /** Per-action metadata: the closed action list's second half (API.md "audit"). */
 export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
   'member.invited': fields({ email: z.string().optional(), role: roleName.optional() }),
-  'member.joined': fields({ role: roleName.optional() }),
+  'member.joined': fields({
+    role: roleName.optional(),
+    // Accepting an invitation swaps the joiner's session: which one ended, which one replaced it.
+    sessionId: z.string().optional(),
+    previousSessionId: z.string().optional(),
+  }),
   'member.removed': any,
-  'member.role_changed': fromTo,
+  'member.role_changed': fields({
+    from: roleName.optional(),
+    to: roleName.optional(),
+    // Sessions a raise ended (0 otherwise); absent on rows written before raises ended sessions.
+    sessionsRevoked: z.number().int().nonnegative().optional(),
+  }),
   'session.started': fields({ machineId: z.string().optional() }),
   /** The recordings sweep writes `reason: 'idle'` and the last frame (or start) it went by. */
   'session.stopped': fields({

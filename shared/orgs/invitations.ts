@@ -6,6 +6,7 @@ import { sha256 } from '../crypto/tokens.js';
 import { fail, type Result } from '../errors/codes.js';
 import { queueMail } from '../mail/queue.js';
 import { renderMail } from '../mail/templates.js';
+import type { SessionRow } from '../sessions/store.js';
 import { canGrant, membershipActive, type OrgRole } from './model.js';
 import type { OrgDeps } from './services.js';
 import type { OrgStore } from './store.js';
@@ -29,12 +30,13 @@ const NO_INVITATION = 'This invitation does not exist, was already used, or has 
 /**
  * Invitations by email. The 32-byte token is stored hashed in one_time_tokens (7 days, single
  * use) and travels only in the sealed mail. Accepting takes a signed-in user whose verified
- * email is the invited one, so a forwarded or leaked link is useless to anyone else.
+ * email is the invited one, so a forwarded or leaked link is useless to anyone else, and swaps
+ * that user's session for a fresh one: joining is a privilege change (SECURITY.md "Sessions").
  */
 export class InvitationService {
   constructor(
     private readonly store: OrgStore,
-    private readonly deps: Pick<OrgDeps, 'mailKeys' | 'appUrl'>,
+    private readonly deps: Pick<OrgDeps, 'mailKeys' | 'appUrl' | 'sessions'>,
   ) {}
 
   async invite(
@@ -125,13 +127,16 @@ export class InvitationService {
   /**
    * Unknown, used or expired tokens, and tokens addressed to another email, all answer 404 alike
    * (the token is not spent on a mismatch, so the invitee can still use it). A user whose email
-   * is not verified gets 403 EMAIL_NOT_VERIFIED.
+   * is not verified gets 403 EMAIL_NOT_VERIFIED. On success the caller's session is replaced
+   * (SessionService.replace, without sudo) in the same transaction: the presented token stops
+   * working and the answer carries the one to use from now on.
    */
   async accept(
     token: string,
-    user: { id: string; ip: string | null },
+    caller: { session: SessionRow; ip: string | null; userAgent: string | null },
     now: Date,
-  ): Promise<Result<{ orgId: string; role: OrgRole }>> {
+  ): Promise<Result<{ orgId: string; role: OrgRole; token: string; session: SessionRow }>> {
+    const user = { id: caller.session.user_id, ip: caller.ip };
     return this.store.db.transaction().execute(async (tx) => {
       const pending = await tx
         .selectFrom('one_time_tokens')
@@ -165,6 +170,10 @@ export class InvitationService {
       if (current && membershipActive(current.expires_at, now)) {
         return fail('CONFLICT', 'You are already a member of this org.');
       }
+      // Locked before the first write, so the swap below cannot lose to a concurrent revocation
+      // after the invitation is spent.
+      const live = await this.deps.sessions.lockLive(tx, caller.session.id);
+      if (!live) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
       // The single-use guard: of two concurrent accepts exactly one gets the row.
       if (!(await consumeToken(tx, 'invitation', token, now))) return fail('NOT_FOUND', NO_INVITATION);
       await tx
@@ -189,16 +198,34 @@ export class InvitationService {
         .set({ accepted_at: now, accepted_by: user.id })
         .where('id', '=', pending.id)
         .execute();
+      const replaced = await this.deps.sessions.replace(tx, live, 'privilege_change', {
+        ip: caller.ip,
+        userAgent: caller.userAgent,
+        now,
+      });
+      if (!replaced.ok) throw new Error('a locked live session could not be replaced');
       await appendAudit(tx, {
         orgId: pending.org_id,
         action: 'member.joined',
         actor: { type: 'user', id: user.id },
         target: { type: 'user', id: user.id },
-        metadata: { role: pending.role, via: 'invitation', invitationId: pending.id },
+        metadata: {
+          role: pending.role,
+          via: 'invitation',
+          invitationId: pending.id,
+          sessionId: replaced.session.id,
+          previousSessionId: live.id,
+        },
         ip: user.ip,
         now,
       });
-      return { ok: true as const, orgId: pending.org_id, role: pending.role };
+      return {
+        ok: true as const,
+        orgId: pending.org_id,
+        role: pending.role,
+        token: replaced.token,
+        session: replaced.session,
+      };
     });
   }
 }

@@ -3,7 +3,7 @@ import type { Tx } from '../bus/outbox.js';
 import { fail, type Result } from '../errors/codes.js';
 import type { SessionService } from '../sessions/service.js';
 import type { OrgActor } from './invitations.js';
-import { canGrant, canManage, type OrgRole } from './model.js';
+import { canGrant, canManage, type OrgRole, raisesRole } from './model.js';
 import type { OrgStore } from './store.js';
 
 const LAST_OWNER = 'An org must keep at least one owner whose membership does not expire.';
@@ -11,6 +11,8 @@ const LAST_OWNER = 'An org must keep at least one owner whose membership does no
 /**
  * Role changes and removals. Each runs with the org row locked (FOR UPDATE), so two admins
  * removing the last two owners at once queue up and the second sees only one owner left.
+ * Raising a role ends the member's sessions that can act in the org, in the same transaction:
+ * their next request needs a fresh login, so no earlier token carries the new role.
  */
 export class MemberService {
   constructor(
@@ -53,6 +55,10 @@ export class MemberService {
         .where('org_id', '=', orgId)
         .where('user_id', '=', userId)
         .execute();
+      const revoked = raisesRole(target.role, role)
+        ? await this.sessions.revokeAllForUserInOrg(tx, userId, orgId, 'privilege_change', now)
+        : [];
+      await this.sessions.announceRevoked(tx, revoked, 'privilege_change', now);
       await appendAudit(tx, {
         orgId,
         action: 'member.role_changed',
@@ -63,6 +69,7 @@ export class MemberService {
           to: role,
           before: { role: target.role, expiresAt: target.expires_at?.toISOString() ?? null },
           after: { role, expiresAt: expiresAt?.toISOString() ?? null },
+          sessionsRevoked: revoked.length,
         },
         ip: actor.ip,
         now,

@@ -7,6 +7,7 @@ import {
   isId,
   membershipActive,
   orgRoles,
+  raisesRole,
   sessionAllowedByPolicy,
   sessionLimitDecision,
 } from './model.js';
@@ -25,6 +26,16 @@ describe('org model', () => {
     expect(canGrant('owner', 'owner')).toBe(true);
     expect(canManage('admin', 'owner')).toBe(false);
     expect(canManage('admin', 'admin')).toBe(true);
+  });
+
+  it('counts every step up as a raise, and a demotion or the same role as none', () => {
+    expect(raisesRole('viewer', 'member')).toBe(true);
+    expect(raisesRole('member', 'admin')).toBe(true);
+    expect(raisesRole('admin', 'owner')).toBe(true);
+    expect(raisesRole('viewer', 'owner')).toBe(true);
+    expect(raisesRole('owner', 'admin')).toBe(false);
+    expect(raisesRole('member', 'viewer')).toBe(false);
+    for (const role of orgRoles) expect(raisesRole(role, role)).toBe(false);
   });
 
   it('picks the org idle timeout, else 1440 minutes for enterprise orgs, else 30', () => {

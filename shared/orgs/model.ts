@@ -29,6 +29,14 @@ export function canGrant(actor: OrgRole, granted: OrgRole): boolean {
   return atLeast(actor, granted) && (granted !== 'owner' || actor === 'owner');
 }
 
+/**
+ * A role change that lets the member do more. Their sessions must not carry it: a token seen or
+ * planted before would gain the new rights (SECURITY.md "Sessions", no fixation).
+ */
+export function raisesRole(from: OrgRole, to: OrgRole): boolean {
+  return rank(to) > rank(from);
+}
+
 /** Changing or removing someone who is an owner is an owner's decision too. */
 export function canManage(actor: OrgRole, target: OrgRole): boolean {
   return target !== 'owner' || actor === 'owner';

@@ -1,6 +1,7 @@
 import { appendAudit } from '../audit/append.js';
 import { enqueue, type Tx } from '../bus/outbox.js';
 import { isTokenShaped, randomToken } from '../crypto/tokens.js';
+import { fail, type Result } from '../errors/codes.js';
 import type { Metrics } from '../log/metrics.js';
 import {
   ABSOLUTE_LIFETIME_MS,
@@ -18,6 +19,8 @@ export interface StartSessionInput {
   ip: string | null;
   userAgent: string | null;
   now: Date;
+  /** Kept from the session a replacement continues, so org absolute timeouts still count from the login. */
+  createdAt?: Date;
   orgId?: string | null;
   deviceId?: string | null;
   idleTimeoutMinutes?: number;
@@ -51,11 +54,50 @@ export class SessionService {
       ip: input.ip,
       userAgent: input.userAgent,
       now: input.now,
+      ...(input.createdAt ? { createdAt: input.createdAt } : {}),
       expiresAt: new Date(input.now.getTime() + lifetimeMs),
       idleTimeoutMinutes: input.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES,
       sudoUntil: input.sudoUntil ?? null,
     });
     return { token, session };
+  }
+
+  /**
+   * Replaces a session with a fresh one after its user proved more (step-up) or gained privilege:
+   * a new token for the same user, org binding, device, idle timeout and absolute expiry, and the
+   * old row revoked (with its `session-revoked` event) in the same transaction, so a token seen or
+   * planted earlier never carries the new rights (no fixation). Sudo only as the caller passes it.
+   * The new row keeps the login's created_at: org absolute timeouts count from it, and a swap must
+   * not restart them. Fails when the session was revoked meanwhile (another tab, a reset).
+   */
+  async replace(
+    tx: Tx,
+    current: SessionRow,
+    reason: string,
+    meta: { ip: string | null; userAgent: string | null; now: Date },
+    options: { sudoUntil?: Date | null } = {},
+  ): Promise<Result<{ token: string; session: SessionRow }>> {
+    const revoked = await this.store.revokeById(tx, current.id, reason, meta.now);
+    if (revoked.length === 0) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
+    const started = await this.start(tx, {
+      userId: current.user_id,
+      orgId: current.org_id,
+      deviceId: current.device_id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      now: meta.now,
+      createdAt: current.created_at,
+      idleTimeoutMinutes: current.idle_timeout_minutes,
+      lifetimeMs: current.expires_at.getTime() - meta.now.getTime(),
+      sudoUntil: options.sudoUntil ?? null,
+    });
+    await this.announceRevoked(tx, revoked, reason, meta.now);
+    return { ok: true, ...started };
+  }
+
+  /** See SessionStore.lockLive: for a transaction that decides to replace the session after other checks. */
+  lockLive(tx: Tx, sessionId: string): Promise<SessionRow | null> {
+    return this.store.lockLive(tx, sessionId);
   }
 
   /**
@@ -132,6 +174,10 @@ export class SessionService {
 
   revokeById(tx: Tx, sessionId: string, reason: string, now: Date) {
     return this.store.revokeById(tx, sessionId, reason, now);
+  }
+
+  revokeAllForUserInOrg(tx: Tx, userId: string, orgId: string, reason: string, now: Date) {
+    return this.store.revokeAllForUserInOrg(tx, userId, orgId, reason, now);
   }
 
   revokeAllForUser(

@@ -39,9 +39,9 @@ export interface SteppedUp {
 
 /**
  * Step-up ("sudo"): a TOTP/backup code for users with MFA, else the password. Success never
- * upgrades the presented token: it replaces the session with a fresh one (same user, org, device and absolute expiry, sudo for 10 minutes) and
- * revokes the old one in the same transaction, so a token someone planted or saw earlier never
- * gains sudo. Attempts share the login limits under their own 'step-up' scope; outcomes are audited.
+ * upgrades the presented token: it replaces the session (SessionService.replace) with a fresh one
+ * with sudo for 10 minutes, so a token someone planted or saw earlier never gains sudo. Attempts
+ * share the login limits under their own 'step-up' scope; outcomes are audited.
  */
 export class StepUpService {
   constructor(private readonly deps: StepUpDeps) {}
@@ -116,21 +116,9 @@ export class StepUpService {
   ): Promise<Result<SteppedUp>> {
     const sudoUntil = new Date(meta.now.getTime() + SUDO_WINDOW_MS);
     return this.deps.db.transaction().execute(async (tx) => {
-      const revoked = await this.deps.sessions.revokeById(tx, current.id, 'step_up', meta.now);
+      const started = await this.deps.sessions.replace(tx, current, 'step_up', meta, { sudoUntil });
       // Revoked meanwhile (another tab, a reset): the old session cannot be stepped up any more.
-      if (revoked.length === 0) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
-      const started = await this.deps.sessions.start(tx, {
-        userId: current.user_id,
-        orgId: current.org_id,
-        deviceId: current.device_id,
-        ip: meta.ip,
-        userAgent: meta.userAgent,
-        now: meta.now,
-        idleTimeoutMinutes: current.idle_timeout_minutes,
-        lifetimeMs: current.expires_at.getTime() - meta.now.getTime(),
-        sudoUntil,
-      });
-      await this.deps.sessions.announceRevoked(tx, revoked, 'step_up', meta.now);
+      if (!started.ok) return started;
       await appendAudit(tx, {
         userId: current.user_id,
         action: 'step_up.succeeded',

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
+import type { Database } from '../db/schema.js';
 import '../accounts/tables.js';
 import { TOUCH_INTERVAL_MS } from './model.js';
 import type { SessionsTable } from './tables.js';
@@ -29,6 +30,8 @@ export interface NewSession {
   ip: string | null;
   userAgent: string | null;
   now: Date;
+  /** When the login this session continues happened; `now` for a new login. */
+  createdAt?: Date;
   expiresAt: Date;
   idleTimeoutMinutes: number;
   sudoUntil?: Date | null;
@@ -50,7 +53,7 @@ export class SessionStore {
         ip: input.ip,
         user_agent: input.userAgent,
         country: null,
-        created_at: input.now,
+        created_at: input.createdAt ?? input.now,
         last_seen_at: input.now,
         expires_at: input.expiresAt,
         idle_timeout_minutes: input.idleTimeoutMinutes,
@@ -158,6 +161,42 @@ export class SessionStore {
       .where('id', '=', sessionId)
       .where('user_id', '=', userId)
       .executeTakeFirst();
+  }
+
+  /**
+   * The user's sessions that can act in the org: personal ones (org_id null) and those started
+   * for this org, never one bound to another org (another tenant's admin cannot end it).
+   */
+  async revokeAllForUserInOrg(
+    tx: Tx,
+    userId: string,
+    orgId: string,
+    reason: string,
+    now: Date,
+  ): Promise<RevokedSession[]> {
+    return this.#revoke(tx, reason, now, (q) =>
+      q
+        .where('user_id', '=', userId)
+        .where((eb: ExpressionBuilder<Database, 'sessions'>) =>
+          eb.or([eb('org_id', 'is', null), eb('org_id', '=', orgId)]),
+        ),
+    );
+  }
+
+  /**
+   * Locks a session row that is not revoked, for a transaction that replaces it only after other
+   * checks: no concurrent revocation can slip in between. Null when it is revoked already.
+   */
+  async lockLive(tx: Tx, sessionId: string): Promise<SessionRow | null> {
+    return (
+      (await tx
+        .selectFrom('sessions')
+        .selectAll()
+        .where('id', '=', sessionId)
+        .where('revoked_at', 'is', null)
+        .forUpdate()
+        .executeTakeFirst()) ?? null
+    );
   }
 
   async revokeByDevice(tx: Tx, userId: string, deviceId: string, reason: string, now: Date) {

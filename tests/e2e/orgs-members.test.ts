@@ -6,13 +6,16 @@ import { DAY_MS, FakeClock, MINUTE_MS } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import {
   createOrg,
+  expectError,
   grantMembership,
   insertSession,
   insertUser,
   login,
+  newMember,
   newUser,
   orgAudit,
   orgTestEnv,
+  sudoToken,
   type TestUser,
 } from '../helpers/orgs.js';
 
@@ -28,38 +31,16 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function member(orgId: string, role: 'viewer' | 'member' | 'admin' | 'owner', label: string = role) {
-  const user = await newUser(app, label);
-  await grantMembership(app, orgId, user.userId, role);
-  return user;
-}
-
 async function invite(orgId: string, token: string, body: Record<string, unknown>) {
   const response = await app.request('POST', `/api/orgs/${orgId}/invitations`, { token, body });
   await app.settle();
   return response;
 }
 
-/** A second session of `user`, stepped up with the password (the user's own token stays as it is). */
-async function sudoToken(user: TestUser): Promise<string> {
-  const fresh = await login(app, user.email, user.password);
-  const stepped = await app.request('POST', '/api/sessions/step-up', {
-    token: fresh.body.token,
-    body: { password: user.password },
-  });
-  expect(stepped.status, stepped.text).toBe(200);
-  return stepped.body.token;
-}
-
-function expectError(response: { status: number; body: any; text: string }, status: number, code: string) {
-  expect(response.status, response.text).toBe(status);
-  expect(response.body.error.code).toBe(code);
-}
-
 describe('invitations', () => {
   it('lets the invited, verified user join with the mailed token, once', async () => {
     const org = await createOrg(app, owner);
-    const admin = await member(org.id, 'admin');
+    const admin = await newMember(app, org.id, 'admin');
     const email = `Invitee.${Date.now()}@Example.com`;
     const expiresAt = new Date(clock.now().getTime() + 30 * DAY_MS).toISOString();
 
@@ -97,9 +78,16 @@ describe('invitations', () => {
       body: { token },
     });
     expect(accepted.status).toBe(200);
-    expect(accepted.body).toEqual({ orgId: org.id, role: 'member' });
+    expect(accepted.body).toEqual({
+      orgId: org.id,
+      role: 'member',
+      token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      session: expect.objectContaining({ id: expect.any(String) }),
+    });
+    // Joining replaced the session (tests/e2e/privilege-change.test.ts); the new token carries on.
+    const joined = accepted.body.token as string;
 
-    const members = await app.request('GET', `/api/orgs/${org.id}/members`, { token: session.body.token });
+    const members = await app.request('GET', `/api/orgs/${org.id}/members`, { token: joined });
     expect(members.status).toBe(200);
     expect(members.body.members).toContainEqual({
       userId: session.body.user.id,
@@ -109,7 +97,7 @@ describe('invitations', () => {
     });
 
     const again = await app.request('POST', '/api/orgs/invitations/accept', {
-      token: session.body.token,
+      token: joined,
       body: { token },
     });
     expectError(again, 404, 'NOT_FOUND');
@@ -156,7 +144,7 @@ describe('invitations', () => {
 
   it('never lets an inviter grant a role above their own, and only owners invite owners', async () => {
     const org = await createOrg(app, owner);
-    const admin = await member(org.id, 'admin');
+    const admin = await newMember(app, org.id, 'admin');
     const above = await invite(org.id, admin.token, { email: 'boss@example.com', role: 'owner' });
     expectError(above, 403, 'INSUFFICIENT_ROLE');
     expect((await invite(org.id, admin.token, { email: 'peer@example.com', role: 'admin' })).status).toBe(
@@ -169,13 +157,14 @@ describe('invitations', () => {
       'STEP_UP_REQUIRED',
     );
     expect(
-      (await invite(org.id, await sudoToken(owner), { email: 'co-owner@example.com', role: 'owner' })).status,
+      (await invite(org.id, await sudoToken(app, owner), { email: 'co-owner@example.com', role: 'owner' }))
+        .status,
     ).toBe(201);
   });
 
   it('refuses to invite someone who already is a member with 409 CONFLICT', async () => {
     const org = await createOrg(app, owner);
-    const viewer = await member(org.id, 'viewer');
+    const viewer = await newMember(app, org.id, 'viewer');
     expectError(
       await invite(org.id, owner.token, { email: viewer.email.toUpperCase(), role: 'member' }),
       409,
@@ -221,8 +210,8 @@ describe('invitations', () => {
 describe('role changes', () => {
   it('lets admins change roles up to admin, keeps owner changes to owners, and audits before/after', async () => {
     const org = await createOrg(app, owner);
-    const admin = await member(org.id, 'admin');
-    const viewer = await member(org.id, 'viewer');
+    const admin = await newMember(app, org.id, 'admin');
+    const viewer = await newMember(app, org.id, 'viewer');
     const path = `/api/orgs/${org.id}/members/${viewer.userId}`;
 
     const promoted = await app.request('PATCH', path, { token: admin.token, body: { role: 'admin' } });
@@ -249,7 +238,7 @@ describe('role changes', () => {
       'STEP_UP_REQUIRED',
     );
     const crowned = await app.request('PATCH', path, {
-      token: await sudoToken(owner),
+      token: await sudoToken(app, owner),
       body: { role: 'owner' },
     });
     expect(crowned.status).toBe(200);
@@ -261,12 +250,15 @@ describe('role changes', () => {
         to: 'admin',
         before: { role: 'viewer', expiresAt: null },
         after: { role: 'admin', expiresAt: null },
+        sessionsRevoked: 1,
       },
       {
         from: 'admin',
         to: 'owner',
         before: { role: 'admin', expiresAt: null },
         after: { role: 'owner', expiresAt: null },
+        // The raise to admin already ended the viewer's only session.
+        sessionsRevoked: 0,
       },
     ]);
   });
@@ -293,7 +285,7 @@ describe('role changes', () => {
 
   it('sets and clears a membership expiry', async () => {
     const org = await createOrg(app, owner);
-    const viewer = await member(org.id, 'viewer');
+    const viewer = await newMember(app, org.id, 'viewer');
     const path = `/api/orgs/${org.id}/members/${viewer.userId}`;
     const until = new Date(clock.now().getTime() + DAY_MS).toISOString();
     expect(
@@ -306,7 +298,7 @@ describe('role changes', () => {
 
   it("rejects bad role-change input, and answers 404 for unknown, malformed and other orgs' user ids", async () => {
     const org = await createOrg(app, owner);
-    const viewer = await member(org.id, 'viewer');
+    const viewer = await newMember(app, org.id, 'viewer');
     const path = `/api/orgs/${org.id}/members/${viewer.userId}`;
     const past = new Date(clock.now().getTime() - MINUTE_MS).toISOString();
     for (const body of [
@@ -320,7 +312,7 @@ describe('role changes', () => {
       expectError(await app.request('PATCH', path, { token: owner.token, body }), 400, 'VALIDATION_FAILED');
     }
     const otherOrg = await createOrg(app, owner);
-    const outsider = await member(otherOrg.id, 'viewer', 'outsider');
+    const outsider = await newMember(app, otherOrg.id, 'viewer', 'outsider');
     for (const userId of ['00000000-0000-4000-8000-000000000000', 'nope', outsider.userId]) {
       const patch = await app.request('PATCH', `/api/orgs/${org.id}/members/${userId}`, {
         token: owner.token,
@@ -339,7 +331,7 @@ describe('role changes', () => {
 describe('member removal', () => {
   it("revokes the member's sessions in that org and cuts the member off on the very next request", async () => {
     const org = await createOrg(app, owner);
-    const leaver = await member(org.id, 'member', 'leaver');
+    const leaver = await newMember(app, org.id, 'member', 'leaver');
     const bound = await insertSession(app, leaver.userId, org.id);
     const elsewhere = await createOrg(app, leaver);
     const boundElsewhere = await insertSession(app, leaver.userId, elsewhere.id);
@@ -380,8 +372,8 @@ describe('member removal', () => {
 
   it('keeps owner removal to owners and refuses to remove the last owner with 409 CONFLICT', async () => {
     const org = await createOrg(app, owner);
-    const admin = await member(org.id, 'admin');
-    const coOwner = await member(org.id, 'owner', 'coowner');
+    const admin = await newMember(app, org.id, 'admin');
+    const coOwner = await newMember(app, org.id, 'owner', 'coowner');
     expectError(
       await app.request('DELETE', `/api/orgs/${org.id}/members/${coOwner.userId}`, { token: admin.token }),
       403,
@@ -402,7 +394,7 @@ describe('member removal', () => {
     for (let round = 0; round < 3; round++) {
       const first = await newUser(app, 'first');
       const org = await createOrg(app, first);
-      const second = await member(org.id, 'owner', 'second');
+      const second = await newMember(app, org.id, 'owner', 'second');
       const [a, b] = await Promise.all([
         app.request('DELETE', `/api/orgs/${org.id}/members/${second.userId}`, { token: first.token }),
         app.request('DELETE', `/api/orgs/${org.id}/members/${first.userId}`, { token: second.token }),
@@ -470,7 +462,7 @@ describe('last-owner protection under concurrency', () => {
 describe('org security policy', () => {
   it('starts without limits, changes by admins, and audits the policy before and after', async () => {
     const org = await createOrg(app, owner);
-    const admin = await member(org.id, 'admin');
+    const admin = await newMember(app, org.id, 'admin');
     const initial = await app.request('GET', `/api/orgs/${org.id}/policy`, { token: admin.token });
     expect(initial.body).toEqual({
       maxConcurrentSessions: null,
@@ -519,7 +511,7 @@ describe('org security policy', () => {
 
   it("revokes the user's oldest session at login when an org's session cap is reached", async () => {
     const org = await createOrg(app, owner);
-    const capped = await member(org.id, 'member', 'capped');
+    const capped = await newMember(app, org.id, 'member', 'capped');
     await app.request('PATCH', `/api/orgs/${org.id}/policy`, {
       token: owner.token,
       body: { maxConcurrentSessions: 2 },
@@ -543,7 +535,7 @@ describe('org security policy', () => {
 
   it('refuses a login beyond the cap with 409 CONFLICT when the org says refuse', async () => {
     const org = await createOrg(app, owner);
-    const capped = await member(org.id, 'member', 'refused');
+    const capped = await newMember(app, org.id, 'member', 'refused');
     await app.request('PATCH', `/api/orgs/${org.id}/policy`, {
       token: owner.token,
       body: { maxConcurrentSessions: 1, onLimit: 'refuse' },
@@ -564,7 +556,7 @@ describe('org security policy', () => {
 describe('admin view of org sessions', () => {
   it("lists members' sessions with filters and keyset pages, and hides other orgs' sessions", async () => {
     const org = await createOrg(app, owner);
-    const admin = await member(org.id, 'admin');
+    const admin = await newMember(app, org.id, 'admin');
     const target = await insertUser(app, 'listed');
     await grantMembership(app, org.id, target.userId, 'member');
     const ids: string[] = [];
@@ -624,7 +616,7 @@ describe('admin view of org sessions', () => {
 
   it("revokes a member's session at once, audits it, and answers 404 for another org's session", async () => {
     const org = await createOrg(app, owner);
-    const target = await member(org.id, 'member', 'target');
+    const target = await newMember(app, org.id, 'member', 'target');
     const targetSession = await app.request('GET', '/api/sessions/current', { token: target.token });
     const revoke = await app.request(
       'DELETE',

@@ -152,6 +152,27 @@ describe('org membership on every request', () => {
     expect((await app.request('GET', '/api/sessions/current', { token: member.token })).status).toBe(200);
   });
 
+  it("still counts the org's absolute timeout from the login after step-up replaced the token", async () => {
+    const org = await createOrg(app, owner);
+    const member = await newUser(app, 'stepped');
+    await grantMembership(app, org.id, member.userId, 'member');
+    await app.runtime.platform.db
+      .updateTable('orgs')
+      .set({ absolute_timeout_hours: 1, idle_timeout_minutes: 1440 })
+      .where('id', '=', org.id)
+      .execute();
+    clock.advance(50 * MINUTE_MS);
+    const stepped = await app.request('POST', '/api/sessions/step-up', {
+      token: member.token,
+      body: { password: member.password },
+    });
+    expect(stepped.status, stepped.text).toBe(200);
+    clock.advance(11 * MINUTE_MS);
+    const late = await app.request('GET', `/api/orgs/${org.id}/members`, { token: stepped.body.token });
+    expect(late.status).toBe(401);
+    expect(late.body.error.code).toBe('UNAUTHENTICATED');
+  });
+
   it('lets an enterprise org without its own idle timeout keep sessions for 24 hours', async () => {
     const org = await createOrg(app, owner);
     const member = await newUser(app, 'ent');
@@ -180,5 +201,13 @@ describe('contract', () => {
     for (const fragment of ['/api/orgs', '/invitations/accept', '/members', '/policy', '/sessions']) {
       expect(paths).toContain(fragment);
     }
+  });
+
+  it("documents the replacement token in the invitation acceptance's answer", async () => {
+    const doc = await app.request('GET', '/api/openapi.json');
+    const answer = doc.body.paths['/api/orgs/invitations/accept'].post.responses['200'];
+    const schema = answer.content['application/json'].schema;
+    expect(Object.keys(schema.properties)).toEqual(['orgId', 'role', 'token', 'session']);
+    expect(schema.required).toEqual(expect.arrayContaining(['orgId', 'role', 'token', 'session']));
   });
 });

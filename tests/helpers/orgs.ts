@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
 import { randomToken } from '../../shared/crypto/tokens.js';
 import '../../shared/audit/tables.js';
 import type { OrgRole } from '../../shared/orgs/model.js';
@@ -49,6 +50,33 @@ export async function newUser(app: TestApp, label = 'user'): Promise<TestUser> {
   const signedIn = await login(app, email, password);
   if (signedIn.status !== 200) throw new Error(`login failed: ${signedIn.text}`);
   return { token: signedIn.body.token, userId: signedIn.body.user.id, email, password };
+}
+
+/** Signs up and signs in a new user who already is a member of `orgId` with `role`. */
+export async function newMember(app: TestApp, orgId: string, role: OrgRole, label: string = role) {
+  const user = await newUser(app, label);
+  await grantMembership(app, orgId, user.userId, role);
+  return user;
+}
+
+/** A second session of `user`, stepped up with the password (the user's own token stays as it is). */
+export async function sudoToken(app: TestApp, user: TestUser): Promise<string> {
+  const fresh = await login(app, user.email, user.password);
+  const stepped = await app.request('POST', '/api/sessions/step-up', {
+    token: fresh.body.token,
+    body: { password: user.password },
+  });
+  expect(stepped.status, stepped.text).toBe(200);
+  return stepped.body.token;
+}
+
+export function expectError(
+  response: { status: number; body: any; text: string },
+  status: number,
+  code: string,
+): void {
+  expect(response.status, response.text).toBe(status);
+  expect(response.body.error.code).toBe(code);
 }
 
 export async function createOrg(app: TestApp, owner: TestUser, slug = `org-${++counter}-${Date.now()}`) {

@@ -12,7 +12,7 @@ export const changeMember = defineRoute({
   method: 'PATCH',
   path: '/api/orgs/:orgId/members/:userId',
   summary:
-    "Change a member's role and/or membership expiry (null: never expires). Only owners grant, change or revoke owner, and granting it (ownership transfer) needs step-up; the last permanent owner cannot be demoted (409).",
+    "Change a member's role and/or membership expiry (null: never expires). Only owners grant, change or revoke owner, and granting it (ownership transfer) needs step-up; the last permanent owner cannot be demoted (409). Raising a role ends the member's sessions that can act in the org (personal ones and those started for it): they sign in again to use it. A demotion or expiry change ends none.",
   tags: ['orgs'],
   auth: requireOrgRole('admin', { apiKeys: false }),
   body: z
