@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { sql } from 'kysely';
-import { auditConsumerBatchKeys, auditConsumerHandlers } from '../functions/audit-consumer/handlers.js';
+import { auditConsumerBatches, auditConsumerHandlers } from '../functions/audit-consumer/handlers.js';
 import { appendAudit } from '../shared/audit/append.js';
 import { type ChainedRow, GENESIS_HASH, orgChain, rowHash } from '../shared/audit/chain.js';
 import { AuditService } from '../shared/audit/service.js';
@@ -85,7 +85,7 @@ async function consumerRate(handle: DbHandle, writers: number, appends = APPENDS
     'audit-bench',
     auditConsumerHandlers({ audit, clock: systemClock, logger }),
     async () => ({ db: handle.db, logger, metrics: createMetrics(logger) }),
-    auditConsumerBatchKeys,
+    auditConsumerBatches({ logger }),
   );
   const perWriter = Math.ceil(appends / writers);
   const start = performance.now();

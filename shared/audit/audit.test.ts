@@ -7,9 +7,10 @@ import { type TestAuditService, tamper, testAuditService } from '../../tests/hel
 import { openTestDatabase } from '../../tests/helpers/db.js';
 import type { DbHandle } from '../db/connect.js';
 import { memoryLogger } from '../log/logger.js';
-import { appendAudit } from './append.js';
+import { appendAudit, appendAuditBatch } from './append.js';
 import { GENESIS_HASH, orgChain, userChain } from './chain.js';
 import { checkpointKey, checkpointSignatureValid, signedCheckpointSchema } from './checkpoint.js';
+import { AuditStore } from './store.js';
 
 let handle: DbHandle;
 let t: TestAuditService;
@@ -178,6 +179,67 @@ describe('appending', () => {
         now,
       }),
     ).rejects.toThrow(/not in the closed list/);
+  });
+});
+
+describe('appending a batch (appendAuditBatch)', () => {
+  const machineEvent = (orgId: string, i: number) => ({
+    orgId,
+    action: 'machine.added' as const,
+    actor: { type: 'api_key' as const, id: `key-${i}` },
+    target: { type: 'machine', id: `m-${i}` },
+    metadata: { hostname: `host-${i}`, note: 'ünïcødé 😀' },
+    ip: '203.0.113.8',
+    now: new Date(now.getTime() + i),
+  });
+
+  it('chains a batch in order, starts a new chain, and interleaves with single appends', async () => {
+    const orgId = randomUUID();
+    const first = await handle.db.transaction().execute((tx) =>
+      appendAuditBatch(
+        tx,
+        [0, 1, 2].map((i) => machineEvent(orgId, i)),
+      ),
+    );
+    expect(first.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(first[0]?.prevHash).toBe(GENESIS_HASH);
+    expect(first[1]?.prevHash).toBe(first[0]?.hash);
+    await handle.db.transaction().execute((tx) => appendAudit(tx, machineEvent(orgId, 3)));
+    const second = await handle.db.transaction().execute((tx) =>
+      appendAuditBatch(
+        tx,
+        [4, 5].map((i) => machineEvent(orgId, i)),
+      ),
+    );
+    expect(second.map((r) => r.seq)).toEqual([5, 6]);
+    expect(await t.audit.verify(orgChain(orgId))).toMatchObject({ valid: true, count: 6 });
+    expect(await handle.db.transaction().execute((tx) => appendAuditBatch(tx, []))).toEqual([]);
+  });
+
+  it('concurrent batches and single appends to one org still form one gap-free chain', async () => {
+    const orgId = randomUUID();
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        handle.db.transaction().execute(
+          async (tx): Promise<unknown> =>
+            i % 3 === 0
+              ? appendAudit(tx, machineEvent(orgId, i * 10))
+              : appendAuditBatch(
+                  tx,
+                  [0, 1, 2].map((j) => machineEvent(orgId, i * 10 + j)),
+                ),
+        ),
+      ),
+    );
+    expect(await t.audit.verify(orgChain(orgId))).toMatchObject({ valid: true, count: 4 + 8 * 3 });
+  });
+
+  it('refuses events of different chains in one batch, and writes nothing', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    await expect(
+      handle.db.transaction().execute((tx) => appendAuditBatch(tx, [machineEvent(a, 0), machineEvent(b, 1)])),
+    ).rejects.toThrow(/one chain/);
+    expect(await new AuditStore(handle.db).head(orgChain(a))).toBeNull();
   });
 });
 

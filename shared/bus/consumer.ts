@@ -32,12 +32,17 @@ export type TopicHandlers = {
 };
 
 /**
- * Per topic, the key under which concurrent deliveries may share a transaction (GroupCommitter),
- * or null for one of their own. For work that serializes on one row anyway, such as appends to
- * one audit chain.
+ * Topics whose deliveries may be handled in batches. Deliveries with the same key that arrive
+ * while that key's transaction is in flight are claimed and handled together in the next one
+ * (GroupCommitter), which commits once. For work that serializes on one row anyway, such as
+ * appends to one audit chain. A delivery whose key is null takes the topic's ordinary handler.
  */
-export type BatchKeys = {
-  [T in Topic]?: (envelope: TypedEnvelope<T>) => string | null;
+export type BatchHandlers = {
+  [T in Topic]?: {
+    key: (envelope: TypedEnvelope<T>) => string | null;
+    /** The batch's newly claimed envelopes (each event id once), in arrival order, in its transaction. */
+    handle: (envelopes: TypedEnvelope<T>[], tx: Tx) => Promise<void>;
+  };
 };
 
 export interface ConsumerDeps {
@@ -61,7 +66,7 @@ export function consumer(
   name: string,
   handlers: TopicHandlers,
   deps: () => Promise<ConsumerDeps>,
-  batchKeys: BatchKeys = {},
+  batchHandlers: BatchHandlers = {},
 ) {
   return async (event: CloudEvent<unknown>): Promise<void> => {
     const { db, logger, metrics, relay } = await deps();
@@ -101,8 +106,7 @@ export function consumer(
       envelope: TypedEnvelope<Topic>,
       tx: Tx,
     ) => Promise<undefined | AfterCommit>;
-    // Claiming the event id and handling it commit together; a batched unit may run twice (its
-    // batch failed and it runs alone), so it reports what it did only through its return value.
+    // Claiming the event id and handling it commit together.
     const handle = async (tx: Tx): Promise<{ claimed: boolean; after?: AfterCommit }> => {
       const claimed = await tx
         .insertInto('processed_events')
@@ -114,23 +118,25 @@ export function consumer(
       const after = await handler(envelope, tx);
       return after ? { claimed: true, after } : { claimed: true };
     };
-    const batchKey = (batchKeys[topic] as ((e: TypedEnvelope<Topic>) => string | null) | undefined)?.(
-      envelope,
-    );
+    const batchKey = (batchHandlers[topic] as BatchHandler | undefined)?.key(envelope) ?? null;
     try {
-      const outcome = batchKey
-        ? await groupCommitter(db).run(`${name}:${batchKey}`, handle)
-        : await db.transaction().execute(handle);
-      if (!outcome.claimed) log.info('event already processed', { topic, eventId: envelope.id });
-      if (outcome.after) {
-        await outcome.after().catch(async (error: unknown) => {
-          await db
-            .deleteFrom('processed_events')
-            .where('consumer', '=', name)
-            .where('event_id', '=', envelope.id)
-            .execute();
-          throw error;
-        });
+      if (batchKey !== null) {
+        const batching = batchHandlers[topic] as BatchHandler;
+        const handled = await committerFor(db, name, topic, batching).run(batchKey, envelope);
+        if (!handled) log.info('event already processed', { topic, eventId: envelope.id });
+      } else {
+        const outcome = await db.transaction().execute(handle);
+        if (!outcome.claimed) log.info('event already processed', { topic, eventId: envelope.id });
+        if (outcome.after) {
+          await outcome.after().catch(async (error: unknown) => {
+            await db
+              .deleteFrom('processed_events')
+              .where('consumer', '=', name)
+              .where('event_id', '=', envelope.id)
+              .execute();
+            throw error;
+          });
+        }
       }
     } catch (error) {
       metrics.increment('consumer_failures', { consumer: name, topic });
@@ -142,16 +148,64 @@ export function consumer(
   };
 }
 
-const committers = new WeakMap<Db, GroupCommitter>();
+/**
+ * One committer per database, consumer and topic for the life of the instance: units register
+ * their function per event, and batches form only if concurrent deliveries find the same queue.
+ */
+const committers = new WeakMap<Db, Map<string, GroupCommitter<TypedEnvelope<Topic>, boolean>>>();
 
-/** One committer per database handle, shared by every delivery this instance handles. */
-function groupCommitter(db: Db): GroupCommitter {
-  let committer = committers.get(db);
+function committerFor(db: Db, consumerName: string, topic: Topic, batching: BatchHandler) {
+  let forDb = committers.get(db);
+  if (!forDb) {
+    forDb = new Map();
+    committers.set(db, forDb);
+  }
+  const id = `${consumerName}:${topic}`;
+  let committer = forDb.get(id);
   if (!committer) {
-    committer = new GroupCommitter(db);
-    committers.set(db, committer);
+    committer = new GroupCommitter(db, (tx, envelopes) =>
+      claimAndHandle(tx, consumerName, envelopes, batching),
+    );
+    forDb.set(id, committer);
   }
   return committer;
+}
+
+type BatchHandler = {
+  key: (envelope: TypedEnvelope<Topic>) => string | null;
+  handle: (envelopes: TypedEnvelope<Topic>[], tx: Tx) => Promise<void>;
+};
+
+/**
+ * A batch's work: claims its event ids in one statement, hands the newly claimed envelopes (each
+ * id once) to the batch handler, and answers per envelope whether it was the one handled.
+ */
+async function claimAndHandle(
+  tx: Tx,
+  consumerName: string,
+  envelopes: TypedEnvelope<Topic>[],
+  batching: BatchHandler,
+): Promise<boolean[]> {
+  const ids = [...new Set(envelopes.map((e) => e.id))];
+  const claimed = new Set(
+    (
+      await tx
+        .insertInto('processed_events')
+        .values(ids.map((id) => ({ consumer: consumerName, event_id: id })))
+        .onConflict((oc) => oc.doNothing())
+        .returning('event_id')
+        .execute()
+    ).map((row) => row.event_id),
+  );
+  const fresh: TypedEnvelope<Topic>[] = [];
+  const handled = envelopes.map((envelope) => {
+    if (!claimed.has(envelope.id)) return false;
+    claimed.delete(envelope.id); // a second delivery of the id in this batch is a duplicate
+    fresh.push(envelope);
+    return true;
+  });
+  if (fresh.length > 0) await batching.handle(fresh, tx);
+  return handled;
 }
 
 function topicOf(data: z.infer<typeof pubsubDataSchema>): Topic | undefined {

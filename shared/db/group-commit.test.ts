@@ -14,6 +14,14 @@ afterAll(async () => {
   await handle?.close();
 });
 
+/** A committer whose items are functions of the transaction, run one after another. */
+const unitCommitter = () =>
+  new GroupCommitter<(tx: Tx) => Promise<unknown>, unknown>(handle.db, async (tx, units) => {
+    const results: unknown[] = [];
+    for (const unit of units) results.push(await unit(tx));
+    return results;
+  });
+
 /** Inserts a row and returns the id of the transaction it ran in. */
 const insertRow = (id: number) => async (tx: Tx) => {
   await tx
@@ -33,7 +41,7 @@ const storedIds = async (from: number, to: number) =>
 
 describe('GroupCommitter', () => {
   it('runs the first unit at once and alone, and those arriving meanwhile in one shared transaction', async () => {
-    const committer = new GroupCommitter(handle.db);
+    const committer = unitCommitter();
     const txids = await Promise.all(
       Array.from({ length: 9 }, (_, i) => committer.run('k', insertRow(100 + i))),
     );
@@ -43,7 +51,7 @@ describe('GroupCommitter', () => {
   });
 
   it('fails only the unit that throws: the rest of its batch commits, its own writes do not', async () => {
-    const committer = new GroupCommitter(handle.db);
+    const committer = unitCommitter();
     const failing = async (tx: Tx) => {
       await insertRow(203)(tx);
       throw new Error('unit 203 refuses');
@@ -67,7 +75,7 @@ describe('GroupCommitter', () => {
   });
 
   it('a unit whose statement fails (an aborted transaction) does not take its batch down with it', async () => {
-    const committer = new GroupCommitter(handle.db);
+    const committer = unitCommitter();
     const outcomes = await Promise.allSettled([
       committer.run('k', insertRow(300)),
       committer.run('k', insertRow(301)),
@@ -79,7 +87,7 @@ describe('GroupCommitter', () => {
   });
 
   it('never puts units of different keys in one transaction', async () => {
-    const committer = new GroupCommitter(handle.db);
+    const committer = unitCommitter();
     const [a1, a2, b1, b2, a3, b3] = await Promise.all([
       committer.run('a', insertRow(400)),
       committer.run('a', insertRow(401)),
