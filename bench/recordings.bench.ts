@@ -141,10 +141,10 @@ async function archiveRun(engine: 'pglite' | 'postgres', sizeMb: number, work: s
   const blobs = new LocalBlobStore(work, `blobs-${engine}-${sizeMb}`);
   const archiver = new Archiver({ db, buffer, blobs, logger });
   (globalThis as { gc?: () => void }).gc?.();
-  const rssBefore = process.memoryUsage().rss;
+  const rssBefore = process.memoryUsage.rss();
   let rssPeak = rssBefore;
   const sampler = setInterval(() => {
-    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
   }, 5);
   const start = performance.now();
   let archived = 0;
@@ -159,7 +159,7 @@ async function archiveRun(engine: 'pglite' | 'postgres', sizeMb: number, work: s
   });
   const archiveSeconds = (performance.now() - start) / 1000;
   clearInterval(sampler);
-  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
   await handle.close();
   rmSync(plainFile);
   rmSync(join(work, 'blobs', `blobs-${engine}-${sizeMb}`), { recursive: true, force: true });

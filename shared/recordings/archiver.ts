@@ -11,6 +11,8 @@ import type { FrameBuffer } from './frame-buffer.js';
 import { ASCIICAST_CONTENT_TYPE, archiveKey, asciicastHeader } from './model.js';
 import { findRecording, markBufferDiscarded, type Recording } from './store.js';
 
+const GZIP_CHUNK_BYTES = 256 * 1024;
+
 /** After this many failed deliveries a recording is `failed`; the bus then dead-letters its message. */
 export const ARCHIVE_MAX_ATTEMPTS = 5;
 
@@ -120,7 +122,14 @@ export class Archiver {
       yield* readAhead(buffer.read(recording.id, tx));
     }
     // highWaterMark 1: hold one piece (plus the one read ahead), not the default sixteen.
-    const compressing = pipeline(Readable.from(cast(), { highWaterMark: 1 }), createGzip({ level: 6 }), tap);
+    // zlib compresses on the thread pool but comes back to this thread for every output chunk;
+    // 256 KiB chunks (not 16 KiB) make that about once per piece, so reading the next piece from
+    // the buffer and compressing this one overlap instead of taking turns.
+    const compressing = pipeline(
+      Readable.from(cast(), { highWaterMark: 1 }),
+      createGzip({ level: 6, chunkSize: GZIP_CHUNK_BYTES }),
+      tap,
+    );
     const uploading = this.deps.blobs.upload(key, tap, {
       contentType: ASCIICAST_CONTENT_TYPE,
       contentEncoding: 'gzip',
