@@ -19,19 +19,20 @@ locals {
     allowlist        = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
     "audit-consumer" = { http = false, consumes = ["audit-events", "audit-checkpoint"], secrets = ["audit-signing-key"], roles = [], bucket_roles = { audit_checkpoints = "roles/storage.objectUser" }, memory = "512Mi", min_instances = 0, max_instances = 5, concurrency = 32, cpu = "1" }
     notify           = { http = false, consumes = ["mail-outbox", "security-events"], secrets = ["mail-seal-key", "smtp-url"], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
-    revocations      = { http = false, consumes = ["session-revoked"], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
+    revocations      = { http = false, consumes = ["session-revoked", "maintenance-sweep"], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
     archive          = { http = false, consumes = ["recording-stopped", "recordings-sweep"], secrets = [], roles = ["roles/datastore.user"], bucket_roles = { recordings = "roles/storage.objectAdmin" }, memory = "512Mi", min_instances = 0, max_instances = 10 }
     "backup-verify"  = { http = false, consumes = ["backup-verify"], secrets = [], roles = ["roles/cloudsql.viewer"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 1 }
   }
 
   # Every Pub/Sub topic (shared/bus/topics.ts topicSchemas).
-  topics = ["mail-outbox", "security-events", "session-revoked", "recording-stopped", "audit-events", "audit-checkpoint", "backup-verify", "recordings-sweep", "allowlist-changed"]
+  topics = ["mail-outbox", "security-events", "session-revoked", "recording-stopped", "audit-events", "audit-checkpoint", "backup-verify", "recordings-sweep", "maintenance-sweep", "allowlist-changed"]
 
   # Cloud Scheduler: topic => cron (shared/bus/topics.ts schedules), in UTC.
   schedules = {
-    "audit-checkpoint" = "0 * * * *"
-    "backup-verify"    = "0 6 * * 1"
-    "recordings-sweep" = "30 * * * *"
+    "audit-checkpoint"  = "0 * * * *"
+    "backup-verify"     = "0 6 * * 1"
+    "recordings-sweep"  = "30 * * * *"
+    "maintenance-sweep" = "15 * * * *"
   }
 
   # One push subscription per (topic, unit), named <topic>--<unit>: the consumer reads the topic

@@ -1,11 +1,16 @@
 import type { TopicHandlers } from '../../shared/bus/consumer.js';
+import { forgetProcessedEvents } from '../../shared/bus/maintenance.js';
 import type { Tx } from '../../shared/bus/outbox.js';
 import type { Logger } from '../../shared/log/logger.js';
 import { ABSOLUTE_LIFETIME_MS } from '../../shared/sessions/model.js';
 import type { RevocationFeed } from '../../shared/sessions/revocation-feed.js';
+import type { Clock } from '../../shared/time/clock.js';
 
 export interface RevocationsDeps {
   feedIn: (tx: Tx) => RevocationFeed;
+  /** Rate-limit windows, when they live in PostgreSQL (Firestore expires them by its TTL policy). */
+  rateLimitsIn: ((tx: Tx) => { sweep(now: Date): Promise<number> }) | null;
+  clock: Clock;
   logger: Logger;
 }
 
@@ -28,6 +33,19 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
         sessionId: envelope.data.sessionId,
         reason: envelope.data.reason,
       });
+    },
+    /**
+     * Hourly housekeeping of expiring state: revocation-feed entries past their session's lifetime,
+     * rate-limit windows nobody touched for a whole window, and event ids no redelivery can carry
+     * any more. The consumer drains the outbox after every event, so this tick also publishes
+     * anything a failed publish left behind.
+     */
+    'maintenance-sweep': async (_envelope, tx) => {
+      const now = deps.clock.now();
+      const revocations = await deps.feedIn(tx).sweep(now);
+      const rateLimitWindows = (await deps.rateLimitsIn?.(tx).sweep(now)) ?? 0;
+      const processedEvents = await forgetProcessedEvents(tx, now);
+      deps.logger.info('maintenance sweep', { revocations, rateLimitWindows, processedEvents });
     },
   };
 }

@@ -1,10 +1,17 @@
 import { type CloudEvent, cloudEvent } from '@google-cloud/functions-framework';
 import { consumer } from '../../shared/bus/consumer.js';
+import { PostgresRateLimitStore } from '../../shared/ratelimit/postgres-store.js';
 import { core } from '../../shared/runtime/core.js';
 import { revocationsHandlers } from './handlers.js';
 
 cloudEvent('revocations', async (event: CloudEvent<unknown>) => {
   const c = await core();
-  const handlers = revocationsHandlers({ feedIn: c.revocationFeedIn, logger: c.platform.logger });
-  return consumer('revocations', handlers, async () => c.platform)(event);
+  const p = c.platform;
+  const handlers = revocationsHandlers({
+    feedIn: c.revocationFeedIn,
+    rateLimitsIn: p.config.fastStateStore === 'postgres' ? (tx) => new PostgresRateLimitStore(tx) : null,
+    clock: p.clock,
+    logger: p.logger,
+  });
+  return consumer('revocations', handlers, async () => p)(event);
 });

@@ -38,6 +38,8 @@ export const topicSchemas = {
   'backup-verify': z.object({}).passthrough(),
   /** Hourly: the archive unit deletes leftover buffers and stops recordings gone idle (shared/recordings/sweep.ts). */
   'recordings-sweep': z.object({}).passthrough(),
+  /** Hourly: drops expired rate-limit windows, revocation-feed entries and old processed event ids. */
+  'maintenance-sweep': z.object({}).passthrough(),
   /**
    * Published (through the outbox) when an org's list changes. No unit consumes it: a push
    * subscription reaches one instance of one function, not every instance's cache, so instances
@@ -66,6 +68,7 @@ export const subscriptions: ReadonlyArray<{ topic: Topic; unit: string }> = [
   { topic: 'session-revoked', unit: 'revocations' },
   { topic: 'recording-stopped', unit: 'archive' },
   { topic: 'recordings-sweep', unit: 'archive' },
+  { topic: 'maintenance-sweep', unit: 'revocations' },
   { topic: 'audit-events', unit: 'audit-consumer' },
   { topic: 'audit-checkpoint', unit: 'audit-consumer' },
   { topic: 'backup-verify', unit: 'backup-verify' },
@@ -77,4 +80,5 @@ export const schedules: ReadonlyArray<{ topic: Topic; cron: string; everyMs: num
   { topic: 'backup-verify', cron: '0 6 * * 1', everyMs: 7 * 24 * 60 * 60 * 1000 },
   // Half past, away from the checkpoint signing on the hour.
   { topic: 'recordings-sweep', cron: '30 * * * *', everyMs: 60 * 60 * 1000 },
+  { topic: 'maintenance-sweep', cron: '15 * * * *', everyMs: 60 * 60 * 1000 },
 ];
