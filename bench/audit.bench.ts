@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { sql } from 'kysely';
 import { auditConsumerBatches, auditConsumerHandlers } from '../functions/audit-consumer/handlers.js';
-import { appendAudit } from '../shared/audit/append.js';
-import { type ChainedRow, GENESIS_HASH, orgChain, rowHash } from '../shared/audit/chain.js';
+import { appendAudit, auditLogValues } from '../shared/audit/append.js';
+import { type ChainedRow, GENESIS_HASH, linkRows, orgChain, rowHash } from '../shared/audit/chain.js';
 import { AuditService } from '../shared/audit/service.js';
 import { AuditStore } from '../shared/audit/store.js';
 import { verifyChain } from '../shared/audit/verify.js';
@@ -120,9 +120,9 @@ async function fillChain(handle: DbHandle, rows: number): Promise<string> {
   let prev = GENESIS_HASH;
   const batch = 1000;
   for (let from = 1; from <= rows; from += batch) {
-    const values = [];
+    const page: ChainedRow[] = [];
     for (let seq = from; seq < Math.min(from + batch, rows + 1); seq++) {
-      const row: ChainedRow = {
+      page.push({
         id: randomUUID(),
         chain,
         seq,
@@ -135,27 +135,11 @@ async function fillChain(handle: DbHandle, rows: number): Promise<string> {
         metadata: { hostname: `host-${seq}` },
         ip: '203.0.113.9',
         createdAt: new Date(1_767_225_600_000 + seq).toISOString(),
-      };
-      const hash = rowHash(prev, row);
-      values.push({
-        id: row.id,
-        chain,
-        seq,
-        org_id: orgId,
-        actor_type: row.actorType,
-        actor_id: row.actorId,
-        action: row.action,
-        target_type: row.targetType,
-        target_id: row.targetId,
-        metadata: JSON.stringify(row.metadata),
-        ip: row.ip,
-        created_at: new Date(row.createdAt),
-        prev_hash: prev,
-        hash,
       });
-      prev = hash;
     }
-    await handle.db.insertInto('audit_logs').values(values).execute();
+    const linked = linkRows(prev, page);
+    prev = linked.at(-1)?.hash ?? prev;
+    await handle.db.insertInto('audit_logs').values(linked.map(auditLogValues)).execute();
   }
   await handle.db.insertInto('audit_chain_heads').values({ chain, seq: rows, hash: prev }).execute();
   return chain;

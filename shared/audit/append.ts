@@ -6,6 +6,8 @@ import {
   type ChainedRow,
   canonicalRowAroundSeq,
   GENESIS_HASH,
+  type LinkedRow,
+  linkRows,
   orgChain,
   rowHash,
   userChain,
@@ -115,35 +117,12 @@ export async function appendAuditBatch(tx: Tx, events: readonly AuditEvent[]): P
     head = await lockHead();
     if (!head) throw new Error(`audit chain head ${chain} could not be created`);
   }
-  let prevHash = head.hash;
-  const appended = rows.map((fields, i): AppendedRow => {
-    const row: ChainedRow = { ...fields, seq: Number(head.seq) + i + 1 };
-    const hash = rowHash(prevHash, row);
-    const out = { ...row, prevHash, hash };
-    prevHash = hash;
-    return out;
-  });
-  await tx
-    .insertInto('audit_logs')
-    .values(
-      appended.map((row) => ({
-        id: row.id,
-        chain,
-        seq: row.seq,
-        org_id: row.orgId,
-        actor_type: row.actorType,
-        actor_id: row.actorId,
-        action: row.action,
-        target_type: row.targetType,
-        target_id: row.targetId,
-        metadata: JSON.stringify(row.metadata),
-        ip: row.ip,
-        created_at: new Date(row.createdAt),
-        prev_hash: row.prevHash,
-        hash: row.hash,
-      })),
-    )
-    .execute();
+  const base = Number(head.seq);
+  const appended = linkRows(
+    head.hash,
+    rows.map((fields, i) => ({ ...fields, seq: base + i + 1 })),
+  );
+  await tx.insertInto('audit_logs').values(appended.map(auditLogValues)).execute();
   const last = appended.at(-1) as AppendedRow;
   await tx
     .updateTable('audit_chain_heads')
@@ -153,7 +132,27 @@ export async function appendAuditBatch(tx: Tx, events: readonly AuditEvent[]): P
   return appended;
 }
 
-export type AppendedRow = ChainedRow & { hash: string; prevHash: string };
+export type AppendedRow = LinkedRow;
+
+/** A linked row as the audit_logs columns store it. */
+export function auditLogValues(row: LinkedRow) {
+  return {
+    id: row.id,
+    chain: row.chain,
+    seq: row.seq,
+    org_id: row.orgId,
+    actor_type: row.actorType,
+    actor_id: row.actorId,
+    action: row.action,
+    target_type: row.targetType,
+    target_id: row.targetId,
+    metadata: JSON.stringify(row.metadata),
+    ip: row.ip,
+    created_at: new Date(row.createdAt),
+    prev_hash: row.prevHash,
+    hash: row.hash,
+  };
+}
 
 /** The row an event becomes, all but its place in the chain (seq, links). */
 function rowFields(event: AuditEvent): Omit<ChainedRow, 'seq'> {

@@ -8,7 +8,7 @@ import { openTestDatabase } from '../../tests/helpers/db.js';
 import type { DbHandle } from '../db/connect.js';
 import { memoryLogger } from '../log/logger.js';
 import { appendAudit, appendAuditBatch } from './append.js';
-import { GENESIS_HASH, orgChain, userChain } from './chain.js';
+import { GENESIS_HASH, linkRows, orgChain, userChain } from './chain.js';
 import { checkpointKey, checkpointSignatureValid, signedCheckpointSchema } from './checkpoint.js';
 import { AuditStore } from './store.js';
 
@@ -353,21 +353,19 @@ describe('verify detects tampering done directly in the database', () => {
     const orgId = await orgWithEvents(3);
     await signAll();
     // The attacker edits seq 1 and recomputes every later hash and the head with our own code.
-    const { rowHash } = await import('./chain.js');
-    const { AuditStore } = await import('./store.js');
     const rows = [];
     for await (const page of new AuditStore(handle.db).pages(orgChain(orgId), 0, 3)) rows.push(...page);
-    let prev = GENESIS_HASH;
-    const statements: string[] = [];
-    for (const row of rows) {
-      if (row.seq === 1) row.metadata = { hostname: 'rewritten' };
-      const hash = rowHash(prev, row);
-      statements.push(
-        `update audit_logs set metadata = '${JSON.stringify(row.metadata)}', prev_hash = '${prev}', hash = '${hash}' where id = '${row.id}'`,
-      );
-      prev = hash;
-    }
-    statements.push(`update audit_chain_heads set hash = '${prev}' where chain = 'org:${orgId}'`);
+    const rewritten = linkRows(
+      GENESIS_HASH,
+      rows.map((row) => (row.seq === 1 ? { ...row, metadata: { hostname: 'rewritten' } } : row)),
+    );
+    const statements = rewritten.map(
+      (row) =>
+        `update audit_logs set metadata = '${JSON.stringify(row.metadata)}', prev_hash = '${row.prevHash}', hash = '${row.hash}' where id = '${row.id}'`,
+    );
+    statements.push(
+      `update audit_chain_heads set hash = '${rewritten.at(-1)?.hash}' where chain = 'org:${orgId}'`,
+    );
     await tamper(handle.db, ...statements);
     expect(await t.audit.verify(orgChain(orgId))).toMatchObject({
       valid: false,

@@ -24,6 +24,19 @@ export function rowHash(prevHash: string, row: ChainedRow): string {
   return sha256Hex(prevHash + canonicalRow(row));
 }
 
+/** A row with its links: the hash it follows and its own. */
+export type LinkedRow = ChainedRow & { prevHash: string; hash: string };
+
+/** Links `rows`, in order, onto a chain whose last hash is `prevHash`. */
+export function linkRows(prevHash: string, rows: readonly ChainedRow[]): LinkedRow[] {
+  let prev = prevHash;
+  return rows.map((row) => {
+    const linked = { ...row, prevHash: prev, hash: rowHash(prev, row) };
+    prev = linked.hash;
+    return linked;
+  });
+}
+
 /**
  * The RFC 8785 form of a row, written out directly: verify hashes every row of a chain, and the
  * generic canonicalizer (cycle and toJSON checks, sorting a known key set each time) was its

@@ -1,14 +1,11 @@
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
-import type { ChainedRow } from './chain.js';
-import './tables.js';
+import type { LinkedRow } from './chain.js';
+import type { AuditLogsTable } from './tables.js';
 
 /** A stored audit row: the hashed fields plus the chain links. */
-export interface StoredRow extends ChainedRow {
-  prevHash: string;
-  hash: string;
-}
+export type StoredRow = LinkedRow;
 
 export interface ListFilters {
   action?: string;
@@ -20,7 +17,8 @@ export interface ListFilters {
   limit: number;
 }
 
-const columns = [
+/** Every column but created_at, which range() reads as the ISO text the hash covers. */
+const linkedColumns = [
   'id',
   'chain',
   'seq',
@@ -32,7 +30,6 @@ const columns = [
   'target_id',
   'metadata',
   'ip',
-  'created_at',
   'prev_hash',
   'hash',
 ] as const;
@@ -43,7 +40,10 @@ export class AuditStore {
 
   /** Newest first; `limit` rows at most. */
   async list(chain: string, filters: ListFilters): Promise<StoredRow[]> {
-    let query = this.db.selectFrom('audit_logs').select(columns).where('chain', '=', chain);
+    let query = this.db
+      .selectFrom('audit_logs')
+      .select([...linkedColumns, 'created_at'])
+      .where('chain', '=', chain);
     if (filters.action) query = query.where('action', '=', filters.action);
     if (filters.actorId) query = query.where('actor_id', '=', filters.actorId);
     if (filters.since) query = query.where('created_at', '>=', filters.since);
@@ -62,20 +62,8 @@ export class AuditStore {
     const rows = await this.db
       .selectFrom('audit_logs')
       .select([
-        'id',
-        'chain',
-        'seq',
-        'org_id',
-        'actor_type',
-        'actor_id',
-        'action',
-        'target_type',
-        'target_id',
-        'metadata',
-        'ip',
+        ...linkedColumns,
         sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`.as('created_at'),
-        'prev_hash',
-        'hash',
       ])
       .where('chain', '=', chain)
       .where('seq', '>', afterSeq)
@@ -131,22 +119,7 @@ export class AuditStore {
   }
 }
 
-type Selected = {
-  id: string;
-  chain: string;
-  seq: number;
-  org_id: string | null;
-  actor_type: 'user' | 'api_key' | 'system';
-  actor_id: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  metadata: Record<string, unknown>;
-  ip: string | null;
-  created_at: Date | string;
-  prev_hash: string;
-  hash: string;
-};
+type Selected = Omit<Selectable<AuditLogsTable>, 'created_at'> & { created_at: Date | string };
 
 function toStoredRow(row: Selected): StoredRow {
   return {
