@@ -14,7 +14,7 @@ export type RequestWithRawBody = IncomingMessage & { rawBody?: Buffer };
 export async function readBody(req: RequestWithRawBody, limitBytes: number): Promise<Buffer | Failure> {
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding !== 'identity') {
-    return fail('UNSUPPORTED_MEDIA_TYPE', 'Compressed request bodies are not accepted.');
+    return compressedBody();
   }
   if (req.rawBody !== undefined) {
     return req.rawBody.length > limitBytes ? tooLarge(limitBytes) : req.rawBody;
@@ -37,8 +37,13 @@ export async function readBody(req: RequestWithRawBody, limitBytes: number): Pro
   return Buffer.concat(chunks, size);
 }
 
-function tooLarge(limitBytes: number): Failure {
+export function tooLarge(limitBytes: number): Failure {
   return fail('PAYLOAD_TOO_LARGE', `The request body is larger than ${limitBytes} bytes.`);
+}
+
+/** Inflating request bodies is how gzip bombs get in, so none are accepted. */
+export function compressedBody(): Failure {
+  return fail('UNSUPPORTED_MEDIA_TYPE', 'Compressed request bodies are not accepted.');
 }
 
 export function hasBody(req: IncomingMessage): boolean {

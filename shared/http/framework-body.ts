@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { type Failure, fail } from '../errors/codes.js';
+import type { Failure } from '../errors/codes.js';
+import { compressedBody, tooLarge } from './body.js';
 import { errorPayload, sendJson } from './errors.js';
 import { applySecurityHeaders } from './headers.js';
 
@@ -33,12 +34,9 @@ const GUARDED = Symbol.for('sessionforge.frameworkBodyGuarded');
 function refusal(error: unknown): Failure | null {
   switch ((error as { type?: string }).type) {
     case 'encoding.unsupported':
-      return fail('UNSUPPORTED_MEDIA_TYPE', 'Compressed request bodies are not accepted.');
+      return compressedBody();
     case 'entity.too.large':
-      return fail(
-        'PAYLOAD_TOO_LARGE',
-        `The request body is larger than ${FRAMEWORK_BODY_LIMIT_BYTES} bytes.`,
-      );
+      return tooLarge(FRAMEWORK_BODY_LIMIT_BYTES);
     default:
       return null;
   }
