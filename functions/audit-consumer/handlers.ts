@@ -1,7 +1,9 @@
-import { type AuditEvent, appendAudit, appendAuditBatch } from '../../shared/audit/append.js';
+import { type AuditEvent, appendAuditBatch } from '../../shared/audit/append.js';
 import { externalOrgEvent } from '../../shared/audit/external.js';
 import type { AuditService } from '../../shared/audit/service.js';
 import type { BatchHandlers, TopicHandlers } from '../../shared/bus/consumer.js';
+import type { TypedEnvelope } from '../../shared/bus/envelope.js';
+import type { Tx } from '../../shared/bus/outbox.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { Clock } from '../../shared/time/clock.js';
 
@@ -18,12 +20,7 @@ export interface AuditConsumerDeps {
 export function auditConsumerHandlers(deps: AuditConsumerDeps): TopicHandlers {
   return {
     'audit-events': async (envelope, tx) => {
-      const parsed = externalOrgEvent(envelope);
-      if (!parsed.ok) {
-        deps.logger.error('dropping invalid audit event', { eventId: envelope.id, reason: parsed.reason });
-        return;
-      }
-      await appendAudit(tx, parsed.event);
+      await chainExternalEvents([envelope], tx, deps.logger);
     },
     'audit-checkpoint': async (_envelope, tx) => {
       const signed = await deps.audit.checkpointMovedChains(tx, deps.clock.now());
@@ -42,19 +39,25 @@ export function auditConsumerBatches(deps: Pick<AuditConsumerDeps, 'logger'>): B
   return {
     'audit-events': {
       key: (envelope) => (envelope.orgId ? `org:${envelope.orgId}` : null),
-      handle: async (envelopes, tx) => {
-        const events: AuditEvent[] = [];
-        for (const envelope of envelopes) {
-          const parsed = externalOrgEvent(envelope);
-          if (parsed.ok) events.push(parsed.event);
-          else
-            deps.logger.error('dropping invalid audit event', {
-              eventId: envelope.id,
-              reason: parsed.reason,
-            });
-        }
-        await appendAuditBatch(tx, events);
-      },
+      handle: (envelopes, tx) => chainExternalEvents(envelopes, tx, deps.logger),
     },
   };
+}
+
+/**
+ * Chains the valid ones of other services' org events (one org's, as batched or alone) and drops
+ * the rest with a reason: redelivering them could never succeed.
+ */
+async function chainExternalEvents(
+  envelopes: TypedEnvelope<'audit-events'>[],
+  tx: Tx,
+  logger: Logger,
+): Promise<void> {
+  const events: AuditEvent[] = [];
+  for (const envelope of envelopes) {
+    const parsed = externalOrgEvent(envelope);
+    if (parsed.ok) events.push(parsed.event);
+    else logger.error('dropping invalid audit event', { eventId: envelope.id, reason: parsed.reason });
+  }
+  await appendAuditBatch(tx, events);
 }
