@@ -7,7 +7,7 @@ import { ApiKeyService } from '../shared/keys/service.js';
 import { ApiKeyStore } from '../shared/keys/store.js';
 import { createLogger } from '../shared/log/logger.js';
 import { type LocalRuntime, startLocalRuntime } from '../shared/runtime/local.js';
-import { openTestDatabase } from '../tests/helpers/db.js';
+import { insertOrg, openTestDatabase } from '../tests/helpers/db.js';
 import { machineLine, percentile, type Row, report } from './lib/report.js';
 
 /**
@@ -47,28 +47,13 @@ async function seed(runtime: LocalRuntime, keys: ApiKeyService) {
     })
     .returning('id')
     .executeTakeFirstOrThrow();
-  const org = await db
-    .insertInto('orgs')
-    .values({
-      id: crypto.randomUUID(),
-      name: 'Bench',
-      slug: 'bench',
-      enterprise: false,
-      max_concurrent_sessions: null,
-      idle_timeout_minutes: null,
-      absolute_timeout_hours: null,
-      require_mfa: false,
-      on_session_limit: 'revoke_oldest',
-      created_at: now,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const orgId = await insertOrg(db, { slug: 'bench', name: 'Bench', now });
   // Other keys in the table, so the index lookup is not on a one-row table.
   for (let i = 0; i < 200; i++) {
-    await keys.issue(org.id, { name: `k${i}`, role: 'viewer', expiresAt: null }, actor(user.id), now);
+    await keys.issue(orgId, { name: `k${i}`, role: 'viewer', expiresAt: null }, actor(user.id), now);
   }
   const issued = await keys.issue(
-    org.id,
+    orgId,
     { name: 'bench', role: 'admin', expiresAt: null },
     actor(user.id),
     now,

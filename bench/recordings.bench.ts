@@ -11,7 +11,7 @@ import { Archiver } from '../shared/recordings/archiver.js';
 import { asciicastHeader } from '../shared/recordings/model.js';
 import { PostgresFrameBuffer } from '../shared/recordings/postgres-frame-buffer.js';
 import { startLocalRuntime } from '../shared/runtime/local.js';
-import { openTestDatabase } from '../tests/helpers/db.js';
+import { insertOrg, openTestDatabase } from '../tests/helpers/db.js';
 import { machineLine, type Row, report } from './lib/report.js';
 
 /**
@@ -77,11 +77,7 @@ function* syntheticChunks(totalBytes: number): Generator<{ data: Buffer; first: 
 }
 
 async function seedRecording(db: Db): Promise<{ orgId: string; id: string }> {
-  const orgId = randomUUID();
-  await db
-    .insertInto('orgs')
-    .values({ id: orgId, name: 'bench', slug: `bench-${orgId.slice(0, 8)}`, created_at: new Date() } as never)
-    .execute();
+  const orgId = await insertOrg(db, { slug: `bench-${randomUUID().slice(0, 8)}`, now: new Date() });
   const id = randomUUID();
   await db
     .insertInto('recordings')

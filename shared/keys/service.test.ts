@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { openTestDatabase } from '../../tests/helpers/db.js';
+import { insertOrg, openTestDatabase } from '../../tests/helpers/db.js';
 import '../accounts/tables.js';
 import '../audit/tables.js';
 import { sha256 } from '../crypto/tokens.js';
@@ -18,26 +18,6 @@ const clock = new FakeClock('2026-03-02T09:00:00Z');
 let orgId: string;
 let otherOrgId: string;
 let admin: KeyActor;
-
-async function insertOrg(slug: string): Promise<string> {
-  const row = await handle.db
-    .insertInto('orgs')
-    .values({
-      id: crypto.randomUUID(),
-      name: slug,
-      slug,
-      enterprise: false,
-      max_concurrent_sessions: null,
-      idle_timeout_minutes: null,
-      absolute_timeout_hours: null,
-      require_mfa: false,
-      on_session_limit: 'revoke_oldest',
-      created_at: clock.now(),
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
 
 async function issue(role: KeyActor['role'] = 'viewer', expiresAt: Date | null = null, inOrg = orgId) {
   const result = await keys.issue(inOrg, { name: 'ci', role, expiresAt }, admin, clock.now());
@@ -61,8 +41,8 @@ beforeAll(async () => {
     .returning('id')
     .executeTakeFirstOrThrow();
   admin = { userId: user.id, role: 'admin', inStepUp: false, ip: '192.0.2.7' };
-  orgId = await insertOrg('acme');
-  otherOrgId = await insertOrg('other');
+  orgId = await insertOrg(handle.db, { slug: 'acme', now: clock.now() });
+  otherOrgId = await insertOrg(handle.db, { slug: 'other', now: clock.now() });
 });
 afterAll(async () => {
   await handle?.close();

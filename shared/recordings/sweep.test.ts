@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase } from '../../tests/helpers/db.js';
+import { insertOrg, openTestDatabase } from '../../tests/helpers/db.js';
 import '../audit/tables.js';
 import { LocalBlobStore } from '../blob/local.js';
 import type { DbHandle } from '../db/connect.js';
@@ -51,24 +51,7 @@ beforeAll(async () => {
     blobs: new LocalBlobStore(dataDir, 'recordings'),
     logger,
   });
-  orgId = (
-    await handle.db
-      .insertInto('orgs')
-      .values({
-        id: crypto.randomUUID(),
-        name: 'Acme',
-        slug: 'acme',
-        enterprise: false,
-        max_concurrent_sessions: null,
-        idle_timeout_minutes: null,
-        absolute_timeout_hours: null,
-        require_mfa: false,
-        on_session_limit: 'revoke_oldest',
-        created_at: clock.now(),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-  ).id;
+  orgId = await insertOrg(handle.db, { slug: 'acme', name: 'Acme', now: clock.now() });
 });
 afterAll(async () => {
   await handle?.close();

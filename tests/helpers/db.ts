@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { type DbHandle, openDatabase, wrapPGlite } from '../../shared/db/connect.js';
+import { type Db, type DbHandle, openDatabase, wrapPGlite } from '../../shared/db/connect.js';
+import '../../shared/orgs/tables.js';
 import { loadMigrations, migrate } from '../../shared/db/migrate.js';
 
 /** Which engine the database-backed tests run on: PostgreSQL when DATABASE_URL is set, else PGlite. */
@@ -60,4 +61,28 @@ async function migratedSnapshot(): Promise<Blob> {
     renameSync(temp, file);
     return dump;
   }
+}
+
+/**
+ * An org row with the default policy (what POST /api/orgs creates), for tests and benches that
+ * need one without going through the orgs service. Returns its id.
+ */
+export async function insertOrg(db: Db, org: { slug: string; name?: string; now: Date }): Promise<string> {
+  const row = await db
+    .insertInto('orgs')
+    .values({
+      id: randomUUID(),
+      name: org.name ?? org.slug,
+      slug: org.slug,
+      enterprise: false,
+      max_concurrent_sessions: null,
+      idle_timeout_minutes: null,
+      absolute_timeout_hours: null,
+      require_mfa: false,
+      on_session_limit: 'revoke_oldest',
+      created_at: org.now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
 }
