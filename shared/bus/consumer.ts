@@ -118,10 +118,10 @@ export function consumer(
       const after = await handler(envelope, tx);
       return after ? { claimed: true, after } : { claimed: true };
     };
-    const batchKey = (batchHandlers[topic] as BatchHandler | undefined)?.key(envelope) ?? null;
+    const batching = batchHandlers[topic] as BatchHandler | undefined;
+    const batchKey = batching?.key(envelope) ?? null;
     try {
-      if (batchKey !== null) {
-        const batching = batchHandlers[topic] as BatchHandler;
+      if (batching && batchKey !== null) {
         const handled = await committerFor(db, name, topic, batching).run(batchKey, envelope);
         if (!handled) log.info('event already processed', { topic, eventId: envelope.id });
       } else {
