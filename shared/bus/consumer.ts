@@ -108,13 +108,7 @@ export function consumer(
     ) => Promise<undefined | AfterCommit>;
     // Claiming the event id and handling it commit together.
     const handle = async (tx: Tx): Promise<{ claimed: boolean; after?: AfterCommit }> => {
-      const claimed = await tx
-        .insertInto('processed_events')
-        .values({ consumer: name, event_id: envelope.id })
-        .onConflict((oc) => oc.doNothing())
-        .returning('event_id')
-        .executeTakeFirst();
-      if (!claimed) return { claimed: false };
+      if ((await claimEvents(tx, name, [envelope.id])).size === 0) return { claimed: false };
       const after = await handler(envelope, tx);
       return after ? { claimed: true, after } : { claimed: true };
     };
@@ -176,6 +170,17 @@ type BatchHandler = {
   handle: (envelopes: TypedEnvelope<Topic>[], tx: Tx) => Promise<void>;
 };
 
+/** Records event ids as processed by this consumer; answers those that were not already. */
+async function claimEvents(tx: Tx, consumerName: string, ids: string[]): Promise<Set<string>> {
+  const rows = await tx
+    .insertInto('processed_events')
+    .values(ids.map((id) => ({ consumer: consumerName, event_id: id })))
+    .onConflict((oc) => oc.doNothing())
+    .returning('event_id')
+    .execute();
+  return new Set(rows.map((row) => row.event_id));
+}
+
 /**
  * A batch's work: claims its event ids in one statement, hands the newly claimed envelopes (each
  * id once) to the batch handler, and answers per envelope whether it was the one handled.
@@ -186,17 +191,7 @@ async function claimAndHandle(
   envelopes: TypedEnvelope<Topic>[],
   batching: BatchHandler,
 ): Promise<boolean[]> {
-  const ids = [...new Set(envelopes.map((e) => e.id))];
-  const claimed = new Set(
-    (
-      await tx
-        .insertInto('processed_events')
-        .values(ids.map((id) => ({ consumer: consumerName, event_id: id })))
-        .onConflict((oc) => oc.doNothing())
-        .returning('event_id')
-        .execute()
-    ).map((row) => row.event_id),
-  );
+  const claimed = await claimEvents(tx, consumerName, [...new Set(envelopes.map((e) => e.id))]);
   const fresh: TypedEnvelope<Topic>[] = [];
   const handled = envelopes.map((envelope) => {
     if (!claimed.has(envelope.id)) return false;
