@@ -70,13 +70,7 @@ export async function appendAudit(tx: Tx, event: AuditEvent): Promise<AppendedRo
       returning seq, prev_hash, hash`.execute(tx);
   let { rows } = await advance();
   if (rows.length === 0) {
-    // The chain's first event: create its head at genesis (a concurrent creator's row wins; this
-    // waits for it), then advance it like any other.
-    await tx
-      .insertInto('audit_chain_heads')
-      .values({ chain, seq: 0, hash: GENESIS_HASH })
-      .onConflict((oc) => oc.column('chain').doNothing())
-      .execute();
+    await createHead(tx, chain);
     ({ rows } = await advance());
   }
   const stored = rows[0];
@@ -109,11 +103,7 @@ export async function appendAuditBatch(tx: Tx, events: readonly AuditEvent[]): P
       .executeTakeFirst();
   let head = await lockHead();
   if (!head) {
-    await tx
-      .insertInto('audit_chain_heads')
-      .values({ chain, seq: 0, hash: GENESIS_HASH })
-      .onConflict((oc) => oc.column('chain').doNothing())
-      .execute();
+    await createHead(tx, chain);
     head = await lockHead();
     if (!head) throw new Error(`audit chain head ${chain} could not be created`);
   }
@@ -133,6 +123,18 @@ export async function appendAuditBatch(tx: Tx, events: readonly AuditEvent[]): P
 }
 
 export type AppendedRow = LinkedRow;
+
+/**
+ * A chain's first event creates its head at genesis; a concurrent creator's row wins (this waits
+ * for it), and the caller then advances the head like any other.
+ */
+async function createHead(tx: Tx, chain: string): Promise<void> {
+  await tx
+    .insertInto('audit_chain_heads')
+    .values({ chain, seq: 0, hash: GENESIS_HASH })
+    .onConflict((oc) => oc.column('chain').doNothing())
+    .execute();
+}
 
 /** A linked row as the audit_logs columns store it. */
 export function auditLogValues(row: LinkedRow) {
