@@ -8,13 +8,16 @@ export const oauthLogin = defineRoute({
   method: 'POST',
   path: '/api/login/oauth',
   summary:
-    'Sign in with Google or GitHub through Firebase Auth: a Firebase ID token (verified email) links to the account with that email or creates one; the session is ours.',
+    'Sign in with Google or GitHub through Firebase Auth: a Firebase ID token (verified email) links to the account with that email or creates one; the session is ours. The identity is a first factor: users with MFA then give a code.',
   tags: ['login'],
   auth: { kind: 'none' },
   body: z.strictObject({ idToken: z.string().min(20).max(8192) }),
   responses: {
     200: { description: 'Signed in; the session cookie is set', schema: loginResponse },
-    401: { description: 'INVALID_CREDENTIALS: invalid, expired or foreign token, or unverified email' },
+    401: {
+      description:
+        'INVALID_CREDENTIALS: invalid, expired or foreign token, or unverified email; MFA_REQUIRED with error.mfaToken for users with MFA (finish with POST /api/login/mfa)',
+    },
     403: { description: 'EMAIL_NOT_VERIFIED: an unconfirmed password account holds this email' },
   },
   handler: async ({ body, ip, userAgent, now }, deps: LoginUnitDeps) => {
