@@ -180,8 +180,10 @@ describe('POST /api/login/oauth for a user with MFA', () => {
     const mfaToken: string = first.body.error.mfaToken;
 
     // The mfaToken is bound to the client that earned it, and a wrong code does not finish the login.
-    expect((await mfaStep(mfaApp, mfaToken, await codeAt(secret, clock.now()), client())).status).toBe(401);
-    expect((await mfaStep(mfaApp, mfaToken, '000000', headers)).status).toBe(401);
+    const elsewhere = await mfaStep(mfaApp, mfaToken, await codeAt(secret, clock.now()), client());
+    expect([elsewhere.status, elsewhere.body.error.code]).toEqual([401, 'UNAUTHENTICATED']);
+    const wrong = await mfaStep(mfaApp, mfaToken, '000000', headers);
+    expect([wrong.status, wrong.body.error.code]).toEqual([401, 'INVALID_CREDENTIALS']);
 
     const second = await mfaStep(mfaApp, mfaToken, await codeAt(secret, clock.now()), headers);
     expect(second.status).toBe(200);
