@@ -361,3 +361,20 @@ describe('client address validation (TRUSTED_PROXY_HOPS=1)', () => {
     expectRateLimited(answers[10]!, 'Too many password-reset requests.');
   });
 });
+
+describe('OpenAPI', () => {
+  it('documents the 429 and its Retry-After on every throttled route', async () => {
+    const doc = await app.request('GET', '/api/openapi.json');
+    for (const path of [
+      '/api/accounts/signup',
+      '/api/accounts/password-reset/request',
+      '/api/accounts/verify-email',
+      '/api/login/oauth',
+      '/api/login',
+    ]) {
+      const limited = doc.body.paths[path].post.responses['429'];
+      expect(limited?.description, path).toMatch(/^RATE_LIMITED: .*Try again in 12 minutes/);
+      expect(limited.headers['Retry-After'].schema.type).toBe('integer');
+    }
+  });
+});
