@@ -69,7 +69,7 @@ export class LoginService {
     const emailNormalized = normalizeEmail(input.email);
     const throttle = await this.deps.throttle.attempt(meta.ip, emailNormalized, meta.now);
     if (!throttle.ok) {
-      return fail('RATE_LIMITED', 'Too many sign-in attempts. Try again later.', {
+      return fail('RATE_LIMITED', 'Too many sign-in attempts.', {
         retryAfterSeconds: throttle.retryAfterSeconds,
       });
     }
@@ -152,7 +152,7 @@ export class LoginService {
     // unbounded attempts (and audit rows) while the per-user lockout holds.
     const throttle = await this.deps.throttle.attempt(meta.ip, input.mfaToken, meta.now, 'login-mfa');
     if (!throttle.ok) {
-      return fail('RATE_LIMITED', 'Too many sign-in attempts. Try again later.', {
+      return fail('RATE_LIMITED', 'Too many sign-in attempts.', {
         retryAfterSeconds: throttle.retryAfterSeconds,
       });
     }

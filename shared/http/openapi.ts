@@ -31,6 +31,16 @@ export function buildOpenApi(
     for (const [status, spec] of Object.entries(route.responses)) {
       responses[status] = {
         description: spec.description,
+        ...(spec.headers
+          ? {
+              headers: Object.fromEntries(
+                Object.entries(spec.headers).map(([name, header]) => [
+                  name,
+                  { description: header.description, schema: { type: header.type } },
+                ]),
+              ),
+            }
+          : {}),
         ...(spec.schema ? { content: { 'application/json': { schema: toSchema(spec.schema) } } } : {}),
       };
     }

@@ -52,6 +52,8 @@ export type HandlerResult = Reply | Failure;
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
+  /** Response headers worth documenting (name → what it says). */
+  headers?: Record<string, { description: string; type: 'integer' | 'string' }>;
 }
 
 export interface RouteSpec<Deps, Body = unknown, Query = unknown> {

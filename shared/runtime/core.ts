@@ -13,6 +13,7 @@ import type { MfaService } from '../mfa/service.js';
 import { createMfaService } from '../mfa/services.js';
 import { createOrgServices, type OrgServices } from '../orgs/services.js';
 import { LoginThrottle } from '../ratelimit/login-throttle.js';
+import { RequestThrottle } from '../ratelimit/request-throttle.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import { SessionCommands } from '../sessions/commands.js';
 import { DeviceStore, DeviceTracker } from '../sessions/devices.js';
@@ -33,6 +34,8 @@ export interface Core {
   hasher: PasswordHasher;
   rateLimits: RateLimitStore;
   throttle: LoginThrottle;
+  /** Per-IP limits of the unauthenticated account routes and the per-recipient mail cap. */
+  requestThrottle: RequestThrottle;
   accounts: AccountService;
   login: LoginService;
   mfa: MfaService;
@@ -53,6 +56,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
   const hasher = new PasswordHasher(pepper, p.config.passwordHashCost);
   const { rateLimits, revocationFeed, revocationFeedIn } = await fastState(p);
   const throttle = new LoginThrottle(rateLimits, p.logger, p.metrics);
+  const requestThrottle = new RequestThrottle(rateLimits, p.logger, p.metrics);
   const accounts = new AccountService({
     db: p.db,
     hasher,
@@ -60,6 +64,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     sessions,
     mailKeys: () => p.mailKeys(),
     appUrl: p.config.appUrl,
+    mailQuota: requestThrottle,
   });
   let mfaRing: Promise<KeyRing> | undefined;
   const mfa = createMfaService({ db: p.db, keys: () => (mfaRing ??= mfaKeyRing(p.secrets)) });
@@ -97,6 +102,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     hasher,
     rateLimits,
     throttle,
+    requestThrottle,
     accounts,
     login,
     mfa,

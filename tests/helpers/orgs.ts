@@ -45,6 +45,7 @@ export async function newUser(app: TestApp, label = 'user'): Promise<TestUser> {
   await app.settle();
   const verify = await app.request('POST', '/api/accounts/verify-email', {
     body: { token: app.tokenFromMail(email, 'verify-email') },
+    headers: { 'x-forwarded-for': nextIp() },
   });
   if (verify.status !== 200) throw new Error(`verify failed: ${verify.text}`);
   const signedIn = await login(app, email, password);

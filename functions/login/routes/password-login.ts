@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { LoginSuccess } from '../../../shared/accounts/login.js';
 import { sessionCookie } from '../../../shared/http/cookies.js';
 import { defineRoute, json, type Reply } from '../../../shared/http/route.js';
-import { emailField, passwordField } from '../../../shared/http/schemas.js';
+import { emailField, passwordField, rateLimitedResponse } from '../../../shared/http/schemas.js';
 import { userView } from '../../../shared/http/views.js';
 import type { Core } from '../../../shared/runtime/core.js';
 
@@ -42,6 +42,9 @@ export const passwordLogin = defineRoute({
       description:
         'INVALID_CREDENTIALS; or MFA_REQUIRED with `mfaToken` in the error object: continue at POST /api/login/mfa',
     },
+    429: rateLimitedResponse(
+      'more than 10 attempts from one client address (IPv6: its /64), or 100 failures on one account, in 15 minutes',
+    ),
   },
   handler: async ({ body, ip, userAgent, now }, deps: Core) => {
     const result = await deps.login.passwordLogin(body, { ip, userAgent, now });
