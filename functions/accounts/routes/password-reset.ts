@@ -6,6 +6,7 @@ import type { Core } from '../../../shared/runtime/core.js';
 export const requestPasswordReset = defineRoute({
   method: 'POST',
   path: '/api/accounts/password-reset/request',
+  edgeThrottled: true,
   summary: 'Mail a password-reset link (1 h, single use). Always answers 202.',
   tags: ['accounts'],
   auth: { kind: 'none' },
@@ -20,6 +21,7 @@ export const requestPasswordReset = defineRoute({
 export const confirmPasswordReset = defineRoute({
   method: 'POST',
   path: '/api/accounts/password-reset/confirm',
+  edgeThrottled: true,
   summary: 'Set a new password with a reset token; every session of the user ends.',
   tags: ['accounts'],
   auth: { kind: 'none' },

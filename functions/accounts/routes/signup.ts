@@ -6,6 +6,7 @@ import type { Core } from '../../../shared/runtime/core.js';
 export const signup = defineRoute({
   method: 'POST',
   path: '/api/accounts/signup',
+  edgeThrottled: true,
   summary:
     'Create an account; a verification link is mailed. Same answer whether or not the email is registered.',
   tags: ['accounts'],

@@ -1,0 +1,148 @@
+import type { CodeInventory } from './code-inventory.js';
+import { type Block, nested, ref, type TerraformModel } from './terraform.js';
+
+/** One URL map route rule as infra/edge-routes.tf lists it. */
+export interface EdgeRouteRule {
+  priority: number;
+  unit: string;
+  path: string;
+  exact: boolean;
+}
+
+export function edgeRouteRules(tf: TerraformModel): EdgeRouteRule[] {
+  return ((tf.locals.edge_routes as EdgeRouteRule[] | undefined) ?? [])
+    .slice()
+    .sort((a, b) => a.priority - b.priority);
+}
+
+/**
+ * The load balancer's choice for a path, as its URL map decides: route rules in priority order,
+ * the first whose full path or path template matches (`*` one segment, `**` any number).
+ */
+export function loadBalancerUnit(rules: EdgeRouteRule[], path: string): string | undefined {
+  return rules.find((rule) => (rule.exact ? rule.path === path : templateRegex(rule.path).test(path)))?.unit;
+}
+
+function templateRegex(template: string): RegExp {
+  const source = template
+    .split('/')
+    .map((segment) => {
+      if (segment === '**') return '\u0000';
+      if (segment === '*') return '[^/]+';
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/')
+    .replace('/\u0000', '(?:/.*)?');
+  return new RegExp(`^${source}$`);
+}
+
+function resource(tf: TerraformModel, type: string, name: string): Block | undefined {
+  return tf.resources[type]?.[name];
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value ?? ''));
+
+/** What ingress each unit gets: a literal, or `each.value.http ? "<http>" : "<other>"`. */
+export function ingressOf(tf: TerraformModel, http: boolean): string | undefined {
+  const value = text(
+    nested(resource(tf, 'google_cloudfunctions2_function', 'unit'), 'service_config')?.ingress_settings,
+  );
+  const conditional = /^\$\{each\.value\.http \? "(\w+)" : "(\w+)"\}$/.exec(value);
+  if (conditional) return http ? conditional[1] : conditional[2];
+  return /^\w+$/.test(value) ? value : undefined;
+}
+
+/**
+ * Every HTTP unit of the code behind the load balancer: a serverless NEG and a backend service
+ * (generated per HTTP unit), a URL-map path, Cloud Armor and request logs on the backend, and an
+ * ingress that refuses anything but the load balancer; every other unit internal only.
+ */
+export function checkEdge(code: CodeInventory, tf: TerraformModel): string[] {
+  const problems: string[] = [];
+  const httpUnits = [...code.units].filter(([, unit]) => unit.http).map(([name]) => name);
+  const otherUnits = [...code.units].filter(([, unit]) => !unit.http).map(([name]) => name);
+  if (!text(tf.locals.http_units).includes('spec.http'))
+    problems.push('local.http_units must select the units with http = true');
+
+  const neg = resource(tf, 'google_compute_region_network_endpoint_group', 'unit');
+  if (!text(neg?.for_each).includes('local.http_units'))
+    problems.push('every HTTP unit needs a serverless NEG (for_each over local.http_units)');
+  if (neg?.network_endpoint_type !== 'SERVERLESS') problems.push('the NEGs must be serverless');
+  if (!text(nested(neg, 'cloud_run')?.service).includes('google_cloudfunctions2_function.unit[each.key]')) {
+    problems.push("each NEG must point at its unit's function");
+  }
+
+  const backend = resource(tf, 'google_compute_backend_service', 'unit');
+  if (!text(backend?.for_each).includes('local.http_units'))
+    problems.push('every HTTP unit needs a backend service (for_each over local.http_units)');
+  if (
+    !text(nested(backend, 'backend')?.group).includes(
+      'google_compute_region_network_endpoint_group.unit[each.key]',
+    )
+  ) {
+    problems.push("each backend service must serve its unit's NEG");
+  }
+  if (!text(backend?.security_policy).includes('google_compute_security_policy.edge'))
+    problems.push('Cloud Armor must guard every backend service');
+  if (nested(backend, 'log_config')?.enable !== true) problems.push('backend services must log requests');
+  if (backend?.load_balancing_scheme !== 'EXTERNAL_MANAGED')
+    problems.push('backend services must belong to the global external Application Load Balancer');
+
+  const rules = edgeRouteRules(tf);
+  const routed = new Set(rules.map((rule) => rule.unit));
+  for (const unit of httpUnits)
+    if (!routed.has(unit)) problems.push(`HTTP unit "${unit}" has no URL-map path`);
+  for (const unit of routed)
+    if (!httpUnits.includes(unit))
+      problems.push(`the URL map routes to "${unit}", which is not an HTTP unit`);
+  if (new Set(rules.map((rule) => rule.priority)).size !== rules.length)
+    problems.push('URL-map route priorities must be unique');
+  const urlMap = resource(tf, 'google_compute_url_map', 'edge');
+  const routeRules = (nested(urlMap, 'path_matcher')?.dynamic as Record<string, Block[]> | undefined)
+    ?.route_rules?.[0];
+  if (!text(routeRules?.for_each).includes('local.edge_routes'))
+    problems.push('the URL map must be generated from local.edge_routes');
+  if (
+    !text(nested(routeRules, 'content')?.service).includes(
+      'google_compute_backend_service.unit[route_rules.value.unit]',
+    )
+  ) {
+    problems.push("each URL-map route must go to its unit's backend service");
+  }
+
+  for (const unit of httpUnits) {
+    const ingress = ingressOf(tf, true);
+    if (ingress !== 'ALLOW_INTERNAL_AND_GCLB')
+      problems.push(`HTTP unit "${unit}" has ingress ${ingress ?? '(unknown)'}, not ALLOW_INTERNAL_AND_GCLB`);
+  }
+  for (const unit of otherUnits) {
+    const ingress = ingressOf(tf, false);
+    if (ingress !== 'ALLOW_INTERNAL_ONLY')
+      problems.push(`unit "${unit}" has ingress ${ingress ?? '(unknown)'}, not ALLOW_INTERNAL_ONLY`);
+  }
+
+  const https = resource(tf, 'google_compute_global_forwarding_rule', 'https');
+  if (
+    https?.port_range !== '443' ||
+    !text(https?.target).includes('google_compute_target_https_proxy.edge')
+  ) {
+    problems.push('port 443 must reach the HTTPS proxy');
+  }
+  const proxy = resource(tf, 'google_compute_target_https_proxy', 'edge');
+  if (!text(proxy?.ssl_certificates).includes('google_compute_managed_ssl_certificate.edge'))
+    problems.push('HTTPS needs the managed certificate');
+  const domains = nested(resource(tf, 'google_compute_managed_ssl_certificate', 'edge'), 'managed')?.domains;
+  if (text(domains) !== JSON.stringify([ref('var.domain')]))
+    problems.push('the certificate must be for var.domain');
+  const http = resource(tf, 'google_compute_global_forwarding_rule', 'http');
+  const redirectMap = text(resource(tf, 'google_compute_target_http_proxy', 'http_redirect')?.url_map);
+  const redirect = nested(resource(tf, 'google_compute_url_map', 'http_redirect'), 'default_url_redirect');
+  if (
+    http?.port_range !== '80' ||
+    !redirectMap.includes('google_compute_url_map.http_redirect') ||
+    redirect?.https_redirect !== true
+  ) {
+    problems.push('port 80 must only redirect to HTTPS');
+  }
+  return problems;
+}
