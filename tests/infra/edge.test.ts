@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../../functions/meta/all-routes.js';
 import { renderEdgeRoutesTf, throttledRoutes } from '../../scripts/infra-routes.js';
+import { clientIp } from '../../shared/http/client-ip.js';
 import { normalizedPath } from '../../shared/http/path.js';
 import { loadRewrites, unitFor } from '../../shared/runtime/rewrites.js';
+import { throughLoadBalancer } from '../helpers/load-balancer.js';
 import { type CodeInventory, codeInventory } from './code-inventory.js';
 import { checkEdge, edgeRouteRules, loadBalancerUnit } from './edge.js';
 import { checkProviderSchema } from './provider-schema.js';
@@ -71,6 +74,19 @@ describe('the load balancer is the only way to a function', () => {
     expect(loadBalancerUnit(rules, '/api/orgs/x1/sso')).toBe('login');
     expect(loadBalancerUnit(rules, '/api/orgs/x1/members')).toBe('orgs');
     expect(loadBalancerUnit(rules, '/index.html')).toBeUndefined();
+  });
+});
+
+describe('TRUSTED_PROXY_HOPS', () => {
+  it("the functions' default picks the client out of the header this load balancer produces, whatever the client prefixed", () => {
+    const hops = tf.variables.trusted_proxy_hops?.default as number;
+    expect(hops).toBe(2);
+    expect(
+      String(tf.locals.common_env && (tf.locals.common_env as Record<string, unknown>).TRUSTED_PROXY_HOPS),
+    ).toContain('var.trusted_proxy_hops');
+    const req = (headers: Record<string, string>) =>
+      ({ socket: { remoteAddress: '35.191.0.1' }, headers }) as unknown as IncomingMessage;
+    expect(clientIp(req(throughLoadBalancer('203.0.113.10', '6.6.6.6, 7.7.7.7')), hops)).toBe('203.0.113.10');
   });
 });
 
