@@ -10,3 +10,8 @@ resource "google_firestore_database" "main" {
   # `terraform destroy` leaves the database (and its data) in place; README, Teardown.
   deletion_policy = "ABANDON"
 }
+
+output "fast_state_store" {
+  description = "Where the fast state lives; cloudbuild.yaml deploys Firestore rules and indexes only for firestore."
+  value       = var.fast_state_store
+}
