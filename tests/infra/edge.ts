@@ -59,31 +59,43 @@ export function ingressOf(tf: TerraformModel, http: boolean): string | undefined
  */
 export function checkEdge(code: CodeInventory, tf: TerraformModel): string[] {
   const problems: string[] = [];
+  /** The value (an expression, as hcl2json gives it) must mention `fragment`. */
+  const mentions = (value: unknown, fragment: string, problem: string) => {
+    if (!text(value).includes(fragment)) problems.push(problem);
+  };
   const httpUnits = [...code.units].filter(([, unit]) => unit.http).map(([name]) => name);
   const otherUnits = [...code.units].filter(([, unit]) => !unit.http).map(([name]) => name);
-  if (!text(tf.locals.http_units).includes('spec.http'))
-    problems.push('local.http_units must select the units with http = true');
+  mentions(tf.locals.http_units, 'spec.http', 'local.http_units must select the units with http = true');
 
   const neg = resource(tf, 'google_compute_region_network_endpoint_group', 'unit');
-  if (!text(neg?.for_each).includes('local.http_units'))
-    problems.push('every HTTP unit needs a serverless NEG (for_each over local.http_units)');
+  mentions(
+    neg?.for_each,
+    'local.http_units',
+    'every HTTP unit needs a serverless NEG (for_each over local.http_units)',
+  );
   if (neg?.network_endpoint_type !== 'SERVERLESS') problems.push('the NEGs must be serverless');
-  if (!text(nested(neg, 'cloud_run')?.service).includes('google_cloudfunctions2_function.unit[each.key]')) {
-    problems.push("each NEG must point at its unit's function");
-  }
+  mentions(
+    nested(neg, 'cloud_run')?.service,
+    'google_cloudfunctions2_function.unit[each.key]',
+    "each NEG must point at its unit's function",
+  );
 
   const backend = resource(tf, 'google_compute_backend_service', 'unit');
-  if (!text(backend?.for_each).includes('local.http_units'))
-    problems.push('every HTTP unit needs a backend service (for_each over local.http_units)');
-  if (
-    !text(nested(backend, 'backend')?.group).includes(
-      'google_compute_region_network_endpoint_group.unit[each.key]',
-    )
-  ) {
-    problems.push("each backend service must serve its unit's NEG");
-  }
-  if (!text(backend?.security_policy).includes('google_compute_security_policy.edge'))
-    problems.push('Cloud Armor must guard every backend service');
+  mentions(
+    backend?.for_each,
+    'local.http_units',
+    'every HTTP unit needs a backend service (for_each over local.http_units)',
+  );
+  mentions(
+    nested(backend, 'backend')?.group,
+    'google_compute_region_network_endpoint_group.unit[each.key]',
+    "each backend service must serve its unit's NEG",
+  );
+  mentions(
+    backend?.security_policy,
+    'google_compute_security_policy.edge',
+    'Cloud Armor must guard every backend service',
+  );
   if (nested(backend, 'log_config')?.enable !== true) problems.push('backend services must log requests');
   if (backend?.load_balancing_scheme !== 'EXTERNAL_MANAGED')
     problems.push('backend services must belong to the global external Application Load Balancer');
@@ -100,25 +112,24 @@ export function checkEdge(code: CodeInventory, tf: TerraformModel): string[] {
   const urlMap = resource(tf, 'google_compute_url_map', 'edge');
   const routeRules = (nested(urlMap, 'path_matcher')?.dynamic as Record<string, Block[]> | undefined)
     ?.route_rules?.[0];
-  if (!text(routeRules?.for_each).includes('local.edge_routes'))
-    problems.push('the URL map must be generated from local.edge_routes');
-  if (
-    !text(nested(routeRules, 'content')?.service).includes(
-      'google_compute_backend_service.unit[route_rules.value.unit]',
-    )
-  ) {
-    problems.push("each URL-map route must go to its unit's backend service");
-  }
+  mentions(routeRules?.for_each, 'local.edge_routes', 'the URL map must be generated from local.edge_routes');
+  mentions(
+    nested(routeRules, 'content')?.service,
+    'google_compute_backend_service.unit[route_rules.value.unit]',
+    "each URL-map route must go to its unit's backend service",
+  );
 
-  for (const unit of httpUnits) {
-    const ingress = ingressOf(tf, true);
-    if (ingress !== 'ALLOW_INTERNAL_AND_GCLB')
-      problems.push(`HTTP unit "${unit}" has ingress ${ingress ?? '(unknown)'}, not ALLOW_INTERNAL_AND_GCLB`);
-  }
-  for (const unit of otherUnits) {
-    const ingress = ingressOf(tf, false);
-    if (ingress !== 'ALLOW_INTERNAL_ONLY')
-      problems.push(`unit "${unit}" has ingress ${ingress ?? '(unknown)'}, not ALLOW_INTERNAL_ONLY`);
+  for (const [units, expected] of [
+    [httpUnits, 'ALLOW_INTERNAL_AND_GCLB'],
+    [otherUnits, 'ALLOW_INTERNAL_ONLY'],
+  ] as const) {
+    const ingress = ingressOf(tf, expected === 'ALLOW_INTERNAL_AND_GCLB');
+    for (const unit of units) {
+      if (ingress !== expected)
+        problems.push(
+          `${units === httpUnits ? 'HTTP unit' : 'unit'} "${unit}" has ingress ${ingress ?? '(unknown)'}, not ${expected}`,
+        );
+    }
   }
 
   const https = resource(tf, 'google_compute_global_forwarding_rule', 'https');
@@ -128,9 +139,11 @@ export function checkEdge(code: CodeInventory, tf: TerraformModel): string[] {
   ) {
     problems.push('port 443 must reach the HTTPS proxy');
   }
-  const proxy = resource(tf, 'google_compute_target_https_proxy', 'edge');
-  if (!text(proxy?.ssl_certificates).includes('google_compute_managed_ssl_certificate.edge'))
-    problems.push('HTTPS needs the managed certificate');
+  mentions(
+    resource(tf, 'google_compute_target_https_proxy', 'edge')?.ssl_certificates,
+    'google_compute_managed_ssl_certificate.edge',
+    'HTTPS needs the managed certificate',
+  );
   const domains = nested(resource(tf, 'google_compute_managed_ssl_certificate', 'edge'), 'managed')?.domains;
   if (text(domains) !== JSON.stringify([ref('var.domain')]))
     problems.push('the certificate must be for var.domain');
