@@ -53,8 +53,9 @@ resource "google_compute_region_network_endpoint_group" "unit" {
   region                = var.region
   network_endpoint_type = "SERVERLESS"
 
+  # The function's Cloud Run service, by its short name (the attribute may hold the full resource name).
   cloud_run {
-    service = google_cloudfunctions2_function.unit[each.key].service_config[0].service
+    service = basename(google_cloudfunctions2_function.unit[each.key].service_config[0].service)
   }
 }
 

@@ -48,15 +48,18 @@ describe('the load balancer is the only way to a function', () => {
     expect(problems).toContain('unit "notify" has ingress ALLOW_ALL, not ALLOW_INTERNAL_ONLY');
   });
 
-  it('a backend service without Cloud Armor, or NEGs for only some units, fails the check', () => {
+  it('a backend service without Cloud Armor, NEGs for only some units, or a public consumer fails the check', () => {
     const broken: TerraformModel = structuredClone(tf);
     const backend = broken.resources.google_compute_backend_service?.unit as Block;
     delete backend.security_policy;
     const neg = broken.resources.google_compute_region_network_endpoint_group?.unit as Block;
     neg.for_each = ref('{ for u, s in local.units : u => s if u != "meta" }');
+    const invoker = broken.resources.google_cloud_run_service_iam_member?.public_invoker as Block;
+    invoker.for_each = ref('local.units');
     expect(checkEdge(code, broken)).toEqual([
       'every HTTP unit needs a serverless NEG (for_each over local.http_units)',
       'Cloud Armor must guard every backend service',
+      'google_cloud_run_service_iam_member.public_invoker lets anyone invoke a non-HTTP unit',
     ]);
   });
 

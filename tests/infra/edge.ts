@@ -132,6 +132,18 @@ export function checkEdge(code: CodeInventory, tf: TerraformModel): string[] {
     }
   }
 
+  // allUsers may invoke HTTP units (the load balancer forwards callers unauthenticated; ingress
+  // keeps everyone else out), and no other unit.
+  for (const [name, member] of Object.entries(tf.resources.google_cloud_run_service_iam_member ?? {})) {
+    if (text(member.member).includes('allUsers')) {
+      mentions(
+        member.for_each,
+        'spec.http',
+        `google_cloud_run_service_iam_member.${name} lets anyone invoke a non-HTTP unit`,
+      );
+    }
+  }
+
   const https = resource(tf, 'google_compute_global_forwarding_rule', 'https');
   if (
     https?.port_range !== '443' ||
