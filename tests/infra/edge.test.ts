@@ -9,7 +9,7 @@ import { loadRewrites, unitFor } from '../../shared/runtime/rewrites.js';
 import { throughLoadBalancer } from '../helpers/load-balancer.js';
 import { type CodeInventory, codeInventory } from './code-inventory.js';
 import { checkEdge, edgeRouteRules, loadBalancerUnit } from './edge.js';
-import { checkProviderSchema } from './provider-schema.js';
+import { checkProviderSchema, providerVersion } from './provider-schema.js';
 import { type Block, loadTerraform, nested, ref, type TerraformModel } from './terraform.js';
 
 let tf: TerraformModel;
@@ -198,6 +198,14 @@ describe('Cloud Armor', () => {
 });
 
 describe("infra/*.tf against the Google provider's schema", () => {
+  it('the bindings are of a provider version infra/versions.tf accepts', () => {
+    const constraint = /google = \{[^}]*version\s*=\s*"~> (\d+)\.\d+"/.exec(
+      readFileSync(new URL('../../infra/versions.tf', import.meta.url), 'utf8'),
+    );
+    expect(constraint?.[1]).toBeDefined();
+    expect(providerVersion.split('.')[0]).toBe(constraint?.[1]);
+  });
+
   it('every google_* resource and data source uses only arguments and blocks the provider has, with the required ones', () => {
     expect(checkProviderSchema(tf)).toEqual([]);
   });
