@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +117,40 @@ describe("README's Deploy section can be walked in order", () => {
     const required = declared.filter((name) => !('default' in (tf.variables[name] ?? {})));
     expect(required.filter((name) => !(name in example))).toEqual([]);
     expect(example).toMatchObject({ db_availability_type: 'REGIONAL', armor_waf_enforce: false });
+  });
+
+  it('the variables file it writes from the example carries the project, domain, environment and region', async () => {
+    const all = blocks.join('\n').replace(/\\\n/g, ' ');
+    const command = /^sed -e .* infra\/terraform\.tfvars\.example > infra\/\$ENV\.tfvars$/m.exec(all)?.[0];
+    if (!command) throw new Error('no sed from infra/terraform.tfvars.example to infra/$ENV.tfvars');
+    const dir = mkdtempSync(join(tmpdir(), 'sf-tfvars-'));
+    try {
+      execFileSync('bash', ['-c', command.replace('> infra/$ENV.tfvars', '> "$OUT"')], {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH,
+          PROJECT: 'beta-proj',
+          DOMAIN: 'beta.example.org',
+          ENV: 'dev',
+          REGION: 'us-east1',
+          OUT: join(dir, 'dev.tfvars'),
+        },
+      });
+      const vars = (await parse('dev.tfvars', readFileSync(join(dir, 'dev.tfvars'), 'utf8'))) as Record<
+        string,
+        unknown
+      >;
+      expect(vars).toMatchObject({
+        project: 'beta-proj',
+        environment: 'dev',
+        region: 'us-east1',
+        domain: 'beta.example.org',
+        app_url: 'https://beta.example.org',
+        migrator_service_account: 'sf-deployer@beta-proj.iam.gserviceaccount.com',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the teardown's edit of infra/sql.tf really turns both deletion protections off", () => {
