@@ -25,9 +25,10 @@ const sample = (path: string) => path.replace(/:[A-Za-z]+/g, 'x1');
 
 describe('the load balancer is the only way to a function', () => {
   it('infra/edge-routes.tf is what `npm run infra:routes` generates from the code today', () => {
-    expect(readFileSync(new URL('../../infra/edge-routes.tf', import.meta.url), 'utf8')).toBe(
-      renderEdgeRoutesTf(),
-    );
+    expect(
+      readFileSync(new URL('../../infra/edge-routes.tf', import.meta.url), 'utf8'),
+      'stale: run `npm run infra:routes` and commit infra/edge-routes.tf',
+    ).toBe(renderEdgeRoutesTf());
   });
 
   it('every HTTP unit has a serverless NEG, a backend service with Cloud Armor, a URL-map path and load-balancer-only ingress; every consumer is internal only', () => {
@@ -155,7 +156,10 @@ describe('Cloud Armor', () => {
     const unthrottled = allRoutes()
       .filter((route) => route.auth.kind === 'none' && route.method !== 'GET' && route.edgeThrottled !== true)
       .map((route) => `${route.method} ${route.path}`);
-    expect(unthrottled.sort()).toEqual(Object.keys(excused).sort());
+    expect(
+      unthrottled.sort(),
+      'flag a new anonymous route `edgeThrottled: true` (then npm run infra:routes), or excuse it here',
+    ).toEqual(Object.keys(excused).sort());
   });
 
   it('a path with a dot segment never reaches a function, so `/api/x/../login` cannot dodge the path rule', () => {
