@@ -73,6 +73,14 @@ export interface RouteSpec<Deps, Body = unknown, Query = unknown> {
   responses: Record<number, ResponseSpec>;
   /** False for a non-GET route that never writes to the outbox (a verify endpoint): no drain after it. */
   enqueues?: boolean;
+  /**
+   * The route checks a credential (password, MFA code, passkey, identity token) or sends mail to an
+   * address an anonymous caller names (signup, password reset). Cloud Armor answers 429 to an
+   * address that calls such routes more than 10 times in 15 minutes, before the request reaches a
+   * function: infra/edge-routes.tf is generated from this flag (`npm run infra:routes`), and
+   * tests/infra fails when an anonymous non-GET route neither has it nor is excused there.
+   */
+  edgeThrottled?: true;
   handler: (ctx: RouteContext<Body, Query>, deps: Deps) => Promise<HandlerResult>;
 }
 

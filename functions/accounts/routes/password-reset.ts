@@ -13,6 +13,7 @@ import type { Core } from '../../../shared/runtime/core.js';
 export const requestPasswordReset = defineRoute({
   method: 'POST',
   path: '/api/accounts/password-reset/request',
+  edgeThrottled: true,
   summary:
     'Mail a password-reset link (1 h, single use; also sets a first password on accounts made by SSO or Google/GitHub). Answers 202 for known and unknown addresses; at most 3 reset mails per address per hour (silently).',
   tags: ['accounts'],
@@ -33,6 +34,7 @@ export const requestPasswordReset = defineRoute({
 export const confirmPasswordReset = defineRoute({
   method: 'POST',
   path: '/api/accounts/password-reset/confirm',
+  edgeThrottled: true,
   summary: 'Set a new password with a reset token; every session of the user ends.',
   tags: ['accounts'],
   auth: { kind: 'none' },

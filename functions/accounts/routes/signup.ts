@@ -12,6 +12,7 @@ import type { Core } from '../../../shared/runtime/core.js';
 export const signup = defineRoute({
   method: 'POST',
   path: '/api/accounts/signup',
+  edgeThrottled: true,
   summary:
     'Create an account; a verification link is mailed. For an address that already has an account nothing changes and its owner is mailed a reset link; the answer is the same either way. At most 3 signup mails per address per hour (silently).',
   tags: ['accounts'],

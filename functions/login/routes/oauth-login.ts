@@ -8,6 +8,7 @@ import { loginReply, loginResponse } from './password-login.js';
 export const oauthLogin = defineRoute({
   method: 'POST',
   path: '/api/login/oauth',
+  edgeThrottled: true,
   summary:
     'Sign in with Google or GitHub through Firebase Auth: a Firebase ID token (verified email) links to the account with that email or creates one; the session is ours. The identity is a first factor: users with MFA then give a code.',
   tags: ['login'],

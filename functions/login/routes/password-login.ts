@@ -32,6 +32,7 @@ export function loginReply(success: LoginSuccess, now: Date): Reply {
 export const passwordLogin = defineRoute({
   method: 'POST',
   path: '/api/login',
+  edgeThrottled: true,
   summary: 'Sign in with email and password. 10 attempts per client IP per 15 minutes.',
   tags: ['login'],
   auth: { kind: 'none' },
