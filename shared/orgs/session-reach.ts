@@ -122,15 +122,7 @@ export class OrgSessionReach {
     }
     await tx
       .insertInto('session_org_activity')
-      .values({
-        session_id: session.id,
-        org_id: orgId,
-        user_id: session.user_id,
-        first_seen_at: now,
-        last_activity_at: now,
-        ended_at: now,
-        ended_reason: reason,
-      })
+      .values(activityRow(session, orgId, now, reason))
       .onConflict((oc) =>
         oc.columns(['session_id', 'org_id']).doUpdateSet({
           ended_at: sql`coalesce(session_org_activity.ended_at, excluded.ended_at)`,
@@ -184,18 +176,10 @@ export class OrgSessionReach {
     return revoked.map((r) => r.id);
   }
 
-  async #insert(db: Tx, session: SessionRow, orgId: string, now: Date): Promise<void> {
+  async #insert(db: Tx, session: SessionRef, orgId: string, now: Date): Promise<void> {
     await db
       .insertInto('session_org_activity')
-      .values({
-        session_id: session.id,
-        org_id: orgId,
-        user_id: session.user_id,
-        first_seen_at: now,
-        last_activity_at: now,
-        ended_at: null,
-        ended_reason: null,
-      })
+      .values(activityRow(session, orgId, now, null))
       .onConflict((oc) => oc.columns(['session_id', 'org_id']).doNothing())
       .execute();
   }
@@ -227,4 +211,17 @@ export class OrgSessionReach {
     }
     return query.orderBy('s.created_at').orderBy('s.id').execute();
   }
+}
+
+/** A session's first row in an org, live (`ended` null) or already ended (recorded so it stays ended). */
+function activityRow(session: SessionRef, orgId: string, now: Date, ended: ReachEndReason | null) {
+  return {
+    session_id: session.id,
+    org_id: orgId,
+    user_id: session.user_id,
+    first_seen_at: now,
+    last_activity_at: now,
+    ended_at: ended ? now : null,
+    ended_reason: ended,
+  };
 }

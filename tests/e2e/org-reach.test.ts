@@ -134,6 +134,25 @@ describe('the org idle timeout counts activity in that org only', () => {
   });
 });
 
+describe("the org's session cap", () => {
+  it('lets exactly one of two sessions entering the org at once through a refusing cap of one', async () => {
+    const org = await createOrg(app, owner);
+    await setPolicy(org.id, { maxConcurrentSessions: 1, onLimit: 'refuse' });
+    const member = await newMember(app, org.id, 'member', 'racer');
+    const second = await login(app, member.email, member.password);
+    const answers = await Promise.all(
+      [member.token, second.body.token].map((token) =>
+        app.request('GET', `/api/orgs/${org.id}/members`, { token }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    // Both sessions still work on the account's own routes.
+    for (const token of [member.token, second.body.token]) {
+      expect((await app.request('GET', '/api/sessions/current', { token })).status).toBe(200);
+    }
+  });
+});
+
 describe("an org admin's view of the org's sessions", () => {
   it("shows the sessions that acted in the org, never a member's sessions used elsewhere", async () => {
     const org = await createOrg(app, owner);

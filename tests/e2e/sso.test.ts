@@ -369,20 +369,21 @@ describe('ID token checks (a provider that answers what each test sets)', () => 
 });
 
 describe('password login by members of an SSO org', () => {
+  const ssoOnly = () => ({
+    issuerUrl: idp.url,
+    clientId: idp.clientId,
+    clientSecret: idp.clientSecret,
+    allowedDomains: ['acme.test'],
+    defaultRole: 'member',
+    passwordLoginAllowed: false,
+  });
+
   it("is never refused by the org's SSO settings, nor recorded in the org's chain: the account is the person's", async () => {
     const member = await newUser(app, 'pw');
     const other = await createOrg(app, owner);
     await grantMembership(app, other.id, member.userId, 'member');
     await stepUp(owner);
-    const settings = {
-      issuerUrl: idp.url,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret,
-      allowedDomains: ['acme.test'],
-      defaultRole: 'member',
-      passwordLoginAllowed: false,
-    };
-    expect((await configure(owner, other.id, settings)).status).toBe(200);
+    expect((await configure(owner, other.id, ssoOnly())).status).toBe(200);
     const before = (await ssoAudit(other.id)).length;
 
     const signedIn = await login(app, member.email, member.password);
@@ -399,18 +400,7 @@ describe('password login by members of an SSO org', () => {
     const other = await createOrg(app, owner);
     await grantMembership(app, other.id, member.userId, 'member', new Date(Date.now() - 60_000));
     await stepUp(owner);
-    expect(
-      (
-        await configure(owner, other.id, {
-          issuerUrl: idp.url,
-          clientId: idp.clientId,
-          clientSecret: idp.clientSecret,
-          allowedDomains: ['acme.test'],
-          defaultRole: 'member',
-          passwordLoginAllowed: false,
-        })
-      ).status,
-    ).toBe(200);
+    expect((await configure(owner, other.id, ssoOnly())).status).toBe(200);
     expect((await login(app, member.email, member.password)).status).toBe(200);
   });
 });
