@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
 import type { SessionRow } from '../sessions/store.js';
+import { type OrgPolicy, orgIdleCutoff } from './model.js';
 import type { OrgSessionReach } from './session-reach.js';
-import type { OrgStore } from './store.js';
+import { type OrgStore, policyOf } from './store.js';
 
 export interface OrgSessionFilter {
   userId?: string;
@@ -27,15 +28,18 @@ export class OrgSessionAdmin {
   ) {}
 
   async list(orgId: string, filter: OrgSessionFilter, now: Date): Promise<OrgSessionRow[]> {
+    const org = await this.store.db.selectFrom('orgs').selectAll().where('id', '=', orgId).executeTakeFirst();
+    if (!org) return [];
+    const active = activeAt(now, policyOf(org));
     let query = this.#visible(this.store.db, orgId)
       .selectAll('sessions')
       .select([
         sql<Date>`coalesce(activity.last_activity_at, sessions.last_seen_at)`.as('org_last_seen_at'),
-        activeAt(now).as('active'),
+        active.as('active'),
       ]);
     if (filter.userId) query = query.where('sessions.user_id', '=', filter.userId);
     if (filter.deviceId) query = query.where('sessions.device_id', '=', filter.deviceId);
-    if (filter.active !== undefined) query = query.where(activeAt(now), '=', filter.active);
+    if (filter.active !== undefined) query = query.where(active, '=', filter.active);
     const after = filter.after;
     if (after) {
       query = query.where((eb) =>
@@ -99,7 +103,16 @@ export class OrgSessionAdmin {
   }
 }
 
-/** Same rule as sessionState() (not revoked, not past expiry, not idle), and its reach here not ended. */
-function activeAt(now: Date) {
-  return sql<boolean>`(sessions.revoked_at is null and activity.ended_at is null and sessions.expires_at > ${now} and sessions.last_seen_at + sessions.idle_timeout_minutes * interval '1 minute' > ${now})`;
+/**
+ * Same rule as sessionState() (not revoked, not past expiry, not idle), and able to act in the org
+ * now: its reach not ended, its activity here within the org's idle timeout, its login within the
+ * org's absolute timeout.
+ */
+function activeAt(now: Date, policy: OrgPolicy) {
+  const idleCutoff = orgIdleCutoff(policy, now);
+  const loginCutoff =
+    policy.absoluteTimeoutHours === null
+      ? null
+      : new Date(now.getTime() - policy.absoluteTimeoutHours * 3_600_000);
+  return sql<boolean>`(sessions.revoked_at is null and activity.ended_at is null and sessions.expires_at > ${now} and sessions.last_seen_at + sessions.idle_timeout_minutes * interval '1 minute' > ${now} and coalesce(activity.last_activity_at, sessions.last_seen_at) > ${idleCutoff} and (${loginCutoff}::timestamptz is null or sessions.created_at > ${loginCutoff}))`;
 }

@@ -68,6 +68,18 @@ describe('the org idle timeout counts activity in that org only', () => {
       clock.advance(3 * MINUTE_MS);
       expect((await app.request('GET', '/api/sessions/current', { token: member.token })).status).toBe(200);
     }
+    // The admin view already shows it idle in the org, with its last activity there. (The owner's
+    // own session has been idle here just as long, so a fresh admin looks.)
+    const admin = await newMember(app, org.id, 'admin', 'watcher');
+    const view = await app.request('GET', `/api/orgs/${org.id}/sessions?userId=${member.userId}`, {
+      token: admin.token,
+    });
+    expect(view.body.sessions, view.text).toEqual([
+      expect.objectContaining({
+        active: false,
+        lastSeenAt: new Date(clock.now().getTime() - 15 * MINUTE_MS).toISOString(),
+      }),
+    ]);
     expectError(await app.request('GET', members, { token: member.token }), 401, 'UNAUTHENTICATED');
     // Personal routes never counted in the org, and the org never signs the person out of them.
     expect((await app.request('GET', '/api/sessions/current', { token: member.token })).status).toBe(200);
