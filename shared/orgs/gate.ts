@@ -52,8 +52,8 @@ export class OrgMembershipGate {
       return fail('UNAUTHENTICATED', "This session is older than the org's session lifetime; sign in again.");
     }
     if (verdict === 'idle') {
-      // Ended, not just refused, and recorded: activity elsewhere (personal routes) never counts
-      // here, so the session cannot be brought back into the org.
+      // Ended for good, not just refused: a session with no activity here yet is judged on its
+      // last request anywhere, which personal routes refresh, so a refusal alone could be undone.
       await this.reach.endIdle(found.session, orgId, context);
       return fail(
         'UNAUTHENTICATED',
