@@ -21,8 +21,6 @@ import type { RevocationFeed } from '../sessions/revocation-feed.js';
 import { SessionService } from '../sessions/service.js';
 import { StepUpService } from '../sessions/step-up.js';
 import { SessionStore } from '../sessions/store.js';
-import { SsoPasswordPolicy } from '../sso/password-policy.js';
-import { SsoStore } from '../sso/store.js';
 import { type FastState, fastState } from './fast-state.js';
 import { type Platform, perPlatform } from './platform.js';
 
@@ -82,15 +80,12 @@ export const core = perPlatform(async (p): Promise<Core> => {
   });
   const devices = new DeviceStore(p.db);
   const tracker = new DeviceTracker({ devices, mailKeys: () => p.mailKeys(), appUrl: p.config.appUrl });
-  const ssoPasswords = new SsoPasswordPolicy(new SsoStore(p.db));
   const login = new LoginService({
     db: p.db,
     hasher,
     throttle,
     sessions,
     devices: tracker,
-    passwordAllowed: (userId, meta) => ssoPasswords.check(userId, meta),
-    beforeSessionStart: (tx, login) => orgs.sessionLimit.beforeSessionStart(tx, login),
     secondFactor: mfa,
   });
   const sessionCommands = new SessionCommands(p.db, sessionStore, sessions, devices);

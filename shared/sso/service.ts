@@ -5,6 +5,7 @@ import type { Tx } from '../bus/outbox.js';
 import { type KeyRing, open, seal } from '../crypto/seal.js';
 import { type Failure, fail, type Result } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
+import { membershipActive } from '../orgs/model.js';
 import { findOrCreateExternalUser } from './external-users.js';
 import { emailDomainAllowed, issuerAllowed, safeReturnTo } from './model.js';
 import { oidcConfiguration, oidcErrorReason, verifyIdTokenSignature } from './oidc-client.js';
@@ -374,6 +375,23 @@ export class SsoService {
       }
       userId = found.user.id;
       user = { id: found.user.id, email: found.user.email, name: found.user.name };
+    }
+    // An expired membership is no membership: SSO neither renews it nor signs into it.
+    const current = await tx
+      .selectFrom('memberships')
+      .select('expires_at')
+      .where('org_id', '=', config.orgId)
+      .where('user_id', '=', user.id)
+      .executeTakeFirst();
+    if (current && !membershipActive(current.expires_at, meta.now)) {
+      return {
+        ok: false,
+        reason: 'membership_expired',
+        failure: fail(
+          'INSUFFICIENT_ROLE',
+          'Your membership in this organization has expired; ask an admin to renew it.',
+        ),
+      };
     }
     await store.link(tx, config.orgId, identity.subject, user.id, meta.now);
     const joined = await tx

@@ -79,17 +79,6 @@ export class SsoStore {
     return Number(removed.numDeletedRows) > 0;
   }
 
-  /** SSO orgs the user is a member of that refuse password login, and those that allow it. */
-  async ssoOrgsOf(userId: string): Promise<Array<{ orgId: string; passwordLoginAllowed: boolean }>> {
-    const rows = await this.db
-      .selectFrom('memberships')
-      .innerJoin('org_sso_configs', 'org_sso_configs.org_id', 'memberships.org_id')
-      .select(['memberships.org_id', 'org_sso_configs.password_login_allowed'])
-      .where('memberships.user_id', '=', userId)
-      .execute();
-    return rows.map((r) => ({ orgId: r.org_id, passwordLoginAllowed: r.password_login_allowed }));
-  }
-
   async identity(tx: Tx, orgId: string, subject: string): Promise<string | null> {
     const row = await tx
       .selectFrom('sso_identities')

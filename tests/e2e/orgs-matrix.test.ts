@@ -6,6 +6,7 @@ import { issueApiKey } from '../helpers/keys.js';
 import {
   createOrg,
   grantMembership,
+  insertInvitation,
   insertSession,
   insertUser,
   newUser,
@@ -111,8 +112,27 @@ const table: MatrixRow[] = [
     request: async ({ app, orgId }) => {
       const target = await insertUser(app, 'revoked');
       await grantMembership(app, orgId, target.userId, 'viewer');
-      const session = await insertSession(app, target.userId);
+      const session = await insertSession(app, target.userId, orgId);
       return { path: `/api/orgs/${orgId}/sessions/${session.id}` };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/orgs/:orgId/invitations',
+    minRole: 'admin',
+    apiKeys: true,
+    success: 200,
+    request: async ({ orgId }) => ({ path: `/api/orgs/${orgId}/invitations` }),
+  },
+  {
+    method: 'DELETE',
+    path: '/api/orgs/:orgId/invitations/:id',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 204,
+    request: async ({ app, orgId }) => {
+      const invitation = await insertInvitation(app, orgId);
+      return { path: `/api/orgs/${orgId}/invitations/${invitation.id}` };
     },
   },
 ];

@@ -369,33 +369,84 @@ describe('ID token checks (a provider that answers what each test sets)', () => 
 });
 
 describe('password login by members of an SSO org', () => {
-  it('is allowed and audited as sso.fallback while the org allows it, refused once it does not', async () => {
+  const ssoOnly = () => ({
+    issuerUrl: idp.url,
+    clientId: idp.clientId,
+    clientSecret: idp.clientSecret,
+    allowedDomains: ['acme.test'],
+    defaultRole: 'member',
+    passwordLoginAllowed: false,
+  });
+
+  it("is never refused by the org's SSO settings, nor recorded in the org's chain: the account is the person's", async () => {
     const member = await newUser(app, 'pw');
     const other = await createOrg(app, owner);
     await grantMembership(app, other.id, member.userId, 'member');
     await stepUp(owner);
-    const settings = {
-      issuerUrl: idp.url,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret,
-      allowedDomains: ['acme.test'],
-      defaultRole: 'member',
-      passwordLoginAllowed: true,
-    };
-    expect((await configure(owner, other.id, settings)).status).toBe(200);
-    const allowed = await login(app, member.email, member.password);
-    expect(allowed.status).toBe(200);
-    expect((await ssoAudit(other.id)).at(-1)).toMatchObject({ action: 'sso.fallback', outcome: 'allowed' });
+    expect((await configure(owner, other.id, ssoOnly())).status).toBe(200);
+    const before = (await ssoAudit(other.id)).length;
 
-    expect((await configure(owner, other.id, { ...settings, passwordLoginAllowed: false })).status).toBe(200);
-    const refused = await login(app, member.email, member.password);
-    expect([refused.status, refused.body.error.code]).toEqual([401, 'INVALID_CREDENTIALS']);
-    expect(refused.body.error.message).toMatch(/single sign-on/);
-    expect((await ssoAudit(other.id)).at(-1)).toMatchObject({ action: 'sso.fallback', outcome: 'refused' });
+    const signedIn = await login(app, member.email, member.password);
+    expect(signedIn.status).toBe(200);
+    for (const path of ['/api/sessions/current', '/api/sessions', '/api/accounts/activity', '/api/orgs']) {
+      const res = await app.request('GET', path, { token: signedIn.body.token });
+      expect([path, res.status]).toEqual([path, 200]);
+    }
+    expect(await ssoAudit(other.id)).toHaveLength(before);
+  });
 
-    // Turning SSO off gives password login back.
-    const off = await app.request('DELETE', `/api/orgs/${other.id}/sso`, { token: owner.token });
-    expect(off.status).toBe(204);
+  it('is never refused by an SSO-only org whose membership expired', async () => {
+    const member = await newUser(app, 'lapsed');
+    const other = await createOrg(app, owner);
+    await grantMembership(app, other.id, member.userId, 'member', new Date(Date.now() - 60_000));
+    await stepUp(owner);
+    expect((await configure(owner, other.id, ssoOnly())).status).toBe(200);
     expect((await login(app, member.email, member.password)).status).toBe(200);
+  });
+});
+
+describe('SSO and an expired membership', () => {
+  it('neither renews nor signs into a membership that expired: 403, audited, no session', async () => {
+    idp.user = { sub: 'idp-lapsed', email: `lapsed-${Date.now()}@acme.test`, email_verified: true };
+    const first = await start(org.slug);
+    const joined = await callback(await authorizeAtProvider(first.location, redirectUri), first.stateCookie);
+    expect(joined.status).toBe(302);
+    const token = cookieOf(joined, '__Host-sf_session') ?? '';
+    const current = await app.request('GET', '/api/sessions/current', { token });
+    const userId: string = current.body.user.id;
+    const past = new Date(app.runtime.platform.clock.now().getTime() - 60_000);
+    await app.runtime.platform.db
+      .updateTable('memberships')
+      .set({ expires_at: past })
+      .where('org_id', '=', org.id)
+      .where('user_id', '=', userId)
+      .execute();
+    const sessionsOf = async () =>
+      (
+        await app.runtime.platform.db
+          .selectFrom('sessions')
+          .select('id')
+          .where('user_id', '=', userId)
+          .execute()
+      ).length;
+    const sessionsBefore = await sessionsOf();
+
+    const again = await start(org.slug);
+    const refused = await callback(await authorizeAtProvider(again.location, redirectUri), again.stateCookie);
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
+    expect(cookieOf(refused, '__Host-sf_session')).toBeUndefined();
+    expect((await ssoAudit(org.id)).at(-1)).toMatchObject({
+      action: 'sso.login',
+      outcome: 'refused',
+      reason: 'membership_expired',
+    });
+    const membership = await app.runtime.platform.db
+      .selectFrom('memberships')
+      .select('expires_at')
+      .where('org_id', '=', org.id)
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    expect(membership.expires_at).toEqual(past);
+    expect(await sessionsOf()).toBe(sessionsBefore);
   });
 });

@@ -16,6 +16,7 @@ export const ssoCallback = defineRoute({
       description:
         'UNAUTHENTICATED: missing, expired or mismatched state; INVALID_CREDENTIALS: the answer failed a check, the email is unverified or its domain not allowed',
     },
+    403: { description: "INSUFFICIENT_ROLE: the person's membership in the org has expired" },
   },
   handler: async ({ req, ip, userAgent, now }, deps: LoginUnitDeps) => {
     const search = new URL(req.url ?? '/', 'http://localhost').search;
