@@ -2,18 +2,21 @@ import { type Failure, fail } from '../errors/codes.js';
 import { hasMfa } from '../mfa/enrolled.js';
 import type { SessionService } from '../sessions/service.js';
 import type { SessionWithUser } from '../sessions/store.js';
+import { ssoSatisfied, ssoStartUrl } from '../sso/model.js';
 import { isId, membershipActive, type OrgRole, sessionAllowedByPolicy } from './model.js';
 import type { OrgStore } from './store.js';
 
 /**
  * Decides, on every request, whether a session may act in an org: membership (read from the
  * database each time, so removal and `expires_at` bite on the next request), then the org's own
- * absolute and idle timeouts (an org-idle session is revoked), then the org's requireMfa. Implements the edge's `OrgGate` (shared/http/auth.ts).
+ * absolute and idle timeouts (an org-idle session is revoked), then the org's requireMfa. An
+ * SSO-only org admits only sessions its own SSO started (403 SSO_REQUIRED with `ssoUrl`). Implements the edge's `OrgGate` (shared/http/auth.ts).
  */
 export class OrgMembershipGate {
   constructor(
     private readonly store: OrgStore,
     private readonly sessions: SessionService,
+    private readonly appUrl: string,
   ) {}
 
   async authorizeSession(
@@ -28,6 +31,12 @@ export class OrgMembershipGate {
     if (!access) return fail('NOT_FOUND');
     if (!membershipActive(access.expiresAt, context.now)) {
       return fail('INSUFFICIENT_ROLE', 'Your membership in this org has expired; ask an admin to renew it.');
+    }
+    // SSO-only orgs: checked here, for every kind of session and every org route, not at login.
+    if (!ssoSatisfied({ id: orgId, ssoRequired: access.ssoRequired }, found.session.org_id)) {
+      return fail('SSO_REQUIRED', undefined, {
+        extra: { ssoUrl: ssoStartUrl(this.appUrl, access.org.slug) },
+      });
     }
     const verdict = sessionAllowedByPolicy(
       {

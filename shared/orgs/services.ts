@@ -23,7 +23,7 @@ export function createOrgServices(deps: OrgDeps) {
   return {
     store,
     directory: new OrgDirectory(store),
-    gate: new OrgMembershipGate(store, deps.sessions),
+    gate: new OrgMembershipGate(store, deps.sessions, deps.appUrl),
     invitations: new InvitationService(store, deps),
     members: new MemberService(store, deps.sessions),
     policy: new PolicyService(store),

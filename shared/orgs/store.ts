@@ -6,6 +6,7 @@ import type { OrgPolicy, OrgRole } from './model.js';
 import type { OrgsTable } from './tables.js';
 import '../sessions/tables.js';
 import './tables.js';
+import '../sso/tables.js';
 
 export type OrgRow = OrgsTable;
 
@@ -35,18 +36,22 @@ export class OrgStore {
   async accessFor(
     orgId: string,
     userId: string,
-  ): Promise<{ role: OrgRole; expiresAt: Date | null; org: OrgRow } | null> {
+  ): Promise<{ role: OrgRole; expiresAt: Date | null; org: OrgRow; ssoRequired: boolean } | null> {
     const row = await this.db
       .selectFrom('memberships')
       .innerJoin('orgs', 'orgs.id', 'memberships.org_id')
+      .leftJoin('org_sso_configs', 'org_sso_configs.org_id', 'memberships.org_id')
       .selectAll('orgs')
       .select(['memberships.role as member_role', 'memberships.expires_at as member_expires_at'])
+      .select('org_sso_configs.password_login_allowed as sso_password_login_allowed')
       .where('memberships.org_id', '=', orgId)
       .where('memberships.user_id', '=', userId)
       .executeTakeFirst();
     if (!row) return null;
-    const { member_role, member_expires_at, ...org } = row;
-    return { role: member_role, expiresAt: member_expires_at, org };
+    const { member_role, member_expires_at, sso_password_login_allowed, ...org } = row;
+    // An org whose SSO settings refuse other sign-ins is "SSO-only" (the gate enforces it).
+    const ssoRequired = sso_password_login_allowed === false;
+    return { role: member_role, expiresAt: member_expires_at, org, ssoRequired };
   }
 
   /** Locks the org row: every owner-count check and policy change on one org queues behind it. */

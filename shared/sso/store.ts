@@ -90,21 +90,51 @@ export class SsoStore {
     return rows.map((r) => ({ orgId: r.org_id, passwordLoginAllowed: r.password_login_allowed }));
   }
 
-  async identity(tx: Tx, orgId: string, subject: string): Promise<string | null> {
+  /** The user an identity of the org's current provider is linked to, if any. */
+  async identity(tx: Tx, orgId: string, issuer: string, subject: string): Promise<string | null> {
     const row = await tx
       .selectFrom('sso_identities')
       .select('user_id')
       .where('org_id', '=', orgId)
+      .where('issuer', '=', issuer)
       .where('subject', '=', subject)
       .executeTakeFirst();
     return row?.user_id ?? null;
   }
 
-  async link(tx: Tx, orgId: string, subject: string, userId: string, now: Date): Promise<void> {
+  /** Records a sign-in through an identity already linked to `userId` (or links a just-created account). */
+  async link(
+    tx: Tx,
+    identity: { orgId: string; issuer: string; subject: string },
+    userId: string,
+    now: Date,
+  ): Promise<void> {
     await tx
       .insertInto('sso_identities')
-      .values({ org_id: orgId, subject, user_id: userId, created_at: now, last_login_at: now })
-      .onConflict((oc) => oc.columns(['org_id', 'subject']).doUpdateSet({ last_login_at: now }))
+      .values({
+        org_id: identity.orgId,
+        issuer: identity.issuer,
+        subject: identity.subject,
+        user_id: userId,
+        created_at: now,
+        last_login_at: now,
+      })
+      .onConflict((oc) => oc.columns(['org_id', 'issuer', 'subject']).doUpdateSet({ last_login_at: now }))
       .execute();
+  }
+
+  /** Forgets the user's other identities at this org's provider: one identity per user and org. */
+  async unlinkUser(tx: Tx, orgId: string, userId: string): Promise<void> {
+    await tx.deleteFrom('sso_identities').where('org_id', '=', orgId).where('user_id', '=', userId).execute();
+  }
+
+  /** Drops the org's identities of any provider but `issuer` (the org moved its SSO elsewhere). */
+  async dropOtherIssuers(tx: Tx, orgId: string, issuer: string): Promise<number> {
+    const dropped = await tx
+      .deleteFrom('sso_identities')
+      .where('org_id', '=', orgId)
+      .where('issuer', '<>', issuer)
+      .executeTakeFirst();
+    return Number(dropped.numDeletedRows);
   }
 }
