@@ -149,10 +149,12 @@ export class AccountService {
       const used = await consumeToken(tx, 'password-reset', token, meta.now);
       if (!used?.userId) return null;
       const userId = used.userId;
+      // An upsert: accounts created by Google, GitHub or an org's SSO have no password yet, and
+      // reset is how their owner sets one.
       await tx
-        .updateTable('password_credentials')
-        .set({ hash, updated_at: meta.now })
-        .where('user_id', '=', userId)
+        .insertInto('password_credentials')
+        .values({ user_id: userId, hash, updated_at: meta.now })
+        .onConflict((oc) => oc.column('user_id').doUpdateSet({ hash, updated_at: meta.now }))
         .execute();
       await tx
         .updateTable('users')

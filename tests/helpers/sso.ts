@@ -78,19 +78,19 @@ export function sessionOf(res: ApiResponse): string | undefined {
 
 /**
  * "Link your org identity" from `token`'s session (which must be stepped up): the start, the
- * provider, and the callback carrying `callbackToken` (by default the same session).
+ * provider, and the callback carrying `callbackToken` (by default the same session; null: none).
  */
 export async function linkIdentity(
   app: TestApp,
   token: string,
   orgId: string,
   redirectUri: string,
-  callbackToken: string | undefined = token,
+  callbackToken: string | null = token,
 ): Promise<{ start: ApiResponse; done?: ApiResponse }> {
   const start = await app.request('POST', `/api/orgs/${orgId}/sso/link`, { token, body: {} });
   if (start.status !== 200) return { start };
   const callbackUrl = await authorizeAtProvider(start.body.authorizationUrl, redirectUri);
-  const done = await ssoCallback(app, callbackUrl, cookieOf(start, STATE_COOKIE), callbackToken);
+  const done = await ssoCallback(app, callbackUrl, cookieOf(start, STATE_COOKIE), callbackToken ?? undefined);
   return { start, done };
 }
 
