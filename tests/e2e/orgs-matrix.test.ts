@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginRoutes } from '../../functions/login/routes.js';
 import { orgsRoutes } from '../../functions/orgs/routes.js';
 import { type Role, roles } from '../../shared/http/route.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { issueApiKey } from '../helpers/keys.js';
+import { type FakeProvider, startFakeProvider } from '../helpers/oidc.js';
 import {
   createOrg,
   grantMembership,
@@ -10,6 +12,7 @@ import {
   insertUser,
   newUser,
   orgTestEnv,
+  sudoToken,
   type TestUser,
 } from '../helpers/orgs.js';
 
@@ -185,6 +188,133 @@ describe('role × route matrix', () => {
       it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, async () => {
         const request = await row.request({ app, orgId });
         const token = credentials.get(caller);
+        const response = await app.request(row.method, request.path, {
+          ...(token ? { token } : {}),
+          ...(request.body !== undefined ? { body: request.body } : {}),
+        });
+        expect(response.status, response.text).toBe(want.status);
+        if (want.code) expect(response.body.error.code).toBe(want.code);
+      });
+    }
+  }
+});
+
+/**
+ * The login unit's org routes (single sign-on settings) in the same shape: every role of the org
+ * stepped up, so only the role decides. Configuring the provider an org trusts is the owner's.
+ */
+describe('role × route matrix: SSO settings (owner only)', () => {
+  let fake: FakeProvider;
+  let ssoOrgId: string;
+  const ssoCredentials = new Map<Caller | 'apiKeyOfThisOrg', string | undefined>();
+
+  /** A stored config to read or delete (set-up only; PUT below goes through discovery). */
+  const ensureConfig = async (orgId: string) => {
+    const now = app.runtime.platform.clock.now();
+    await app.runtime.platform.db
+      .insertInto('org_sso_configs')
+      .values({
+        org_id: orgId,
+        issuer_url: fake.url,
+        client_id: fake.clientId,
+        client_secret_sealed: 'sealed-elsewhere',
+        allowed_domains: JSON.stringify(['acme.test']),
+        default_role: 'member',
+        password_login_allowed: true,
+        updated_by: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('org_id').doNothing())
+      .execute();
+    return orgId;
+  };
+
+  const ssoTable: MatrixRow[] = [
+    {
+      method: 'GET',
+      path: '/api/orgs/:orgId/sso',
+      minRole: 'owner',
+      apiKeys: false,
+      success: 200,
+      request: async ({ orgId }) => ({ path: `/api/orgs/${await ensureConfig(orgId)}/sso` }),
+    },
+    {
+      method: 'PUT',
+      path: '/api/orgs/:orgId/sso',
+      minRole: 'owner',
+      apiKeys: false,
+      success: 200,
+      request: async ({ orgId }) => ({
+        path: `/api/orgs/${orgId}/sso`,
+        body: {
+          issuerUrl: fake.url,
+          clientId: fake.clientId,
+          clientSecret: 'a-secret',
+          allowedDomains: ['acme.test'],
+          defaultRole: 'member',
+          passwordLoginAllowed: true,
+        },
+      }),
+    },
+    {
+      method: 'DELETE',
+      path: '/api/orgs/:orgId/sso',
+      minRole: 'owner',
+      apiKeys: false,
+      success: 204,
+      request: async ({ orgId }) => ({ path: `/api/orgs/${await ensureConfig(orgId)}/sso` }),
+    },
+  ];
+
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+    const owner = await newUser(app, 'sso-owner');
+    ssoOrgId = (await createOrg(app, owner)).id;
+    ssoCredentials.set('owner', await sudoToken(app, owner));
+    for (const role of ['viewer', 'member', 'admin'] as const) {
+      const user = await newUser(app, `sso-${role}`);
+      await grantMembership(app, ssoOrgId, user.userId, role);
+      ssoCredentials.set(role, await sudoToken(app, user));
+    }
+    const outsider = await newUser(app, 'sso-outsider');
+    await createOrg(app, outsider);
+    ssoCredentials.set('nonMember', await sudoToken(app, outsider));
+    ssoCredentials.set('anonymous', undefined);
+    ssoCredentials.set('apiKeyOfThisOrg', await issueApiKey(app, ssoOrgId, 'owner'));
+  });
+  afterAll(async () => {
+    await fake?.stop();
+  });
+
+  it('covers every org route of the login unit, with the auth each route declares', () => {
+    const orgRoutes = loginRoutes.filter((r) => r.auth.kind === 'org');
+    expect(orgRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+      ssoTable.map((r) => `${r.method} ${r.path}`).sort(),
+    );
+    for (const route of orgRoutes) {
+      const row = ssoTable.find((r) => r.method === route.method && r.path === route.path);
+      expect(route.auth).toMatchObject({ kind: 'org', minRole: row?.minRole, apiKeys: false });
+    }
+  });
+
+  const ssoCallers = [
+    'viewer',
+    'member',
+    'admin',
+    'owner',
+    'nonMember',
+    'anonymous',
+    'apiKeyOfThisOrg',
+  ] as const;
+  for (const row of ssoTable) {
+    for (const caller of ssoCallers) {
+      // An API key, even the org's own owner key, never configures SSO: 401 as on every session-only route.
+      const want =
+        caller === 'apiKeyOfThisOrg' ? { status: 401, code: 'UNAUTHENTICATED' } : expected(row, caller);
+      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, async () => {
+        const request = await row.request({ app, orgId: ssoOrgId });
+        const token = ssoCredentials.get(caller);
         const response = await app.request(row.method, request.path, {
           ...(token ? { token } : {}),
           ...(request.body !== undefined ? { body: request.body } : {}),
