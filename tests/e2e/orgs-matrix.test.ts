@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginRoutes } from '../../functions/login/routes.js';
 import { orgsRoutes } from '../../functions/orgs/routes.js';
-import { type Role, roles } from '../../shared/http/route.js';
+import { type AnyRoute, type Role, roles } from '../../shared/http/route.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { issueApiKey } from '../helpers/keys.js';
 import { type FakeProvider, startFakeProvider } from '../helpers/oidc.js';
@@ -133,6 +133,35 @@ function expected(row: MatrixRow, caller: Caller): { status: number; code?: stri
   return { status: row.success };
 }
 
+/** The table names exactly the unit's org routes, each with the role and API-key admission it declares. */
+function expectTableCovers(routes: AnyRoute<never>[], rows: MatrixRow[]) {
+  const orgRoutes = routes.filter((r) => r.auth.kind === 'org');
+  expect(orgRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+    rows.map((r) => `${r.method} ${r.path}`).sort(),
+  );
+  for (const route of orgRoutes) {
+    const row = rows.find((r) => r.method === route.method && r.path === route.path);
+    expect(route.auth).toMatchObject({ kind: 'org', minRole: row?.minRole });
+    expect(route.auth.kind === 'org' && route.auth.apiKeys !== false).toBe(row?.apiKeys);
+  }
+}
+
+/** Calls one row's route with `token` (none when undefined) and checks the exact status and code. */
+async function expectAnswer(
+  row: MatrixRow,
+  orgId: string,
+  token: string | undefined,
+  want: { status: number; code?: string },
+) {
+  const request = await row.request({ app, orgId });
+  const response = await app.request(row.method, request.path, {
+    ...(token ? { token } : {}),
+    ...(request.body !== undefined ? { body: request.body } : {}),
+  });
+  expect(response.status, response.text).toBe(want.status);
+  if (want.code) expect(response.body.error.code).toBe(want.code);
+}
+
 let app: TestApp;
 let orgId: string;
 /** Credential per caller; `undefined` sends none. */
@@ -162,15 +191,7 @@ afterAll(async () => {
 
 describe('role × route matrix', () => {
   it('covers every org route of the orgs unit, with the auth each route declares', () => {
-    const orgRoutes = orgsRoutes.filter((r) => r.auth.kind === 'org');
-    expect(orgRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
-      table.map((r) => `${r.method} ${r.path}`).sort(),
-    );
-    for (const route of orgRoutes) {
-      const row = table.find((r) => r.method === route.method && r.path === route.path);
-      expect(route.auth).toMatchObject({ kind: 'org', minRole: row?.minRole });
-      expect(route.auth.kind === 'org' && route.auth.apiKeys !== false).toBe(row?.apiKeys);
-    }
+    expectTableCovers(orgsRoutes, table);
   });
 
   const callers: Caller[] = [
@@ -185,16 +206,8 @@ describe('role × route matrix', () => {
   for (const row of table) {
     for (const caller of callers) {
       const want = expected(row, caller);
-      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, async () => {
-        const request = await row.request({ app, orgId });
-        const token = credentials.get(caller);
-        const response = await app.request(row.method, request.path, {
-          ...(token ? { token } : {}),
-          ...(request.body !== undefined ? { body: request.body } : {}),
-        });
-        expect(response.status, response.text).toBe(want.status);
-        if (want.code) expect(response.body.error.code).toBe(want.code);
-      });
+      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, () =>
+        expectAnswer(row, orgId, credentials.get(caller), want));
     }
   }
 });
@@ -288,14 +301,7 @@ describe('role × route matrix: SSO settings (owner only)', () => {
   });
 
   it('covers every org route of the login unit, with the auth each route declares', () => {
-    const orgRoutes = loginRoutes.filter((r) => r.auth.kind === 'org');
-    expect(orgRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
-      ssoTable.map((r) => `${r.method} ${r.path}`).sort(),
-    );
-    for (const route of orgRoutes) {
-      const row = ssoTable.find((r) => r.method === route.method && r.path === route.path);
-      expect(route.auth).toMatchObject({ kind: 'org', minRole: row?.minRole, apiKeys: false });
-    }
+    expectTableCovers(loginRoutes, ssoTable);
   });
 
   const ssoCallers = [
@@ -312,16 +318,8 @@ describe('role × route matrix: SSO settings (owner only)', () => {
       // An API key, even the org's own owner key, never configures SSO: 401 as on every session-only route.
       const want =
         caller === 'apiKeyOfThisOrg' ? { status: 401, code: 'UNAUTHENTICATED' } : expected(row, caller);
-      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, async () => {
-        const request = await row.request({ app, orgId: ssoOrgId });
-        const token = ssoCredentials.get(caller);
-        const response = await app.request(row.method, request.path, {
-          ...(token ? { token } : {}),
-          ...(request.body !== undefined ? { body: request.body } : {}),
-        });
-        expect(response.status, response.text).toBe(want.status);
-        if (want.code) expect(response.body.error.code).toBe(want.code);
-      });
+      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, () =>
+        expectAnswer(row, ssoOrgId, ssoCredentials.get(caller), want));
     }
   }
 });

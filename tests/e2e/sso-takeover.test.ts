@@ -107,12 +107,8 @@ describe('an org identity provider cannot sign in as an existing account', () =>
     const admin = await newUser(app, 'mallory-admin');
     await grantMembership(app, org.id, admin.userId, 'admin');
     await stepUp(app, admin);
-    const asAdmin = await configureSso(
-      app,
-      admin.token,
-      org.id,
-      providerSettings(idp, { allowedDomains: ['example.com'], defaultRole: 'admin' }),
-    );
+    const hostile = providerSettings(idp, { allowedDomains: ['example.com'], defaultRole: 'admin' });
+    const asAdmin = await configureSso(app, admin.token, org.id, hostile);
     expect([asAdmin.status, asAdmin.body.error.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
     const readAsAdmin = await app.request('GET', `/api/orgs/${org.id}/sso`, { token: admin.token });
     expect([readAsAdmin.status, readAsAdmin.body.error.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
@@ -122,12 +118,7 @@ describe('an org identity provider cannot sign in as an existing account', () =>
     const coOwner = await newUser(app, 'mallory-owner');
     await grantMembership(app, org.id, coOwner.userId, 'owner');
     await stepUp(app, coOwner);
-    const put = await configureSso(
-      app,
-      coOwner.token,
-      org.id,
-      providerSettings(idp, { allowedDomains: ['example.com'], defaultRole: 'admin' }),
-    );
+    const put = await configureSso(app, coOwner.token, org.id, hostile);
     expect(put.status, put.text).toBe(200);
     for (const email of [victim.email, victim.email.toUpperCase()]) {
       idp.user = { sub: unique('claims-victim'), email, email_verified: true, name: 'Not the owner' };

@@ -12,6 +12,7 @@ import { createOrg, grantMembership, login, newUser, orgTestEnv, type TestUser }
 import {
   configureSso,
   cookieOf,
+  providerSettings,
   ssoAudit as ssoAuditHelper,
   ssoCallback,
   ssoStart,
@@ -39,14 +40,7 @@ beforeAll(async () => {
   owner = await newUser(app, 'owner');
   org = await createOrg(app, owner);
   await stepUp(owner);
-  const put = await configure(owner, org.id, {
-    issuerUrl: idp.url,
-    clientId: idp.clientId,
-    clientSecret: idp.clientSecret,
-    allowedDomains: ['acme.test'],
-    defaultRole: 'member',
-    passwordLoginAllowed: true,
-  });
+  const put = await configure(owner, org.id, providerSettings(idp));
   if (put.status !== 200) throw new Error(`configure failed: ${put.text}`);
 }, 240_000);
 
@@ -68,14 +62,7 @@ describe('org SSO settings', () => {
   it('need the owner and a fresh step-up to change; the client secret is sealed and never shown', async () => {
     const member = await newUser(app, 'member');
     await grantMembership(app, org.id, member.userId, 'member');
-    const body = {
-      issuerUrl: idp.url,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret,
-      allowedDomains: ['acme.test'],
-      defaultRole: 'member',
-      passwordLoginAllowed: true,
-    };
+    const body = providerSettings(idp);
     const byMember = await configure(member, org.id, body);
     expect([byMember.status, byMember.body.error.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
 
@@ -259,14 +246,11 @@ describe('SSO login through the in-process OpenID Provider', () => {
     const domain = outsider.email.split('@')[1] ?? '';
     const other = await createOrg(app, owner);
     await stepUp(owner);
-    const put = await configure(owner, other.id, {
-      issuerUrl: idp.url,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret,
-      allowedDomains: [domain],
-      defaultRole: 'admin',
-      passwordLoginAllowed: true,
-    });
+    const put = await configure(
+      owner,
+      other.id,
+      providerSettings(idp, { allowedDomains: [domain], defaultRole: 'admin' }),
+    );
     expect(put.status).toBe(200);
     idp.user = { sub: 'idp-claims-outsider', email: outsider.email, email_verified: true };
     const started = await start(other.slug);
@@ -346,14 +330,7 @@ describe('password login by members of an SSO org', () => {
     const other = await createOrg(app, owner);
     await grantMembership(app, other.id, member.userId, 'member');
     await stepUp(owner);
-    const settings = {
-      issuerUrl: idp.url,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret,
-      allowedDomains: ['acme.test'],
-      defaultRole: 'member',
-      passwordLoginAllowed: true,
-    };
+    const settings = providerSettings(idp);
     expect((await configure(owner, other.id, settings)).status).toBe(200);
     const allowed = await login(app, member.email, member.password);
     expect(allowed.status).toBe(200);
