@@ -6,26 +6,32 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { type Db, type DbHandle, openDatabase, wrapPGlite } from '../../shared/db/connect.js';
 import '../../shared/orgs/tables.js';
-import { loadMigrations, migrate } from '../../shared/db/migrate.js';
+import { loadMigrations, type Migration, migrate } from '../../shared/db/migrate.js';
 
 /** Which engine the database-backed tests run on: PostgreSQL when DATABASE_URL is set, else PGlite. */
 export const testEngine = process.env.DATABASE_URL ? 'postgres' : 'pglite';
 
 /**
  * A fresh, migrated database for one test file: an in-memory PGlite, or a schema of its own on the
- * PostgreSQL server named by DATABASE_URL (dropped again on close).
+ * PostgreSQL server named by DATABASE_URL (dropped again on close). `migrations` (default: all)
+ * lets a data migration's test stop before it, write rows, then migrate the rest.
  */
-export async function openTestDatabase(engine: 'pglite' | 'postgres' = testEngine): Promise<DbHandle> {
+export async function openTestDatabase(
+  engine: 'pglite' | 'postgres' = testEngine,
+  migrations: Migration[] = loadMigrations(),
+): Promise<DbHandle> {
   const url = process.env.DATABASE_URL;
   if (engine === 'postgres' && !url) throw new Error('the postgres engine needs DATABASE_URL');
-  if (engine === 'pglite' || !url) return wrapPGlite(new PGlite({ loadDataDir: await migratedSnapshot() }));
+  if (engine === 'pglite' || !url) {
+    return wrapPGlite(new PGlite({ loadDataDir: await migratedSnapshot(migrations) }));
+  }
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const handle = await openDatabase({ kind: 'postgres', url, poolMax: 10 }, { searchPath: schema });
-  await migrate(handle);
+  await migrate(handle, undefined, migrations);
   return {
     ...handle,
     async close() {
@@ -43,8 +49,7 @@ export async function openTestDatabase(engine: 'pglite' | 'postgres' = testEngin
  * kept in the system temp folder: loading it is several times faster than booting PGlite and
  * migrating, which every test file would otherwise pay.
  */
-async function migratedSnapshot(): Promise<Blob> {
-  const migrations = loadMigrations();
+async function migratedSnapshot(migrations: Migration[]): Promise<Blob> {
   const digest = createHash('sha256');
   for (const m of migrations) digest.update(m.name).update(m.sql);
   const file = join(tmpdir(), `sessionforge-pglite-${digest.digest('hex').slice(0, 16)}.tar.gz`);
