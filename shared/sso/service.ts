@@ -347,10 +347,11 @@ export class SsoService {
       );
     }
 
-    if (saved.link) {
+    const { link } = saved;
+    if (link) {
       const linked = await this.deps.store.db
         .transaction()
-        .execute((tx) => this.linkIdentity(tx, config, claims.sub, saved.link!.userId, meta));
+        .execute((tx) => this.linkIdentity(tx, config, claims.sub, link.userId, meta));
       if (!linked.ok) {
         await this.refused(config.orgId, linked.reason, meta);
         return linked.failure;
@@ -486,7 +487,9 @@ export class SsoService {
       );
     }
     await store.unlinkUser(tx, config.orgId, userId);
-    await store.link(tx, key, userId, meta.now);
+    // Someone who linked it between the check and now keeps it; throwing rolls the unlink back.
+    if ((await store.link(tx, key, userId, meta.now)) !== userId)
+      throw new Error('identity linked concurrently');
     await appendAudit(tx, {
       orgId: config.orgId,
       action: 'sso.login',

@@ -102,14 +102,17 @@ export class SsoStore {
     return row?.user_id ?? null;
   }
 
-  /** Records a sign-in through an identity already linked to `userId` (or links a just-created account). */
+  /**
+   * Links the identity to `userId`, or records a sign-in through it; answers the user it is linked
+   * to, which is someone else's only when they linked it first (the caller checks).
+   */
   async link(
     tx: Tx,
     identity: { orgId: string; issuer: string; subject: string },
     userId: string,
     now: Date,
-  ): Promise<void> {
-    await tx
+  ): Promise<string> {
+    const row = await tx
       .insertInto('sso_identities')
       .values({
         org_id: identity.orgId,
@@ -120,7 +123,9 @@ export class SsoStore {
         last_login_at: now,
       })
       .onConflict((oc) => oc.columns(['org_id', 'issuer', 'subject']).doUpdateSet({ last_login_at: now }))
-      .execute();
+      .returning('user_id')
+      .executeTakeFirstOrThrow();
+    return row.user_id;
   }
 
   /** Forgets the user's other identities at this org's provider: one identity per user and org. */
