@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { insertOrg, openTestDatabase, testEngine } from '../../tests/helpers/db.js';
+import { insertOrg, insertSsoConfig, openTestDatabase, testEngine } from '../../tests/helpers/db.js';
 import '../accounts/tables.js';
 import { loadMigrations, migrate } from '../db/migrate.js';
 import './tables.js';
@@ -39,21 +39,7 @@ describe(`migration 0015: SSO identities keyed by issuer (${testEngine})`, () =>
       const emailMatched = await user('owner', true);
       const withSso = await insertOrg(db, { slug: `sso-${randomUUID()}`, now });
       const withoutSso = await insertOrg(db, { slug: `plain-${randomUUID()}`, now });
-      await db
-        .insertInto('org_sso_configs')
-        .values({
-          org_id: withSso,
-          issuer_url: 'https://login.acme.test',
-          client_id: 'c',
-          client_secret_sealed: 's',
-          allowed_domains: JSON.stringify(['acme.test']),
-          default_role: 'member',
-          password_login_allowed: true,
-          updated_by: null,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      await insertSsoConfig(db, { orgId: withSso, issuerUrl: 'https://login.acme.test', now });
       // Rows as they were before 0015, without an issuer.
       const link = (orgId: string, subject: string, userId: string) =>
         sql`insert into sso_identities (org_id, subject, user_id, created_at, last_login_at)

@@ -3,6 +3,7 @@ import { loginRoutes } from '../../functions/login/routes.js';
 import { orgsRoutes } from '../../functions/orgs/routes.js';
 import { type AnyRoute, type Role, roles } from '../../shared/http/route.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { insertSsoConfig } from '../helpers/db.js';
 import { issueApiKey } from '../helpers/keys.js';
 import { type FakeProvider, startFakeProvider } from '../helpers/oidc.js';
 import {
@@ -223,23 +224,11 @@ describe('role × route matrix: SSO settings (owner only)', () => {
 
   /** A stored config to read or delete (set-up only; PUT below goes through discovery). */
   const ensureConfig = async (orgId: string) => {
-    const now = app.runtime.platform.clock.now();
-    await app.runtime.platform.db
-      .insertInto('org_sso_configs')
-      .values({
-        org_id: orgId,
-        issuer_url: fake.url,
-        client_id: fake.clientId,
-        client_secret_sealed: 'sealed-elsewhere',
-        allowed_domains: JSON.stringify(['acme.test']),
-        default_role: 'member',
-        password_login_allowed: true,
-        updated_by: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict((oc) => oc.column('org_id').doNothing())
-      .execute();
+    await insertSsoConfig(app.runtime.platform.db, {
+      orgId,
+      issuerUrl: fake.url,
+      now: app.runtime.platform.clock.now(),
+    });
     return orgId;
   };
 

@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { type Db, type DbHandle, openDatabase, wrapPGlite } from '../../shared/db/connect.js';
 import '../../shared/orgs/tables.js';
+import '../../shared/sso/tables.js';
 import { loadMigrations, type Migration, migrate } from '../../shared/db/migrate.js';
 
 /** Which engine the database-backed tests run on: PostgreSQL when DATABASE_URL is set, else PGlite. */
@@ -90,4 +91,27 @@ export async function insertOrg(db: Db, org: { slug: string; name?: string; now:
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/**
+ * SSO settings stored directly (set-up only: no discovery, and a secret that does not open), for
+ * tests that read, delete or migrate them rather than sign in through them. Keeps existing settings.
+ */
+export async function insertSsoConfig(db: Db, config: { orgId: string; issuerUrl: string; now: Date }) {
+  await db
+    .insertInto('org_sso_configs')
+    .values({
+      org_id: config.orgId,
+      issuer_url: config.issuerUrl,
+      client_id: 'client',
+      client_secret_sealed: 'sealed-elsewhere',
+      allowed_domains: JSON.stringify(['acme.test']),
+      default_role: 'member',
+      password_login_allowed: true,
+      updated_by: null,
+      created_at: config.now,
+      updated_at: config.now,
+    })
+    .onConflict((oc) => oc.column('org_id').doNothing())
+    .execute();
 }
