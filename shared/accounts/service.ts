@@ -157,7 +157,8 @@ export class AccountService {
       const used = await consumeToken(tx, 'password-reset', token, meta.now);
       if (!used?.userId) return null;
       const userId = used.userId;
-      // Accounts made by SSO or Google/GitHub have no password yet: the reset sets their first one.
+      // An upsert: accounts created by Google, GitHub or an org's SSO have no password yet, and
+      // reset is how their owner sets one.
       await tx
         .insertInto('password_credentials')
         .values({ user_id: userId, hash, updated_at: meta.now })

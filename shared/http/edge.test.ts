@@ -155,4 +155,27 @@ describe('OpenAPI', () => {
     expect(op.security).toEqual([{ bearer: [] }, { sessionCookie: [] }]);
     expect(op.responses['200'].content['application/json'].schema.properties.ok.type).toBe('boolean');
   });
+
+  it('documents the refusals an auth declaration adds: SSO_REQUIRED on org routes, bound sessions on personal routes', () => {
+    const route = (auth: Parameters<typeof defineRoute>[0]['auth'], responses = {}) =>
+      defineRoute({
+        method: 'GET',
+        path: '/api/x',
+        summary: 'x',
+        tags: ['x'],
+        auth,
+        responses: { 200: { description: 'ok' }, ...responses },
+        handler: async () => json(200),
+      });
+    const forbidden = (r: ReturnType<typeof route>) =>
+      (buildOpenApi([r], { version: 't' }) as any).paths['/api/x'].get.responses['403']?.description;
+    expect(forbidden(route({ kind: 'org', minRole: 'viewer' }))).toMatch(/^SSO_REQUIRED/);
+    expect(forbidden(route({ kind: 'session' }))).toMatch(/personal_session/);
+    expect(forbidden(route({ kind: 'session', boundSessions: true }))).toBeUndefined();
+    expect(forbidden(route({ kind: 'none' }))).toBeUndefined();
+    // A route's own 403 keeps its words, with the declaration's appended.
+    expect(
+      forbidden(route({ kind: 'session', stepUp: true }, { 403: { description: 'STEP_UP_REQUIRED' } })),
+    ).toMatch(/^STEP_UP_REQUIRED; INSUFFICIENT_ROLE/);
+  });
 });

@@ -17,10 +17,13 @@ export type Role = (typeof roles)[number];
  *   org with such a role unless `apiKeys: false`. The org comes from the `:orgId` path parameter,
  *   or from the route's `orgFrom` (e.g. a recording id → its org).
  * `stepUp`: the session must also be inside its sudo window (API keys never are).
+ * `boundSessions` (session routes): a session an org's SSO started is bound to that org and reaches
+ * only its org's routes and the session routes that say `true` here (the session itself: current,
+ * logout, step-up); every other personal route refuses it, so a new route is safe by default.
  */
 export type AuthRequirement =
   | { kind: 'none' }
-  | { kind: 'session'; stepUp?: boolean }
+  | { kind: 'session'; stepUp?: boolean; boundSessions?: boolean }
   | { kind: 'org'; minRole: Role; stepUp?: boolean; apiKeys?: boolean };
 
 export interface RouteContext<Body, Query> {

@@ -1,6 +1,7 @@
 import { type Failure, fail } from '../errors/codes.js';
 import { hasMfa } from '../mfa/enrolled.js';
 import type { SessionWithUser } from '../sessions/store.js';
+import { ssoSatisfied, ssoStartUrl } from '../sso/model.js';
 import { isId, membershipActive, type OrgRole, sessionAllowedByPolicy } from './model.js';
 import type { OrgSessionReach } from './session-reach.js';
 import type { OrgStore } from './store.js';
@@ -10,12 +11,14 @@ import type { OrgStore } from './store.js';
  * database each time, so removal and `expires_at` bite on the next request), then the org's own
  * absolute and idle timeouts, judged on the session's activity in this org only (an org-idle
  * session's reach into the org ends), then the org's requireMfa, then — on its first request
- * here — the org's session cap. Implements the edge's `OrgGate` (shared/http/auth.ts).
+ * here — the org's session cap. An SSO-only org admits only sessions its own SSO started (403
+ * SSO_REQUIRED with `ssoUrl`). Implements the edge's `OrgGate` (shared/http/auth.ts).
  */
 export class OrgMembershipGate {
   constructor(
     private readonly store: OrgStore,
     private readonly reach: OrgSessionReach,
+    private readonly appUrl: string,
   ) {}
 
   async authorizeSession(
@@ -30,6 +33,12 @@ export class OrgMembershipGate {
     if (!access) return fail('NOT_FOUND');
     if (!membershipActive(access.expiresAt, context.now)) {
       return fail('INSUFFICIENT_ROLE', 'Your membership in this org has expired; ask an admin to renew it.');
+    }
+    // SSO-only orgs: checked here, for every kind of session and every org route, not at login.
+    if (!ssoSatisfied({ id: orgId, ssoRequired: access.ssoRequired }, found.session.org_id)) {
+      return fail('SSO_REQUIRED', undefined, {
+        extra: { ssoUrl: ssoStartUrl(this.appUrl, access.org.slug) },
+      });
     }
     if (access.activity?.endedAt) {
       return fail('UNAUTHENTICATED', "This session's access to this org has ended; sign in again.");

@@ -24,7 +24,7 @@ export function createOrgServices(deps: OrgDeps) {
   return {
     store,
     directory: new OrgDirectory(store),
-    gate: new OrgMembershipGate(store, reach),
+    gate: new OrgMembershipGate(store, reach, deps.appUrl),
     invitations: new InvitationService(store, deps),
     members: new MemberService(store, deps.sessions, reach),
     policy: new PolicyService(store),

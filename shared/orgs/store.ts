@@ -8,6 +8,7 @@ import type { OrgActivity } from './session-reach.js';
 import type { OrgsTable } from './tables.js';
 import '../sessions/tables.js';
 import './tables.js';
+import '../sso/tables.js';
 
 export type OrgRow = OrgsTable;
 
@@ -41,29 +42,46 @@ export class OrgStore {
     orgId: string,
     userId: string,
     sessionId: string,
-  ): Promise<{ role: OrgRole; expiresAt: Date | null; org: OrgRow; activity: OrgActivity | null } | null> {
+  ): Promise<{
+    role: OrgRole;
+    expiresAt: Date | null;
+    org: OrgRow;
+    activity: OrgActivity | null;
+    ssoRequired: boolean;
+  } | null> {
     const row = await this.db
       .selectFrom('memberships')
       .innerJoin('orgs', 'orgs.id', 'memberships.org_id')
       .leftJoin('session_org_activity as activity', (join) =>
         join.onRef('activity.org_id', '=', 'memberships.org_id').on('activity.session_id', '=', sessionId),
       )
+      .leftJoin('org_sso_configs', 'org_sso_configs.org_id', 'memberships.org_id')
       .selectAll('orgs')
       .select([
         'memberships.role as member_role',
         'memberships.expires_at as member_expires_at',
         'activity.last_activity_at as activity_last_at',
         'activity.ended_at as activity_ended_at',
+        'org_sso_configs.password_login_allowed as sso_password_login_allowed',
       ])
       .where('memberships.org_id', '=', orgId)
       .where('memberships.user_id', '=', userId)
       .executeTakeFirst();
     if (!row) return null;
-    const { member_role, member_expires_at, activity_last_at, activity_ended_at, ...org } = row;
+    const {
+      member_role,
+      member_expires_at,
+      activity_last_at,
+      activity_ended_at,
+      sso_password_login_allowed,
+      ...org
+    } = row;
     const activity = activity_last_at
       ? { lastActivityAt: activity_last_at, endedAt: activity_ended_at }
       : null;
-    return { role: member_role, expiresAt: member_expires_at, org, activity };
+    // An org whose SSO settings refuse other sign-ins is "SSO-only" (the gate enforces it).
+    const ssoRequired = sso_password_login_allowed === false;
+    return { role: member_role, expiresAt: member_expires_at, org, activity, ssoRequired };
   }
 
   /** Locks the org row: every owner-count check and policy change on one org queues behind it. */

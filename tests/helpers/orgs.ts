@@ -67,6 +67,7 @@ export async function sudoToken(app: TestApp, user: TestUser): Promise<string> {
   const stepped = await app.request('POST', '/api/sessions/step-up', {
     token: fresh.body.token,
     body: { password: user.password },
+    headers: { 'x-forwarded-for': nextIp() },
   });
   expect(stepped.status, stepped.text).toBe(200);
   return stepped.body.token;
