@@ -25,8 +25,9 @@ locals {
     { priority = 190, unit = "sessions", path = "/api/sessions", exact = true },
     { priority = 200, unit = "sessions", path = "/api/sessions/**", exact = false },
     { priority = 210, unit = "login", path = "/api/orgs/*/sso", exact = false },
-    { priority = 220, unit = "orgs", path = "/api/orgs", exact = true },
-    { priority = 230, unit = "orgs", path = "/api/orgs/**", exact = false },
+    { priority = 220, unit = "login", path = "/api/orgs/*/sso/**", exact = false },
+    { priority = 230, unit = "orgs", path = "/api/orgs", exact = true },
+    { priority = 240, unit = "orgs", path = "/api/orgs/**", exact = false },
   ]
 
   # Cloud Armor rate-based ban (armor.tf): first-factor and mail-sending routes.

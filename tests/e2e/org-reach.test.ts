@@ -408,7 +408,7 @@ describe('leaving an org', () => {
     );
   });
 
-  it('refuses the last owner with 409 CONFLICT, and answers 404 to a non-member, another org and a bound session of another org', async () => {
+  it('refuses the last owner with 409 CONFLICT, and answers 404 to a non-member and another org; a session an org SSO started cannot leave (403)', async () => {
     const org = await createOrg(app, owner);
     expectError(
       await app.request('POST', `/api/orgs/${org.id}/leave`, { token: owner.token }),
@@ -427,8 +427,8 @@ describe('leaving an org', () => {
     const boundElsewhere = await insertSession(app, member.userId, elsewhere.id);
     expectError(
       await app.request('POST', `/api/orgs/${org.id}/leave`, { token: boundElsewhere.token }),
-      404,
-      'NOT_FOUND',
+      403,
+      'INSUFFICIENT_ROLE',
     );
     expectError(await app.request('POST', `/api/orgs/${org.id}/leave`), 401, 'UNAUTHENTICATED');
     // A second owner can let the first one go.

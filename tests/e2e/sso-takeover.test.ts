@@ -323,6 +323,8 @@ const personalRequests: Record<string, { body?: unknown; path?: string }> = {
   'DELETE /api/sessions/:id': { path: '/api/sessions/00000000-0000-4000-8000-000000000000' },
   'POST /api/sessions/revoke-others': {},
   'POST /api/orgs/:orgId/sso/link': { body: {} },
+  // Leaving is the account's decision, not the provider's: a bound session cannot leave its org.
+  'POST /api/orgs/:orgId/leave': {},
 };
 
 describe('a session an org SSO started is bound to that org', () => {
