@@ -12,6 +12,7 @@ export const statusOf: Record<ErrorCode, number> = {
   IP_NOT_ALLOWED: 403,
   STEP_UP_REQUIRED: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -29,6 +30,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   IP_NOT_ALLOWED: 'Your network address is not on this organization’s allowlist.',
   STEP_UP_REQUIRED: 'Confirm your identity again to continue.',
   NOT_FOUND: 'Not found.',
+  METHOD_NOT_ALLOWED: 'This path does not take that method.',
   CONFLICT: 'The request conflicts with the current state.',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
   UNSUPPORTED_MEDIA_TYPE: 'Send application/json.',
@@ -45,6 +47,7 @@ export function errorPayload(failure: Failure): {
   if (failure.code === 'RATE_LIMITED' && failure.retryAfterSeconds !== undefined) {
     headers['retry-after'] = String(failure.retryAfterSeconds);
   }
+  if (failure.allow) headers.allow = failure.allow.join(', ');
   return {
     status: statusOf[failure.code],
     headers,
