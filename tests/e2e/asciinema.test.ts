@@ -167,6 +167,27 @@ describe('asciinema uploads', () => {
     const refused = await uploadCast(app, v2Cast(['x']), { password: viewerKey });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(refused.text).toBe(
+      'This API key has the viewer role; uploading needs a key with the member role or higher.\n',
+    );
+  });
+
+  it('tells the asciinema CLI why a viewer key is refused, as the 400 whose body it prints', async () => {
+    const viewerKey = await issueApiKey(app, orgId, 'viewer');
+    const refused = await uploadCast(app, v2Cast(['x']), {
+      password: viewerKey,
+      headers: { 'user-agent': 'asciinema/2.2.0 CPython/3.11.2 Linux/6.1.0-x86_64-with-glibc2.36' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toBe(
+      'This API key has the viewer role; uploading needs a key with the member role or higher.\n',
+    );
+    // A key that is not valid stays 401, which the CLI already words as "Invalid or revoked install ID".
+    const invalid = await uploadCast(app, v2Cast(['x']), {
+      password: 'sf_live_nope',
+      headers: { 'user-agent': 'asciinema/2.2.0' },
+    });
+    expect(invalid.status).toBe(401);
   });
 
   it('answers a plain-text 400 for a file that is not an asciicast or a missing field', async () => {
