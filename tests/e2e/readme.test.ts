@@ -62,13 +62,18 @@ describe('the README walk-throughs', () => {
     expect(lineMatches('a.b', 'axb')).toBe(false);
   });
 
+  // README_ONLY=<part of a title> runs just the matching blocks (each block stands alone).
+  const only = process.env.README_ONLY;
   for (const block of blocks) {
     const missing = block.needs.filter((tool) => !hasCommand(tool));
+    const unwanted = only !== undefined && !block.title.includes(only);
     const title =
       missing.length > 0
         ? `SKIPPED because ${missing.join(', ')} is not installed (.ci/run installs it): "${block.title}"`
-        : `"${block.title}" runs as written and prints what the README shows`;
-    it.skipIf(missing.length > 0)(
+        : unwanted
+          ? `SKIPPED because README_ONLY is set: "${block.title}"`
+          : `"${block.title}" runs as written and prints what the README shows`;
+    it.skipIf(missing.length > 0 || unwanted)(
       title,
       async () => {
         const run = await runBlock(block, {
