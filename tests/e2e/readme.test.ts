@@ -62,6 +62,42 @@ describe('the README walk-throughs', () => {
     expect(lineMatches('a.b', 'axb')).toBe(false);
   });
 
+  it('report a failing block by its title, the README line of the failed command and the API error', async () => {
+    const readmeText = [
+      'intro',
+      '```sh title="Broken on purpose"',
+      '( . scripts/sf',
+      'sf GET /api/health',
+      '#> {"status":"ok"}',
+      'sf GET /api/no-such-thing',
+      ')',
+      '```',
+      '```sh title="Prints something else"',
+      '( . scripts/sf',
+      'echo hello',
+      '#> hullo',
+      ')',
+      '```',
+    ].join('\n');
+    const [broken, misprinting] = walkthroughs(readmeText);
+    const env = { PATH: process.env.PATH, SF_URL: app.url, DATA_DIR: app.dataDir };
+    const options = { dir, cwd: root, env, timeoutMs: 30_000 };
+    const lines = readmeText.split('\n');
+    expect(judge(broken!, await runBlock(broken!, options), lines)).toMatch(
+      new RegExp(
+        [
+          '^README walk-through "Broken on purpose" \\(README.md:2\\) exited 22',
+          '  last command: README.md:6: sf GET /api/no-such-thing',
+          '  stderr:',
+          '    ✗ GET /api/no-such-thing → 404 NOT_FOUND: No such route.',
+        ].join('\n'),
+      ),
+    );
+    expect(judge(misprinting!, await runBlock(misprinting!, options), lines)).toMatch(
+      /^README walk-through "Prints something else" \(README.md:9\) printed something else at output line 1\n {2}README shows: README.md:12: #> hullo\n {2}printed: {6}hello\n/,
+    );
+  });
+
   // README_ONLY=<part of a title> runs just the matching blocks (each block stands alone).
   const only = process.env.README_ONLY;
   for (const block of blocks) {

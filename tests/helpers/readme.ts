@@ -65,6 +65,8 @@ export function lineMatches(expected: string, actual: string): boolean {
   return new RegExp(`^${pattern}$`, 's').test(actual);
 }
 
+let runs = 0;
+
 export interface BlockRun {
   status: number | null;
   stdout: string;
@@ -81,8 +83,9 @@ export function runBlock(
   walkthrough: Walkthrough,
   options: { dir: string; cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
 ): Promise<BlockRun> {
-  const file = join(options.dir, `block-${walkthrough.line}.sh`);
-  const trace = join(options.dir, `block-${walkthrough.line}.trace`);
+  const name = `block-${walkthrough.line}-${++runs}`;
+  const file = join(options.dir, `${name}.sh`);
+  const trace = join(options.dir, `${name}.trace`);
   writeFileSync(file, walkthrough.code);
   // bash's own ${…} expansions in PS4, not a template: each traced line names its file and line.
   const ps4 = ['+$', '{BASH_SOURCE[0]##*/}:$', '{LINENO}: '].join('');
@@ -104,9 +107,8 @@ export function runBlock(
     });
     child.on('close', (status) => {
       let lastLine: number | null = null;
-      const name = `block-${walkthrough.line}.sh`;
       for (const entry of readFileSync(trace, 'utf8').split('\n')) {
-        const match = new RegExp(`^\\++${name.replace('.', '\\.')}:(\\d+): `).exec(entry);
+        const match = new RegExp(`^\\++${name}\\.sh:(\\d+): `).exec(entry);
         if (match) lastLine = Number(match[1]);
       }
       resolve({ status, stdout, stderr, lastLine });
