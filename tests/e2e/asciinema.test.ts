@@ -182,12 +182,16 @@ describe('asciinema uploads', () => {
     expect(refused.text).toBe(
       'This API key has the viewer role; uploading needs a key with the member role or higher.\n',
     );
-    // A key that is not valid stays 401, which the CLI already words as "Invalid or revoked install ID".
+    // An install id that is no key: the CLI would print only "Invalid or revoked install ID".
     const invalid = await uploadCast(app, v2Cast(['x']), {
-      password: 'sf_live_nope',
+      password: '0b8f7a52-3c1e-4f0a-9d55-6f2d0c9e1a77',
       headers: { 'user-agent': 'asciinema/2.2.0' },
     });
-    expect(invalid.status).toBe(401);
+    expect(invalid.status).toBe(400);
+    expect(invalid.text).toBe(
+      'Invalid API key: put a valid org API key (sf_live_...) in your asciinema install-id.\n',
+    );
+    // Too large keeps its 413: the CLI's own words for it fit.
   });
 
   it('answers a plain-text 400 for a file that is not an asciicast or a missing field', async () => {

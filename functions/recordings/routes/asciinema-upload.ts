@@ -23,13 +23,14 @@ const plain = (status: number, message: string): Reply => ({
 
 /**
  * asciinema 2.x prints a failure's body only for 400 ("upload failed: Invalid request: <body>")
- * and 422; for 401 and 413 it prints fixed words that fit, but a 403 becomes "HTTP status: 403"
- * and the reason is lost. So the CLI itself (User-Agent `asciinema/…`) gets a refusal as a 400 it
- * prints; every other client keeps the real status.
+ * and 422. For 413 its own words fit; for 401 it says "Invalid or revoked install ID", which does
+ * not tell a user to put an sf_live_ key there; a 403 becomes "HTTP status: 403" and the reason is
+ * lost. So the CLI itself (User-Agent `asciinema/…`) gets those refusals as a 400 it prints; every
+ * other client keeps the real status.
  */
 function refused(req: IncomingMessage, status: number, message: string): Reply {
   const cli = /^asciinema\//i.test(req.headers['user-agent'] ?? '');
-  return plain(cli && status === 403 ? 400 : status, message);
+  return plain(cli && (status === 401 || status === 403) ? 400 : status, message);
 }
 
 /** `Authorization: Basic base64(user:password)`; the password is asciinema's install id. */
@@ -56,7 +57,7 @@ export const asciinemaUpload = defineRoute({
   responses: {
     201: { description: 'Stored and being archived', schema: z.object({ url: z.string() }) },
     400: { description: 'No `asciicast` file, or not an asciicast (text/plain)' },
-    401: { description: 'No or invalid API key (text/plain)' },
+    401: { description: 'No or invalid API key (text/plain; 400 to the asciinema CLI)' },
     403: {
       description:
         'A viewer key, or an address outside the allowlist (text/plain; 400 to the asciinema CLI, which prints only 400 bodies)',
@@ -66,7 +67,8 @@ export const asciinemaUpload = defineRoute({
   handler: async ({ req, body, ip, now, log }, deps: Deps) => {
     const credentials = basicCredentials(req.headers.authorization);
     if (!credentials) {
-      return plain(
+      return refused(
+        req,
         401,
         'Authentication required: put an org API key (sf_live_...) in your asciinema install-id.',
       );
