@@ -15,7 +15,8 @@ export const DEV_PREFIX = '/api/dev/';
  * - `POST /api/dev/run/<topic>` publishes a scheduled topic now, as `gcloud scheduler jobs run`
  *   does (e.g. `audit-checkpoint` signs checkpoints instead of waiting for the hour), and answers
  *   once every delivery it caused has run;
- * - `POST /api/dev/reset-limits` drops every rate-limit window (login, step-up, …).
+ * - `POST /api/dev/reset-limits` drops every rate-limit window (login, step-up, …) and clears
+ *   MFA lockouts.
  * Only callers on this machine (a loopback socket address) are served, whatever HOST says.
  */
 export function devRoutes(p: Platform) {
@@ -53,7 +54,14 @@ async function devAnswer(p: Platform, req: IncomingMessage, path: string) {
   if (p.config.fastStateStore !== 'postgres') {
     return fail('CONFLICT', 'Limits live in Firestore here (FAST_STATE_STORE=firestore); reset them there.');
   }
-  return { windowsDropped: await new PostgresRateLimitStore(p.db).clear() };
+  const windowsDropped = await new PostgresRateLimitStore(p.db).clear();
+  // The MFA lockout (five wrong codes) is per user and lives with the credential, not in a window.
+  const unlocked = await p.db
+    .updateTable('mfa_totp')
+    .set({ failed_attempts: 0, locked_until: null })
+    .where((eb) => eb.or([eb('locked_until', 'is not', null), eb('failed_attempts', '>', 0)]))
+    .executeTakeFirst();
+  return { windowsDropped, mfaLockoutsCleared: Number(unlocked.numUpdatedRows) };
 }
 
 export function isLoopback(address: string | undefined): boolean {

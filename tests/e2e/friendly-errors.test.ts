@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopback } from '../../shared/runtime/dev-routes.js';
 import { loadRewrites } from '../../shared/runtime/rewrites.js';
+import { FakeClock, MINUTE_MS } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { codeAt, enableMfa, stepUpWithCode } from '../helpers/mfa.js';
 import { createOrg, newUser, orgTestEnv } from '../helpers/orgs.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,9 +23,11 @@ function runTsx(script: string, env: NodeJS.ProcessEnv) {
   });
 }
 
+// A fake clock so the MFA lockout test can pick codes of past steps; it starts at the real time.
+const clock = new FakeClock(new Date());
 let app: TestApp;
 beforeAll(async () => {
-  app = await startTestApp({ env: orgTestEnv });
+  app = await startTestApp({ clock, env: orgTestEnv });
 });
 afterAll(() => app?.stop());
 
@@ -143,6 +147,19 @@ describe('embedded-only helpers under /api/dev/', () => {
       headers: from,
     });
     expect(again.status).toBe(200);
+  });
+
+  it('clears MFA lockouts too: a user locked out by five wrong codes may step up again', async () => {
+    const user = await newUser(app, 'locked');
+    const { secret } = await enableMfa(app, clock, user);
+    const stale = await codeAt(secret, new Date(clock.now().getTime() - 10 * MINUTE_MS));
+    for (let i = 0; i < 5; i++) await stepUpWithCode(app, user.token, stale);
+    const right = await codeAt(secret, clock.now());
+    expect((await stepUpWithCode(app, user.token, right)).status).toBe(429);
+    const reset = await app.request('POST', '/api/dev/reset-limits');
+    expect(reset.body.mfaLockoutsCleared).toBe(1);
+    const after = await stepUpWithCode(app, user.token, right);
+    expect(after.status).toBe(200);
   });
 
   it('takes POST only, names what exists, and runs only scheduled topics', async () => {
