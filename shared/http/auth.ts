@@ -9,12 +9,16 @@ import { type AuthRequirement, type Role, roles } from './route.js';
 
 export const API_KEY_PREFIX = 'sf_live_';
 
-/** The credential a request carries: `Authorization: Bearer <token>`, else the session cookie. */
-export function presentedToken(req: IncomingMessage): string | undefined {
+/**
+ * The credential a request carries: `Authorization: Bearer <token>`, else the session cookie.
+ * `malformed` when an Authorization header is there but is not one Bearer token (say a bare token),
+ * so the answer can say how to send it instead of "sign in first".
+ */
+export function presentedToken(req: IncomingMessage): string | undefined | { malformed: true } {
   const authorization = req.headers.authorization;
   if (authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match?.[1];
+    return match?.[1] ?? { malformed: true };
   }
   return readCookie(req.headers.cookie, SESSION_COOKIE);
 }
@@ -66,6 +70,12 @@ export function createAuthenticator(parts: AuthenticatorParts) {
   ): Promise<AuthOutcome> => {
     if (requirement.kind === 'none') return { ok: true, principal: null, org: null };
     const token = presentedToken(req);
+    if (typeof token === 'object') {
+      return fail(
+        'UNAUTHENTICATED',
+        'Use Authorization: Bearer <token> (the word Bearer, a space, then the token).',
+      );
+    }
     if (!token) return fail('UNAUTHENTICATED', 'Sign in first.');
 
     if (token.startsWith(API_KEY_PREFIX)) {

@@ -76,15 +76,23 @@ async function handle<Deps>(
   const path = normalizedPath(req.url ?? '/');
   if (path === null) return fail('NOT_FOUND');
   let found: { route: AnyRoute<Deps>; params: Record<string, string> } | undefined;
+  const otherMethods = new Set<string>();
   for (const entry of table) {
-    if (entry.route.method !== req.method) continue;
     const params = matchPath(entry.compiled, path);
-    if (params) {
-      found = { route: entry.route, params };
-      break;
+    if (!params) continue;
+    if (entry.route.method !== req.method) {
+      otherMethods.add(entry.route.method);
+      continue;
     }
+    found = { route: entry.route, params };
+    break;
   }
-  if (!found) return fail('NOT_FOUND', 'No such route.');
+  if (!found) {
+    req.resume();
+    return otherMethods.size > 0
+      ? methodNotAllowed(req.method, [...otherMethods])
+      : fail('NOT_FOUND', 'No such route.');
+  }
   const { route, params } = found;
   const now = ctx.now();
   const ip = clientIp(req, ctx.trustedProxyHops);
@@ -188,6 +196,18 @@ export function zodIssues(error: z.ZodError): Issue[] {
     message:
       issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
   }));
+}
+
+/** A known path asked with a method it does not take: say which ones it does (405 + `Allow`). */
+export function methodNotAllowed(method: string | undefined, allow: string[]): Failure {
+  const sorted = [...allow].sort();
+  return fail(
+    'METHOD_NOT_ALLOWED',
+    `${method ?? 'This method'} is not allowed here; use ${sorted.join(' or ')}.`,
+    {
+      allow: sorted,
+    },
+  );
 }
 
 function validationFailed(issues: Issue[]): Failure {

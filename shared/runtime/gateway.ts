@@ -9,7 +9,10 @@ import { errorPayload, sendJson } from '../http/errors.js';
 import { applySecurityHeaders } from '../http/headers.js';
 import { normalizedPath } from '../http/path.js';
 import type { Logger } from '../log/logger.js';
+import { DEV_PREFIX, type devRoutes } from './dev-routes.js';
 import { loadRewrites, unitFor } from './rewrites.js';
+
+type DevRoutes = ReturnType<typeof devRoutes>;
 
 type HttpHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -40,10 +43,18 @@ export async function loadUnits(logger: Logger, units = localUnits()): Promise<s
  * The local stand-in for the load balancer: one HTTP server that hands each request to the unit
  * the edge route table names, taking the handler from the Functions Framework's own registry.
  */
-export function createGateway(logger: Logger): Server {
+export function createGateway(logger: Logger, dev?: DevRoutes): Server {
   const rewrites = loadRewrites();
   return createServer((req, res) => {
     const path = normalizedPath(req.url ?? '/');
+    if (dev && path?.startsWith(DEV_PREFIX)) {
+      applySecurityHeaders(res);
+      dev(req, res, path).catch((error: unknown) => {
+        logger.error('gateway: dev route failed', { path, error });
+        if (!res.headersSent) sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
+      });
+      return;
+    }
     const unit = path === null ? undefined : unitFor(rewrites, path);
     const handler = unit ? (getFunction(unit) as HttpHandler | undefined) : undefined;
     if (!handler) {
@@ -59,6 +70,23 @@ export function createGateway(logger: Logger): Server {
       if (!res.headersSent) sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
     });
   });
+}
+
+/**
+ * Whether something already listens on host:port, found by binding it for a moment. `npm start`
+ * asks before opening the database, so a second start says so instead of migrating first.
+ */
+export async function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+  if (port === 0) return false;
+  const probe = createServer();
+  try {
+    await listen(probe, port, host);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') return true;
+    throw error;
+  }
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return false;
 }
 
 export async function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {

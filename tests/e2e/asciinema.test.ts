@@ -167,6 +167,31 @@ describe('asciinema uploads', () => {
     const refused = await uploadCast(app, v2Cast(['x']), { password: viewerKey });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(refused.text).toBe(
+      'This API key has the viewer role; uploading needs a key with the member role or higher.\n',
+    );
+  });
+
+  it('tells the asciinema CLI why a viewer key is refused, as the 400 whose body it prints', async () => {
+    const viewerKey = await issueApiKey(app, orgId, 'viewer');
+    const refused = await uploadCast(app, v2Cast(['x']), {
+      password: viewerKey,
+      headers: { 'user-agent': 'asciinema/2.2.0 CPython/3.11.2 Linux/6.1.0-x86_64-with-glibc2.36' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toBe(
+      'This API key has the viewer role; uploading needs a key with the member role or higher.\n',
+    );
+    // An install id that is no key: the CLI would print only "Invalid or revoked install ID".
+    const invalid = await uploadCast(app, v2Cast(['x']), {
+      password: '0b8f7a52-3c1e-4f0a-9d55-6f2d0c9e1a77',
+      headers: { 'user-agent': 'asciinema/2.2.0' },
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.text).toBe(
+      'Invalid API key: put a valid org API key (sf_live_...) in your asciinema install-id.\n',
+    );
+    // Too large keeps its 413: the CLI's own words for it fit.
   });
 
   it('answers a plain-text 400 for a file that is not an asciicast or a missing field', async () => {

@@ -43,6 +43,13 @@ describe('HTTP units behind the Functions Framework server', () => {
     expect((await res.json()).error.code).toBe('VALIDATION_FAILED');
   });
 
+  it('answer a known path asked with another method with 405 METHOD_NOT_ALLOWED and Allow, as locally', async () => {
+    const res = await fetch(`${base}/api/accounts/signup`, { method: 'PUT', body: '{}' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect((await res.json()).error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
   it('refuse a gzip bomb with 415 without inflating it', async () => {
     const bomb = gzipSync(Buffer.alloc(128 * 1024 * 1024, 32)); // 128 MiB of spaces, ~125 KiB on the wire
     const before = process.memoryUsage().rss;

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { authorizeApiKey } from '../../../shared/http/auth.js';
 import { statusOf } from '../../../shared/http/errors.js';
@@ -13,12 +14,24 @@ import { multipartFile } from './multipart.js';
  */
 export const ASCIINEMA_BODY_LIMIT_BYTES = 513 * 1024 * 1024;
 
-/** asciinema prints a failed upload's body as is, so errors are one plain-text line. */
+/** Failures are one plain-text line, which is what the asciinema CLI can show. */
 const plain = (status: number, message: string): Reply => ({
   status,
   headers: { 'content-type': 'text/plain; charset=utf-8' },
   raw: Buffer.from(`${message}\n`, 'utf8'),
 });
+
+/**
+ * asciinema 2.x prints a failure's body only for 400 ("upload failed: Invalid request: <body>")
+ * and 422. For 413 its own words fit; for 401 it says "Invalid or revoked install ID", which does
+ * not tell a user to put an sf_live_ key there; a 403 becomes "HTTP status: 403" and the reason is
+ * lost. So the CLI itself (User-Agent `asciinema/…`) gets those refusals as a 400 it prints; every
+ * other client keeps the real status.
+ */
+function refused(req: IncomingMessage, status: number, message: string): Reply {
+  const cli = /^asciinema\//i.test(req.headers['user-agent'] ?? '');
+  return plain(cli && (status === 401 || status === 403) ? 400 : status, message);
+}
 
 /** `Authorization: Basic base64(user:password)`; the password is asciinema's install id. */
 function basicCredentials(header: string | undefined): { user: string; password: string } | null {
@@ -44,13 +57,18 @@ export const asciinemaUpload = defineRoute({
   responses: {
     201: { description: 'Stored and being archived', schema: z.object({ url: z.string() }) },
     400: { description: 'No `asciicast` file, or not an asciicast (text/plain)' },
-    401: { description: 'No or invalid API key (text/plain)' },
+    401: { description: 'No or invalid API key (text/plain; 400 to the asciinema CLI)' },
+    403: {
+      description:
+        'A viewer key, or an address outside the allowlist (text/plain; 400 to the asciinema CLI, which prints only 400 bodies)',
+    },
     413: { description: 'Over RECORDING_MAX_BYTES (text/plain)' },
   },
   handler: async ({ req, body, ip, now, log }, deps: Deps) => {
     const credentials = basicCredentials(req.headers.authorization);
     if (!credentials) {
-      return plain(
+      return refused(
+        req,
         401,
         'Authentication required: put an org API key (sf_live_...) in your asciinema install-id.',
       );
@@ -66,8 +84,10 @@ export const asciinemaUpload = defineRoute({
       const message =
         auth.code === 'UNAUTHENTICATED'
           ? 'Invalid API key: put a valid org API key (sf_live_...) in your asciinema install-id.'
-          : (auth.message ?? 'Not allowed.');
-      return plain(statusOf[auth.code], message);
+          : auth.code === 'INSUFFICIENT_ROLE'
+            ? 'This API key has the viewer role; uploading needs a key with the member role or higher.'
+            : (auth.message ?? 'Not allowed.');
+      return refused(req, statusOf[auth.code], message);
     }
     const orgId = auth.org?.orgId ?? '';
     const maxBytes = deps.platform.config.recordingMaxBytes;
