@@ -65,7 +65,16 @@ export class AccountService {
         .returning('id')
         .executeTakeFirst();
       let userId = created?.id;
-      if (!userId) {
+      if (userId) {
+        await appendAudit(tx, {
+          userId,
+          action: 'account.created',
+          actor: { type: 'user', id: userId },
+          metadata: { method: 'password' },
+          ip: meta.ip,
+          now: meta.now,
+        });
+      } else {
         const existing = await tx
           .selectFrom('users')
           .select(['id', 'email_verified_at', 'disabled_at'])
@@ -104,12 +113,22 @@ export class AccountService {
     const verified = await this.deps.db.transaction().execute(async (tx) => {
       const used = await consumeToken(tx, 'verify-email', token, meta.now);
       if (!used?.userId) return false;
-      await tx
+      const updated = await tx
         .updateTable('users')
         .set({ email_verified_at: meta.now })
         .where('id', '=', used.userId)
         .where('email_verified_at', 'is', null)
-        .execute();
+        .executeTakeFirst();
+      // A link used after a reset already proved the mailbox changes nothing, so it is not an event.
+      if (updated.numUpdatedRows > 0n) {
+        await appendAudit(tx, {
+          userId: used.userId,
+          action: 'email.verified',
+          actor: { type: 'user', id: used.userId },
+          ip: meta.ip,
+          now: meta.now,
+        });
+      }
       return true;
     });
     return verified ? { ok: true } : invalidToken();
