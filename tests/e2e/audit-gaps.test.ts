@@ -102,7 +102,9 @@ describe('playback links', () => {
     });
     const id: string = started.body.id;
     expect((await postFrames(app, owner.token, id, 0, ndjson([[0.1, 'o', 'hi\r\n']]))).status).toBe(202);
-    expect((await app.request('POST', `/api/recordings/${id}/stop`, { token: owner.token })).status).toBe(202);
+    expect((await app.request('POST', `/api/recordings/${id}/stop`, { token: owner.token })).status).toBe(
+      202,
+    );
     await app.settle();
 
     const ip = nextIp();
