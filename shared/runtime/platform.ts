@@ -6,6 +6,7 @@ import { type Db, type DbHandle, openDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createMetrics, type Metrics } from '../log/metrics.js';
+import { createOutboundFetch, type OutboundFetch } from '../outbound/client.js';
 import { localSecrets } from '../secrets/local-secrets.js';
 import { keyBytes, type SecretStore } from '../secrets/secrets.js';
 import { type Clock, systemClock } from '../time/clock.js';
@@ -27,6 +28,8 @@ export interface Platform {
   relay: OutboxRelay;
   /** The in-process bus in embedded mode; null on Pub/Sub. */
   localBus: LocalBus | null;
+  /** The one client for fetches made on a user's behalf (shared/outbound). */
+  outbound: OutboundFetch;
   mailKeys(): Promise<KeyRing>;
   close(): Promise<void>;
 }
@@ -94,6 +97,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     publisher,
     relay,
     localBus,
+    outbound: createOutboundFetch({ ...config.outbound, logger, metrics }),
     mailKeys() {
       mailRing ??= keyBytes(store, 'mail-seal-key').then((key) => ({
         currentKeyId: 'm1',
