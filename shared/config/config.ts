@@ -64,6 +64,8 @@ const envSchema = z.object({
    * private addresses. Default: true in embedded mode (the local OIDC provider), false on Google Cloud.
    */
   OUTBOUND_ALLOW_PRIVATE: z.enum(['true', 'false']).optional(),
+  /** Set by Cloud Run functions to the entry point, which is the unit's name (infra/functions.tf). */
+  FUNCTION_TARGET: optionalString,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -96,6 +98,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** The outbound client (shared/outbound): private addresses and plain http only in embedded mode. */
   outbound: { allowPrivate: boolean; allowHttp: boolean };
+  /** The deploy unit this process runs (FUNCTION_TARGET); undefined in the local runtime. */
+  unit: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -197,6 +201,7 @@ export function loadConfig(env: Env): Config {
       // https is never optional on Google Cloud, whatever the private-address switch says.
       allowHttp: !onGoogleCloud,
     },
+    unit: e.FUNCTION_TARGET,
   };
 }
 

@@ -1,5 +1,6 @@
 import { type CloudEventHandler, LocalBus } from '../bus/local-bus.js';
 import { OutboxRelay, type Publisher } from '../bus/outbox.js';
+import { relayTopics } from '../bus/publishers.js';
 import { type Config, type Env, loadConfig } from '../config/config.js';
 import type { KeyRing } from '../crypto/seal.js';
 import { type Db, type DbHandle, openDatabase } from '../db/connect.js';
@@ -82,7 +83,12 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       publisher = new PubSubPublisher(new PubSub({ projectId: config.googleCloudProject }));
     }
   }
-  const relay = new OutboxRelay(database.db, publisher, logger, metrics);
+  // One process serves every unit locally; deployed, a unit publishes only to its own topics.
+  const topics = config.bus === 'local' ? null : relayTopics(config.unit);
+  if (config.bus !== 'local' && topics === null) {
+    logger.warn('unit unknown (FUNCTION_TARGET); the outbox relay drains every topic', { unit: config.unit });
+  }
+  const relay = new OutboxRelay(database.db, publisher, logger, metrics, topics);
   const store = secrets;
   let mailRing: Promise<KeyRing> | undefined;
 

@@ -5,17 +5,18 @@ import { parse } from '@cdktf/hcl2json';
 /** A block as hcl2json gives it: attributes, with nested blocks as arrays of objects. */
 export type Block = Record<string, unknown>;
 
-/** Every `infra/*.tf` file merged: `resource.<type>.<name>` and `data.<type>.<name>` blocks, and all locals. */
+/** Every `infra/*.tf` file merged: `resource.<type>.<name>` and `data.<type>.<name>` blocks, variables and all locals. */
 export interface TerraformModel {
   resources: Record<string, Record<string, Block>>;
   data: Record<string, Record<string, Block>>;
   locals: Record<string, unknown>;
+  variables: Record<string, Block>;
 }
 
 export const infraDir = new URL('../../infra/', import.meta.url);
 
 export async function loadTerraform(dir = infraDir): Promise<TerraformModel> {
-  const model: TerraformModel = { resources: {}, data: {}, locals: {} };
+  const model: TerraformModel = { resources: {}, data: {}, locals: {}, variables: {} };
   const files = readdirSync(dir)
     .filter((file) => file.endsWith('.tf'))
     .sort();
@@ -29,6 +30,13 @@ export async function loadTerraform(dir = infraDir): Promise<TerraformModel> {
         if (name in model.locals) throw new Error(`local.${name} is defined twice (${file})`);
         model.locals[name] = value;
       }
+    }
+    for (const [name, blocks] of Object.entries(
+      (json.variable as Record<string, Block[]> | undefined) ?? {},
+    )) {
+      if (name in model.variables || blocks.length !== 1)
+        throw new Error(`var.${name} is defined twice (${file})`);
+      model.variables[name] = blocks[0] as Block;
     }
     mergeBlocks(model.resources, json.resource, file);
     mergeBlocks(model.data, json.data, file);
