@@ -104,10 +104,10 @@ describe('Pub/Sub publishing is granted per topic', () => {
     for (const [unit, topics] of Object.entries(publisherGrants(tf))) {
       expect(topics, unit).not.toContain('audit-events');
     }
-    expect(tf.variables.audit_event_publishers?.type).toBe('${list(string)}');
+    expect(tf.variables.audit_event_publishers?.type).toBe(`\${list(string)}`);
     const external = grants(tf).audit_events_publisher;
-    expect(external?.for_each).toBe('${toset(var.audit_event_publishers)}');
-    expect(external?.topic).toBe('${google_pubsub_topic.topic["audit-events"].name}');
+    expect(external?.for_each).toBe(`\${toset(var.audit_event_publishers)}`);
+    expect(external?.topic).toBe(`\${google_pubsub_topic.topic["audit-events"].name}`);
   });
 
   it('code that starts publishing to a topic Terraform does not grant fails the check', () => {
@@ -138,11 +138,10 @@ describe('Pub/Sub publishing is granted per topic', () => {
       code,
       brokenTf((model) => {
         const unitPublisher = grants(model).unit_publisher as Record<string, unknown>;
-        unitPublisher.for_each =
-          '${{ for pair in setproduct(keys(local.units), local.topics) : "${pair[0]}/${pair[1]}" => { unit = pair[0], topic = pair[1] } }}';
+        unitPublisher.for_each = `\${{ for pair in setproduct(keys(local.units), local.topics) : "\${pair[0]}/\${pair[1]}" => { unit = pair[0], topic = pair[1] } }}`;
         const external = grants(model).audit_events_publisher as Record<string, unknown>;
-        external.for_each = '${local.units}';
-        external.member = 'serviceAccount:${google_service_account.unit[each.key].email}';
+        external.for_each = `\${local.units}`;
+        external.member = `serviceAccount:\${google_service_account.unit[each.key].email}`;
       }),
     );
     expect(problems).toContain(
