@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { chainRows } from '../helpers/audit.js';
 import { codeAt, enableMfa, stepUpWithCode } from '../helpers/mfa.js';
 import { createOrg, grantMembership, newUser, nextIp, orgAudit, orgTestEnv } from '../helpers/orgs.js';
 import { ndjson, postFrames } from '../helpers/recordings.js';
@@ -13,15 +14,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => app?.stop());
 
-/** A user's chain, oldest first, as the database holds it. */
-async function userChain(userId: string) {
-  return app.runtime.platform.db
-    .selectFrom('audit_logs')
-    .selectAll()
-    .where('chain', '=', `user:${userId}`)
-    .orderBy('seq')
-    .execute();
-}
+const userChain = (userId: string) => chainRows(app.runtime.platform.db, `user:${userId}`);
 
 describe('account changes that were missing from the audit log', () => {
   it('signing up writes account.created and verifying the email writes email.verified, once', async () => {

@@ -10,6 +10,7 @@ import { makeEnvelope } from '../../shared/bus/envelope.js';
 import type { CloudEventHandler } from '../../shared/bus/local-bus.js';
 import { enqueue } from '../../shared/bus/outbox.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { chainRows } from '../helpers/audit.js';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -208,12 +209,7 @@ describe('the audit-events topic', () => {
         `ours-${i}`,
       );
     }
-    const rows = await app.runtime.platform.db
-      .selectFrom('audit_logs')
-      .select('id')
-      .where('chain', '=', orgChain(orgId))
-      .execute();
-    expect(rows).toEqual([]);
+    expect(await chainRows(app.runtime.platform.db, orgChain(orgId))).toEqual([]);
     expect(metrics.value('audit_events_dropped') - droppedBefore).toBe(ours.length);
     // Acknowledged, not retried: each one is recorded as processed.
     const processed = await app.runtime.platform.db
@@ -241,12 +237,7 @@ describe('the audit-events topic', () => {
       ),
     ];
     for (const [i, envelope] of invalid.entries()) await deliver(envelope, `invalid-${i}`);
-    const rows = await app.runtime.platform.db
-      .selectFrom('audit_logs')
-      .select('id')
-      .where('chain', '=', orgChain(orgId))
-      .execute();
-    expect(rows).toEqual([]);
+    expect(await chainRows(app.runtime.platform.db, orgChain(orgId))).toEqual([]);
   });
 
   it('chains deliveries that arrive together into one gap-free chain, each event once, dropping bad ones', async () => {
