@@ -27,10 +27,10 @@ export interface OidcClientSettings {
 
 /** openid-client's fetch hook over the outbound client; its request bodies are strings or forms. */
 function openidFetch(fetch: OutboundFetch): client.CustomFetch {
-  return (url, options) => {
+  return async (url, options) => {
     const { body } = options;
     if (body instanceof ReadableStream) throw new OutboundError('streamed request bodies are not sent');
-    return fetch(url, {
+    return await fetch(url, {
       method: options.method,
       headers: options.headers,
       body: body instanceof ArrayBuffer ? new Uint8Array(body) : (body ?? null),
