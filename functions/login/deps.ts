@@ -29,8 +29,9 @@ export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
     }),
     appUrl: p.config.appUrl,
     appOrigins: p.config.appOrigins,
-    // Plain-http loopback issuers only where no Google Cloud project is set (local runs, tests).
-    allowLoopbackHttp: p.config.googleCloudProject === undefined,
+    // Plain-http issuers only in embedded mode (local runs, tests); https on Google Cloud.
+    allowLoopbackHttp: p.config.outbound.allowHttp,
+    fetch: p.outbound,
     logger: p.logger,
   });
   return { ...c, sso, oauth };

@@ -75,6 +75,14 @@ export class AccountService {
           .insertInto('password_credentials')
           .values({ user_id: created.id, hash, updated_at: meta.now })
           .execute();
+        await appendAudit(tx, {
+          userId: created.id,
+          action: 'account.created',
+          actor: { type: 'user', id: created.id },
+          metadata: { method: 'password' },
+          ip: meta.ip,
+          now: meta.now,
+        });
         if (!mayMail) return;
         const token = await issueToken(tx, 'verify-email', meta.now, { userId: created.id });
         const mail = {
@@ -117,12 +125,22 @@ export class AccountService {
     const verified = await this.deps.db.transaction().execute(async (tx) => {
       const used = await consumeToken(tx, 'verify-email', token, meta.now);
       if (!used?.userId) return false;
-      await tx
+      const updated = await tx
         .updateTable('users')
         .set({ email_verified_at: meta.now })
         .where('id', '=', used.userId)
         .where('email_verified_at', 'is', null)
-        .execute();
+        .executeTakeFirst();
+      // A link used after a reset already proved the mailbox changes nothing, so it is not an event.
+      if (updated.numUpdatedRows > 0n) {
+        await appendAudit(tx, {
+          userId: used.userId,
+          action: 'email.verified',
+          actor: { type: 'user', id: used.userId },
+          ip: meta.ip,
+          now: meta.now,
+        });
+      }
       return true;
     });
     return verified ? { ok: true } : invalidToken();

@@ -63,6 +63,8 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
   'auth_session.revoked': fields({ reason: z.string().optional() }),
   'backup.verified': any,
   'backup.missing': any,
+  /** Who got a playback link, and until when it works (the link itself is a bearer secret: never stored). */
+  'recording.playback_issued': fields({ expiresAt: z.iso.datetime({ offset: true }).optional() }),
 };
 
 export const accountMetadataSchemas: Record<AccountAction, z.ZodType> = {
@@ -78,4 +80,7 @@ export const accountMetadataSchemas: Record<AccountAction, z.ZodType> = {
   'step_up.failed': any,
   'device.trusted': any,
   'device.deleted': any,
+  'account.created': fields({ method: z.string().optional() }),
+  'email.verified': any,
+  'mfa.backup_codes_regenerated': fields({ count: z.number().int().nonnegative().optional() }),
 };

@@ -35,6 +35,22 @@ describe('loadConfig', () => {
     expect(config.blobStore).toBe('gcs');
   });
 
+  it('lets outbound fetches reach private addresses and plain http only in embedded mode, unless told otherwise', () => {
+    expect(loadConfig({}).outbound).toEqual({ allowPrivate: true, allowHttp: true });
+    expect(loadConfig({ OUTBOUND_ALLOW_PRIVATE: 'false' }).outbound).toEqual({
+      allowPrivate: false,
+      allowHttp: true,
+    });
+    const cloud = { GOOGLE_CLOUD_PROJECT: 'p', BLOB_STORE: 'local' };
+    expect(loadConfig(cloud).outbound).toEqual({ allowPrivate: false, allowHttp: false });
+    // The switch opens private ranges, never plain http, on Google Cloud.
+    expect(loadConfig({ ...cloud, OUTBOUND_ALLOW_PRIVATE: 'true' }).outbound).toEqual({
+      allowPrivate: true,
+      allowHttp: false,
+    });
+    expect(() => loadConfig({ OUTBOUND_ALLOW_PRIVATE: 'yes' })).toThrow(/OUTBOUND_ALLOW_PRIVATE/);
+  });
+
   it('names the bad variable in the startup error', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ TRUSTED_PROXY_HOPS: '-1' })).toThrow(/TRUSTED_PROXY_HOPS/);

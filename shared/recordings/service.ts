@@ -187,6 +187,30 @@ export class RecordingService {
   }
 
   /** The org's recordings, newest first. */
+  /**
+   * Records that `actor` was handed a playback link (a bearer URL to the whole recording), before
+   * the link leaves: no audit row, no link.
+   */
+  async auditPlayback(
+    recording: Pick<Recording, 'id' | 'orgId'>,
+    actor: Actor,
+    ip: string | null,
+    expiresAt: Date,
+    now: Date,
+  ): Promise<void> {
+    await this.deps.db.transaction().execute((tx) =>
+      appendAudit(tx, {
+        orgId: recording.orgId,
+        action: 'recording.playback_issued',
+        actor,
+        target: { type: 'recording', id: recording.id },
+        metadata: { expiresAt: expiresAt.toISOString() },
+        ip,
+        now,
+      }),
+    );
+  }
+
   async list(orgId: string, limit = 200): Promise<Recording[]> {
     const rows = await this.deps.db
       .selectFrom('recordings')

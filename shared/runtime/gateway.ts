@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getFunction } from '@google-cloud/functions-framework/testing';
+import { runAsUnit } from '../bus/publishers.js';
 import { subscriptions } from '../bus/topics.js';
 import { fail } from '../errors/codes.js';
 import { errorPayload, sendJson } from '../http/errors.js';
@@ -65,7 +66,7 @@ export function createGateway(logger: Logger, dev?: DevRoutes): Server {
       sendJson(res, payload.status, payload.body);
       return;
     }
-    Promise.resolve(handler(req, res)).catch((error: unknown) => {
+    Promise.resolve(runAsUnit(unit as string, () => handler(req, res))).catch((error: unknown) => {
       logger.error('gateway: handler failed', { unit, error });
       if (!res.headersSent) sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
     });

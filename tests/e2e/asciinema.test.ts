@@ -76,7 +76,14 @@ describe('asciinema uploads', () => {
     const cast = await playback(id);
     expect(cast.header).toMatchObject({ version: 2, width: 80, height: 24 });
     expect(cast.events.map((e) => e[2]).join('')).toBe('hello world\r\n');
-    expect(await auditActions(id)).toEqual(['session.started', 'session.stopped', 'recording.archived']);
+    // The two reads above each handed out a playback link.
+    expect(await auditActions(id)).toEqual([
+      'session.started',
+      'session.stopped',
+      'recording.archived',
+      'recording.playback_issued',
+      'recording.playback_issued',
+    ]);
   });
 
   it('converts a v1 upload to v2 events at cumulative times', async () => {

@@ -159,7 +159,12 @@ describe('recording a session end to end', () => {
 
     expect(await chunkCount(id)).toBe(0);
     const audit = await auditActions(id);
-    expect(audit.map((a) => a.action)).toEqual(['session.started', 'session.stopped', 'recording.archived']);
+    expect(audit.map((a) => a.action)).toEqual([
+      'session.started',
+      'session.stopped',
+      'recording.archived',
+      'recording.playback_issued',
+    ]);
     expect(audit[0]?.metadata).toEqual({ machineId: 'web-1' });
     expect(audit[2]).toMatchObject({
       actorType: 'system',
