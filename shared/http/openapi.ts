@@ -34,10 +34,16 @@ export function buildOpenApi(
         ...(spec.schema ? { content: { 'application/json': { schema: toSchema(spec.schema) } } } : {}),
       };
     }
-    responses.default = {
-      description: 'Error',
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-    };
+    responses.default =
+      route.errorFormat === 'text'
+        ? {
+            description: 'Error: one line of text/plain',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          }
+        : {
+            description: 'Error',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          };
     const operation: Record<string, unknown> = {
       summary: route.summary,
       tags: route.tags,
@@ -46,7 +52,14 @@ export function buildOpenApi(
       responses,
       security: securityOf(route),
     };
-    if (route.body) {
+    if (route.streamsBody) {
+      operation.requestBody = {
+        required: true,
+        content: Object.fromEntries(
+          (route.contentTypes ?? []).map((t) => [t, { schema: { type: 'string', format: 'binary' } }]),
+        ),
+      };
+    } else if (route.body) {
       const types = route.contentTypes ?? ['application/json'];
       operation.requestBody = {
         required: true,
@@ -73,6 +86,11 @@ export function buildOpenApi(
           description: 'A session token, or an API key (sf_live_…) on org routes',
         },
         sessionCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sf_session' },
+        basicApiKey: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'An org API key (sf_live_…) as the password (the asciinema CLI’s install id)',
+        },
       },
       schemas: {
         Error: {
@@ -103,6 +121,7 @@ export function buildOpenApi(
 
 function securityOf(route: AnyRoute<unknown>): unknown[] {
   if (route.auth.kind === 'none') return [];
+  if (route.auth.kind === 'basic_key') return [{ basicApiKey: [] }];
   return [{ bearer: [] }, { sessionCookie: [] }];
 }
 
