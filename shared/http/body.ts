@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { type Failure, fail } from '../errors/codes.js';
 import { bytesInWords } from '../errors/sizes.js';
 
@@ -77,13 +78,38 @@ export function bodyPending(req: RequestWithRawBody): boolean {
   return req.rawBody === undefined && !req.complete;
 }
 
+/** How long, and for how many more bytes, a closing connection keeps reading after its answer. */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 8 * 1024 * 1024;
+const LINGERING = Symbol('lingering');
+
 /**
  * An answer given while part of the body is still arriving (a refusal before the body was read,
- * a 413 mid-body) closes the connection: Node then discards the little that is in flight instead
- * of reading the rest, and the client, which reads while it sends, sees the answer first.
+ * a 413 mid-body) closes the connection: sent with `Connection: close`, then a lingering close.
+ * Node would otherwise destroy the socket right after the answer, and the data the client is
+ * still sending would draw a TCP reset that can wipe the unread answer on the client's side. So
+ * the write side is shut (FIN after the answer) and what still arrives is discarded, never kept,
+ * for at most 2 seconds or 8 MiB; a client reads the answer meanwhile and stops sending. The rest
+ * of a 400 MiB body is never drained.
  */
-export function closingHeaders(req: RequestWithRawBody): Record<string, string> {
-  return bodyPending(req) ? { connection: 'close' } : {};
+export function closeWhenAnswered(req: RequestWithRawBody, res: ServerResponse): void {
+  if (!bodyPending(req)) return;
+  res.setHeader('connection', 'close');
+  const socket = req.socket as (Socket & { [LINGERING]?: true }) | null;
+  if (!socket || socket[LINGERING]) return;
+  socket[LINGERING] = true;
+  // Node's HTTP server ends a `Connection: close` exchange with socket.destroySoon().
+  socket.destroySoon = () => {
+    socket.end();
+    // The HTTP parser reads the socket's handle directly (no 'data' events), so count bytesRead.
+    const readBefore = socket.bytesRead;
+    const started = Date.now();
+    const watch = setInterval(() => {
+      if (Date.now() - started > LINGER_MS || socket.bytesRead - readBefore > LINGER_BYTES) socket.destroy();
+    }, 50);
+    watch.unref();
+    socket.once('close', () => clearInterval(watch));
+  };
 }
 
 export function tooLarge(limitBytes: number, what = 'The request body'): Failure {

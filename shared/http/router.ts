@@ -7,7 +7,7 @@ import { type Failure, fail, type Issue } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import type { AuthOutcome } from './auth.js';
 import {
-  closingHeaders,
+  closeWhenAnswered,
   compressedBody,
   DEFAULT_BODY_LIMIT_BYTES,
   declaredLength,
@@ -80,7 +80,8 @@ export function createHttpFunction<Deps>(
     } catch (error) {
       (log ?? console).error('unhandled error', { error });
       if (!res.headersSent) {
-        sendJson(res, 500, errorPayload(fail('INTERNAL')).body, closingHeaders(req));
+        closeWhenAnswered(req, res);
+        sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
       } else res.destroy();
     }
   };
@@ -244,20 +245,19 @@ async function respond(
   outcome: HandlerResult,
   errorFormat: 'json' | 'text',
 ): Promise<void> {
-  const closing = closingHeaders(req);
+  closeWhenAnswered(req, res);
   if (outcome.ok === false) {
     const payload = errorPayload(outcome);
-    if (errorFormat === 'text') {
-      sendText(res, payload.status, errorText(outcome), { ...payload.headers, ...closing });
-    } else sendJson(res, payload.status, payload.body, { ...payload.headers, ...closing });
+    if (errorFormat === 'text') sendText(res, payload.status, errorText(outcome), payload.headers);
+    else sendJson(res, payload.status, payload.body, payload.headers);
     return;
   }
   const reply = outcome as Reply;
   if (reply.raw === undefined) {
-    sendJson(res, reply.status, reply.body, { ...reply.headers, ...closing });
+    sendJson(res, reply.status, reply.body, reply.headers);
     return;
   }
-  for (const [name, value] of Object.entries({ ...reply.headers, ...closing })) res.setHeader(name, value);
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   res.statusCode = reply.status;
   if (Buffer.isBuffer(reply.raw)) {
     res.setHeader('content-length', reply.raw.length);

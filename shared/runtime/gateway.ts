@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { getFunction } from '@google-cloud/functions-framework/testing';
 import { subscriptions } from '../bus/topics.js';
 import { fail } from '../errors/codes.js';
-import { closingHeaders } from '../http/body.js';
+import { closeWhenAnswered } from '../http/body.js';
 import { errorPayload, sendJson } from '../http/errors.js';
 import { applySecurityHeaders } from '../http/headers.js';
 import { normalizedPath } from '../http/path.js';
@@ -51,12 +51,16 @@ export function createGateway(logger: Logger): Server {
       applySecurityHeaders(res);
       res.setHeader('x-request-id', randomUUID());
       const payload = errorPayload(fail('NOT_FOUND', 'No such route.'));
-      sendJson(res, payload.status, payload.body, closingHeaders(req));
+      closeWhenAnswered(req, res);
+      sendJson(res, payload.status, payload.body);
       return;
     }
     Promise.resolve(handler(req, res)).catch((error: unknown) => {
       logger.error('gateway: handler failed', { unit, error });
-      if (!res.headersSent) sendJson(res, 500, errorPayload(fail('INTERNAL')).body, closingHeaders(req));
+      if (!res.headersSent) {
+        closeWhenAnswered(req, res);
+        sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
+      }
     });
   });
 }

@@ -49,6 +49,8 @@ export interface StreamingRequest {
   /** The answer, whenever it comes, before or after the body is complete. */
   answer: Promise<EarlyAnswer>;
   answered(): boolean;
+  /** Answered, or the connection is gone: writing more is pointless. */
+  over(): boolean;
   sent(): number;
 }
 
@@ -106,14 +108,15 @@ export function streamingRequest(
   return {
     answer,
     answered: () => answeredAt !== null,
+    over: () => answeredAt !== null || req.destroyed,
     sent: () => sent,
     async write(chunk) {
       if (answeredAt !== null || req.destroyed) return;
       sent += chunk.length;
-      const flushed = req.write(chunk);
+      req.write(chunk);
       // Let the event loop run (the server under test lives in this process) and the answer land.
       await new Promise((resolve) => setImmediate(resolve));
-      if (!flushed && answeredAt === null) {
+      if (req.writableNeedDrain && answeredAt === null && !req.destroyed) {
         await new Promise<void>((resolve) => {
           req.once('drain', resolve);
           req.once('close', resolve);
@@ -153,10 +156,10 @@ export async function offerBody(
   const piece = Buffer.alloc(256 * 1024, 0x61);
   try {
     if (options.prefix) await upload.write(options.prefix);
-    while (upload.sent() < totalBytes && !upload.answered()) {
+    while (upload.sent() < totalBytes && !upload.over()) {
       await upload.write(piece.subarray(0, Math.min(piece.length, totalBytes - upload.sent())));
     }
-    if (!upload.answered()) upload.end();
+    if (!upload.over()) upload.end();
     const answer = await upload.answer;
     peak = Math.max(peak, process.memoryUsage().rss);
     return { ...answer, rssGrowthMiB: (peak - before) / (1024 * 1024) };
