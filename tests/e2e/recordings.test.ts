@@ -436,6 +436,7 @@ describe('who may feed and stop a recording', () => {
 
   it('treats a recording that names no starter as admin-only', async () => {
     const id = (await start(alice.token)).body.id as string;
+    // Every start stores its starter (since migration 0008); a row naming none is made by hand.
     await app.runtime.platform.db
       .updateTable('recordings')
       .set({ started_by_id: null })
