@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { PLATFORM_BODY_LIMIT_BYTES, tooLarge } from './body.js';
 import { clientIp } from './client-ip.js';
 import { readCookie, sessionCookie } from './cookies.js';
 import { buildOpenApi } from './openapi.js';
 import { compilePath, matchPath, normalizedPath } from './path.js';
 import { defineRoute, json } from './route.js';
+import { createHttpFunction } from './router.js';
 
 const request = (socket: string, xff?: string) =>
   ({
@@ -90,5 +92,37 @@ describe('OpenAPI', () => {
     expect(op.requestBody.content['application/json'].schema.additionalProperties).toBe(false);
     expect(op.security).toEqual([{ bearer: [] }, { sessionCookie: [] }]);
     expect(op.responses['200'].content['application/json'].schema.properties.ok.type).toBe('boolean');
+  });
+});
+
+describe('route tables', () => {
+  it('refuse a route whose body limit is above what a deployed unit receives (32 MiB)', () => {
+    const route = (bodyLimitBytes: number) =>
+      defineRoute({
+        method: 'POST',
+        path: '/api/x',
+        summary: 'x',
+        tags: [],
+        auth: { kind: 'none' },
+        bodyLimitBytes,
+        responses: {},
+        handler: async () => json(204),
+      });
+    const edge = async () => {
+      throw new Error('not called');
+    };
+    expect(() => createHttpFunction('x', [route(PLATFORM_BODY_LIMIT_BYTES + 1)], edge)).toThrow(
+      /body limit above/,
+    );
+    expect(() => createHttpFunction('x', [route(PLATFORM_BODY_LIMIT_BYTES)], edge)).not.toThrow();
+  });
+
+  it('say limits in words', () => {
+    expect(tooLarge(4 * 1024 * 1024).message).toBe(
+      'The request body is larger than 4 MiB, the most accepted.',
+    );
+    expect(tooLarge(1000, 'The upload').message).toBe(
+      'The upload is larger than 1000 bytes, the most accepted.',
+    );
   });
 });
