@@ -10,6 +10,8 @@ export const orgActions = [
   'session.started',
   'session.stopped',
   'recording.archived',
+  'recording.frames_refused',
+  'recording.stop_refused',
   'machine.added',
   'machine.deleted',
   'sso.login',

@@ -46,7 +46,12 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
     durationSeconds: z.number().nonnegative().optional(),
     reason: z.string().optional(),
     lastActivityAt: z.iso.datetime({ offset: true }).optional(),
+    /** An admin or owner stopped a recording someone else started. */
+    byAdmin: z.boolean().optional(),
   }),
+  /** A caller who neither started the recording nor is admin+ tried to feed or stop it. */
+  'recording.frames_refused': fields({ role: roleName }),
+  'recording.stop_refused': fields({ role: roleName }),
   'recording.archived': fields({
     sizeBytes: z.number().int().nonnegative(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -23,6 +23,16 @@ export function presentedToken(req: IncomingMessage): string | undefined | { mal
   return readCookie(req.headers.cookie, SESSION_COOKIE);
 }
 
+/** `Authorization: Basic base64(user:password)`; null when absent or malformed. */
+export function basicCredentials(req: IncomingMessage): { user: string; password: string } | null {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!match?.[1]) return null;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return null;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
 export function roleAtLeast(role: Role, minRole: Role): boolean {
   return roles.indexOf(role) >= roles.indexOf(minRole);
 }
@@ -69,6 +79,7 @@ export function createAuthenticator(parts: AuthenticatorParts) {
     context: { ip: string; now: Date; orgId?: string | null },
   ): Promise<AuthOutcome> => {
     if (requirement.kind === 'none') return { ok: true, principal: null, org: null };
+    if (requirement.kind === 'basic_key') return authorizeBasicKey(parts, req, requirement, context);
     const token = presentedToken(req);
     if (typeof token === 'object') {
       return fail(
@@ -118,8 +129,7 @@ export function createAuthenticator(parts: AuthenticatorParts) {
 /**
  * An `sf_live_…` key acting in an org: verified, of the route's org (or, with `ownOrg`, in the
  * key's own org, for routes whose org comes from the credential), then the org's network
- * allowlist and the role. Shared by the authenticator and routes that carry keys another way
- * (the asciinema upload's HTTP Basic password).
+ * allowlist and the role. Bearer keys and Basic keys (`basic_key` routes) both come here.
  */
 export async function authorizeApiKey(
   parts: Pick<AuthenticatorParts, 'apiKeys' | 'network'>,
@@ -135,6 +145,40 @@ export async function authorizeApiKey(
   const access: OrgAccess = { orgId: key.orgId, role: key.role };
   const denied = await orgChecks(parts, requirement, access, context, null);
   return denied ?? { ok: true, principal: { type: 'api_key', key }, org: access };
+}
+
+/**
+ * The asciinema CLI's credential: the install id as the HTTP Basic password, which must be an org
+ * API key; the upload then acts in the key's own org. The messages name the install id, since
+ * that is where an asciinema user puts the key.
+ */
+async function authorizeBasicKey(
+  parts: Pick<AuthenticatorParts, 'apiKeys' | 'network'>,
+  req: IncomingMessage,
+  requirement: Extract<AuthRequirement, { kind: 'basic_key' }>,
+  context: { ip: string; now: Date },
+): Promise<AuthOutcome> {
+  const credentials = basicCredentials(req);
+  if (!credentials) {
+    return fail(
+      'UNAUTHENTICATED',
+      'Authentication required: put an org API key (sf_live_...) in your asciinema install-id.',
+    );
+  }
+  const outcome = await authorizeApiKey(
+    parts,
+    credentials.password,
+    { kind: 'org', minRole: requirement.minRole },
+    context,
+    true,
+  );
+  if (outcome.ok === false && outcome.code === 'UNAUTHENTICATED') {
+    return fail(
+      'UNAUTHENTICATED',
+      'Invalid API key: put a valid org API key (sf_live_...) in your asciinema install-id.',
+    );
+  }
+  return outcome;
 }
 
 async function orgChecks(

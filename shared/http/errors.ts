@@ -94,3 +94,22 @@ export function sendJson(
   res.statusCode = status;
   res.end(payload);
 }
+
+/** A failure's message as one line, for routes that answer text/plain (route.ts `errorFormat`). */
+export function errorText(failure: Failure): string {
+  return failure.message ?? defaultMessages[failure.code];
+}
+
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string | string[]> = {},
+): void {
+  const payload = `${text}\n`;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(payload));
+  res.statusCode = status;
+  res.end(payload);
+}

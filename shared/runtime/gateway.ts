@@ -6,6 +6,7 @@ import { getFunction } from '@google-cloud/functions-framework/testing';
 import { runAsUnit } from '../bus/publishers.js';
 import { subscriptions } from '../bus/topics.js';
 import { fail } from '../errors/codes.js';
+import { closeWhenAnswered } from '../http/body.js';
 import { errorPayload, sendJson } from '../http/errors.js';
 import { applySecurityHeaders } from '../http/headers.js';
 import { normalizedPath } from '../http/path.js';
@@ -61,14 +62,17 @@ export function createGateway(logger: Logger, dev?: DevRoutes): Server {
     if (!handler) {
       applySecurityHeaders(res);
       res.setHeader('x-request-id', randomUUID());
-      req.resume();
       const payload = errorPayload(fail('NOT_FOUND', 'No such route.'));
+      closeWhenAnswered(req, res);
       sendJson(res, payload.status, payload.body);
       return;
     }
     Promise.resolve(runAsUnit(unit as string, () => handler(req, res))).catch((error: unknown) => {
       logger.error('gateway: handler failed', { unit, error });
-      if (!res.headersSent) sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
+      if (!res.headersSent) {
+        closeWhenAnswered(req, res);
+        sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
+      }
     });
   });
 }
