@@ -150,8 +150,6 @@ describe('Cloud Armor', () => {
         'redeems a 256-bit single-use token; checks no credential, sends no mail',
       'POST /api/keys/verify':
         'API-key verification is machine traffic at volume; the key itself is 256 bits',
-      'POST /api/recordings/asciinema/api/asciicasts':
-        'authenticated by an API key in Basic auth, uploads at volume',
     };
     const unthrottled = allRoutes()
       .filter((route) => route.auth.kind === 'none' && route.method !== 'GET' && route.edgeThrottled !== true)
