@@ -17,10 +17,13 @@ export type Role = (typeof roles)[number];
  *   org with such a role unless `apiKeys: false`. The org comes from the `:orgId` path parameter,
  *   or from the route's `orgFrom` (e.g. a recording id → its org).
  * `stepUp`: the session must also be inside its sudo window (API keys never are).
+ * `whileHeld`: a session held until it steps up (an impossible-travel sign-in) may call this
+ * route. Only the session's own views, step-up and logout say so; every other route, and every
+ * new one by default, answers such a session 403 STEP_UP_REQUIRED with the hold's `reason`.
  */
 export type AuthRequirement =
   | { kind: 'none' }
-  | { kind: 'session'; stepUp?: boolean }
+  | { kind: 'session'; stepUp?: boolean; whileHeld?: boolean }
   | { kind: 'org'; minRole: Role; stepUp?: boolean; apiKeys?: boolean };
 
 export interface RouteContext<Body, Query> {

@@ -7,6 +7,8 @@ import type { OrgStore } from './store.js';
 export interface OrgSessionFilter {
   userId?: string;
   deviceId?: string;
+  /** ISO 3166-1 alpha-2 of where the session signed in. */
+  country?: string;
   active?: boolean;
   after?: { createdAt: Date; id: string };
   limit: number;
@@ -35,6 +37,7 @@ export class OrgSessionAdmin {
       .where((eb) => eb.or([eb('sessions.org_id', 'is', null), eb('sessions.org_id', '=', orgId)]));
     if (filter.userId) query = query.where('sessions.user_id', '=', filter.userId);
     if (filter.deviceId) query = query.where('sessions.device_id', '=', filter.deviceId);
+    if (filter.country) query = query.where('sessions.country', '=', filter.country);
     if (filter.active !== undefined) query = query.where(activeAt(now), '=', filter.active);
     const after = filter.after;
     if (after) {

@@ -13,7 +13,7 @@ export const listSessions = defineRoute({
   summary:
     'Where the user is signed in: every session still valid now, newest first; `current` marks this one.',
   tags: ['sessions'],
-  auth: { kind: 'session' },
+  auth: { kind: 'session', whileHeld: true },
   responses: {
     200: { description: 'The live sessions', schema: z.object({ sessions: z.array(listedSession) }) },
   },

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { requireSession } from '../../../shared/http/principal.js';
 import { defineRoute } from '../../../shared/http/route.js';
+import { SSE_HEADERS, sseEvent } from '../../../shared/http/sse.js';
 import type { Core } from '../../../shared/runtime/core.js';
 import { revocationStreamKey } from '../../../shared/sessions/model.js';
 
@@ -9,17 +10,13 @@ export const STREAM_POLL_MS = 1000;
 /** A comment line this often keeps proxies from closing an idle stream. */
 const KEEPALIVE_POLLS = 15;
 
-function event(name: string, data: unknown): string {
-  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
 export const revocationStream = defineRoute({
   method: 'GET',
   path: '/api/sessions/stream',
   summary:
     'Server-sent events for this session (embedded mode; deployed clients watch their Firestore revocation doc). Sends `ready`, then `revoked` or `expired` and closes; a revocation arrives within about one second of its event being delivered.',
   tags: ['sessions'],
-  auth: { kind: 'session' },
+  auth: { kind: 'session', whileHeld: true },
   responses: { 200: { description: 'text/event-stream' } },
   handler: async ({ principal, req }, deps: Core) => {
     const { session } = requireSession(principal);
@@ -32,7 +29,7 @@ export const revocationStream = defineRoute({
     const stop = () => clearInterval(timer);
     const finish = (name: string, data: unknown) => {
       stop();
-      stream.end(event(name, data));
+      stream.end(sseEvent(name, data));
     };
     const timer = setInterval(async () => {
       if (checking) return;
@@ -52,10 +49,10 @@ export const revocationStream = defineRoute({
       }
     }, STREAM_POLL_MS);
     req.on('close', stop);
-    stream.write(event('ready', { sessionId: session.id }));
+    stream.write(sseEvent('ready', { sessionId: session.id }));
     return {
       status: 200,
-      headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store' },
+      headers: SSE_HEADERS,
       raw: stream,
     };
   },
