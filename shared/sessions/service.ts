@@ -128,16 +128,7 @@ export class SessionService {
     if (!isTokenShaped(token)) return { ok: false, reason: 'malformed' };
     const found = await this.store.findByTokenHash(sessionTokenHash(token));
     if (!found) return { ok: false, reason: 'unknown' };
-    const state = sessionState(
-      {
-        createdAt: found.session.created_at,
-        lastSeenAt: found.session.last_seen_at,
-        expiresAt: found.session.expires_at,
-        idleTimeoutMinutes: found.session.idle_timeout_minutes,
-        revokedAt: found.session.revoked_at,
-      },
-      now,
-    );
+    const state = stateOf(found.session, now);
     if (state !== 'active') return { ok: false, reason: state };
     if (found.user.disabledAt) return { ok: false, reason: 'disabled' };
     if (options.touch !== false) await this.touch(found, now);
@@ -216,4 +207,18 @@ export function locationOf(row: SessionRow): Location | null {
     longitude: row.longitude,
     accuracyRadiusKm: row.accuracy_radius_km ?? 0,
   };
+}
+
+/** Whether a session row still stands at `now` (sessionState over the row's columns). */
+export function stateOf(row: SessionRow, now: Date): SessionState {
+  return sessionState(
+    {
+      createdAt: row.created_at,
+      lastSeenAt: row.last_seen_at,
+      expiresAt: row.expires_at,
+      idleTimeoutMinutes: row.idle_timeout_minutes,
+      revokedAt: row.revoked_at,
+    },
+    now,
+  );
 }

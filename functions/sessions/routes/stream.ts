@@ -1,7 +1,6 @@
-import { PassThrough } from 'node:stream';
 import { requireSession } from '../../../shared/http/principal.js';
 import { defineRoute } from '../../../shared/http/route.js';
-import { SSE_HEADERS, sseEvent } from '../../../shared/http/sse.js';
+import { pollingStream } from '../../../shared/http/sse.js';
 import type { Core } from '../../../shared/runtime/core.js';
 import { revocationStreamKey } from '../../../shared/sessions/model.js';
 
@@ -22,38 +21,24 @@ export const revocationStream = defineRoute({
     const { session } = requireSession(principal);
     const streamKey = revocationStreamKey(session.token_hash);
     const clock = deps.platform.clock;
-    const stream = new PassThrough();
-    let polls = 0;
-    let checking = false;
-
-    const stop = () => clearInterval(timer);
-    const finish = (name: string, data: unknown) => {
-      stop();
-      stream.end(sseEvent(name, data));
-    };
-    const timer = setInterval(async () => {
-      if (checking) return;
-      checking = true;
-      try {
+    return pollingStream(req, {
+      ready: { sessionId: session.id },
+      intervalMs: STREAM_POLL_MS,
+      keepAlivePolls: KEEPALIVE_POLLS,
+      poll: async () => {
         const revoked = await deps.revocationFeed.lookup(streamKey);
         if (revoked)
-          return finish('revoked', { reason: revoked.reason, revokedAt: revoked.revokedAt.toISOString() });
-        if (clock.now().getTime() >= session.expires_at.getTime()) return finish('expired', {});
-        if (++polls % KEEPALIVE_POLLS === 0) stream.write(': keep-alive\n\n');
-      } catch (error) {
+          return {
+            end: 'revoked',
+            data: { reason: revoked.reason, revokedAt: revoked.revokedAt.toISOString() },
+          };
+        if (clock.now().getTime() >= session.expires_at.getTime()) return { end: 'expired', data: {} };
+        return undefined;
+      },
+      onError: (error) => {
         deps.platform.metrics.increment('revocation_feed_errors');
         deps.platform.logger.error('revocation feed unavailable; closing the stream', { error });
-        finish('error', {});
-      } finally {
-        checking = false;
-      }
-    }, STREAM_POLL_MS);
-    req.on('close', stop);
-    stream.write(sseEvent('ready', { sessionId: session.id }));
-    return {
-      status: 200,
-      headers: SSE_HEADERS,
-      raw: stream,
-    };
+      },
+    });
   },
 });
