@@ -95,6 +95,12 @@ export function buildOpenApi(
               properties: {
                 code: { type: 'string', enum: [...errorCodes] },
                 message: { type: 'string' },
+                reason: {
+                  type: 'string',
+                  enum: ['impossible_travel'],
+                  description:
+                    'With STEP_UP_REQUIRED: the session is held (an impossible-travel sign-in) and may only list its sessions, step up or log out until a second factor or the mailed link lifts the hold',
+                },
                 issues: {
                   type: 'array',
                   items: {

@@ -310,6 +310,23 @@ describe('security events', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it('documents the signal routes, the country filter and the hold reason from the route definitions', async () => {
+    const doc = (await app.request('GET', '/api/openapi.json')).body;
+    expect(doc.paths['/api/accounts/security-events'].get.responses['200']).toBeDefined();
+    expect(doc.paths['/api/accounts/security-events/{id}/acknowledge'].post.responses['204']).toBeDefined();
+    expect(doc.paths['/api/accounts/security-events/stream'].get).toBeDefined();
+    expect(doc.paths['/api/accounts/login-confirmation'].post.requestBody).toBeDefined();
+    const params = doc.paths['/api/orgs/{orgId}/sessions'].get.parameters.map(
+      (p: { name: string }) => p.name,
+    );
+    expect(params).toContain('country');
+    expect(doc.components.schemas.Error.properties.error.properties.reason.enum).toEqual([
+      'impossible_travel',
+    ]);
+  });
+});
+
 describe('the org admin session view', () => {
   it('filters sessions by the country they signed in from', async () => {
     const owner = await newUser(app, 'owner');
