@@ -130,6 +130,8 @@ describe('impossible travel', () => {
       ['GET', '/api/orgs'],
       ['POST', '/api/orgs'],
       ['POST', '/api/sessions/revoke-others'],
+      // An org route is refused before membership is even looked at.
+      ['GET', '/api/orgs/00000000-0000-4000-8000-000000000000/members'],
     ] as const) {
       const body =
         method === 'POST' && path === '/api/orgs' ? { name: 'Held', slug: `held-${Date.now()}` } : undefined;
@@ -151,6 +153,9 @@ describe('impossible travel', () => {
     expect((await app.request('GET', '/api/accounts/security-events', { token: home.token })).status).toBe(
       200,
     );
+    // Logging out is always allowed.
+    expect((await app.request('POST', '/api/login/logout', { token: away.token })).status).toBe(204);
+    expect((await app.request('GET', '/api/sessions/current', { token: away.token })).status).toBe(401);
   });
 
   it('"yes" on the mailed link lets the held session act, and the link works once', async () => {
