@@ -103,22 +103,9 @@ export class AccountService {
         .where('email_normalized', '=', emailNormalized)
         .executeTakeFirst();
       if (!existing || existing.disabled_at || !mayMail) return;
-      await this.#mailResetLink(tx, ring, existing, 'account-exists', meta.now);
+      await mailResetLink(tx, { ring, appUrl: this.deps.appUrl }, existing, 'account-exists', meta.now);
     });
     return { ok: true };
-  }
-
-  /** A fresh reset link (older ones stop working) in a reset or "you already have an account" mail. */
-  async #mailResetLink(
-    tx: Tx,
-    ring: KeyRing,
-    user: { id: string; email: string },
-    type: 'password-reset' | 'account-exists',
-    now: Date,
-  ): Promise<void> {
-    await retireTokens(tx, 'password-reset', user.id, now);
-    const token = await issueToken(tx, 'password-reset', now, { userId: user.id });
-    await queueMail(tx, ring, renderMail(this.deps.appUrl, { type, to: user.email, token }), now);
   }
 
   async verifyEmail(token: string, meta: RequestMeta): Promise<Result<object>> {
@@ -158,7 +145,7 @@ export class AccountService {
         .where('email_normalized', '=', emailNormalized)
         .where('disabled_at', 'is', null)
         .executeTakeFirst();
-      if (user) await this.#mailResetLink(tx, ring, user, 'password-reset', meta.now);
+      if (user) await mailResetLink(tx, { ring, appUrl: this.deps.appUrl }, user, 'password-reset', meta.now);
     });
   }
 
@@ -250,7 +237,20 @@ export class AccountService {
   }
 }
 
-function invalidToken() {
+/** A fresh reset link (older ones stop working) in a reset or "you already have an account" mail. */
+export async function mailResetLink(
+  tx: Tx,
+  mail: { ring: KeyRing; appUrl: string },
+  user: { id: string; email: string },
+  type: 'password-reset' | 'account-exists',
+  now: Date,
+): Promise<void> {
+  await retireTokens(tx, 'password-reset', user.id, now);
+  const token = await issueToken(tx, 'password-reset', now, { userId: user.id });
+  await queueMail(tx, mail.ring, renderMail(mail.appUrl, { type, to: user.email, token }), now);
+}
+
+export function invalidToken() {
   return fail('VALIDATION_FAILED', 'The link is invalid, expired or already used.', {
     issues: [{ path: 'token', message: 'invalid, expired or already used' }],
   });

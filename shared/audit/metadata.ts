@@ -76,6 +76,17 @@ export const accountMetadataSchemas: Record<AccountAction, z.ZodType> = {
   'login.succeeded': fields({ method: z.string().optional() }),
   'login.failed': fields({ method: z.string().optional(), reason: z.string().optional() }),
   'login.new_device': any,
+  'login.country_changed': fields({ from: z.string(), to: z.string() }),
+  'login.impossible_travel': fields({
+    fromCountry: z.string(),
+    toCountry: z.string(),
+    km: z.number().nonnegative(),
+    hours: z.number().nonnegative(),
+    // null: the two sign-ins were at the same instant (infinitely fast)
+    kmh: z.number().nonnegative().nullable(),
+  }),
+  'login.confirmed': any,
+  'login.denied': any,
   'auth_session.revoked': fields({ reason: z.string().optional() }),
   'password.changed': fields({ sessionsRevoked: z.number().int().nonnegative() }),
   'password.reset': fields({ sessionsRevoked: z.number().int().nonnegative() }),

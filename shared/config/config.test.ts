@@ -16,6 +16,14 @@ describe('loadConfig', () => {
     expect(config.appOrigins).toEqual(['http://localhost:8080']);
   });
 
+  it('locates sign-ins with the bundled database unless GEOIP_DATABASE names another file', () => {
+    expect(loadConfig({}).geoipDatabase).toBeUndefined();
+    expect(loadConfig({ GEOIP_DATABASE: '  ' }).geoipDatabase).toBeUndefined();
+    expect(loadConfig({ GEOIP_DATABASE: '/srv/GeoIP2-City.mmdb' }).geoipDatabase).toBe(
+      '/srv/GeoIP2-City.mmdb',
+    );
+  });
+
   it('uses PostgreSQL when DATABASE_URL is set', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' });
     expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u@127.0.0.1:5432/db', poolMax: 5 });

@@ -57,6 +57,8 @@ const envSchema = z.object({
     .min(10, { error: IDLE_STOP_RANGE })
     .max(7 * 24 * 60, { error: IDLE_STOP_RANGE })
     .default(24 * 60),
+  /** A MaxMind-format city database to locate sign-ins with, instead of the bundled DB-IP Lite. */
+  GEOIP_DATABASE: optionalString,
   SESSION_VALIDITY_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(0),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /**
@@ -93,6 +95,8 @@ export interface Config {
   trustedProxyHops: number;
   passwordHashCost: number;
   sessionValidityCacheSeconds: number;
+  /** MaxMind-format database file; undefined: the bundled DB-IP Lite City. */
+  geoipDatabase: string | undefined;
   recordingMaxBytes: number;
   recordingIdleStopMinutes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -193,6 +197,7 @@ export function loadConfig(env: Env): Config {
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     passwordHashCost: e.PASSWORD_HASH_COST,
     sessionValidityCacheSeconds: e.SESSION_VALIDITY_CACHE_SECONDS,
+    geoipDatabase: e.GEOIP_DATABASE,
     recordingMaxBytes: e.RECORDING_MAX_BYTES,
     recordingIdleStopMinutes: e.RECORDING_IDLE_STOP_MINUTES,
     logLevel: e.LOG_LEVEL,

@@ -102,6 +102,10 @@ export function createAuthenticator(parts: AuthenticatorParts) {
     });
     if (!result.ok) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
     const principal: Principal = { type: 'session', ...result.value };
+    const hold = result.value.session.step_up_reason;
+    if (hold && !(requirement.kind === 'session' && requirement.whileHeld)) {
+      return fail('STEP_UP_REQUIRED', heldMessage, { extra: { reason: hold } });
+    }
     if (requirement.kind === 'session') {
       if (!personalRouteAllowed(result.value.session.org_id, requirement)) return personalSessionRequired();
       if (requirement.stepUp && !inSudo(result.value.session.sudo_until, context.now))
@@ -215,6 +219,9 @@ function personalSessionRequired(): Failure {
     { extra: { requirement: 'personal_session' } },
   );
 }
+
+const heldMessage =
+  'This sign-in came from an unexpected place: confirm it (step up with your second factor, or use the link we mailed you) before continuing.';
 
 function stepUpRequired(): Failure {
   return fail('STEP_UP_REQUIRED', 'Confirm your identity again (step-up) to continue.');

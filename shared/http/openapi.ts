@@ -127,6 +127,12 @@ export function buildOpenApi(
                   description: 'What would let the caller in: `mfa`, `personal_session`, `link_identity`',
                 },
                 ssoUrl: { type: 'string', description: 'SSO_REQUIRED: where to sign in to the org' },
+                reason: {
+                  type: 'string',
+                  enum: ['impossible_travel'],
+                  description:
+                    'With STEP_UP_REQUIRED: the session is held (an impossible-travel sign-in) and may only list its sessions, step up or log out until a second factor or the mailed link lifts the hold',
+                },
                 issues: {
                   type: 'array',
                   items: {

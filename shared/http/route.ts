@@ -22,12 +22,15 @@ export type Role = (typeof roles)[number];
  * `boundSessions` (session routes): a session an org's SSO started is bound to that org and reaches
  * only its org's routes and the session routes that say `true` here (the session itself: current,
  * logout, step-up); every other personal route refuses it, so a new route is safe by default.
+ * `whileHeld`: a session held until it steps up (an impossible-travel sign-in) may call this
+ * route. Only the session's own views, step-up and logout say so; every other route, and every
+ * new one by default, answers such a session 403 STEP_UP_REQUIRED with the hold's `reason`.
  *
  * The router checks the requirement before it reads a byte of the body.
  */
 export type AuthRequirement =
   | { kind: 'none' }
-  | { kind: 'session'; stepUp?: boolean; boundSessions?: boolean }
+  | { kind: 'session'; stepUp?: boolean; boundSessions?: boolean; whileHeld?: boolean }
   | { kind: 'org'; minRole: Role; stepUp?: boolean; apiKeys?: boolean }
   | { kind: 'basic_key'; minRole: Role };
 

@@ -21,6 +21,8 @@ import type { RevocationFeed } from '../sessions/revocation-feed.js';
 import { SessionService } from '../sessions/service.js';
 import { StepUpService } from '../sessions/step-up.js';
 import { SessionStore } from '../sessions/store.js';
+import { LoginConfirmation } from '../signals/confirmation.js';
+import { SecurityEventLog } from '../signals/security-events.js';
 import { type FastState, fastState } from './fast-state.js';
 import { type Platform, perPlatform } from './platform.js';
 
@@ -45,6 +47,8 @@ export interface Core {
   revocationFeedIn: FastState['revocationFeedIn'];
   apiKeys: ApiKeyService;
   allowlists: AllowlistServices;
+  securityEvents: SecurityEventLog;
+  loginConfirmation: LoginConfirmation;
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -109,6 +113,14 @@ export const core = perPlatform(async (p): Promise<Core> => {
     revocationFeedIn,
     apiKeys: new ApiKeyService(new ApiKeyStore(p.db)),
     allowlists,
+    securityEvents: new SecurityEventLog(p.db),
+    loginConfirmation: new LoginConfirmation({
+      db: p.db,
+      sessions,
+      sessionStore,
+      mailKeys: () => p.mailKeys(),
+      appUrl: p.config.appUrl,
+    }),
   };
 });
 

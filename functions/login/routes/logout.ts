@@ -8,7 +8,7 @@ export const logout = defineRoute({
   path: '/api/login/logout',
   summary: 'End the current session; its token stops working at once.',
   tags: ['login'],
-  auth: { kind: 'session', boundSessions: true },
+  auth: { kind: 'session', boundSessions: true, whileHeld: true },
   responses: { 204: { description: 'Signed out; the cookie is cleared' } },
   handler: async ({ principal, ip, now }, deps: Core) => {
     const { session, user } = requireSession(principal);
