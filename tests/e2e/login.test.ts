@@ -111,7 +111,8 @@ describe('password login', () => {
     for (let i = 0; i < 105; i++) {
       expect((await login({ email: regular.email, password: regular.password }, newIp())).status).toBe(200);
     }
-  });
+    // 105 bcrypt verifications: minutes, not seconds, on a loaded 2-core CI machine.
+  }, 180_000);
 
   it('fails open when the rate-limit store is down: login works, the failure is logged and counted', async () => {
     const hit = vi.spyOn(PostgresRateLimitStore.prototype, 'hit').mockRejectedValue(new Error('store down'));
