@@ -11,12 +11,36 @@ export const API_KEY_PREFIX = 'sf_live_';
 
 /** The credential a request carries: `Authorization: Bearer <token>`, else the session cookie. */
 export function presentedToken(req: IncomingMessage): string | undefined {
+  return presentedCredential(req)?.token;
+}
+
+function presentedCredential(req: IncomingMessage): { token: string; via: 'bearer' | 'cookie' } | undefined {
   const authorization = req.headers.authorization;
   if (authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match?.[1];
+    return match?.[1] ? { token: match[1], via: 'bearer' } : undefined;
   }
-  return readCookie(req.headers.cookie, SESSION_COOKIE);
+  const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+  return cookie ? { token: cookie, via: 'cookie' } : undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * CSRF defence for the console: the browser attaches the cookie to requests any site starts, but
+ * it always sends `Origin` on unsafe ones and a page cannot forge it. So a cookie-authenticated
+ * unsafe request counts only from APP_URL's origin or APP_ORIGINS; a sibling subdomain is another
+ * origin (SameSite=Lax alone would let it through: it is the same site). Bearer tokens are not
+ * ambient, so they need no such check.
+ */
+export function cookieOriginRefused(req: IncomingMessage, allowedOrigins: readonly string[]): Failure | null {
+  if (SAFE_METHODS.has(req.method ?? 'GET')) return null;
+  const origin = req.headers.origin;
+  if (typeof origin === 'string' && allowedOrigins.includes(origin)) return null;
+  return fail(
+    'UNAUTHENTICATED',
+    `The session cookie is accepted on ${req.method} requests only from the console's own origin (${allowedOrigins.join(', ')}); this request came from ${typeof origin === 'string' ? origin : 'no origin'}. Use the console, or send the token as Authorization: Bearer.`,
+  );
 }
 
 export function roleAtLeast(role: Role, minRole: Role): boolean {
@@ -48,6 +72,8 @@ export interface AuthenticatorParts {
   orgGate?: OrgGate;
   apiKeys?: ApiKeyVerifier;
   network?: NetworkGate;
+  /** Origins allowed to make cookie-authenticated unsafe requests (APP_URL + APP_ORIGINS); unset: no check. */
+  allowedOrigins?: readonly string[];
 }
 
 export type AuthOutcome = { ok: true; principal: Principal | null; org: OrgAccess | null } | Failure;
@@ -65,8 +91,13 @@ export function createAuthenticator(parts: AuthenticatorParts) {
     context: { ip: string; now: Date; orgId?: string | null },
   ): Promise<AuthOutcome> => {
     if (requirement.kind === 'none') return { ok: true, principal: null, org: null };
-    const token = presentedToken(req);
-    if (!token) return fail('UNAUTHENTICATED', 'Sign in first.');
+    const credential = presentedCredential(req);
+    if (!credential) return fail('UNAUTHENTICATED', 'Sign in first.');
+    if (credential.via === 'cookie' && parts.allowedOrigins) {
+      const refused = cookieOriginRefused(req, parts.allowedOrigins);
+      if (refused) return refused;
+    }
+    const token = credential.token;
 
     if (token.startsWith(API_KEY_PREFIX)) {
       if (requirement.kind !== 'org' || requirement.apiKeys === false) {

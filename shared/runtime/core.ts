@@ -125,6 +125,7 @@ export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
       orgGate,
       apiKeys: c.apiKeys,
       network: c.allowlists.gate,
+      allowedOrigins: p.config.appOrigins,
     }),
     afterMutation: () => p.relay.drain(),
   };

@@ -4,11 +4,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { getFunction } from '@google-cloud/functions-framework/testing';
 import { subscriptions } from '../bus/topics.js';
+import type { Config } from '../config/config.js';
 import { fail } from '../errors/codes.js';
 import { errorPayload, sendJson } from '../http/errors.js';
 import { applySecurityHeaders } from '../http/headers.js';
 import { normalizedPath } from '../http/path.js';
 import type { Logger } from '../log/logger.js';
+import { readMailbox, serveConsole } from './console.js';
 import { loadRewrites, unitFor } from './rewrites.js';
 
 type HttpHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -36,14 +38,29 @@ export async function loadUnits(logger: Logger, units = localUnits()): Promise<s
   return loaded;
 }
 
+/** Embedded mode only (mail written to DATA_DIR/outbox): the local outbox for /dev/mailbox. */
+export const MAILBOX_PATH = '/api/dev/mailbox';
+
 /**
  * The local stand-in for Firebase Hosting: one HTTP server that hands each request to the unit
- * the rewrite table names, taking the handler from the Functions Framework's own registry.
+ * the rewrite table names, taking the handler from the Functions Framework's own registry, and
+ * serves the console (web/dist, SPA fallback) on every path outside `/api`, as Hosting does.
  */
-export function createGateway(logger: Logger): Server {
+export function createGateway(logger: Logger, config: Pick<Config, 'dataDir' | 'mail'>): Server {
   const rewrites = loadRewrites();
   return createServer((req, res) => {
     const path = normalizedPath(req.url ?? '/');
+    if (path !== null && path !== '/api' && !path.startsWith('/api/')) {
+      serveConsole(req, res, path);
+      return;
+    }
+    // Production mails through SMTP and its rewrite table has no such route: the mailbox cannot exist there.
+    if (path === MAILBOX_PATH && config.mail.transport === 'outbox-dir' && req.method === 'GET') {
+      applySecurityHeaders(res);
+      req.resume();
+      sendJson(res, 200, { messages: readMailbox(config.dataDir) });
+      return;
+    }
     const unit = path === null ? undefined : unitFor(rewrites, path);
     const handler = unit ? (getFunction(unit) as HttpHandler | undefined) : undefined;
     if (!handler) {

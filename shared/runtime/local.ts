@@ -22,7 +22,7 @@ export async function startLocalRuntime(
   usePlatform(pending);
   const p = await pending;
   const units = await loadUnits(p.logger);
-  const server = createGateway(p.logger);
+  const server = createGateway(p.logger, config);
   const port = await listen(server, config.port, options.host ?? '127.0.0.1');
   const stopScheduler = options.scheduler === false ? () => {} : startLocalScheduler(p);
   return {

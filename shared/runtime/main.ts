@@ -1,9 +1,12 @@
 import { ConfigError, loadConfig } from '../config/config.js';
+import { ensureConsoleBuilt } from './console.js';
 import { startLocalRuntime } from './local.js';
 
 // `npm start`: every unit on one port with embedded defaults (PGlite, in-process bus, files under DATA_DIR).
 try {
   const config = loadConfig(process.env);
+  // A fresh checkout has no web/dist: build the console first, so `npm start` is all a new user needs.
+  await ensureConsoleBuilt((message) => process.stdout.write(`${message}\n`));
   const runtime = await startLocalRuntime(config, { host: process.env.HOST ?? '127.0.0.1' });
   runtime.platform.logger.info('SessionForge security services are up', {
     url: runtime.url,

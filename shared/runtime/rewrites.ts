@@ -9,10 +9,17 @@ import { z } from 'zod';
 const firebaseSchema = z.object({
   hosting: z.object({
     rewrites: z.array(
-      z.object({
-        source: z.string(),
-        function: z.union([z.string(), z.object({ functionId: z.string(), region: z.string().optional() })]),
-      }),
+      z.union([
+        z.object({
+          source: z.string(),
+          function: z.union([
+            z.string(),
+            z.object({ functionId: z.string(), region: z.string().optional() }),
+          ]),
+        }),
+        // The console's SPA fallback (`**` → /index.html); the gateway serves web/dist itself.
+        z.object({ source: z.string(), destination: z.string() }),
+      ]),
     ),
   }),
 });
@@ -25,11 +32,17 @@ export interface Rewrite {
 
 export function loadRewrites(file = new URL('../../firebase.json', import.meta.url)): Rewrite[] {
   const config = firebaseSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
-  return config.hosting.rewrites.map((rewrite) => ({
-    source: rewrite.source,
-    unit: typeof rewrite.function === 'string' ? rewrite.function : rewrite.function.functionId,
-    matches: picomatch(rewrite.source, { dot: true }),
-  }));
+  return config.hosting.rewrites.flatMap((rewrite) =>
+    'function' in rewrite
+      ? [
+          {
+            source: rewrite.source,
+            unit: typeof rewrite.function === 'string' ? rewrite.function : rewrite.function.functionId,
+            matches: picomatch(rewrite.source, { dot: true }),
+          },
+        ]
+      : [],
+  );
 }
 
 export function unitFor(rewrites: Rewrite[], path: string): string | undefined {
