@@ -50,6 +50,7 @@ export async function startRig(): Promise<BrowserRig> {
     browser,
     async context() {
       const context = await browser.newContext({ baseURL: app.url, viewport: { width: 1100, height: 800 } });
+      context.setDefaultTimeout(15_000);
       context.on('page', watchCsp);
       contexts.push(context);
       return context;

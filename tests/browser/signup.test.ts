@@ -9,7 +9,7 @@ import {
   uniqueEmail,
 } from './harness.js';
 
-describe('a new user in the console', () => {
+describe('a new user in the console', { timeout: 90_000 }, () => {
   let rig: BrowserRig;
   beforeAll(async () => {
     rig = await startRig();

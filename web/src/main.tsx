@@ -95,7 +95,7 @@ function SignOut() {
       class="btn plain"
       onClick={async () => {
         await api('POST', '/api/login/logout').catch(() => undefined);
-        signedOut();
+        signedOut('chosen');
       }}
     >
       Sign out

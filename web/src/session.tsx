@@ -10,7 +10,8 @@ export interface SessionState {
   session: SessionInfo | null;
   orgs: Org[];
   refresh(): Promise<void>;
-  signedOut(reason?: 'revoked'): void;
+  /** Clears the state and goes to /login: 'revoked' says why, 'chosen' (the user signed out) forgets the page. */
+  signedOut(reason?: 'revoked' | 'chosen'): void;
 }
 
 const Ctx = createContext<SessionState>({
@@ -73,11 +74,11 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
   }, []);
 
   const signedOut = useCallback(
-    (reason?: 'revoked') => {
+    (reason?: 'revoked' | 'chosen') => {
       setUser(null);
       setSession(null);
       setOrgs([]);
-      route(loginUrl(reason));
+      route(reason === 'chosen' ? '/login' : loginUrl(reason));
     },
     [route],
   );

@@ -49,7 +49,7 @@ function Sessions() {
   });
   const everywhere = useAction(async () => {
     await api('POST', '/api/sessions/revoke-all');
-    signedOut();
+    signedOut('chosen');
   });
   return (
     <section aria-labelledby="sessions-title" class="card">
