@@ -12,11 +12,13 @@ export const consoleDistDir = join(root, 'web', 'dist');
 /**
  * The console's HTML policy (also in firebase.json for Hosting): scripts and styles only from our
  * origin, no inline code, no plugins, no <base> rewriting, never framed. connect-src admits the
- * bucket host because deployed playback URLs are signed Cloud Storage URLs.
+ * bucket host because deployed playback URLs are signed Cloud Storage URLs. 'wasm-unsafe-eval'
+ * lets the recording player compile its terminal emulator (WebAssembly); it allows no JavaScript
+ * eval and no inline script.
  */
 export const consoleCsp = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self'",

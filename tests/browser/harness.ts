@@ -51,6 +51,12 @@ export async function startRig(): Promise<BrowserRig> {
     async context() {
       const context = await browser.newContext({ baseURL: app.url, viewport: { width: 1100, height: 800 } });
       context.setDefaultTimeout(15_000);
+      // Some refusals (WebAssembly, eval) throw instead of logging: report every violation event.
+      await context.addInitScript(() =>
+        document.addEventListener('securitypolicyviolation', (e) =>
+          console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`),
+        ),
+      );
       context.on('page', watchCsp);
       contexts.push(context);
       return context;

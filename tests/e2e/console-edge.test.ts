@@ -102,7 +102,7 @@ describe('the console on the local gateway', () => {
         expect(csp).toContain(directive);
       }
       expect(csp).not.toContain('unsafe-inline');
-      expect(csp).not.toContain('unsafe-eval');
+      expect(csp).not.toContain("'unsafe-eval'");
       expect(res.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     }
   });
