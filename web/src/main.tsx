@@ -16,6 +16,12 @@ const Player = lazy(() => import('./pages/player.js').then((m) => m.Player));
 const Mailbox = lazy(() => import('./pages/mailbox.js').then((m) => m.Mailbox));
 const NewOrg = lazy(() => import('./pages/org.js').then((m) => m.NewOrg));
 
+// A deep link's page code downloads while the session check runs, not after it.
+const first = location.pathname;
+if (first.startsWith('/settings')) void Security.preload();
+else if (/^\/orgs\/[^/]+\/recordings\/[^/]+$/.test(first)) void Player.preload();
+else if (first.startsWith('/orgs/')) void OrgPage.preload();
+
 /** Pages that need a session: signed-out visitors go to /login and come back afterwards. */
 function Private({ children }: { children: ComponentChildren }) {
   const { user } = useSession();

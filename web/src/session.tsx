@@ -62,6 +62,7 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
       );
       setUser(current.user);
       setSession(current.session);
+      // The page can render now; the org switcher fills in when its list arrives.
       const list = await api<{ orgs: Org[] }>('GET', '/api/orgs', undefined, { anonymous: true });
       setOrgs(list.orgs);
     } catch (error) {

@@ -150,6 +150,8 @@ export function Submit({ busy, children }: { busy: boolean; children: ComponentC
 export function Page({ title, children }: { title: string; children: ComponentChildren }) {
   useEffect(() => {
     document.title = `${title} · SessionForge`;
+    // The first page on screen, for the console benchmark (first render).
+    if (performance.getEntriesByName('sf:first-page').length === 0) performance.mark('sf:first-page');
   }, [title]);
   return (
     <section class="page">
