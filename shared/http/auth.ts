@@ -26,6 +26,24 @@ function presentedCredential(req: IncomingMessage): { token: string; via: 'beare
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * The origins the cookie check accepts: APP_URL's and APP_ORIGINS, and for a loopback one (the
+ * embedded default http://localhost:8080) its other loopback spellings on the same port, so a
+ * console opened at http://127.0.0.1:8080 works too. Only this machine can serve those origins.
+ */
+export function cookieOrigins(appOrigins: readonly string[]): string[] {
+  const origins = new Set(appOrigins);
+  for (const origin of appOrigins) {
+    const url = new URL(origin);
+    if (!LOOPBACK_HOSTS.includes(url.hostname)) continue;
+    for (const host of LOOPBACK_HOSTS)
+      origins.add(`${url.protocol}//${host}${url.port ? `:${url.port}` : ''}`);
+  }
+  return [...origins];
+}
+
 /**
  * CSRF defence for the console: the browser attaches the cookie to requests any site starts, but
  * it always sends `Origin` on unsafe ones and a page cannot forge it. So a cookie-authenticated

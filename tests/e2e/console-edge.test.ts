@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import firebase from '../../firebase.json' with { type: 'json' };
+import { cookieOrigins } from '../../shared/http/auth.js';
 import { consoleCsp, ensureConsoleBuilt } from '../../shared/runtime/console.js';
 import { loadRewrites } from '../../shared/runtime/rewrites.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -75,6 +76,15 @@ describe('cookie-authenticated unsafe requests and their Origin', () => {
       headers: { origin: 'https://evil.example' },
     });
     expect(bearer.status).toBe(200);
+  });
+});
+
+describe('cookie origins in embedded mode', () => {
+  it('accepts every loopback spelling of a loopback APP_URL on its port, and nothing else', () => {
+    expect(cookieOrigins(['http://localhost:8080']).sort()).toEqual(
+      ['http://127.0.0.1:8080', 'http://[::1]:8080', 'http://localhost:8080'].sort(),
+    );
+    expect(cookieOrigins(['https://app.example.com'])).toEqual(['https://app.example.com']);
   });
 });
 
