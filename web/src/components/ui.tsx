@@ -2,6 +2,8 @@ import type { ButtonHTMLAttributes, ComponentChildren } from 'preact';
 import { useCallback, useEffect, useId, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 
+export { deviceLabel } from '../format.js';
+
 /** A labelled input; the API's issue for this field (by body name) is shown under it. */
 export function Field(props: {
   label: string;
@@ -164,42 +166,6 @@ export function Page({ title, children }: { title: string; children: ComponentCh
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 export function when(iso: string | null | undefined): string {
   return iso ? timeFormat.format(new Date(iso)) : '—';
-}
-
-/** "Chrome on macOS" from a user agent string; good enough to recognise one's own devices. */
-export function deviceLabel(ua: string | null | undefined): string {
-  if (!ua) return 'Unknown device';
-  const browser = /Edg\//.test(ua)
-    ? 'Edge'
-    : /OPR\//.test(ua)
-      ? 'Opera'
-      : /Firefox\//.test(ua)
-        ? 'Firefox'
-        : /Chrom(e|ium)\//.test(ua)
-          ? 'Chrome'
-          : /Safari\//.test(ua)
-            ? 'Safari'
-            : /^curl\//.test(ua)
-              ? 'curl'
-              : /^node|undici/i.test(ua)
-                ? 'Node.js'
-                : /asciinema/i.test(ua)
-                  ? 'asciinema'
-                  : 'Unknown browser';
-  const os = /Windows/.test(ua)
-    ? 'Windows'
-    : /iPhone|iPad|iOS/.test(ua)
-      ? 'iOS'
-      : /Mac OS X|Macintosh/.test(ua)
-        ? 'macOS'
-        : /Android/.test(ua)
-          ? 'Android'
-          : /CrOS/.test(ua)
-            ? 'ChromeOS'
-            : /Linux/.test(ua)
-              ? 'Linux'
-              : null;
-  return os ? `${browser} on ${os}` : browser;
 }
 
 export async function copyText(text: string): Promise<boolean> {
