@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { ensureConsoleBuilt } from '../../shared/runtime/console.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
@@ -112,4 +112,31 @@ export async function signInByForm(page: Page, email: string, password = PASSWOR
 let counter = 0;
 export function uniqueEmail(label: string): string {
   return `${label}-${++counter}-${Date.now()}@example.com`;
+}
+
+/** The rig for one test file: started before its tests, stopped after them. */
+export function useRig(): BrowserRig {
+  let rig: BrowserRig | undefined;
+  beforeAll(async () => {
+    rig = await startRig();
+  });
+  afterAll(() => rig?.stop());
+  return {
+    get app() {
+      return rig!.app;
+    },
+    get browser() {
+      return rig!.browser;
+    },
+    context: () => rig!.context(),
+    stop: () => rig!.stop(),
+  };
+}
+
+/** A verified user (made through the API) signed in by the form in a fresh browser profile. */
+export async function signedInPage(rig: BrowserRig, label: string) {
+  const user = await rig.app.signupVerifiedAndLogin(uniqueEmail(label), PASSWORD);
+  const page = await openPage(await rig.context(), '/login');
+  await signInByForm(page, user.email);
+  return { user, page };
 }

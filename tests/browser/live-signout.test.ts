@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserRig, openPage, PASSWORD, signInByForm, startRig, uniqueEmail } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { openPage, PASSWORD, signInByForm, uniqueEmail, useRig } from './harness.js';
 
 describe('signing out from another device', { timeout: 90_000 }, () => {
-  let rig: BrowserRig;
-  beforeAll(async () => {
-    rig = await startRig();
-  });
-  afterAll(() => rig?.stop());
+  const rig = useRig();
 
   it('"Sign out everywhere" in B brings A’s open tab to /login within 3 s, saying why', async () => {
     const user = await rig.app.signupVerifiedAndLogin(uniqueEmail('two-devices'), PASSWORD);

@@ -1,28 +1,14 @@
 import { generate } from 'otplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type BrowserRig,
-  checkPage,
-  openPage,
-  PASSWORD,
-  signInByForm,
-  startRig,
-  uniqueEmail,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { checkPage, openPage, PASSWORD, signedInPage, signInByForm, uniqueEmail, useRig } from './harness.js';
 
 const totp = (secret: string) => generate({ secret, epoch: Math.floor(Date.now() / 1000) });
 
 describe('two-factor set-up and step-up in the console', { timeout: 90_000 }, () => {
-  let rig: BrowserRig;
-  beforeAll(async () => {
-    rig = await startRig();
-  });
-  afterAll(() => rig?.stop());
+  const rig = useRig();
 
   it('asks for the password in a step-up dialog and then finishes the action it interrupted', async () => {
-    const user = await rig.app.signupVerifiedAndLogin(uniqueEmail('stepper'), PASSWORD);
-    const page = await openPage(await rig.context(), '/login');
-    await signInByForm(page, user.email);
+    const { page } = await signedInPage(rig, 'stepper');
     await page.getByLabel('Current password').fill(PASSWORD);
     await page.getByLabel('New password').fill('another long passphrase 9');
     await page.getByRole('button', { name: 'Change password' }).click();

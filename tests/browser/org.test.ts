@@ -1,20 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type BrowserRig,
-  checkPage,
-  openPage,
-  PASSWORD,
-  signInByForm,
-  startRig,
-  uniqueEmail,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { checkPage, openPage, PASSWORD, signInByForm, uniqueEmail, useRig } from './harness.js';
 
 describe('administering an organization in the console', { timeout: 120_000 }, () => {
-  let rig: BrowserRig;
-  beforeAll(async () => {
-    rig = await startRig();
-  });
-  afterAll(() => rig?.stop());
+  const rig = useRig();
 
   it('creates an org, invites someone who accepts from the mail link in another browser, issues a key once', async () => {
     const owner = await rig.app.signupVerifiedAndLogin(uniqueEmail('owner'), PASSWORD);

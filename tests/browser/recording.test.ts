@@ -1,22 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { issueApiKey } from '../helpers/keys.js';
 import { ndjson, postFrames } from '../helpers/recordings.js';
-import {
-  type BrowserRig,
-  checkPage,
-  openPage,
-  PASSWORD,
-  signInByForm,
-  startRig,
-  uniqueEmail,
-} from './harness.js';
+import { checkPage, openPage, PASSWORD, signInByForm, uniqueEmail, useRig } from './harness.js';
 
 describe('watching a recording in the console', { timeout: 90_000 }, () => {
-  let rig: BrowserRig;
-  beforeAll(async () => {
-    rig = await startRig();
-  });
-  afterAll(() => rig?.stop());
+  const rig = useRig();
 
   it('lists the archived recording and plays it from the signed URL, showing its text', async () => {
     const owner = await rig.app.signupVerifiedAndLogin(uniqueEmail('watcher'), PASSWORD);

@@ -1,20 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type BrowserRig,
-  checkPage,
-  openPage,
-  PASSWORD,
-  signInByForm,
-  startRig,
-  uniqueEmail,
-} from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { checkPage, openPage, PASSWORD, signInByForm, uniqueEmail, useRig } from './harness.js';
 
 describe('a new user in the console', { timeout: 90_000 }, () => {
-  let rig: BrowserRig;
-  beforeAll(async () => {
-    rig = await startRig();
-  });
-  afterAll(() => rig?.stop());
+  const rig = useRig();
 
   it('signs up, follows the link in /dev/mailbox, signs in and sees "This session"', async () => {
     const context = await rig.context();
@@ -64,6 +52,15 @@ describe('a new user in the console', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').getByText('The email or password is wrong.').waitFor();
     await checkPage(page, 'login-error');
+
+    const unverified = uniqueEmail('unverified');
+    await rig.app.request('POST', '/api/accounts/signup', {
+      body: { email: unverified, password: PASSWORD, name: 'U' },
+    });
+    await page.getByLabel('Email').fill(unverified);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('alert').getByText('Confirm your email address first').waitFor();
   });
 
   it('sends a signed-out visit to /login and back to the page after signing in', async () => {

@@ -31,6 +31,9 @@ export function safeNext(next: string | undefined): string {
     : '/settings/security';
 }
 
+const currentSession = () =>
+  api<{ session: SessionInfo; user: User }>('GET', '/api/sessions/current', undefined, { anonymous: true });
+
 export function loginUrl(reason?: string): string {
   const here = `${location.pathname}${location.search}`;
   const params = new URLSearchParams();
@@ -52,14 +55,7 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
 
   const refresh = useCallback(async () => {
     try {
-      const current = await api<{ session: SessionInfo; user: User }>(
-        'GET',
-        '/api/sessions/current',
-        undefined,
-        {
-          anonymous: true,
-        },
-      );
+      const current = await currentSession();
       setUser(current.user);
       setSession(current.session);
       // The page can render now; the org switcher fills in when its list arrives.
@@ -105,14 +101,7 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
       source?.close();
       if (closed) return;
       try {
-        const current = await api<{ session: SessionInfo; user: User }>(
-          'GET',
-          '/api/sessions/current',
-          undefined,
-          {
-            anonymous: true,
-          },
-        );
+        const current = await currentSession();
         if (closed) return;
         if (current.session.id !== sessionId) setSession(current.session);
         else retry = setTimeout(open, 2000);

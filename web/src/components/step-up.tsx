@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type ApiError, api, setStepUpPrompt } from '../api/client.js';
-import { ErrorText, Field, Submit, useAction } from './ui.js';
+import { ActionForm, ErrorText, Field, Submit, useAction } from './ui.js';
 
 type Pending = { resolve: (ok: boolean) => void; reason: ApiError };
 
@@ -50,12 +50,7 @@ export function StepUpDialog() {
   return (
     <dialog ref={dialog} aria-labelledby="step-up-title" onCancel={() => finish(false)}>
       {pending && (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void confirm.run();
-          }}
-        >
+        <ActionForm onSubmit={confirm.run}>
           <h2 id="step-up-title">Confirm it’s you</h2>
           <p>This action needs a fresh confirmation. It stays valid for 10 minutes in this session.</p>
           {mode === 'password' ? (
@@ -99,7 +94,7 @@ export function StepUpDialog() {
               Cancel
             </button>
           </div>
-        </form>
+        </ActionForm>
       )}
     </dialog>
   );

@@ -109,6 +109,33 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
   return { data, error, reload: () => setVersion((v) => v + 1) };
 }
 
+/** A data table: column headings (null for an actions column, named for screen readers only) and rows. */
+export function Table({
+  head,
+  caption,
+  children,
+}: {
+  head: Array<string | null>;
+  caption?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <table>
+      {caption && <caption class="sr-only">{caption}</caption>}
+      <thead>
+        <tr>
+          {head.map((h) => (
+            <th key={h ?? 'actions'} scope="col">
+              {h ?? <span class="sr-only">Actions</span>}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
 export function Loading({ what }: { what: string }) {
   return (
     <p class="muted" aria-busy="true">
@@ -138,6 +165,29 @@ export function Button(
     >
       {children}
     </button>
+  );
+}
+
+/** A form whose submit runs an action (the page never reloads); Enter submits as usual. */
+export function ActionForm({
+  onSubmit,
+  class: cls,
+  children,
+}: {
+  onSubmit: () => unknown;
+  class?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <form
+      class={cls}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void onSubmit();
+      }}
+    >
+      {children}
+    </form>
   );
 }
 

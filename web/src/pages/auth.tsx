@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ApiError, api } from '../api/client.js';
 import type { LoginAnswer } from '../api/types.js';
-import { ErrorText, Field, Notice, Page, Submit, useAction } from '../components/ui.js';
+import { ActionForm, ErrorText, Field, Notice, Page, Submit, useAction } from '../components/ui.js';
 import { safeNext, useSession } from '../session.js';
 
 function useQuery(): Record<string, string> {
@@ -52,13 +52,7 @@ export function Login() {
   if (mfaToken) {
     return (
       <Page title="Two-factor authentication">
-        <form
-          class="card"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void second.run();
-          }}
-        >
+        <ActionForm class="card" onSubmit={second.run}>
           <p>Enter the 6-digit code from your authenticator app, or one of your backup codes.</p>
           <Field
             label="Code"
@@ -72,7 +66,7 @@ export function Login() {
           />
           <ErrorText error={second.error} />
           <Submit busy={second.busy}>Verify</Submit>
-        </form>
+        </ActionForm>
       </Page>
     );
   }
@@ -81,13 +75,7 @@ export function Login() {
     <Page title="Sign in">
       {query.reason === 'revoked' && <Notice>You were signed out from another device.</Notice>}
       {query.reason === 'reset' && <Notice>Your password was changed. Sign in with the new one.</Notice>}
-      <form
-        class="card"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void signIn.run();
-        }}
-      >
+      <ActionForm class="card" onSubmit={signIn.run}>
         <Field
           label="Email"
           name="email"
@@ -114,7 +102,7 @@ export function Login() {
           <a href="/reset-password">Forgot your password?</a> ·{' '}
           <a href={`/signup${query.next ? `?next=${encodeURIComponent(next)}` : ''}`}>Create an account</a>
         </p>
-      </form>
+      </ActionForm>
       <form
         class="card"
         onSubmit={(e) => {
@@ -169,13 +157,7 @@ export function Signup() {
   }
   return (
     <Page title="Create your account">
-      <form
-        class="card"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void create.run();
-        }}
-      >
+      <ActionForm class="card" onSubmit={create.run}>
         <Field
           label="Name"
           name="name"
@@ -211,7 +193,7 @@ export function Signup() {
         <p class="links">
           Already have an account? <a href="/login">Sign in</a>
         </p>
-      </form>
+      </ActionForm>
     </Page>
   );
 }
@@ -280,13 +262,7 @@ export function ResetPassword() {
   if (token) {
     return (
       <Page title="Choose a new password">
-        <form
-          class="card"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void confirm.run();
-          }}
-        >
+        <ActionForm class="card" onSubmit={confirm.run}>
           <Field
             label="New password"
             name="newPassword"
@@ -300,7 +276,7 @@ export function ResetPassword() {
           />
           <ErrorText error={confirm.error} />
           <Submit busy={confirm.busy}>Set new password</Submit>
-        </form>
+        </ActionForm>
       </Page>
     );
   }
@@ -309,13 +285,7 @@ export function ResetPassword() {
       {sent ? (
         <Notice>If an account exists for {email}, we sent it a link to choose a new password.</Notice>
       ) : (
-        <form
-          class="card"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void request.run();
-          }}
-        >
+        <ActionForm class="card" onSubmit={request.run}>
           <Field
             label="Email"
             name="email"
@@ -328,7 +298,7 @@ export function ResetPassword() {
           />
           <ErrorText error={request.error} />
           <Submit busy={request.busy}>Send reset link</Submit>
-        </form>
+        </ActionForm>
       )}
     </Page>
   );

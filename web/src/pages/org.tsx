@@ -17,6 +17,7 @@ import {
   type VerifyReport,
 } from '../api/types.js';
 import {
+  ActionForm,
   Button,
   CopyButton,
   deviceLabel,
@@ -27,6 +28,7 @@ import {
   Notice,
   Page,
   Submit,
+  Table,
   useAction,
   useLoad,
   when,
@@ -85,13 +87,7 @@ export function NewOrg() {
   });
   return (
     <Page title="New organization">
-      <form
-        class="card"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void create.run();
-        }}
-      >
+      <ActionForm class="card" onSubmit={create.run}>
         <Field
           label="Name"
           name="name"
@@ -111,14 +107,25 @@ export function NewOrg() {
         />
         <ErrorText error={create.error} />
         <Submit busy={create.busy}>Create organization</Submit>
-      </form>
+      </ActionForm>
     </Page>
   );
 }
 
-function RoleSelect({ value, onChange, label }: { value: Role; onChange: (r: Role) => void; label: string }) {
+function RoleSelect({
+  value,
+  onChange,
+  label,
+  id,
+}: {
+  value: Role;
+  onChange: (r: Role) => void;
+  label?: string;
+  id?: string;
+}) {
   return (
     <select
+      id={id}
       aria-label={label}
       value={value}
       onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value as Role)}
@@ -129,6 +136,16 @@ function RoleSelect({ value, onChange, label }: { value: Role; onChange: (r: Rol
         </option>
       ))}
     </select>
+  );
+}
+
+/** A labelled role picker for the invite and key forms. */
+function RoleField({ id, value, onChange }: { id: string; value: Role; onChange: (r: Role) => void }) {
+  return (
+    <div class="field">
+      <label for={id}>Role</label>
+      <RoleSelect id={id} value={value} onChange={onChange} />
+    </div>
   );
 }
 
@@ -182,62 +199,44 @@ function Members({ org }: { org: Org }) {
         {!members.data ? (
           !members.error && <Loading what="members" />
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Membership ends</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
+          <Table head={['Email', 'Role', 'Membership ends', null]}>
+            {members.data.members.map((m) => (
+              <tr key={m.userId}>
+                <td>{m.email}</td>
+                <td>
+                  {admin ? (
+                    <RoleSelect
+                      label={`Role of ${m.email}`}
+                      value={m.role}
+                      onChange={(r) => void change.run(m.userId, { role: r })}
+                    />
+                  ) : (
+                    m.role
+                  )}
+                </td>
+                <td>{m.expiresAt ? when(m.expiresAt) : 'Never'}</td>
+                <td>
+                  {admin && (
+                    <Button
+                      variant="danger"
+                      aria-label={`Remove ${m.email}`}
+                      busy={remove.busy}
+                      onClick={() => void remove.run(m.userId)}
+                    >
+                      Remove
+                    </Button>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {members.data.members.map((m) => (
-                <tr key={m.userId}>
-                  <td>{m.email}</td>
-                  <td>
-                    {admin ? (
-                      <RoleSelect
-                        label={`Role of ${m.email}`}
-                        value={m.role}
-                        onChange={(r) => void change.run(m.userId, { role: r })}
-                      />
-                    ) : (
-                      m.role
-                    )}
-                  </td>
-                  <td>{m.expiresAt ? when(m.expiresAt) : 'Never'}</td>
-                  <td>
-                    {admin && (
-                      <Button
-                        variant="danger"
-                        aria-label={`Remove ${m.email}`}
-                        busy={remove.busy}
-                        onClick={() => void remove.run(m.userId)}
-                      >
-                        Remove
-                      </Button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
       </section>
       {admin && (
         <section class="card" aria-labelledby="invite-title">
           <h2 id="invite-title">Invite someone</h2>
           {sent && <Notice>{sent}</Notice>}
-          <form
-            class="inline"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void invite.run();
-            }}
-          >
+          <ActionForm class="inline" onSubmit={invite.run}>
             <Field
               label="Email"
               name="email"
@@ -247,20 +246,7 @@ function Members({ org }: { org: Org }) {
               error={invite.error as ApiError | null}
               required
             />
-            <div class="field">
-              <label for="invite-role">Role</label>
-              <select
-                id="invite-role"
-                value={role}
-                onChange={(e) => setRole((e.currentTarget as HTMLSelectElement).value as Role)}
-              >
-                {roleNames.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <RoleField id="invite-role" value={role} onChange={setRole} />
             <Field
               label="Membership ends (optional)"
               name="expiresAt"
@@ -270,7 +256,7 @@ function Members({ org }: { org: Org }) {
               error={invite.error as ApiError | null}
             />
             <Submit busy={invite.busy}>Invite</Submit>
-          </form>
+          </ActionForm>
           <ErrorText error={invite.error} />
           <h3>Pending invitations</h3>
           <ErrorText error={invitations.error ?? cancel.error} />
@@ -317,13 +303,7 @@ function Keys({ org }: { org: Org }) {
     <>
       <section class="card" aria-labelledby="newkey-title">
         <h2 id="newkey-title">Create an API key</h2>
-        <form
-          class="inline"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void create.run();
-          }}
-        >
+        <ActionForm class="inline" onSubmit={create.run}>
           <Field
             label="Name"
             name="name"
@@ -332,22 +312,9 @@ function Keys({ org }: { org: Org }) {
             error={create.error as ApiError | null}
             required
           />
-          <div class="field">
-            <label for="key-role">Role</label>
-            <select
-              id="key-role"
-              value={role}
-              onChange={(e) => setRole((e.currentTarget as HTMLSelectElement).value as Role)}
-            >
-              {roleNames.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </select>
-          </div>
+          <RoleField id="key-role" value={role} onChange={setRole} />
           <Submit busy={create.busy}>Create API key</Submit>
-        </form>
+        </ActionForm>
         <ErrorText error={create.error} />
         {issued && (
           <div class="once" role="status">
@@ -374,42 +341,28 @@ function Keys({ org }: { org: Org }) {
         ) : keys.data.keys.length === 0 ? (
           <Empty>No API keys yet.</Empty>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Role</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
+          <Table head={['Name', 'Key', 'Role', 'Created', 'Last used', null]}>
+            {keys.data.keys.map((k) => (
+              <tr key={k.id}>
+                <td>{k.name}</td>
+                <td>
+                  <code>{k.prefix}…</code>
+                </td>
+                <td>{k.role}</td>
+                <td>{when(k.createdAt)}</td>
+                <td>{when(k.lastUsedAt)}</td>
+                <td>
+                  <Button
+                    variant="danger"
+                    aria-label={`Delete key ${k.name}`}
+                    onClick={() => void remove.run(k.id)}
+                  >
+                    Delete
+                  </Button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {keys.data.keys.map((k) => (
-                <tr key={k.id}>
-                  <td>{k.name}</td>
-                  <td>
-                    <code>{k.prefix}…</code>
-                  </td>
-                  <td>{k.role}</td>
-                  <td>{when(k.createdAt)}</td>
-                  <td>{when(k.lastUsedAt)}</td>
-                  <td>
-                    <Button
-                      variant="danger"
-                      aria-label={`Delete key ${k.name}`}
-                      onClick={() => void remove.run(k.id)}
-                    >
-                      Delete
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
       </section>
     </>
@@ -448,12 +401,7 @@ function AllowlistEditor({ org }: { org: Org }) {
       {!draft ? (
         !loaded.error && <Loading what="the allowlist" />
       ) : (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void save.run();
-          }}
-        >
+        <ActionForm onSubmit={save.run}>
           <label class="check">
             <input
               type="checkbox"
@@ -527,7 +475,7 @@ function AllowlistEditor({ org }: { org: Org }) {
           ) : (
             <ErrorText error={save.error} />
           )}
-        </form>
+        </ActionForm>
       )}
     </section>
   );
@@ -587,40 +535,27 @@ function OrgSessions({ org }: { org: Org }) {
       ) : list.data.sessions.length === 0 ? (
         <Empty>No sessions match.</Empty>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Device</th>
-              <th scope="col">IP address</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+        <Table head={['Member', 'Device', 'IP address', 'Last seen', null]}>
+          {list.data.sessions.map((s) => (
+            <tr key={s.id}>
+              <td>{emailOf(s.userId)}</td>
+              <td>{deviceLabel(s.userAgent)}</td>
+              <td>{s.ip ?? '—'}</td>
+              <td>{when(s.lastSeenAt)}</td>
+              <td>
+                {s.active && (
+                  <Button
+                    variant="danger"
+                    aria-label={`Revoke session of ${emailOf(s.userId)}`}
+                    onClick={() => void revoke.run(s.id)}
+                  >
+                    Revoke
+                  </Button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.data.sessions.map((s) => (
-              <tr key={s.id}>
-                <td>{emailOf(s.userId)}</td>
-                <td>{deviceLabel(s.userAgent)}</td>
-                <td>{s.ip ?? '—'}</td>
-                <td>{when(s.lastSeenAt)}</td>
-                <td>
-                  {s.active && (
-                    <Button
-                      variant="danger"
-                      aria-label={`Revoke session of ${emailOf(s.userId)}`}
-                      onClick={() => void revoke.run(s.id)}
-                    >
-                      Revoke
-                    </Button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </section>
   );
@@ -700,35 +635,23 @@ function Audit({ org }: { org: Org }) {
         ) : page.data.events.length === 0 ? (
           <Empty>No events match.</Empty>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Seq</th>
-                <th scope="col">Action</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Target</th>
-                <th scope="col">IP address</th>
-                <th scope="col">Time</th>
+          <Table head={['Seq', 'Action', 'Actor', 'Target', 'IP address', 'Time']}>
+            {page.data.events.map((e) => (
+              <tr key={e.id}>
+                <td>{e.seq}</td>
+                <td>
+                  <code>{e.action}</code>
+                </td>
+                <td>
+                  {e.actorType}
+                  {e.actorId ? ` ${e.actorId.slice(0, 8)}` : ''}
+                </td>
+                <td>{e.targetType ? `${e.targetType} ${e.targetId?.slice(0, 8) ?? ''}` : '—'}</td>
+                <td>{e.ip ?? '—'}</td>
+                <td>{when(e.createdAt)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {page.data.events.map((e) => (
-                <tr key={e.id}>
-                  <td>{e.seq}</td>
-                  <td>
-                    <code>{e.action}</code>
-                  </td>
-                  <td>
-                    {e.actorType}
-                    {e.actorId ? ` ${e.actorId.slice(0, 8)}` : ''}
-                  </td>
-                  <td>{e.targetType ? `${e.targetType} ${e.targetId?.slice(0, 8) ?? ''}` : '—'}</td>
-                  <td>{e.ip ?? '—'}</td>
-                  <td>{when(e.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         )}
         <div class="actions">
           <Button disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
@@ -760,32 +683,22 @@ function Recordings({ org }: { org: Org }) {
       ) : list.data.recordings.length === 0 ? (
         <Empty>No recordings yet. Record with asciinema and an API key of this organization.</Empty>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Title</th>
-              <th scope="col">Status</th>
-              <th scope="col">Started</th>
-              <th scope="col">Size</th>
+        <Table head={['Title', 'Status', 'Started', 'Size']}>
+          {list.data.recordings.map((r) => (
+            <tr key={r.id}>
+              <td>
+                {r.status === 'archived' ? (
+                  <a href={`/orgs/${org.slug}/recordings/${r.id}`}>{r.title}</a>
+                ) : (
+                  r.title
+                )}
+              </td>
+              <td>{r.status}</td>
+              <td>{when(r.startedAt)}</td>
+              <td>{r.bytes === null ? '—' : `${Math.ceil(r.bytes / 1024)} KB`}</td>
             </tr>
-          </thead>
-          <tbody>
-            {list.data.recordings.map((r) => (
-              <tr key={r.id}>
-                <td>
-                  {r.status === 'archived' ? (
-                    <a href={`/orgs/${org.slug}/recordings/${r.id}`}>{r.title}</a>
-                  ) : (
-                    r.title
-                  )}
-                </td>
-                <td>{r.status}</td>
-                <td>{when(r.startedAt)}</td>
-                <td>{r.bytes === null ? '—' : `${Math.ceil(r.bytes / 1024)} KB`}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </section>
   );

@@ -4,6 +4,7 @@ import { renderSVG } from 'uqr';
 import { type ApiError, api } from '../api/client.js';
 import type { AuditEvent, BackupCodes, Device, ListedSession } from '../api/types.js';
 import {
+  ActionForm,
   Button,
   CopyButton,
   deviceLabel,
@@ -14,6 +15,7 @@ import {
   Notice,
   Page,
   Submit,
+  Table,
   useAction,
   useLoad,
   when,
@@ -59,44 +61,30 @@ function Sessions() {
       {!list.data ? (
         !list.error && <Loading what="sessions" />
       ) : (
-        <table>
-          <caption class="sr-only">Your sessions</caption>
-          <thead>
-            <tr>
-              <th scope="col">Device</th>
-              <th scope="col">IP address</th>
-              <th scope="col">Country</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
+        <Table caption="Your sessions" head={['Device', 'IP address', 'Country', 'Last seen', null]}>
+          {list.data.sessions.map((s) => (
+            <tr key={s.id} class={s.current ? 'current' : undefined}>
+              <td>
+                {deviceLabel(s.userAgent)} {s.current && <span class="badge">This session</span>}
+              </td>
+              <td>{s.ip ?? '—'}</td>
+              <td>{s.country ?? '—'}</td>
+              <td>{when(s.lastSeenAt)}</td>
+              <td>
+                {!s.current && (
+                  <Button
+                    variant="danger"
+                    busy={revoke.busy}
+                    aria-label={`Revoke ${deviceLabel(s.userAgent)} session from ${s.ip ?? 'unknown address'}`}
+                    onClick={() => void revoke.run(s.id)}
+                  >
+                    Revoke
+                  </Button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.data.sessions.map((s) => (
-              <tr key={s.id} class={s.current ? 'current' : undefined}>
-                <td>
-                  {deviceLabel(s.userAgent)} {s.current && <span class="badge">This session</span>}
-                </td>
-                <td>{s.ip ?? '—'}</td>
-                <td>{s.country ?? '—'}</td>
-                <td>{when(s.lastSeenAt)}</td>
-                <td>
-                  {!s.current && (
-                    <Button
-                      variant="danger"
-                      busy={revoke.busy}
-                      aria-label={`Revoke ${deviceLabel(s.userAgent)} session from ${s.ip ?? 'unknown address'}`}
-                      onClick={() => void revoke.run(s.id)}
-                    >
-                      Revoke
-                    </Button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       <div class="actions">
         <Button busy={others.busy} onClick={() => void others.run()}>
@@ -256,12 +244,7 @@ function TwoFactor() {
           </div>
         </>
       ) : enrolment ? (
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            void confirm.run();
-          }}
-        >
+        <ActionForm onSubmit={confirm.run}>
           <p>Scan this QR code with your authenticator app, or enter the key by hand.</p>
           <img
             class="qr"
@@ -289,7 +272,7 @@ function TwoFactor() {
           />
           <ErrorText error={confirm.error} />
           <Submit busy={confirm.busy}>Confirm</Submit>
-        </form>
+        </ActionForm>
       ) : (
         <>
           <p>Add a second step to sign-in with an authenticator app.</p>
@@ -322,12 +305,7 @@ function PasswordChange() {
     <section aria-labelledby="password-title" class="card">
       <h2 id="password-title">Password</h2>
       {done && <Notice>{done}</Notice>}
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          void change.run();
-        }}
-      >
+      <ActionForm onSubmit={change.run}>
         <Field
           label="Current password"
           name="currentPassword"
@@ -351,7 +329,7 @@ function PasswordChange() {
         />
         <ErrorText error={change.error} />
         <Submit busy={change.busy}>Change password</Submit>
-      </form>
+      </ActionForm>
     </section>
   );
 }
