@@ -62,7 +62,7 @@ describe('administering an organization in the console', { timeout: 120_000 }, (
     expect(await page.content()).not.toContain(key);
   });
 
-  it('marks a bad allowlist entry by index and explains a refused lockout; audit verifies the chain', async () => {
+  it('marks a bad allowlist entry by index, explains a refused lockout, saves the policy; audit verifies the chain', async () => {
     const owner = await rig.app.signupVerifiedAndLogin(uniqueEmail('netadmin'), PASSWORD);
     const slug = `net-${Date.now()}`;
     await rig.app.request('POST', '/api/orgs', { token: owner.token, body: { name: 'Net', slug } });
@@ -89,6 +89,12 @@ describe('administering an organization in the console', { timeout: 120_000 }, (
     await page.getByRole('button', { name: 'Save allowlist' }).click();
     await page.getByText('enforcing it would lock you out').waitFor();
     await checkPage(page, 'org-allowlist');
+
+    await page.getByRole('link', { name: 'Policy' }).click();
+    await page.getByLabel('Idle timeout (minutes)').fill('45');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText('Idle sessions now end after 45 minutes.').waitFor();
+    await checkPage(page, 'org-policy');
 
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('button', { name: 'Verify chain' }).click();

@@ -9,6 +9,7 @@ import type { auditEventView, verifyReportView } from '../../../functions/audit/
 import type { issuedKeyView, keyView } from '../../../functions/keys/views.js';
 import type { loginResponse } from '../../../functions/login/routes/password-login.js';
 import type { invitationView } from '../../../functions/orgs/routes/invite.js';
+import type { policyView } from '../../../functions/orgs/routes/policy.js';
 import type { memberView, orgView } from '../../../functions/orgs/views.js';
 import type { recordingView } from '../../../functions/recordings/routes/list-recordings.js';
 import type { deviceView } from '../../../functions/sessions/routes/devices-list.js';
@@ -25,6 +26,7 @@ export type LoginAnswer = z.infer<typeof loginResponse>;
 export type Org = z.infer<typeof orgView> & { role: Role; expiresAt: string | null };
 export type Member = z.infer<typeof memberView>;
 export type Invitation = z.infer<typeof invitationView>;
+export type Policy = z.infer<typeof policyView>;
 export type ApiKey = z.infer<typeof keyView>;
 export type IssuedKey = z.infer<typeof issuedKeyView>;
 export type Allowlist = z.infer<typeof allowlistView>;

@@ -11,6 +11,7 @@ import {
   type Member,
   type Org,
   type OrgSession,
+  type Policy,
   type Recording,
   type Role,
   roleNames,
@@ -39,6 +40,7 @@ const tabs = [
   ['members', 'Members'],
   ['keys', 'API keys'],
   ['allowlist', 'Allowlist'],
+  ['policy', 'Policy'],
   ['sessions', 'Sessions'],
   ['audit', 'Audit log'],
   ['recordings', 'Recordings'],
@@ -68,6 +70,7 @@ export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
       {tab === 'members' && <Members org={org} />}
       {tab === 'keys' && <Keys org={org} />}
       {tab === 'allowlist' && <AllowlistEditor org={org} />}
+      {tab === 'policy' && <PolicyEditor org={org} />}
       {tab === 'sessions' && <OrgSessions org={org} />}
       {tab === 'audit' && <Audit org={org} />}
       {tab === 'recordings' && <Recordings org={org} />}
@@ -474,6 +477,70 @@ function AllowlistEditor({ org }: { org: Org }) {
             </p>
           ) : (
             <ErrorText error={save.error} />
+          )}
+        </ActionForm>
+      )}
+    </section>
+  );
+}
+
+const limitFields = [
+  ['maxConcurrentSessions', 'Most sessions per member', 'Empty: no limit'],
+  ['idleTimeoutMinutes', 'Idle timeout (minutes)', 'Empty: the default'],
+  ['absoluteTimeoutHours', 'Session lifetime (hours)', 'At most 336 (14 days); empty: the default'],
+] as const;
+
+function PolicyEditor({ org }: { org: Org }) {
+  const admin = org.role === 'admin' || org.role === 'owner';
+  const [draft, setDraft] = useState<Record<string, string>>({});
+  const [requireMfa, setRequireMfa] = useState(false);
+  const [saved, setSaved] = useState('');
+  const apply = (p: Policy) => {
+    setDraft(Object.fromEntries(limitFields.map(([k]) => [k, p[k] === null ? '' : String(p[k])])));
+    setRequireMfa(p.requireMfa);
+    return p;
+  };
+  const loaded = useLoad(async () => apply(await api<Policy>('GET', `/api/orgs/${org.id}/policy`)), [org.id]);
+  const save = useAction(async () => {
+    setSaved('');
+    const body = Object.fromEntries(limitFields.map(([k]) => [k, draft[k] ? Number(draft[k]) : null]));
+    const p = apply(await api<Policy>('PATCH', `/api/orgs/${org.id}/policy`, { ...body, requireMfa }));
+    setSaved(`Policy saved. Idle sessions now end after ${p.effectiveIdleTimeoutMinutes} minutes.`);
+  });
+  return (
+    <section class="card" aria-labelledby="policy-title">
+      <h2 id="policy-title">Session policy</h2>
+      <ErrorText error={loaded.error} />
+      {!loaded.data ? (
+        !loaded.error && <Loading what="the policy" />
+      ) : (
+        <ActionForm onSubmit={save.run}>
+          {limitFields.map(([key, label, hint]) => (
+            <Field
+              key={key}
+              label={label}
+              name={key}
+              inputMode="numeric"
+              hint={hint}
+              value={draft[key] ?? ''}
+              onInput={(v) => setDraft({ ...draft, [key]: v })}
+              error={save.error as ApiError | null}
+            />
+          ))}
+          <label class="check">
+            <input
+              type="checkbox"
+              checked={requireMfa}
+              onChange={(e) => setRequireMfa((e.currentTarget as HTMLInputElement).checked)}
+            />{' '}
+            Require two-factor authentication for members
+          </label>
+          {saved && <Notice>{saved}</Notice>}
+          <ErrorText error={save.error} />
+          {admin ? (
+            <Submit busy={save.busy}>Save policy</Submit>
+          ) : (
+            <p class="muted">Only admins can change it.</p>
           )}
         </ActionForm>
       )}
