@@ -7,10 +7,11 @@ import { api } from './api/client.js';
 import { StepUpDialog } from './components/step-up.js';
 import { Loading } from './components/ui.js';
 import { AcceptInvitation, Login, ResetPassword, Signup, VerifyEmail } from './pages/auth.js';
+// The page most visits land on after signing in ships with the app, not as a later chunk.
+import { Security } from './pages/security.js';
 import { loginUrl, SessionProvider, useSession } from './session.js';
 
 // Signed-in pages load on demand, so the sign-in page ships only what it needs.
-const Security = lazy(() => import('./pages/security.js').then((m) => m.Security));
 const OrgPage = lazy(() => import('./pages/org.js').then((m) => m.OrgPage));
 const Player = lazy(() => import('./pages/player.js').then((m) => m.Player));
 const Mailbox = lazy(() => import('./pages/mailbox.js').then((m) => m.Mailbox));
@@ -18,8 +19,7 @@ const NewOrg = lazy(() => import('./pages/org.js').then((m) => m.NewOrg));
 
 // A deep link's page code downloads while the session check runs, not after it.
 const first = location.pathname;
-if (first.startsWith('/settings')) void Security.preload();
-else if (/^\/orgs\/[^/]+\/recordings\/[^/]+$/.test(first)) void Player.preload();
+if (/^\/orgs\/[^/]+\/recordings\/[^/]+$/.test(first)) void Player.preload();
 else if (first.startsWith('/orgs/')) void OrgPage.preload();
 
 /** Pages that need a session: signed-out visitors go to /login and come back afterwards. */

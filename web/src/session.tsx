@@ -34,6 +34,10 @@ export function safeNext(next: string | undefined): string {
 const currentSession = () =>
   api<{ session: SessionInfo; user: User }>('GET', '/api/sessions/current', undefined, { anonymous: true });
 
+/** Asked as soon as the app loads, in parallel with the first render, not after it. */
+let firstCheck: ReturnType<typeof currentSession> | null = currentSession();
+firstCheck.catch(() => undefined);
+
 export function loginUrl(reason?: string): string {
   const here = `${location.pathname}${location.search}`;
   const params = new URLSearchParams();
@@ -55,7 +59,9 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
 
   const refresh = useCallback(async () => {
     try {
-      const current = await currentSession();
+      const pending = firstCheck ?? currentSession();
+      firstCheck = null;
+      const current = await pending;
       setUser(current.user);
       setSession(current.session);
       // The page can render now; the org switcher fills in when its list arrives.

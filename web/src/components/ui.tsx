@@ -1,5 +1,5 @@
 import type { ButtonHTMLAttributes, ComponentChildren } from 'preact';
-import { useCallback, useEffect, useId, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useLayoutEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 
 export { deviceLabel } from '../format.js';
@@ -202,9 +202,11 @@ export function Submit({ busy, children }: { busy: boolean; children: ComponentC
 export function Page({ title, children }: { title: string; children: ComponentChildren }) {
   useEffect(() => {
     document.title = `${title} · SessionForge`;
-    // The first page on screen, for the console benchmark (first render).
-    if (performance.getEntriesByName('sf:first-page').length === 0) performance.mark('sf:first-page');
   }, [title]);
+  // The first page in the DOM (before the browser paints it), for the console benchmark.
+  useLayoutEffect(() => {
+    if (performance.getEntriesByName('sf:first-page').length === 0) performance.mark('sf:first-page');
+  }, []);
   return (
     <section class="page">
       <h1>{title}</h1>
