@@ -54,7 +54,9 @@ resource "google_cloudfunctions2_function" "unit" {
     max_instance_count               = each.value.max_instances
     timeout_seconds                  = each.value.http ? 60 : 300
     service_account_email            = google_service_account.unit[each.key].email
-    ingress_settings                 = "ALLOW_ALL"
+    # Only the load balancer (edge.tf) reaches HTTP units; consumers take Pub/Sub pushes, which
+    # count as internal within the project. run.app refuses everyone else.
+    ingress_settings                 = each.value.http ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision   = true
     vpc_connector                    = google_vpc_access_connector.functions.id
     vpc_connector_egress_settings    = "PRIVATE_RANGES_ONLY"

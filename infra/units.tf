@@ -1,6 +1,7 @@
 # The deploy units, one line each. tests/infra checks this table against the code: every unit that
-# functions/*/index.ts registers, firebase.json rewrites to, or shared/bus/topics.ts subscribes.
-#   http:     served through Firebase Hosting (publicly invokable; the app does authentication)
+# functions/*/index.ts registers, the edge route table routes to, or shared/bus/topics.ts subscribes.
+#   http:     served through the load balancer (edge.tf; invokable by anyone who gets through it,
+#             the app does authentication); its ingress refuses every other caller
 #   consumes: topics pushed to the unit (one subscription + dead-letter topic each, pubsub.tf)
 #   secrets:  Secret Manager secrets the unit may read (accessor on those secrets only)
 #   roles:    extra project roles; bucket_roles: role per bucket key in local.buckets

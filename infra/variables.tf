@@ -4,7 +4,7 @@ variable "project" {
 }
 
 variable "region" {
-  description = "Region for Cloud SQL, functions, buckets and scheduler (must match firebase.json rewrites)."
+  description = "Region for Cloud SQL, functions, buckets, scheduler and the serverless NEGs."
   type        = string
   default     = "europe-west1"
 }
@@ -19,7 +19,7 @@ variable "environment" {
 }
 
 variable "app_url" {
-  description = "Public origin of the app (Firebase Hosting), e.g. https://app.sessionforge.dev."
+  description = "Public origin of the app: https://<domain>, the load balancer's (edge.tf), e.g. https://app.sessionforge.dev."
   type        = string
 }
 
@@ -65,15 +65,19 @@ variable "migrator_service_account" {
 }
 
 variable "trusted_proxy_hops" {
-  description = "TRUSTED_PROXY_HOPS: the client is this many entries from the right of X-Forwarded-For; 2 behind Firebase Hosting → Cloud Run (README, Deploy)."
+  description = "TRUSTED_PROXY_HOPS: the client is this many entries from the right of X-Forwarded-For; 2 behind the external Application Load Balancer, which appends `<client>, <its own address>` (README, Deploy)."
   type        = number
   default     = 2
 }
 
 variable "fast_state_store" {
-  description = "FAST_STATE_STORE: postgres or firestore."
+  description = "FAST_STATE_STORE: postgres or firestore (then Terraform creates the Firestore database, firestore.tf)."
   type        = string
   default     = "postgres"
+  validation {
+    condition     = contains(["postgres", "firestore"], var.fast_state_store)
+    error_message = "fast_state_store: postgres or firestore."
+  }
 }
 
 variable "recordings_retention_days" {

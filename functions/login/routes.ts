@@ -5,6 +5,7 @@ import { mfaLogin } from './routes/mfa-login.js';
 import { oauthLogin } from './routes/oauth-login.js';
 import { passwordLogin } from './routes/password-login.js';
 import { ssoCallback } from './routes/sso-callback.js';
+import { ssoLink } from './routes/sso-link.js';
 import { deleteSsoSettings, getSsoSettings, putSsoSettings } from './routes/sso-settings.js';
 import { ssoStart } from './routes/sso-start.js';
 
@@ -19,4 +20,5 @@ export const loginRoutes: AnyRoute<LoginUnitDeps>[] = [
   getSsoSettings,
   putSsoSettings,
   deleteSsoSettings,
+  ssoLink,
 ];

@@ -21,7 +21,8 @@ http(
       {
         platform: c.platform,
         openapi,
-        authenticateSession: (req, now, ip) => authenticate(req, { kind: 'session' }, { now, ip }),
+        authenticateSession: (req, now, ip) =>
+          authenticate(req, { kind: 'session', boundSessions: true }, { now, ip }),
       },
       c,
     );

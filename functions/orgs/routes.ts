@@ -3,7 +3,9 @@ import type { Core } from '../../shared/runtime/core.js';
 import { acceptInvitation } from './routes/accept-invitation.js';
 import { changeMember } from './routes/change-member.js';
 import { createOrg } from './routes/create-org.js';
+import { listInvitations, withdrawInvitation } from './routes/invitations.js';
 import { invite } from './routes/invite.js';
+import { leaveOrg } from './routes/leave.js';
 import { listMembers } from './routes/list-members.js';
 import { listOrgs } from './routes/list-orgs.js';
 import { listOrgSessions, revokeOrgSession } from './routes/org-sessions.js';
@@ -16,8 +18,11 @@ export const orgsRoutes: AnyRoute<Core>[] = [
   acceptInvitation,
   listMembers,
   invite,
+  listInvitations,
+  withdrawInvitation,
   changeMember,
   removeMember,
+  leaveOrg,
   getPolicy,
   updatePolicy,
   listOrgSessions,

@@ -1,7 +1,6 @@
 import { appendAudit } from '../audit/append.js';
-import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
-import { type Failure, fail, type Result } from '../errors/codes.js';
+import { fail, type Result } from '../errors/codes.js';
 import type { FirstFactor } from '../mfa/model.js';
 import type { LoginThrottle } from '../ratelimit/login-throttle.js';
 import type { DeviceTracker } from '../sessions/devices.js';
@@ -31,13 +30,6 @@ export interface LoginDeps {
   sessions: SessionService;
   /** Records the device and tells the user about new ones (absent in tools that need no mail). */
   devices?: DeviceTracker;
-  /** After a right password: may this user sign in with one (SSO orgs may require SSO)? A Failure refuses. */
-  passwordAllowed?: (userId: string, meta: ClientMeta) => Promise<Failure | null>;
-  /** Runs in the login's transaction before the session starts; a Failure refuses the login (org session caps). */
-  beforeSessionStart?: (
-    tx: Tx,
-    login: { userId: string; method: string; ip: string | null; now: Date },
-  ) => Promise<Failure | null>;
 }
 
 export interface ClientMeta {
@@ -57,7 +49,9 @@ const WRONG = 'The email or password is wrong.';
 /**
  * Password login. The throttle runs before bcrypt; an unknown or disabled account compares
  * against a dummy hash, so the status, body and time of "no such user" and "wrong password" match.
- * EMAIL_NOT_VERIFIED is told only to someone who knows the password.
+ * EMAIL_NOT_VERIFIED is told only to someone who knows the password. No org policy takes part:
+ * an org's SSO requirement, session cap and timeouts govern what a session does in that org (the
+ * org gate), never whether the person signs in to their own account.
  */
 export class LoginService {
   constructor(private readonly deps: LoginDeps) {}
@@ -69,7 +63,7 @@ export class LoginService {
     const emailNormalized = normalizeEmail(input.email);
     const throttle = await this.deps.throttle.attempt(meta.ip, emailNormalized, meta.now);
     if (!throttle.ok) {
-      return fail('RATE_LIMITED', 'Too many sign-in attempts. Try again later.', {
+      return fail('RATE_LIMITED', 'Too many sign-in attempts.', {
         retryAfterSeconds: throttle.retryAfterSeconds,
       });
     }
@@ -113,8 +107,6 @@ export class LoginService {
     if (!user.email_verified_at) {
       return fail('EMAIL_NOT_VERIFIED', 'Confirm your email address first; we sent you a link.');
     }
-    const refused = await this.deps.passwordAllowed?.(user.id, meta);
-    if (refused) return refused;
     if (this.deps.hasher.needsRehash(user.hash)) {
       const upgraded = await this.deps.hasher.hash(input.password);
       await this.deps.db
@@ -152,7 +144,7 @@ export class LoginService {
     // unbounded attempts (and audit rows) while the per-user lockout holds.
     const throttle = await this.deps.throttle.attempt(meta.ip, input.mfaToken, meta.now, 'login-mfa');
     if (!throttle.ok) {
-      return fail('RATE_LIMITED', 'Too many sign-in attempts. Try again later.', {
+      return fail('RATE_LIMITED', 'Too many sign-in attempts.', {
         retryAfterSeconds: throttle.retryAfterSeconds,
       });
     }
@@ -181,13 +173,6 @@ export class LoginService {
     options: { orgId?: string } = {},
   ): Promise<Result<LoginSuccess>> {
     const started = await this.deps.db.transaction().execute(async (tx) => {
-      const refused = await this.deps.beforeSessionStart?.(tx, {
-        userId: user.id,
-        method,
-        ip: meta.ip,
-        now: meta.now,
-      });
-      if (refused) return refused;
       const deviceId = (await this.deps.devices?.track(tx, user, meta)) ?? null;
       const result = await this.deps.sessions.start(tx, {
         userId: user.id,
@@ -208,7 +193,6 @@ export class LoginService {
       });
       return result;
     });
-    if (!('token' in started)) return started;
     const { session } = started;
     return {
       ok: true,

@@ -1,9 +1,11 @@
 import { appendAudit } from '../audit/append.js';
+import type { Tx } from '../bus/outbox.js';
 import type { KeyRing } from '../crypto/seal.js';
 import type { Db } from '../db/connect.js';
 import { fail, type Result } from '../errors/codes.js';
 import { queueMail } from '../mail/queue.js';
 import { renderMail } from '../mail/templates.js';
+import type { RequestThrottle } from '../ratelimit/request-throttle.js';
 import type { SessionService } from '../sessions/service.js';
 import { normalizeEmail } from './email.js';
 import { consumeToken, issueToken, retireTokens } from './one-time-tokens.js';
@@ -17,6 +19,8 @@ export interface AccountDeps {
   sessions: SessionService;
   mailKeys: () => Promise<KeyRing>;
   appUrl: string;
+  /** The per-recipient mail cap (shared/ratelimit/request-throttle.ts); false sends nothing. */
+  mailQuota: Pick<RequestThrottle, 'mailAllowed'>;
 }
 
 export interface RequestMeta {
@@ -27,7 +31,8 @@ export interface RequestMeta {
 /**
  * Sign-up, verification, reset and password change. Answers never reveal whether an email is
  * registered: signup and reset-request return the same value for known and unknown addresses and
- * do the same expensive work (one bcrypt hash) on both paths.
+ * do the same expensive work (one bcrypt hash) on both paths. Signup never changes an existing
+ * account; what it and reset-request mail is capped per recipient, silently.
  */
 export class AccountService {
   constructor(private readonly deps: AccountDeps) {}
@@ -46,9 +51,10 @@ export class AccountService {
   ): Promise<Result<object>> {
     const policy = this.checkPassword('password', input.password);
     if (!policy.ok) return policy;
-    // Hash before looking anything up: both paths pay for bcrypt, so timing does not tell them apart.
+    // Hash on every path, new address or taken: both pay for one bcrypt, so timing does not tell them apart.
     const hash = await this.deps.hasher.hash(input.password);
     const emailNormalized = normalizeEmail(input.email);
+    const mayMail = await this.deps.mailQuota.mailAllowed('signup', emailNormalized, meta.now);
     const ring = await this.deps.mailKeys();
 
     await this.deps.db.transaction().execute(async (tx) => {
@@ -64,40 +70,47 @@ export class AccountService {
         .onConflict((oc) => oc.column('email_normalized').doNothing())
         .returning('id')
         .executeTakeFirst();
-      let userId = created?.id;
-      if (!userId) {
-        const existing = await tx
-          .selectFrom('users')
-          .select(['id', 'email_verified_at', 'disabled_at'])
-          .where('email_normalized', '=', emailNormalized)
-          .forUpdate()
-          .executeTakeFirstOrThrow();
-        // A verified or disabled account is left alone. An unverified one takes the newest
-        // password and only the newest link verifies it, so whoever set a password before the
-        // mailbox owner cannot ride on the owner's verification.
-        if (existing.email_verified_at || existing.disabled_at) return;
-        userId = existing.id;
-        await retireTokens(tx, 'verify-email', userId, meta.now);
-      }
-      await tx
-        .insertInto('password_credentials')
-        .values({ user_id: userId, hash, updated_at: meta.now })
-        .onConflict((oc) => oc.column('user_id').doUpdateSet({ hash, updated_at: meta.now }))
-        .execute();
-      const token = await issueToken(tx, 'verify-email', meta.now, { userId });
-      await queueMail(
-        tx,
-        ring,
-        renderMail(this.deps.appUrl, {
+      if (created) {
+        await tx
+          .insertInto('password_credentials')
+          .values({ user_id: created.id, hash, updated_at: meta.now })
+          .execute();
+        if (!mayMail) return;
+        const token = await issueToken(tx, 'verify-email', meta.now, { userId: created.id });
+        const mail = {
           type: 'verify-email',
           to: input.email.trim(),
           name: input.name.trim(),
           token,
-        }),
-        meta.now,
-      );
+        } as const;
+        await queueMail(tx, ring, renderMail(this.deps.appUrl, mail), meta.now);
+        return;
+      }
+      // The address is taken, verified or not. Signup never touches that row: its password, name
+      // and pending verification link stay as they are, so a second signup cannot plant a password
+      // for the mailbox owner to confirm. The owner is told instead, with a reset link.
+      const existing = await tx
+        .selectFrom('users')
+        .select(['id', 'email', 'disabled_at'])
+        .where('email_normalized', '=', emailNormalized)
+        .executeTakeFirst();
+      if (!existing || existing.disabled_at || !mayMail) return;
+      await this.#mailResetLink(tx, ring, existing, 'account-exists', meta.now);
     });
     return { ok: true };
+  }
+
+  /** A fresh reset link (older ones stop working) in a reset or "you already have an account" mail. */
+  async #mailResetLink(
+    tx: Tx,
+    ring: KeyRing,
+    user: { id: string; email: string },
+    type: 'password-reset' | 'account-exists',
+    now: Date,
+  ): Promise<void> {
+    await retireTokens(tx, 'password-reset', user.id, now);
+    const token = await issueToken(tx, 'password-reset', now, { userId: user.id });
+    await queueMail(tx, ring, renderMail(this.deps.appUrl, { type, to: user.email, token }), now);
   }
 
   async verifyEmail(token: string, meta: RequestMeta): Promise<Result<object>> {
@@ -116,23 +129,18 @@ export class AccountService {
   }
 
   async requestPasswordReset(email: string, meta: RequestMeta): Promise<void> {
+    const emailNormalized = normalizeEmail(email);
+    // Counted for known and unknown addresses alike, so the cap says nothing about registration.
+    if (!(await this.deps.mailQuota.mailAllowed('password-reset', emailNormalized, meta.now))) return;
     const ring = await this.deps.mailKeys();
     await this.deps.db.transaction().execute(async (tx) => {
       const user = await tx
         .selectFrom('users')
         .select(['id', 'email'])
-        .where('email_normalized', '=', normalizeEmail(email))
+        .where('email_normalized', '=', emailNormalized)
         .where('disabled_at', 'is', null)
         .executeTakeFirst();
-      if (!user) return;
-      await retireTokens(tx, 'password-reset', user.id, meta.now);
-      const token = await issueToken(tx, 'password-reset', meta.now, { userId: user.id });
-      await queueMail(
-        tx,
-        ring,
-        renderMail(this.deps.appUrl, { type: 'password-reset', to: user.email, token }),
-        meta.now,
-      );
+      if (user) await this.#mailResetLink(tx, ring, user, 'password-reset', meta.now);
     });
   }
 
@@ -149,10 +157,12 @@ export class AccountService {
       const used = await consumeToken(tx, 'password-reset', token, meta.now);
       if (!used?.userId) return null;
       const userId = used.userId;
+      // An upsert: accounts created by Google, GitHub or an org's SSO have no password yet, and
+      // reset is how their owner sets one.
       await tx
-        .updateTable('password_credentials')
-        .set({ hash, updated_at: meta.now })
-        .where('user_id', '=', userId)
+        .insertInto('password_credentials')
+        .values({ user_id: userId, hash, updated_at: meta.now })
+        .onConflict((oc) => oc.column('user_id').doUpdateSet({ hash, updated_at: meta.now }))
         .execute();
       await tx
         .updateTable('users')

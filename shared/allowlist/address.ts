@@ -147,7 +147,21 @@ function wordsOf(ip: ipaddr.IPv4 | ipaddr.IPv6): number[] {
 
 /** The canonical text of an entry: `10.0.0.0/8`, `2001:db8::/32` (RFC 5952). */
 export function formatNetwork({ network, prefixLength }: Network): string {
-  const bytes = network.flatMap((w) => [w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255]);
+  return `${formatWords(network)}/${prefixLength}`;
+}
+
+/**
+ * The canonical text of one address, or null when the text is not one (strict, as parseAddress):
+ * dotted quad for IPv4 and IPv4-mapped IPv6, RFC 5952 for the rest.
+ */
+export function canonicalAddress(text: string): string | null {
+  const address = parseAddress(text);
+  if (!address) return null;
+  return formatWords(address.family === 4 ? [address.value] : address.words);
+}
+
+function formatWords(words: readonly number[]): string {
+  const bytes = words.flatMap((w) => [w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255]);
   const ip = ipaddr.fromByteArray(bytes);
-  return `${ip.kind() === 'ipv4' ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String()}/${prefixLength}`;
+  return ip.kind() === 'ipv4' ? ip.toString() : (ip as ipaddr.IPv6).toRFC5952String();
 }

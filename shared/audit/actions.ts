@@ -6,6 +6,7 @@ export const orgActions = [
   'member.joined',
   'member.removed',
   'member.role_changed',
+  'invitation.revoked',
   'session.started',
   'session.stopped',
   'recording.archived',

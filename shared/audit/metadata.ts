@@ -33,6 +33,7 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
     previousSessionId: z.string().optional(),
   }),
   'member.removed': any,
+  'invitation.revoked': fields({ email: z.string().optional(), role: roleName.optional() }),
   'member.role_changed': fields({
     from: roleName.optional(),
     to: roleName.optional(),

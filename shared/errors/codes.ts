@@ -11,6 +11,7 @@ export const errorCodes = [
   'INSUFFICIENT_ROLE',
   'IP_NOT_ALLOWED',
   'STEP_UP_REQUIRED',
+  'SSO_REQUIRED',
   'NOT_FOUND',
   'CONFLICT',
   'PAYLOAD_TOO_LARGE',

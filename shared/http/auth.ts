@@ -131,6 +131,7 @@ export function createAuthenticator(parts: AuthenticatorParts) {
     if (!result.ok) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
     const principal: Principal = { type: 'session', ...result.value };
     if (requirement.kind === 'session') {
+      if (!personalRouteAllowed(result.value.session.org_id, requirement)) return personalSessionRequired();
       if (requirement.stepUp && !inSudo(result.value.session.sudo_until, context.now))
         return stepUpRequired();
       return { ok: true, principal, org: null };
@@ -189,6 +190,25 @@ async function orgChecks(
   }
   if (requirement.stepUp && !inSudo(sudoUntil, context.now)) return stepUpRequired();
   return null;
+}
+
+/**
+ * A session bound to an org (started through its SSO) stays out of the account's personal routes:
+ * the org's identity provider vouches for the person in that org, not for the whole account.
+ */
+export function personalRouteAllowed(
+  boundOrgId: string | null,
+  requirement: Extract<AuthRequirement, { kind: 'session' }>,
+): boolean {
+  return boundOrgId === null || requirement.boundSessions === true;
+}
+
+function personalSessionRequired(): Failure {
+  return fail(
+    'INSUFFICIENT_ROLE',
+    "This session was started through an organization's single sign-on and reaches only that organization; sign in to your account for this.",
+    { extra: { requirement: 'personal_session' } },
+  );
 }
 
 function stepUpRequired(): Failure {

@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { fail } from '../errors/codes.js';
 import { clientIp } from './client-ip.js';
 import { readCookie, sessionCookie } from './cookies.js';
+import { errorPayload, tryAgainIn } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { compilePath, matchPath, normalizedPath } from './path.js';
 import { defineRoute, json } from './route.js';
@@ -16,6 +18,7 @@ const request = (socket: string, xff?: string) =>
 describe('clientIp', () => {
   it('is the socket address with no trusted proxies, whatever X-Forwarded-For says', () => {
     expect(clientIp(request('198.51.100.7', '1.2.3.4'), 0)).toBe('198.51.100.7');
+    expect(clientIp(request('198.51.100.7', 'not-an-ip'), 0)).toBe('198.51.100.7');
   });
 
   it('is the n-th entry from the right with n trusted hops, never the leftmost', () => {
@@ -24,14 +27,75 @@ describe('clientIp', () => {
     expect(clientIp(req, 2)).toBe('203.0.113.5');
   });
 
-  it('falls back to the oldest entry when the chain is shorter than the hops', () => {
+  it('ignores whatever the client wrote to the left of the picked entry', () => {
+    expect(clientIp(request('10.0.0.1', 'not-an-ip, unknown, 203.0.113.5'), 1)).toBe('203.0.113.5');
+    expect(clientIp(request('10.0.0.1', '1.2.3.4, 5.6.7.8, 203.0.113.5'), 1)).toBe('203.0.113.5');
+  });
+
+  it('falls back to the oldest entry when the chain is shorter than the hops, and to the socket with no header', () => {
     expect(clientIp(request('10.0.0.1', '203.0.113.5'), 3)).toBe('203.0.113.5');
     expect(clientIp(request('10.0.0.1'), 1)).toBe('10.0.0.1');
+    expect(clientIp(request('10.0.0.1', ' , '), 1)).toBe('10.0.0.1');
+  });
+
+  it('is unknown (null) when the picked entry is not an IP address', () => {
+    for (const entry of [
+      'not-an-ip',
+      'unknown',
+      'localhost',
+      '999.1.1.1',
+      '010.1.1.1',
+      '0x7f.0.0.1',
+      '127.1',
+      '2130706433',
+      '1.2.3.4.5',
+      'fe80::1%eth0',
+      '2001:db8::1::2',
+      '[2001:db8::1',
+      '1.2.3.4:99999',
+      '<script>',
+    ]) {
+      expect(clientIp(request('10.0.0.1', `203.0.113.5, ${entry}`), 1), entry).toBeNull();
+    }
+    // The oldest entry of a short chain is validated like any other.
+    expect(clientIp(request('10.0.0.1', 'not-an-ip'), 2)).toBeNull();
+    expect(clientIp(request(''), 0)).toBeNull();
+  });
+
+  it('normalizes valid entries: IPv4-mapped IPv6, brackets, ports and IPv6 spelling', () => {
+    expect(clientIp(request('10.0.0.1', '::ffff:203.0.113.5'), 1)).toBe('203.0.113.5');
+    expect(clientIp(request('10.0.0.1', '::FFFF:cb00:7105'), 1)).toBe('203.0.113.5');
+    expect(clientIp(request('10.0.0.1', '203.0.113.5:4711'), 1)).toBe('203.0.113.5');
+    expect(clientIp(request('10.0.0.1', '[2001:DB8:0:0::1]:443'), 1)).toBe('2001:db8::1');
+    expect(clientIp(request('10.0.0.1', '[2001:db8::1]'), 1)).toBe('2001:db8::1');
+    expect(clientIp(request('10.0.0.1', '2001:0db8:0000:0000:0000:0000:0000:0001'), 1)).toBe('2001:db8::1');
   });
 
   it('strips the IPv4-mapped prefix of dual-stack sockets', () => {
     expect(clientIp(request('::ffff:192.0.2.1'), 0)).toBe('192.0.2.1');
     expect(clientIp(request('::1'), 0)).toBe('::1');
+  });
+});
+
+describe('tryAgainIn', () => {
+  it('says the Retry-After seconds in words, rounded up', () => {
+    expect(tryAgainIn(1)).toBe('Try again in 1 second.');
+    expect(tryAgainIn(59)).toBe('Try again in 59 seconds.');
+    expect(tryAgainIn(60)).toBe('Try again in 1 minute.');
+    expect(tryAgainIn(720)).toBe('Try again in 12 minutes.');
+    expect(tryAgainIn(721)).toBe('Try again in 13 minutes.');
+    expect(tryAgainIn(3600)).toBe('Try again in 1 hour.');
+    expect(tryAgainIn(5400)).toBe('Try again in 1 hour and 30 minutes.');
+    expect(tryAgainIn(7260)).toBe('Try again in 2 hours and 1 minute.');
+  });
+
+  it('puts the words and the Retry-After header on every RATE_LIMITED answer', () => {
+    const payload = errorPayload(
+      fail('RATE_LIMITED', 'Too many sign-in attempts.', { retryAfterSeconds: 720 }),
+    );
+    expect(payload.status).toBe(429);
+    expect(payload.headers['retry-after']).toBe('720');
+    expect((payload.body as any).error.message).toBe('Too many sign-in attempts. Try again in 12 minutes.');
   });
 });
 
@@ -90,5 +154,28 @@ describe('OpenAPI', () => {
     expect(op.requestBody.content['application/json'].schema.additionalProperties).toBe(false);
     expect(op.security).toEqual([{ bearer: [] }, { sessionCookie: [] }]);
     expect(op.responses['200'].content['application/json'].schema.properties.ok.type).toBe('boolean');
+  });
+
+  it('documents the refusals an auth declaration adds: SSO_REQUIRED on org routes, bound sessions on personal routes', () => {
+    const route = (auth: Parameters<typeof defineRoute>[0]['auth'], responses = {}) =>
+      defineRoute({
+        method: 'GET',
+        path: '/api/x',
+        summary: 'x',
+        tags: ['x'],
+        auth,
+        responses: { 200: { description: 'ok' }, ...responses },
+        handler: async () => json(200),
+      });
+    const forbidden = (r: ReturnType<typeof route>) =>
+      (buildOpenApi([r], { version: 't' }) as any).paths['/api/x'].get.responses['403']?.description;
+    expect(forbidden(route({ kind: 'org', minRole: 'viewer' }))).toMatch(/^SSO_REQUIRED/);
+    expect(forbidden(route({ kind: 'session' }))).toMatch(/personal_session/);
+    expect(forbidden(route({ kind: 'session', boundSessions: true }))).toBeUndefined();
+    expect(forbidden(route({ kind: 'none' }))).toBeUndefined();
+    // A route's own 403 keeps its words, with the declaration's appended.
+    expect(
+      forbidden(route({ kind: 'session', stepUp: true }, { 403: { description: 'STEP_UP_REQUIRED' } })),
+    ).toMatch(/^STEP_UP_REQUIRED; INSUFFICIENT_ROLE/);
   });
 });

@@ -11,6 +11,7 @@ export const statusOf: Record<ErrorCode, number> = {
   INSUFFICIENT_ROLE: 403,
   IP_NOT_ALLOWED: 403,
   STEP_UP_REQUIRED: 403,
+  SSO_REQUIRED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -28,6 +29,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   INSUFFICIENT_ROLE: 'Your role does not allow this.',
   IP_NOT_ALLOWED: 'Your network address is not on this organization’s allowlist.',
   STEP_UP_REQUIRED: 'Confirm your identity again to continue.',
+  SSO_REQUIRED: 'This organization requires single sign-on; sign in through its identity provider.',
   NOT_FOUND: 'Not found.',
   CONFLICT: 'The request conflicts with the current state.',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
@@ -42,8 +44,10 @@ export function errorPayload(failure: Failure): {
   headers: Record<string, string>;
 } {
   const headers: Record<string, string> = {};
+  let message = failure.message ?? defaultMessages[failure.code];
   if (failure.code === 'RATE_LIMITED' && failure.retryAfterSeconds !== undefined) {
     headers['retry-after'] = String(failure.retryAfterSeconds);
+    message = `${failure.message ?? 'Too many attempts.'} ${tryAgainIn(failure.retryAfterSeconds)}`;
   }
   return {
     status: statusOf[failure.code],
@@ -52,11 +56,26 @@ export function errorPayload(failure: Failure): {
       error: {
         ...failure.extra,
         code: failure.code,
-        message: failure.message ?? defaultMessages[failure.code],
+        message,
         ...(failure.issues ? { issues: failure.issues } : {}),
       },
     },
   };
+}
+
+/**
+ * When to come back, in words, from the Retry-After seconds. Rounded up, so nobody who follows
+ * the words arrives before the slot is free: 720 s is "12 minutes", 721 s is "13 minutes".
+ */
+export function tryAgainIn(seconds: number): string {
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const whole = Math.max(1, Math.ceil(seconds));
+  if (whole < 60) return `Try again in ${unit(whole, 'second')}.`;
+  const minutes = Math.ceil(whole / 60);
+  if (minutes < 60) return `Try again in ${unit(minutes, 'minute')}.`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return `Try again in ${unit(hours, 'hour')}${rest ? ` and ${unit(rest, 'minute')}` : ''}.`;
 }
 
 export function sendJson(

@@ -31,8 +31,27 @@ export function buildOpenApi(
     for (const [status, spec] of Object.entries(route.responses)) {
       responses[status] = {
         description: spec.description,
+        ...(spec.headers
+          ? {
+              headers: Object.fromEntries(
+                Object.entries(spec.headers).map(([name, header]) => [
+                  name,
+                  { description: header.description, schema: { type: header.type } },
+                ]),
+              ),
+            }
+          : {}),
         ...(spec.schema ? { content: { 'application/json': { schema: toSchema(spec.schema) } } } : {}),
       };
+    }
+    for (const [status, description] of Object.entries(authFailures(route))) {
+      const documented = responses[status] as { description: string } | undefined;
+      responses[status] = documented
+        ? { ...documented, description: `${documented.description}; ${description}` }
+        : {
+            description,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          };
     }
     responses.default = {
       description: 'Error',
@@ -85,6 +104,11 @@ export function buildOpenApi(
               properties: {
                 code: { type: 'string', enum: [...errorCodes] },
                 message: { type: 'string' },
+                requirement: {
+                  type: 'string',
+                  description: 'What would let the caller in: `mfa`, `personal_session`, `link_identity`',
+                },
+                ssoUrl: { type: 'string', description: 'SSO_REQUIRED: where to sign in to the org' },
                 issues: {
                   type: 'array',
                   items: {
@@ -99,6 +123,24 @@ export function buildOpenApi(
       },
     },
   };
+}
+
+/**
+ * The refusals a route's auth declaration adds, documented from the declaration so no route can
+ * forget them: org SSO-only policy on org routes, SSO-bound sessions on personal routes.
+ */
+function authFailures(route: AnyRoute<unknown>): Record<string, string> {
+  if (route.auth.kind === 'org') {
+    return {
+      403: "SSO_REQUIRED (with `ssoUrl`): the org is SSO-only and this session was not started through the org's SSO (API keys of the org are not refused)",
+    };
+  }
+  if (route.auth.kind === 'session' && route.auth.boundSessions !== true) {
+    return {
+      403: 'INSUFFICIENT_ROLE (`requirement: "personal_session"`): a session started through an org\'s SSO reaches only that org',
+    };
+  }
+  return {};
 }
 
 function securityOf(route: AnyRoute<unknown>): unknown[] {

@@ -17,10 +17,13 @@ export type Role = (typeof roles)[number];
  *   org with such a role unless `apiKeys: false`. The org comes from the `:orgId` path parameter,
  *   or from the route's `orgFrom` (e.g. a recording id → its org).
  * `stepUp`: the session must also be inside its sudo window (API keys never are).
+ * `boundSessions` (session routes): a session an org's SSO started is bound to that org and reaches
+ * only its org's routes and the session routes that say `true` here (the session itself: current,
+ * logout, step-up); every other personal route refuses it, so a new route is safe by default.
  */
 export type AuthRequirement =
   | { kind: 'none' }
-  | { kind: 'session'; stepUp?: boolean }
+  | { kind: 'session'; stepUp?: boolean; boundSessions?: boolean }
   | { kind: 'org'; minRole: Role; stepUp?: boolean; apiKeys?: boolean };
 
 export interface RouteContext<Body, Query> {
@@ -52,6 +55,8 @@ export type HandlerResult = Reply | Failure;
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
+  /** Response headers worth documenting (name → what it says). */
+  headers?: Record<string, { description: string; type: 'integer' | 'string' }>;
 }
 
 export interface RouteSpec<Deps, Body = unknown, Query = unknown> {
@@ -71,6 +76,14 @@ export interface RouteSpec<Deps, Body = unknown, Query = unknown> {
   responses: Record<number, ResponseSpec>;
   /** False for a non-GET route that never writes to the outbox (a verify endpoint): no drain after it. */
   enqueues?: boolean;
+  /**
+   * The route checks a credential (password, MFA code, passkey, identity token) or sends mail to an
+   * address an anonymous caller names (signup, password reset). Cloud Armor answers 429 to an
+   * address that calls such routes more than 10 times in 15 minutes, before the request reaches a
+   * function: infra/edge-routes.tf is generated from this flag (`npm run infra:routes`), and
+   * tests/infra fails when an anonymous non-GET route neither has it nor is excused there.
+   */
+  edgeThrottled?: true;
   handler: (ctx: RouteContext<Body, Query>, deps: Deps) => Promise<HandlerResult>;
 }
 

@@ -88,6 +88,13 @@ async function handle<Deps>(
   const { route, params } = found;
   const now = ctx.now();
   const ip = clientIp(req, ctx.trustedProxyHops);
+  if (ip === null) {
+    // Before the body, throttles and sessions: an address we cannot read must not become a bucket or a session's IP.
+    req.resume();
+    return fail('VALIDATION_FAILED', "The request's client address could not be determined.", {
+      issues: [{ path: 'x-forwarded-for', message: 'the client address is not an IP address' }],
+    });
+  }
 
   const body = await parseBody(req, route);
   if (body.ok === false) return body;

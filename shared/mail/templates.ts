@@ -7,6 +7,7 @@ import type { MailMessage } from '../bus/topics.js';
 export type MailKind =
   | { type: 'verify-email'; to: string; name: string; token: string }
   | { type: 'password-reset'; to: string; token: string }
+  | { type: 'account-exists'; to: string; token: string }
   | { type: 'invitation'; to: string; orgName: string; role: string; token: string }
   | { type: 'new-device'; to: string; userAgent: string; ip: string; when: string };
 
@@ -27,6 +28,17 @@ export function renderMail(appUrl: string, mail: MailKind): MailMessage {
         to: mail.to,
         subject: 'Reset your SessionForge password',
         text: `Someone asked to reset the password of this account. The link works once, for one hour:\n${url}\n\nIf it was not you, ignore this message; your password is unchanged.`,
+        action: { type: 'password-reset', url },
+      };
+    }
+    case 'account-exists': {
+      // Sent when someone signs up with an address that already has an account. The link is a
+      // reset link (a reset action for the mail client), since a forgotten password is the usual reason.
+      const url = link(appUrl, '/reset-password', mail.token);
+      return {
+        to: mail.to,
+        subject: 'You already have a SessionForge account',
+        text: `Someone, perhaps you, tried to sign up with this email address, which already has a SessionForge account. Nothing about your account changed.\n\nIf you forgot your password, or never set one, choose a new one with this link; it works once, for one hour:\n${url}\n\nIf you are still waiting to confirm your address, the link in your first mail keeps working. If you did not try to sign up, ignore this message.`,
         action: { type: 'password-reset', url },
       };
     }

@@ -187,7 +187,7 @@ export class MfaService {
         const retryAfterSeconds = Math.ceil(
           ((row.locked_until as Date).getTime() - meta.now.getTime()) / 1000,
         );
-        return fail('RATE_LIMITED', 'Too many wrong codes. Try again later.', { retryAfterSeconds });
+        return fail('RATE_LIMITED', 'Too many wrong codes.', { retryAfterSeconds });
       }
 
       let accepted = false;

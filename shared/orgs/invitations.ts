@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../accounts/email.js';
 import { consumeToken, issueToken } from '../accounts/one-time-tokens.js';
 import { appendAudit } from '../audit/append.js';
+import type { Tx } from '../bus/outbox.js';
 import { sha256 } from '../crypto/tokens.js';
 import { fail, type Result } from '../errors/codes.js';
 import { queueMail } from '../mail/queue.js';
 import { renderMail } from '../mail/templates.js';
 import type { SessionRow } from '../sessions/store.js';
-import { canGrant, membershipActive, type OrgRole } from './model.js';
+import { canGrant, invitationSurvives, membershipActive, type OrgRole } from './model.js';
 import type { OrgDeps } from './services.js';
 import type { OrgStore } from './store.js';
 
@@ -23,6 +24,14 @@ export interface InvitationCreated {
   role: OrgRole;
   membershipExpiresAt: Date | null;
   invitationExpiresAt: Date;
+}
+
+export interface PendingInvitation {
+  id: string;
+  email: string;
+  role: OrgRole;
+  invitedBy: string | null;
+  expiresAt: Date;
 }
 
 const NO_INVITATION = 'This invitation does not exist, was already used, or has expired.';
@@ -102,7 +111,11 @@ export class InvitationService {
         action: 'member.invited',
         actor: { type: 'user', id: actor.userId },
         target: { type: 'invitation', id },
-        metadata: { role: input.role, expiresAt: input.expiresAt?.toISOString() ?? null },
+        metadata: {
+          email: input.email.trim(),
+          role: input.role,
+          expiresAt: input.expiresAt?.toISOString() ?? null,
+        },
         ip: actor.ip,
         now,
       });
@@ -122,6 +135,70 @@ export class InvitationService {
         },
       };
     });
+  }
+
+  /** The org's pending invitations (not accepted, withdrawn, used or expired), oldest first. */
+  async pending(orgId: string, now: Date): Promise<PendingInvitation[]> {
+    const rows = await this.#pendingQuery(this.store.db, orgId, now)
+      .select([
+        'invitations.id',
+        'invitations.email',
+        'invitations.role',
+        'invitations.invited_by',
+        'one_time_tokens.expires_at',
+      ])
+      .orderBy('invitations.created_at')
+      .orderBy('invitations.id')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      email: r.email,
+      role: r.role,
+      invitedBy: r.invited_by,
+      expiresAt: r.expires_at,
+    }));
+  }
+
+  /** Withdraws a pending invitation of this org, audited; false when there is none to withdraw (→ 404). */
+  async withdraw(orgId: string, actor: OrgActor, invitationId: string, now: Date): Promise<boolean> {
+    return this.store.db.transaction().execute(async (tx) => {
+      const pending = await this.#pendingQuery(tx, orgId, now)
+        .select(['invitations.id', 'invitations.email', 'invitations.role'])
+        .where('invitations.id', '=', invitationId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!pending) return false;
+      await tx
+        .updateTable('invitations')
+        .set({ revoked_at: now, revoked_reason: 'withdrawn' })
+        .where('id', '=', invitationId)
+        .execute();
+      await appendAudit(tx, {
+        orgId,
+        action: 'invitation.revoked',
+        actor: { type: 'user', id: actor.userId },
+        target: { type: 'invitation', id: invitationId },
+        metadata: { email: pending.email, role: pending.role, reason: 'withdrawn' },
+        ip: actor.ip,
+        now,
+      });
+      return true;
+    });
+  }
+
+  #pendingQuery(db: Tx, orgId: string, now: Date) {
+    return db
+      .selectFrom('invitations')
+      .innerJoin('one_time_tokens', (join) =>
+        join
+          .on((eb) => eb(eb.cast('invitations.id', 'text'), '=', eb.ref('one_time_tokens.subject')))
+          .on('one_time_tokens.purpose', '=', 'invitation'),
+      )
+      .where('invitations.org_id', '=', orgId)
+      .where('invitations.accepted_at', 'is', null)
+      .where('invitations.revoked_at', 'is', null)
+      .where('one_time_tokens.used_at', 'is', null)
+      .where('one_time_tokens.expires_at', '>', now);
   }
 
   /**
@@ -149,7 +226,9 @@ export class InvitationService {
           'invitations.email_normalized',
           'invitations.role',
           'invitations.membership_expires_at',
+          'invitations.invited_by',
         ])
+        .where('invitations.revoked_at', 'is', null)
         .where('one_time_tokens.token_hash', '=', sha256(token))
         .where('one_time_tokens.purpose', '=', 'invitation')
         .where('one_time_tokens.used_at', 'is', null)
@@ -166,6 +245,13 @@ export class InvitationService {
         return fail('EMAIL_NOT_VERIFIED', 'Confirm your email address before accepting an invitation.');
       }
       await this.store.lockOrg(tx, pending.org_id);
+      // Removing or demoting the inviter withdraws their invitations; this catches any that slipped
+      // through (an inviter who left by expiry): only a current admin or owner's invitation holds.
+      const inviter = pending.invited_by
+        ? await this.store.membership(tx, pending.org_id, pending.invited_by)
+        : null;
+      const inviterRole = inviter && membershipActive(inviter.expires_at, now) ? inviter.role : null;
+      if (!invitationSurvives(inviterRole, pending.role)) return fail('NOT_FOUND', NO_INVITATION);
       const current = await this.store.membership(tx, pending.org_id, user.id);
       if (current && membershipActive(current.expires_at, now)) {
         return fail('CONFLICT', 'You are already a member of this org.');

@@ -3,7 +3,8 @@ import type { Tx } from '../bus/outbox.js';
 import { fail, type Result } from '../errors/codes.js';
 import type { SessionService } from '../sessions/service.js';
 import type { OrgActor } from './invitations.js';
-import { canGrant, canManage, type OrgRole, raisesRole } from './model.js';
+import { canGrant, canManage, type OrgRole, raisesRole, rank } from './model.js';
+import type { OrgSessionReach, ReachEndReason } from './session-reach.js';
 import type { OrgStore } from './store.js';
 
 const LAST_OWNER = 'An org must keep at least one owner whose membership does not expire.';
@@ -12,12 +13,15 @@ const LAST_OWNER = 'An org must keep at least one owner whose membership does no
  * Role changes and removals. Each runs with the org row locked (FOR UPDATE), so two admins
  * removing the last two owners at once queue up and the second sees only one owner left.
  * Raising a role ends the member's sessions that can act in the org, in the same transaction:
- * their next request needs a fresh login, so no earlier token carries the new role.
+ * their next request needs a fresh login, so no earlier token carries the new role. Lowering a
+ * role, removing or leaving ends, in the same transaction, what the member made beyond their new
+ * reach: API keys above the new role (all, once gone) and invitations they could not send now.
  */
 export class MemberService {
   constructor(
     private readonly store: OrgStore,
     private readonly sessions: SessionService,
+    private readonly reach: OrgSessionReach,
   ) {}
 
   async change(
@@ -59,6 +63,10 @@ export class MemberService {
         ? await this.sessions.revokeAllForUserInOrg(tx, userId, orgId, 'privilege_change', now)
         : [];
       await this.sessions.announceRevoked(tx, revoked, 'privilege_change', now);
+      const withdrawn =
+        rank(role) < rank(target.role)
+          ? await this.store.withdrawBeyondReach(tx, orgId, userId, role, actor.userId, now)
+          : {};
       await appendAudit(tx, {
         orgId,
         action: 'member.role_changed',
@@ -70,6 +78,7 @@ export class MemberService {
           before: { role: target.role, expiresAt: target.expires_at?.toISOString() ?? null },
           after: { role, expiresAt: expiresAt?.toISOString() ?? null },
           sessionsRevoked: revoked.length,
+          ...withdrawn,
         },
         ip: actor.ip,
         now,
@@ -79,8 +88,9 @@ export class MemberService {
   }
 
   /**
-   * Removes a member and, in the same transaction, revokes their sessions bound to this org.
-   * Their personal sessions stay, but lose the org at once: membership is read on every request.
+   * Removes a member and, in the same transaction, ends their sessions' reach into this org
+   * (sessions bound to it are revoked; personal ones lose the org and keep working elsewhere),
+   * their API keys and the invitations they sent.
    */
   async remove(
     orgId: string,
@@ -94,30 +104,62 @@ export class MemberService {
       if (!canManage(actor.role, target.role)) {
         return fail('INSUFFICIENT_ROLE', 'Only owners remove an owner.');
       }
-      if (
-        target.role === 'owner' &&
-        target.expires_at === null &&
-        (await this.store.permanentOwnersOtherThan(tx, orgId, userId)) === 0
-      ) {
-        return fail('CONFLICT', LAST_OWNER);
-      }
-      await tx.deleteFrom('memberships').where('org_id', '=', orgId).where('user_id', '=', userId).execute();
-      const revoked = [];
-      for (const sessionId of await this.store.liveSessionIdsBoundTo(tx, userId, orgId)) {
-        revoked.push(...(await this.sessions.revokeById(tx, sessionId, 'member_removed', now)));
-      }
-      await this.sessions.announceRevoked(tx, revoked, 'member_removed', now);
-      await appendAudit(tx, {
-        orgId,
-        action: 'member.removed',
-        actor: { type: 'user', id: actor.userId },
-        target: { type: 'user', id: userId },
-        metadata: { role: target.role, sessionsRevoked: revoked.length },
-        ip: actor.ip,
-        now,
-      });
-      return { ok: true as const, sessionsRevoked: revoked.length };
+      return this.#drop(tx, orgId, target, actor, 'member_removed', now);
     });
+  }
+
+  /**
+   * The member's own way out, whatever the org's policies say (they govern acting in the org, not
+   * leaving it): the same ending as a removal, with the member as the actor. Not a member → 404;
+   * the last permanent owner → 409.
+   */
+  async leave(
+    orgId: string,
+    member: { userId: string; ip: string | null },
+    now: Date,
+  ): Promise<Result<{ sessionsRevoked: number }>> {
+    return this.store.db.transaction().execute(async (tx) => {
+      const target = await this.#lockedTarget(tx, orgId, member.userId);
+      if (!target) return fail('NOT_FOUND', 'You are not a member of this org.');
+      return this.#drop(tx, orgId, target, { userId: member.userId, ip: member.ip }, 'member_left', now);
+    });
+  }
+
+  async #drop(
+    tx: Tx,
+    orgId: string,
+    target: { user_id: string; role: OrgRole; expires_at: Date | null },
+    actor: { userId: string; ip: string | null },
+    reason: Extract<ReachEndReason, 'member_removed' | 'member_left'>,
+    now: Date,
+  ): Promise<Result<{ sessionsRevoked: number }>> {
+    const userId = target.user_id;
+    if (
+      target.role === 'owner' &&
+      target.expires_at === null &&
+      (await this.store.permanentOwnersOtherThan(tx, orgId, userId)) === 0
+    ) {
+      return fail('CONFLICT', LAST_OWNER);
+    }
+    await tx.deleteFrom('memberships').where('org_id', '=', orgId).where('user_id', '=', userId).execute();
+    const sessions = await this.reach.endAllOfUser(tx, userId, orgId, reason, now);
+    const withdrawn = await this.store.withdrawBeyondReach(tx, orgId, userId, null, actor.userId, now);
+    await appendAudit(tx, {
+      orgId,
+      action: 'member.removed',
+      actor: { type: 'user', id: actor.userId },
+      target: { type: 'user', id: userId },
+      metadata: {
+        role: target.role,
+        ...(reason === 'member_left' ? { reason: 'left' } : {}),
+        sessionsRevoked: sessions.revoked,
+        sessionsCutOff: sessions.cutOff,
+        ...withdrawn,
+      },
+      ip: actor.ip,
+      now,
+    });
+    return { ok: true as const, sessionsRevoked: sessions.revoked };
   }
 
   async #lockedTarget(tx: Tx, orgId: string, userId: string) {

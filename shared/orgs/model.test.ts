@@ -4,12 +4,15 @@ import {
   canGrant,
   canManage,
   effectiveIdleMinutes,
+  invitationSurvives,
   isId,
+  keySurvives,
   membershipActive,
+  orgIdleCutoff,
   orgRoles,
+  orgSessionCapDecision,
   raisesRole,
   sessionAllowedByPolicy,
-  sessionLimitDecision,
 } from './model.js';
 
 const at = (iso: string) => new Date(iso);
@@ -46,13 +49,13 @@ describe('org model', () => {
 
   it('judges idle and absolute timeouts at their exact boundaries', () => {
     const policy = { idleTimeoutMinutes: 10, absoluteTimeoutHours: 2, enterprise: false };
-    const session = { createdAt: at('2026-01-01T00:00:00Z'), lastSeenAt: at('2026-01-01T01:00:00Z') };
+    const session = { createdAt: at('2026-01-01T00:00:00Z'), lastActivityAt: at('2026-01-01T01:00:00Z') };
     expect(sessionAllowedByPolicy(policy, session, at('2026-01-01T01:09:59Z'))).toBe('ok');
     expect(sessionAllowedByPolicy(policy, session, at('2026-01-01T01:10:00Z'))).toBe('idle');
     expect(
       sessionAllowedByPolicy(
         policy,
-        { ...session, lastSeenAt: at('2026-01-01T01:59:00Z') },
+        { ...session, lastActivityAt: at('2026-01-01T01:59:00Z') },
         at('2026-01-01T02:00:00Z'),
       ),
     ).toBe('expired');
@@ -64,27 +67,49 @@ describe('org model', () => {
     expect(membershipActive(at('2026-01-01T00:00:00Z'), at('2026-01-01T00:00:00Z'))).toBe(false);
   });
 
-  it('lets the strictest org decide the session cap: any refusing org at its cap refuses', () => {
-    expect(sessionLimitDecision(1, [{ max: 2, onLimit: 'refuse' }])).toEqual({
+  it('starts the org idle window at the exact idle timeout before now', () => {
+    const now = at('2026-01-01T01:00:00Z');
+    expect(orgIdleCutoff({ idleTimeoutMinutes: 10, enterprise: false }, now)).toEqual(
+      at('2026-01-01T00:50:00Z'),
+    );
+    expect(orgIdleCutoff({ idleTimeoutMinutes: null, enterprise: false }, now)).toEqual(
+      at('2026-01-01T00:30:00Z'),
+    );
+  });
+
+  it("caps a user's live sessions in one org: under the cap enters, at it refuses or ends the oldest", () => {
+    expect(orgSessionCapDecision(5, { max: null, onLimit: 'refuse' })).toEqual({
       refuse: false,
-      revokeOldest: 0,
+      endOldest: 0,
     });
-    expect(sessionLimitDecision(2, [{ max: 2, onLimit: 'revoke_oldest' }])).toEqual({
+    expect(orgSessionCapDecision(1, { max: 2, onLimit: 'refuse' })).toEqual({ refuse: false, endOldest: 0 });
+    expect(orgSessionCapDecision(2, { max: 2, onLimit: 'refuse' })).toEqual({ refuse: true });
+    expect(orgSessionCapDecision(2, { max: 2, onLimit: 'revoke_oldest' })).toEqual({
       refuse: false,
-      revokeOldest: 1,
+      endOldest: 1,
     });
-    expect(
-      sessionLimitDecision(5, [
-        { max: 4, onLimit: 'revoke_oldest' },
-        { max: 2, onLimit: 'revoke_oldest' },
-      ]),
-    ).toEqual({ refuse: false, revokeOldest: 4 });
-    expect(
-      sessionLimitDecision(3, [
-        { max: 2, onLimit: 'revoke_oldest' },
-        { max: 3, onLimit: 'refuse' },
-      ]),
-    ).toEqual({ refuse: true });
+    // A cap lowered below what is live ends enough of the oldest to make room for one more.
+    expect(orgSessionCapDecision(5, { max: 2, onLimit: 'revoke_oldest' })).toEqual({
+      refuse: false,
+      endOldest: 4,
+    });
+  });
+
+  it('keeps only the keys a removed or demoted creator could still mint', () => {
+    expect(keySurvives(null, 'viewer')).toBe(false);
+    expect(keySurvives('member', 'admin')).toBe(false);
+    expect(keySurvives('member', 'member')).toBe(true);
+    expect(keySurvives('member', 'viewer')).toBe(true);
+    expect(keySurvives('admin', 'owner')).toBe(false);
+    expect(keySurvives('owner', 'owner')).toBe(true);
+  });
+
+  it('keeps an invitation only while its inviter is an admin or owner who could grant its role', () => {
+    expect(invitationSurvives(null, 'viewer')).toBe(false);
+    expect(invitationSurvives('member', 'viewer')).toBe(false);
+    expect(invitationSurvives('admin', 'admin')).toBe(true);
+    expect(invitationSurvives('admin', 'owner')).toBe(false);
+    expect(invitationSurvives('owner', 'owner')).toBe(true);
   });
 
   it('accepts only uuid-shaped ids', () => {

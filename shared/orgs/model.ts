@@ -59,10 +59,14 @@ export function effectiveIdleMinutes(policy: Pick<OrgPolicy, 'idleTimeoutMinutes
 
 export type PolicyVerdict = 'ok' | 'idle' | 'expired';
 
-/** Whether a session may act in an org at `now`, judged by that org's timeouts. */
+/**
+ * Whether a session may act in an org at `now`, judged by that org's timeouts. `lastActivityAt`
+ * is the session's last request in this org (its personal routes never count): an org's idle
+ * timeout must not be kept alive by `GET /api/sessions/current`.
+ */
 export function sessionAllowedByPolicy(
   policy: Pick<OrgPolicy, 'idleTimeoutMinutes' | 'enterprise' | 'absoluteTimeoutHours'>,
-  session: { createdAt: Date; lastSeenAt: Date },
+  session: { createdAt: Date; lastActivityAt: Date },
   now: Date,
 ): PolicyVerdict {
   if (
@@ -71,8 +75,14 @@ export function sessionAllowedByPolicy(
   ) {
     return 'expired';
   }
-  if (now.getTime() >= session.lastSeenAt.getTime() + effectiveIdleMinutes(policy) * 60_000) return 'idle';
+  if (now.getTime() >= session.lastActivityAt.getTime() + effectiveIdleMinutes(policy) * 60_000)
+    return 'idle';
   return 'ok';
+}
+
+/** Activity in an org older than this is idle there: the org's live sessions start after it. */
+export function orgIdleCutoff(policy: Pick<OrgPolicy, 'idleTimeoutMinutes' | 'enterprise'>, now: Date): Date {
+  return new Date(now.getTime() - effectiveIdleMinutes(policy) * 60_000);
 }
 
 export function membershipActive(expiresAt: Date | null, now: Date): boolean {
@@ -80,20 +90,34 @@ export function membershipActive(expiresAt: Date | null, now: Date): boolean {
 }
 
 /**
- * How many of a user's live sessions to end before a new login, given the orgs' caps, or
- * 'refuse'. The strictest org wins: one refusing org at its cap refuses the login.
+ * A session about to act in an org for the first time, given how many of the same user's other
+ * sessions are live in that org: let it in, refuse it, or end the reach of the oldest ones first.
+ * Only this org's cap counts; it never decides whether the person may sign in.
  */
-export function sessionLimitDecision(
-  liveSessions: number,
-  caps: Array<{ max: number; onLimit: SessionLimitAction }>,
-): { refuse: true } | { refuse: false; revokeOldest: number } {
-  let revokeOldest = 0;
-  for (const cap of caps) {
-    if (liveSessions < cap.max) continue;
-    if (cap.onLimit === 'refuse') return { refuse: true };
-    revokeOldest = Math.max(revokeOldest, liveSessions - cap.max + 1);
-  }
-  return { refuse: false, revokeOldest };
+export function orgSessionCapDecision(
+  liveInOrg: number,
+  cap: { max: number | null; onLimit: SessionLimitAction },
+): { refuse: true } | { refuse: false; endOldest: number } {
+  if (cap.max === null || liveInOrg < cap.max) return { refuse: false, endOldest: 0 };
+  if (cap.onLimit === 'refuse') return { refuse: true };
+  return { refuse: false, endOldest: liveInOrg - cap.max + 1 };
+}
+
+/**
+ * Whether an API key survives its creator's new role (null: no longer a member). Keys above the
+ * creator's reach end with it: a removed or demoted admin keeps nothing they could not mint now.
+ */
+export function keySurvives(creatorRole: OrgRole | null, keyRole: OrgRole): boolean {
+  return creatorRole !== null && rank(keyRole) <= rank(creatorRole);
+}
+
+/**
+ * Whether a pending invitation still stands for its inviter's role (null: no longer a member):
+ * only an admin or owner who could grant that role today. Checked when a member is removed or
+ * demoted, and again when the invitation is accepted.
+ */
+export function invitationSurvives(inviterRole: OrgRole | null, invitedRole: OrgRole): boolean {
+  return inviterRole !== null && atLeast(inviterRole, 'admin') && canGrant(inviterRole, invitedRole);
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

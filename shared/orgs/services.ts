@@ -7,7 +7,7 @@ import { InvitationService } from './invitations.js';
 import { MemberService } from './members.js';
 import { OrgSessionAdmin } from './org-sessions.js';
 import { PolicyService } from './policy.js';
-import { SessionLimit } from './session-limit.js';
+import { OrgSessionReach } from './session-reach.js';
 import { OrgStore } from './store.js';
 
 export interface OrgDeps {
@@ -20,15 +20,15 @@ export interface OrgDeps {
 /** The orgs domain as the runtime wires it. */
 export function createOrgServices(deps: OrgDeps) {
   const store = new OrgStore(deps.db);
+  const reach = new OrgSessionReach(store, deps.sessions);
   return {
     store,
     directory: new OrgDirectory(store),
-    gate: new OrgMembershipGate(store, deps.sessions),
+    gate: new OrgMembershipGate(store, reach, deps.appUrl),
     invitations: new InvitationService(store, deps),
-    members: new MemberService(store, deps.sessions),
+    members: new MemberService(store, deps.sessions, reach),
     policy: new PolicyService(store),
-    sessionAdmin: new OrgSessionAdmin(store, deps.sessions),
-    sessionLimit: new SessionLimit(store, deps.sessions),
+    sessionAdmin: new OrgSessionAdmin(store, reach),
   };
 }
 

@@ -2,10 +2,13 @@ import { sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import '../accounts/tables.js';
-import type { OrgPolicy, OrgRole } from './model.js';
+import '../keys/tables.js';
+import { invitationSurvives, keySurvives, type OrgPolicy, type OrgRole } from './model.js';
+import type { OrgActivity } from './session-reach.js';
 import type { OrgsTable } from './tables.js';
 import '../sessions/tables.js';
 import './tables.js';
+import '../sso/tables.js';
 
 export type OrgRow = OrgsTable;
 
@@ -31,22 +34,54 @@ export function policyOf(org: OrgRow): OrgPolicy {
 export class OrgStore {
   constructor(readonly db: Db) {}
 
-  /** Membership and the org's policy in one indexed read: the per-request gate's whole cost. */
+  /**
+   * Membership, the org's policy and the session's activity in this org, in one indexed read:
+   * the per-request gate's whole cost.
+   */
   async accessFor(
     orgId: string,
     userId: string,
-  ): Promise<{ role: OrgRole; expiresAt: Date | null; org: OrgRow } | null> {
+    sessionId: string,
+  ): Promise<{
+    role: OrgRole;
+    expiresAt: Date | null;
+    org: OrgRow;
+    activity: OrgActivity | null;
+    ssoRequired: boolean;
+  } | null> {
     const row = await this.db
       .selectFrom('memberships')
       .innerJoin('orgs', 'orgs.id', 'memberships.org_id')
+      .leftJoin('session_org_activity as activity', (join) =>
+        join.onRef('activity.org_id', '=', 'memberships.org_id').on('activity.session_id', '=', sessionId),
+      )
+      .leftJoin('org_sso_configs', 'org_sso_configs.org_id', 'memberships.org_id')
       .selectAll('orgs')
-      .select(['memberships.role as member_role', 'memberships.expires_at as member_expires_at'])
+      .select([
+        'memberships.role as member_role',
+        'memberships.expires_at as member_expires_at',
+        'activity.last_activity_at as activity_last_at',
+        'activity.ended_at as activity_ended_at',
+        'org_sso_configs.password_login_allowed as sso_password_login_allowed',
+      ])
       .where('memberships.org_id', '=', orgId)
       .where('memberships.user_id', '=', userId)
       .executeTakeFirst();
     if (!row) return null;
-    const { member_role, member_expires_at, ...org } = row;
-    return { role: member_role, expiresAt: member_expires_at, org };
+    const {
+      member_role,
+      member_expires_at,
+      activity_last_at,
+      activity_ended_at,
+      sso_password_login_allowed,
+      ...org
+    } = row;
+    const activity = activity_last_at
+      ? { lastActivityAt: activity_last_at, endedAt: activity_ended_at }
+      : null;
+    // An org whose SSO settings refuse other sign-ins is "SSO-only" (the gate enforces it).
+    const ssoRequired = sso_password_login_allowed === false;
+    return { role: member_role, expiresAt: member_expires_at, org, activity, ssoRequired };
   }
 
   /** Locks the org row: every owner-count check and policy change on one org queues behind it. */
@@ -107,20 +142,6 @@ export class OrgStore {
       .execute();
   }
 
-  /** Session caps of the orgs the user is an active member of (for the login hook). */
-  async sessionCapsOf(tx: Tx, userId: string, now: Date) {
-    return tx
-      .selectFrom('memberships')
-      .innerJoin('orgs', 'orgs.id', 'memberships.org_id')
-      .select(['orgs.id', 'orgs.max_concurrent_sessions', 'orgs.on_session_limit'])
-      .where('memberships.user_id', '=', userId)
-      .where('orgs.max_concurrent_sessions', 'is not', null)
-      .where((eb) =>
-        eb.or([eb('memberships.expires_at', 'is', null), eb('memberships.expires_at', '>', now)]),
-      )
-      .execute();
-  }
-
   /** A user's live sessions started for this org (SSO / org login); personal sessions have org_id null. */
   async liveSessionIdsBoundTo(tx: Tx, userId: string, orgId: string): Promise<string[]> {
     const rows = await tx
@@ -131,5 +152,68 @@ export class OrgStore {
       .where('revoked_at', 'is', null)
       .execute();
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Revokes what a member made beyond their new role (null: no longer a member): API keys they
+   * created above it and invitations they could not send now (keySurvives, invitationSurvives).
+   * Runs in the transaction of the role change or removal; returns what ended, for its audit row.
+   */
+  async withdrawBeyondReach(
+    tx: Tx,
+    orgId: string,
+    userId: string,
+    newRole: OrgRole | null,
+    by: string,
+    now: Date,
+  ) {
+    const keys = await tx
+      .selectFrom('api_keys')
+      .select(['id', 'name', 'role', 'display_prefix'])
+      .where('org_id', '=', orgId)
+      .where('created_by', '=', userId)
+      .where('revoked_at', 'is', null)
+      .execute();
+    const keysRevoked = keys.filter((k) => !keySurvives(newRole, k.role));
+    if (keysRevoked.length > 0) {
+      await tx
+        .updateTable('api_keys')
+        .set({ revoked_at: now, revoked_by: by })
+        .where(
+          'id',
+          'in',
+          keysRevoked.map((k) => k.id),
+        )
+        .execute();
+    }
+    const invitations = await tx
+      .selectFrom('invitations')
+      .select(['id', 'email', 'role'])
+      .where('org_id', '=', orgId)
+      .where('invited_by', '=', userId)
+      .where('accepted_at', 'is', null)
+      .where('revoked_at', 'is', null)
+      .execute();
+    const invitationsRevoked = invitations.filter((i) => !invitationSurvives(newRole, i.role));
+    if (invitationsRevoked.length > 0) {
+      await tx
+        .updateTable('invitations')
+        .set({ revoked_at: now, revoked_reason: newRole === null ? 'inviter_removed' : 'inviter_demoted' })
+        .where(
+          'id',
+          'in',
+          invitationsRevoked.map((i) => i.id),
+        )
+        .execute();
+    }
+    return {
+      keysRevoked: keysRevoked.map((k) => ({
+        id: k.id,
+        name: k.name,
+        role: k.role,
+        prefix: k.display_prefix,
+      })),
+      invitationsRevoked: invitationsRevoked.map((i) => ({ id: i.id, email: i.email, role: i.role })),
+    };
   }
 }

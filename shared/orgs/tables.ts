@@ -32,6 +32,19 @@ export interface InvitationsTable {
   created_at: Date;
   accepted_at: Date | null;
   accepted_by: string | null;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+/** A session's activity in one org (migration 0018): what the org's idle timeout and cap judge. */
+export interface SessionOrgActivityTable {
+  session_id: string;
+  org_id: string;
+  user_id: string;
+  first_seen_at: Date;
+  last_activity_at: Date;
+  ended_at: Date | null;
+  ended_reason: string | null;
 }
 
 declare module '../db/schema.js' {
@@ -39,5 +52,6 @@ declare module '../db/schema.js' {
     orgs: OrgsTable;
     memberships: MembershipsTable;
     invitations: InvitationsTable;
+    session_org_activity: SessionOrgActivityTable;
   }
 }

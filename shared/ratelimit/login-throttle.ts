@@ -11,7 +11,9 @@ export const failuresPerAccount: WindowRule = { windowMs: LOGIN_WINDOW_MS, limit
 
 /** IPv6 clients are bucketed by /64: one subscriber usually holds a whole /64. */
 export function ipBucket(ip: string): string {
-  if (!ipaddr.isValid(ip)) return `raw:${ip}`;
+  // The router refuses requests whose address it cannot read; should one slip through anyway, it
+  // shares a single bucket rather than open a fresh one per spelling.
+  if (!ipaddr.isValid(ip)) return 'unknown';
   let address = ipaddr.parse(ip);
   if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
     address = (address as ipaddr.IPv6).toIPv4Address();
@@ -66,7 +68,12 @@ export class LoginThrottle {
   }
 
   private storeFailed(error: unknown): void {
-    this.metrics.increment('ratelimit_store_errors');
-    this.logger.error('rate-limit store unavailable; login allowed without throttling', { error });
+    storeFailed(this.logger, this.metrics, error, 'login');
   }
+}
+
+/** Throttles fail open when their store is down: counted and logged, so an operator sees it. */
+export function storeFailed(logger: Logger, metrics: Metrics, error: unknown, what: string): void {
+  metrics.increment('ratelimit_store_errors');
+  logger.error(`rate-limit store unavailable; ${what} allowed without throttling`, { error });
 }

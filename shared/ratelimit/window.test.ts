@@ -41,6 +41,11 @@ describe('ipBucket', () => {
     expect(ipBucket('::ffff:203.0.113.9')).toBe('ip4:203.0.113.9');
   });
 
+  it('puts anything that is not an address into one shared bucket, never a bucket of its own', () => {
+    expect(ipBucket('not-an-ip')).toBe('unknown');
+    expect(ipBucket('another spelling')).toBe(ipBucket('not-an-ip'));
+  });
+
   it('buckets IPv6 by /64', () => {
     expect(ipBucket('2001:db8:1:2:aaaa::1')).toBe(ipBucket('2001:db8:1:2:ffff:ffff:ffff:ffff'));
     expect(ipBucket('2001:db8:1:2::1')).not.toBe(ipBucket('2001:db8:1:3::1'));

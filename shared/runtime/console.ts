@@ -10,7 +10,7 @@ export const consoleSourceDir = join(root, 'web');
 export const consoleDistDir = join(root, 'web', 'dist');
 
 /**
- * The console's HTML policy (also in firebase.json for Hosting): scripts and styles only from our
+ * The console's page policy (also set by the load balancer, infra/edge.tf): scripts and styles only from our
  * origin, no inline code, no plugins, no <base> rewriting, never framed. connect-src admits the
  * bucket host because deployed playback URLs are signed Cloud Storage URLs. 'wasm-unsafe-eval'
  * lets the recording player compile its terminal emulator (WebAssembly); it allows no JavaScript
@@ -61,7 +61,7 @@ export function consoleFile(path: string, dist = consoleDistDir): string {
   return join(dist, 'index.html');
 }
 
-/** Serves GET/HEAD of every non-`/api` path from web/dist, as Hosting does in production. */
+/** Serves GET/HEAD of every non-`/api` path from web/dist, as the console bucket does in production. */
 export function serveConsole(
   req: IncomingMessage,
   res: ServerResponse,

@@ -13,6 +13,7 @@ import type { MfaService } from '../mfa/service.js';
 import { createMfaService } from '../mfa/services.js';
 import { createOrgServices, type OrgServices } from '../orgs/services.js';
 import { LoginThrottle } from '../ratelimit/login-throttle.js';
+import { RequestThrottle } from '../ratelimit/request-throttle.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import { SessionCommands } from '../sessions/commands.js';
 import { DeviceStore, DeviceTracker } from '../sessions/devices.js';
@@ -20,8 +21,6 @@ import type { RevocationFeed } from '../sessions/revocation-feed.js';
 import { SessionService } from '../sessions/service.js';
 import { StepUpService } from '../sessions/step-up.js';
 import { SessionStore } from '../sessions/store.js';
-import { SsoPasswordPolicy } from '../sso/password-policy.js';
-import { SsoStore } from '../sso/store.js';
 import { type FastState, fastState } from './fast-state.js';
 import { type Platform, perPlatform } from './platform.js';
 
@@ -33,6 +32,8 @@ export interface Core {
   hasher: PasswordHasher;
   rateLimits: RateLimitStore;
   throttle: LoginThrottle;
+  /** Per-IP limits of the unauthenticated account routes and the per-recipient mail cap. */
+  requestThrottle: RequestThrottle;
   accounts: AccountService;
   login: LoginService;
   mfa: MfaService;
@@ -53,6 +54,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
   const hasher = new PasswordHasher(pepper, p.config.passwordHashCost);
   const { rateLimits, revocationFeed, revocationFeedIn } = await fastState(p);
   const throttle = new LoginThrottle(rateLimits, p.logger, p.metrics);
+  const requestThrottle = new RequestThrottle(rateLimits, p.logger, p.metrics);
   const accounts = new AccountService({
     db: p.db,
     hasher,
@@ -60,6 +62,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     sessions,
     mailKeys: () => p.mailKeys(),
     appUrl: p.config.appUrl,
+    mailQuota: requestThrottle,
   });
   let mfaRing: Promise<KeyRing> | undefined;
   const mfa = createMfaService({ db: p.db, keys: () => (mfaRing ??= mfaKeyRing(p.secrets)) });
@@ -77,15 +80,12 @@ export const core = perPlatform(async (p): Promise<Core> => {
   });
   const devices = new DeviceStore(p.db);
   const tracker = new DeviceTracker({ devices, mailKeys: () => p.mailKeys(), appUrl: p.config.appUrl });
-  const ssoPasswords = new SsoPasswordPolicy(new SsoStore(p.db));
   const login = new LoginService({
     db: p.db,
     hasher,
     throttle,
     sessions,
     devices: tracker,
-    passwordAllowed: (userId, meta) => ssoPasswords.check(userId, meta),
-    beforeSessionStart: (tx, login) => orgs.sessionLimit.beforeSessionStart(tx, login),
     secondFactor: mfa,
   });
   const sessionCommands = new SessionCommands(p.db, sessionStore, sessions, devices);
@@ -97,6 +97,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     hasher,
     rateLimits,
     throttle,
+    requestThrottle,
     accounts,
     login,
     mfa,

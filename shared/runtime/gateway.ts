@@ -15,7 +15,7 @@ import { loadRewrites, unitFor } from './rewrites.js';
 
 type HttpHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
-/** Every unit the runtime loads: HTTP units from the rewrite table, consumers from the topic table. */
+/** Every unit the runtime loads: HTTP units from the edge route table, consumers from the topic table. */
 export function localUnits(): string[] {
   return [...new Set([...loadRewrites().map((r) => r.unit), ...subscriptions.map((s) => s.unit)])];
 }
@@ -42,9 +42,9 @@ export async function loadUnits(logger: Logger, units = localUnits()): Promise<s
 export const MAILBOX_PATH = '/api/dev/mailbox';
 
 /**
- * The local stand-in for Firebase Hosting: one HTTP server that hands each request to the unit
- * the rewrite table names, taking the handler from the Functions Framework's own registry, and
- * serves the console (web/dist, SPA fallback) on every path outside `/api`, as Hosting does.
+ * The local stand-in for the load balancer: one HTTP server that hands each request to the unit
+ * the edge route table names, taking the handler from the Functions Framework's own registry, and
+ * serves the console (web/dist, SPA fallback) on every path outside `/api`.
  */
 export function createGateway(logger: Logger, config: Pick<Config, 'dataDir' | 'mail'>): Server {
   const rewrites = loadRewrites();

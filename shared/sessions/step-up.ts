@@ -58,7 +58,7 @@ export class StepUpService {
     }
     const throttle = await this.deps.throttle.attempt(meta.ip, current.user_id, meta.now, 'step-up');
     if (!throttle.ok) {
-      return fail('RATE_LIMITED', 'Too many step-up attempts. Try again later.', {
+      return fail('RATE_LIMITED', 'Too many step-up attempts.', {
         retryAfterSeconds: throttle.retryAfterSeconds,
       });
     }

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { emailDomainAllowed, issuerAllowed, safeReturnTo } from './model.js';
+import {
+  emailDomainAllowed,
+  issuerAllowed,
+  linkerMatches,
+  safeReturnTo,
+  ssoSatisfied,
+  ssoStartUrl,
+} from './model.js';
 import { pinnedIdTokenAlg } from './oidc-client.js';
 import { signState, stateMatches, verifyState } from './state-cookie.js';
 
@@ -36,6 +43,23 @@ describe('the SSO state cookie', () => {
     expect(verifyState(randomBytes(32), cookie, now)).toBeNull();
     expect(verifyState(key, `${body}.`, now)).toBeNull();
     expect(verifyState(key, undefined, now)).toBeNull();
+  });
+
+  it('carries the linking session, and a cookie whose link was edited does not open', () => {
+    const now = new Date();
+    const link = {
+      userId: '1b0c7c1e-4a7e-4d8e-9a51-1f3a0c2b9d11',
+      sessionId: '2b0c7c1e-4a7e-4d8e-9a51-1f3a0c2b9d11',
+    };
+    const cookie = signState(key, { ...state, link }, now);
+    expect(verifyState(key, cookie, now)?.link).toEqual(link);
+    expect(verifyState(key, signState(key, state, now), now)?.link).toBeUndefined();
+    const [body, mac] = cookie.split('.') as [string, string];
+    const decoded = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    const edited = Buffer.from(
+      JSON.stringify({ ...decoded, link: { ...link, userId: '3b0c7c1e-4a7e-4d8e-9a51-1f3a0c2b9d11' } }),
+    ).toString('base64url');
+    expect(verifyState(key, `${edited}.${mac}`, now)).toBeNull();
   });
 
   it('compares the query state exactly', () => {
@@ -95,5 +119,31 @@ describe('email domains, issuers and algorithms', () => {
     expect(pinnedIdTokenAlg(['ES256', 'none'])).toBe('ES256');
     expect(pinnedIdTokenAlg(['none', 'HS256'])).toBeNull();
     expect(pinnedIdTokenAlg(undefined)).toBe('RS256');
+  });
+});
+
+describe('linking and SSO-only rules', () => {
+  const started = { userId: 'u1', sessionId: 's1' };
+
+  it('finishes a link only in the session and for the user that started it', () => {
+    expect(linkerMatches(started, { userId: 'u1', sessionId: 's1' })).toBe(true);
+    expect(linkerMatches(started, { userId: 'u1', sessionId: 's2' })).toBe(false);
+    expect(linkerMatches(started, { userId: 'u2', sessionId: 's1' })).toBe(false);
+    expect(linkerMatches(started, null)).toBe(false);
+  });
+
+  it('lets only sessions bound to an SSO-only org act in it; other orgs admit every session', () => {
+    const ssoOnly = { id: 'org-a', ssoRequired: true };
+    expect(ssoSatisfied(ssoOnly, 'org-a')).toBe(true);
+    expect(ssoSatisfied(ssoOnly, null)).toBe(false);
+    expect(ssoSatisfied(ssoOnly, 'org-b')).toBe(false);
+    const open = { id: 'org-a', ssoRequired: false };
+    expect(ssoSatisfied(open, null)).toBe(true);
+    expect(ssoSatisfied(open, 'org-a')).toBe(true);
+  });
+
+  it("points to the org's SSO start route", () => {
+    expect(ssoStartUrl('https://app.example.com', 'acme')).toBe('https://app.example.com/api/login/sso/acme');
+    expect(ssoStartUrl('https://app.example.com', 'a/b')).toBe('https://app.example.com/api/login/sso/a%2Fb');
   });
 });

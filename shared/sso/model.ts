@@ -57,3 +57,28 @@ export function issuerAllowed(issuerUrl: string, allowLoopbackHttp: boolean): bo
     (parsed.hostname === '127.0.0.1' || parsed.hostname === 'localhost' || parsed.hostname === '[::1]')
   );
 }
+
+/**
+ * A link finishes only in the session that started it (named in the signed state cookie), still
+ * live and of the same user: a provider answer carried to another browser or session links nothing.
+ */
+export function linkerMatches(
+  started: { userId: string; sessionId: string },
+  current: { userId: string; sessionId: string } | null,
+): boolean {
+  return current !== null && current.sessionId === started.sessionId && current.userId === started.userId;
+}
+
+/**
+ * "This org needs SSO": an org whose SSO settings refuse other sign-ins admits only sessions its
+ * own SSO started (bound to it), whatever started the others (password, Google, GitHub, another
+ * org's SSO). Every other org admits any session of a member.
+ */
+export function ssoSatisfied(org: { id: string; ssoRequired: boolean }, boundOrgId: string | null): boolean {
+  return !org.ssoRequired || boundOrgId === org.id;
+}
+
+/** Where a refused session goes to sign in to the org through its SSO. */
+export function ssoStartUrl(appUrl: string, orgSlug: string): string {
+  return `${appUrl}/api/login/sso/${encodeURIComponent(orgSlug)}`;
+}

@@ -5,8 +5,9 @@ import type { Tx } from '../bus/outbox.js';
 import { type KeyRing, open, seal } from '../crypto/seal.js';
 import { type Failure, fail, type Result } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
-import { findOrCreateExternalUser } from './external-users.js';
-import { emailDomainAllowed, issuerAllowed, safeReturnTo } from './model.js';
+import { isId, membershipActive } from '../orgs/model.js';
+import { createExternalUser } from './external-users.js';
+import { emailDomainAllowed, issuerAllowed, linkerMatches, safeReturnTo, ssoSatisfied } from './model.js';
 import { oidcConfiguration, oidcErrorReason, verifyIdTokenSignature } from './oidc-client.js';
 import { signState, stateMatches, verifyState } from './state-cookie.js';
 import type { SsoConfig, SsoStore } from './store.js';
@@ -41,6 +42,12 @@ export interface SsoSettingsView {
   passwordLoginAllowed: boolean;
   redirectUri: string;
   updatedAt: Date;
+}
+
+type Refusal = { ok: false; reason: string; failure: Failure };
+
+function refusal(reason: string, failure: Failure): Refusal {
+  return { ok: false, reason, failure };
 }
 
 const DISCOVERY_TTL_MS = 10 * 60_000;
@@ -82,10 +89,17 @@ export class SsoService {
   /** Saves the org's settings after checking the provider answers discovery with exactly that issuer. */
   async configure(
     orgId: string,
-    actor: { userId: string; ip: string | null },
+    actor: { userId: string; ip: string | null; boundOrgId: string | null },
     input: SsoSettingsInput,
     now: Date,
   ): Promise<Result<{ settings: SsoSettingsView }>> {
+    if (!input.passwordLoginAllowed && !ssoSatisfied({ id: orgId, ssoRequired: true }, actor.boundOrgId)) {
+      // Like the allowlist's lock-out check: SSO-only would refuse this very session at once.
+      return fail(
+        'CONFLICT',
+        "Turn SSO-only on from a session you started through this organization's single sign-on, so you know it lets you in.",
+      );
+    }
     if (!issuerAllowed(input.issuerUrl, this.deps.allowLoopbackHttp)) {
       return fail('VALIDATION_FAILED', 'The issuer must be an https URL without query or fragment.', {
         issues: [{ path: 'issuerUrl', message: 'must be an https URL' }],
@@ -130,6 +144,9 @@ export class SsoService {
         },
         now,
       );
+      // Identities the previous provider vouched for mean nothing at the new one: a subject is
+      // only unique per issuer, and the new provider must not inherit the old one's accounts.
+      const identitiesDropped = await this.deps.store.dropOtherIssuers(tx, orgId, input.issuerUrl);
       await appendAudit(tx, {
         orgId,
         action: 'policy.updated',
@@ -143,6 +160,7 @@ export class SsoService {
             defaultRole: input.defaultRole,
             passwordLoginAllowed: input.passwordLoginAllowed,
           },
+          ...(identitiesDropped > 0 ? { identitiesDropped } : {}),
         },
         ip: actor.ip,
         now,
@@ -208,6 +226,31 @@ export class SsoService {
   ): Promise<Result<{ location: string; stateCookie: string }>> {
     const config = await this.deps.store.bySlug(orgSlug);
     if (!config) return fail('NOT_FOUND', 'This organization has no single sign-on.');
+    return this.authorization(config, returnTo, meta);
+  }
+
+  /**
+   * "Link your <org> identity": the same redirect to the org's provider, started by a signed-in
+   * (the route requires a personal, stepped-up session) user; the state cookie names that session,
+   * and the callback links the identity the provider answers with to that user, and to no one else.
+   */
+  async startLink(
+    orgId: string,
+    linker: { userId: string; sessionId: string },
+    returnTo: string | undefined,
+    meta: { ip: string; now: Date },
+  ): Promise<Result<{ location: string; stateCookie: string }>> {
+    const config = isId(orgId) ? await this.deps.store.byOrgId(orgId) : null;
+    if (!config) return fail('NOT_FOUND', 'This organization has no single sign-on.');
+    return this.authorization(config, returnTo, meta, linker);
+  }
+
+  private async authorization(
+    config: SsoConfig,
+    returnTo: string | undefined,
+    meta: { ip: string; now: Date },
+    link?: { userId: string; sessionId: string },
+  ): Promise<Result<{ location: string; stateCookie: string }>> {
     const target = safeReturnTo(returnTo, this.deps.appOrigins, this.deps.appUrl);
     if (!target.ok) {
       await this.refused(config.orgId, 'return_to_not_allowed', meta);
@@ -236,23 +279,26 @@ export class SsoService {
     });
     const stateCookie = signState(
       await this.deps.stateKey(),
-      { orgId: config.orgId, state, nonce, codeVerifier, returnTo: target.url },
+      { orgId: config.orgId, state, nonce, codeVerifier, returnTo: target.url, ...(link ? { link } : {}) },
       meta.now,
     );
     return { ok: true, location: url.href, stateCookie };
   }
 
   /**
-   * Step two. The cookie must be ours (HMAC), unexpired, and its state equal the query's; then
-   * openid-client redeems the code with the PKCE verifier and checks the ID token's pinned
-   * algorithm (never `none`), issuer, audience = client id, expiry and our nonce; we add the
-   * signature against the provider's JWKS. Only then the email domain, the account and the membership.
+   * Step two. The cookie must be ours (HMAC), unexpired, and its state equal the query's; a link
+   * must come back to the very session that started it. Then openid-client redeems the code with
+   * the PKCE verifier and checks the ID token's pinned algorithm (never `none`), issuer, audience =
+   * client id, expiry and our nonce; we add the signature against the provider's JWKS. Only then
+   * the link, or for a sign-in the email domain, the account and the membership. `login` is null
+   * after a link: the linking session stays the caller's session.
    */
   async callback(
     stateCookie: string | undefined,
     callbackQuery: string,
     meta: ClientMeta,
-  ): Promise<Result<{ login: LoginSuccess; returnTo: string }>> {
+    current: { sessionId: string; userId: string } | null,
+  ): Promise<Result<{ login: LoginSuccess | null; returnTo: string }>> {
     const saved = verifyState(await this.deps.stateKey(), stateCookie, meta.now);
     if (!saved) {
       return fail('UNAUTHENTICATED', 'This sign-in expired or was not started in this browser; start again.');
@@ -261,6 +307,13 @@ export class SsoService {
     if (!stateMatches(saved.state, params.get('state') ?? undefined)) {
       await this.refused(saved.orgId, 'state_mismatch', meta);
       return fail('UNAUTHENTICATED', 'The sign-in answer does not belong to this sign-in; start again.');
+    }
+    if (saved.link && !linkerMatches(saved.link, current)) {
+      await this.refused(saved.orgId, 'link_session_mismatch', meta);
+      return fail(
+        'UNAUTHENTICATED',
+        'Linking must finish in the session that started it; sign in and start again.',
+      );
     }
     const config = await this.deps.store.byOrgId(saved.orgId);
     if (!config) return fail('NOT_FOUND', 'This organization no longer uses single sign-on.');
@@ -294,6 +347,18 @@ export class SsoService {
       );
     }
 
+    const { link } = saved;
+    if (link) {
+      const linked = await this.deps.store.db
+        .transaction()
+        .execute((tx) => this.linkIdentity(tx, config, claims.sub, link.userId, meta));
+      if (!linked.ok) {
+        await this.refused(config.orgId, linked.reason, meta);
+        return linked.failure;
+      }
+      return { ok: true, login: null, returnTo: saved.returnTo };
+    }
+
     if (typeof claims.email !== 'string' || claims.email_verified !== true) {
       await this.refused(config.orgId, 'email_unverified', meta);
       return fail('INVALID_CREDENTIALS', 'Your identity provider has not verified your email address.');
@@ -317,65 +382,66 @@ export class SsoService {
   }
 
   /**
-   * The account and membership for a verified provider identity, in one transaction with the
-   * `sso.login` audit row. Known subject → its user. Else an existing account is linked only if it
-   * is already a member here: otherwise an org admin's provider could claim anyone's account.
+   * The account for a verified provider identity, and its membership, in one transaction with the
+   * `sso.login` audit row. A subject linked at this org's current issuer → its user. Otherwise a
+   * new account, only for an address nobody has registered. An existing account is never taken by
+   * its email: the org's provider asserts whatever its admin wants (the account's owner links it
+   * from their own session instead, see `startLink`).
    */
   private async provision(
     tx: Tx,
     config: SsoConfig,
     identity: { subject: string; email: string; name: unknown },
     meta: ClientMeta,
-  ): Promise<
-    | { ok: true; user: { id: string; email: string; name: string } }
-    | { ok: false; reason: string; failure: Failure }
-  > {
+  ): Promise<{ ok: true; user: { id: string; email: string; name: string } } | Refusal> {
     const { store } = this.deps;
-    let userId = await store.identity(tx, config.orgId, identity.subject);
-    let user: { id: string; email: string; name: string } | undefined;
+    const key = { orgId: config.orgId, issuer: config.issuerUrl, subject: identity.subject };
+    const userId = await store.identity(tx, key.orgId, key.issuer, key.subject);
+    let user: { id: string; email: string; name: string };
     if (userId) {
       const row = await tx
         .selectFrom('users')
         .select(['id', 'email', 'name', 'disabled_at'])
         .where('id', '=', userId)
         .executeTakeFirstOrThrow();
-      if (row.disabled_at) {
-        return {
-          ok: false,
-          reason: 'disabled',
-          failure: fail('INVALID_CREDENTIALS', 'This account is disabled.'),
-        };
-      }
+      if (row.disabled_at)
+        return refusal('disabled', fail('INVALID_CREDENTIALS', 'This account is disabled.'));
       user = { id: row.id, email: row.email, name: row.name };
     } else {
-      const found = await findOrCreateExternalUser(
+      const created = await createExternalUser(
         tx,
         { email: identity.email, name: typeof identity.name === 'string' ? identity.name : null },
         meta.now,
       );
-      if (!found.ok) return { ok: false, reason: 'account_refused', failure: found };
-      if (!found.user.created) {
-        const member = await tx
-          .selectFrom('memberships')
-          .select('user_id')
-          .where('org_id', '=', config.orgId)
-          .where('user_id', '=', found.user.id)
-          .executeTakeFirst();
-        if (!member) {
-          return {
-            ok: false,
-            reason: 'existing_account_not_member',
-            failure: fail(
-              'INVALID_CREDENTIALS',
-              'An account with this email already exists; sign in to it and accept an invitation to this organization first.',
-            ),
-          };
-        }
+      if (!created) {
+        return refusal(
+          'existing_account_not_linked',
+          fail(
+            'INVALID_CREDENTIALS',
+            `An account with this email already exists. Sign in to it, then link your ${config.orgSlug} identity (POST /api/orgs/${config.orgId}/sso/link) to use single sign-on.`,
+            { extra: { requirement: 'link_identity' } },
+          ),
+        );
       }
-      userId = found.user.id;
-      user = { id: found.user.id, email: found.user.email, name: found.user.name };
+      user = created;
     }
-    await store.link(tx, config.orgId, identity.subject, user.id, meta.now);
+    // An expired membership is no membership: SSO neither renews it nor signs into it.
+    const current = await tx
+      .selectFrom('memberships')
+      .select('expires_at')
+      .where('org_id', '=', config.orgId)
+      .where('user_id', '=', user.id)
+      .executeTakeFirst();
+    if (current && !membershipActive(current.expires_at, meta.now)) {
+      return refusal(
+        'membership_expired',
+        fail(
+          'INSUFFICIENT_ROLE',
+          'Your membership in this organization has expired; ask an admin to renew it.',
+        ),
+      );
+    }
+    await store.link(tx, key, user.id, meta.now);
     const joined = await tx
       .insertInto('memberships')
       .values({
@@ -404,11 +470,52 @@ export class SsoService {
       action: 'sso.login',
       actor: { type: 'user', id: user.id },
       target: { type: 'user', id: user.id },
-      metadata: { provider: new URL(config.issuerUrl).host, outcome: 'succeeded', provisioned: !!joined },
+      metadata: {
+        provider: new URL(config.issuerUrl).host,
+        outcome: 'succeeded',
+        provisioned: !!joined,
+        accountCreated: !userId,
+      },
       ip: meta.ip,
       now: meta.now,
     });
     return { ok: true, user };
+  }
+
+  /**
+   * Links the provider identity to the user who started the link. One identity per user and org;
+   * an identity already linked to someone else stays theirs (409): its owner unlinks by signing in.
+   */
+  private async linkIdentity(
+    tx: Tx,
+    config: SsoConfig,
+    subject: string,
+    userId: string,
+    meta: ClientMeta,
+  ): Promise<{ ok: true } | Refusal> {
+    const { store } = this.deps;
+    const key = { orgId: config.orgId, issuer: config.issuerUrl, subject };
+    const holder = await store.identity(tx, key.orgId, key.issuer, key.subject);
+    if (holder && holder !== userId) {
+      return refusal(
+        'identity_linked_to_another_account',
+        fail('CONFLICT', 'This identity is already linked to another account.'),
+      );
+    }
+    await store.unlinkUser(tx, config.orgId, userId);
+    // Someone who linked it between the check and now keeps it; throwing rolls the unlink back.
+    if ((await store.link(tx, key, userId, meta.now)) !== userId)
+      throw new Error('identity linked concurrently');
+    await appendAudit(tx, {
+      orgId: config.orgId,
+      action: 'sso.login',
+      actor: { type: 'user', id: userId },
+      target: { type: 'user', id: userId },
+      metadata: { provider: new URL(config.issuerUrl).host, outcome: 'linked' },
+      ip: meta.ip,
+      now: meta.now,
+    });
+    return { ok: true };
   }
 
   /** A refused SSO attempt in a known org: `sso.login` with the outcome, never a token. */

@@ -12,6 +12,11 @@ const payloadSchema = z.strictObject({
   nonce: z.string().min(16).max(128),
   codeVerifier: z.string().min(43).max(128),
   returnTo: z.string().max(2048),
+  /**
+   * Present when a signed-in user started linking their account to the org's identity: the
+   * callback links only for this same session (still live, same user), never signs anyone in.
+   */
+  link: z.strictObject({ userId: z.string().uuid(), sessionId: z.string().uuid() }).optional(),
   expiresAt: z.number().int(),
 });
 

@@ -79,32 +79,56 @@ export class SsoStore {
     return Number(removed.numDeletedRows) > 0;
   }
 
-  /** SSO orgs the user is a member of that refuse password login, and those that allow it. */
-  async ssoOrgsOf(userId: string): Promise<Array<{ orgId: string; passwordLoginAllowed: boolean }>> {
-    const rows = await this.db
-      .selectFrom('memberships')
-      .innerJoin('org_sso_configs', 'org_sso_configs.org_id', 'memberships.org_id')
-      .select(['memberships.org_id', 'org_sso_configs.password_login_allowed'])
-      .where('memberships.user_id', '=', userId)
-      .execute();
-    return rows.map((r) => ({ orgId: r.org_id, passwordLoginAllowed: r.password_login_allowed }));
-  }
-
-  async identity(tx: Tx, orgId: string, subject: string): Promise<string | null> {
+  /** The user an identity of the org's current provider is linked to, if any. */
+  async identity(tx: Tx, orgId: string, issuer: string, subject: string): Promise<string | null> {
     const row = await tx
       .selectFrom('sso_identities')
       .select('user_id')
       .where('org_id', '=', orgId)
+      .where('issuer', '=', issuer)
       .where('subject', '=', subject)
       .executeTakeFirst();
     return row?.user_id ?? null;
   }
 
-  async link(tx: Tx, orgId: string, subject: string, userId: string, now: Date): Promise<void> {
-    await tx
+  /**
+   * Links the identity to `userId`, or records a sign-in through it; answers the user it is linked
+   * to, which is someone else's only when they linked it first (the caller checks).
+   */
+  async link(
+    tx: Tx,
+    identity: { orgId: string; issuer: string; subject: string },
+    userId: string,
+    now: Date,
+  ): Promise<string> {
+    const row = await tx
       .insertInto('sso_identities')
-      .values({ org_id: orgId, subject, user_id: userId, created_at: now, last_login_at: now })
-      .onConflict((oc) => oc.columns(['org_id', 'subject']).doUpdateSet({ last_login_at: now }))
-      .execute();
+      .values({
+        org_id: identity.orgId,
+        issuer: identity.issuer,
+        subject: identity.subject,
+        user_id: userId,
+        created_at: now,
+        last_login_at: now,
+      })
+      .onConflict((oc) => oc.columns(['org_id', 'issuer', 'subject']).doUpdateSet({ last_login_at: now }))
+      .returning('user_id')
+      .executeTakeFirstOrThrow();
+    return row.user_id;
+  }
+
+  /** Forgets the user's other identities at this org's provider: one identity per user and org. */
+  async unlinkUser(tx: Tx, orgId: string, userId: string): Promise<void> {
+    await tx.deleteFrom('sso_identities').where('org_id', '=', orgId).where('user_id', '=', userId).execute();
+  }
+
+  /** Drops the org's identities of any provider but `issuer` (the org moved its SSO elsewhere). */
+  async dropOtherIssuers(tx: Tx, orgId: string, issuer: string): Promise<number> {
+    const dropped = await tx
+      .deleteFrom('sso_identities')
+      .where('org_id', '=', orgId)
+      .where('issuer', '<>', issuer)
+      .executeTakeFirst();
+    return Number(dropped.numDeletedRows);
   }
 }

@@ -14,8 +14,10 @@ export interface OrgSsoConfigsTable {
   updated_at: Date;
 }
 
+/** Keyed by (org_id, issuer, subject): a subject means something only for the provider that issued it. */
 export interface SsoIdentitiesTable {
   org_id: string;
+  issuer: string;
   subject: string;
   user_id: string;
   created_at: Date;

@@ -29,7 +29,7 @@ async function signup(email: string, password = 'a perfectly fine passphrase') {
 }
 
 describe('signup', () => {
-  it('answers the same for a new and an already registered email, and mails only once per real signup', async () => {
+  it('answers the same for a new and an already registered email, and tells the owner instead of re-verifying', async () => {
     const first = await signup('same@example.com');
     const verifyFirst = await app.request('POST', '/api/accounts/verify-email', {
       body: { token: app.tokenFromMail('same@example.com', 'verify-email') },
@@ -39,7 +39,10 @@ describe('signup', () => {
     const again = await signup('SAME@example.com');
     expect(again.status).toBe(first.status);
     expect(again.text).toBe(first.text);
-    expect(app.mails().length).toBe(mailsBefore);
+    const added = app.mails().slice(mailsBefore);
+    expect(added.map((m) => [m.to, m.subject, m.action.type])).toEqual([
+      ['same@example.com', 'You already have a SessionForge account', 'password-reset'],
+    ]);
   });
 
   it('does both paths through bcrypt, so timing does not reveal a registered email', async () => {
@@ -81,22 +84,24 @@ describe('signup', () => {
     }
   });
 
-  it('a later signup for an unverified account supersedes the earlier link', async () => {
+  it('a later signup for an unverified account keeps its password and its first link', async () => {
     await signup('pending@example.com', 'first owner passphrase');
     const firstToken = app.tokenFromMail('pending@example.com', 'verify-email');
     await signup('pending@example.com', 'second owner passphrase');
-    const secondToken = app.tokenFromMail('pending@example.com', 'verify-email');
+    expect(app.tokenFromMail('pending@example.com', 'verify-email')).toBe(firstToken);
     expect(
       (await app.request('POST', '/api/accounts/verify-email', { body: { token: firstToken } })).status,
-    ).toBe(400);
-    expect(
-      (await app.request('POST', '/api/accounts/verify-email', { body: { token: secondToken } })).status,
     ).toBe(200);
-    const login = await app.request('POST', '/api/login', {
+    const second = await app.request('POST', '/api/login', {
       body: { email: 'pending@example.com', password: 'second owner passphrase' },
       headers: fromNewIp(),
     });
-    expect(login.status).toBe(200);
+    expect(second.status).toBe(401);
+    const first = await app.request('POST', '/api/login', {
+      body: { email: 'pending@example.com', password: 'first owner passphrase' },
+      headers: fromNewIp(),
+    });
+    expect(first.status).toBe(200);
   });
 });
 

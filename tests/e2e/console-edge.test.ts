@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import firebase from '../../firebase.json' with { type: 'json' };
+import { readFileSync } from 'node:fs';
 import { cookieOrigins } from '../../shared/http/auth.js';
 import { consoleCsp, ensureConsoleBuilt } from '../../shared/runtime/console.js';
 import { loadRewrites } from '../../shared/runtime/rewrites.js';
@@ -145,20 +145,11 @@ describe('the console on the local gateway', () => {
     expect(mail.action.url).toContain('/verify-email?token=');
   });
 
-  it('Hosting applies the same CSP to console pages and falls back to index.html outside /api', () => {
-    const headerRules = firebase.hosting.headers as Array<{
-      regex?: string;
-      headers: Array<{ key: string; value: string }>;
-    }>;
-    const rule = headerRules.find((h) => h.regex);
-    expect(rule?.headers.find((h) => h.key === 'Content-Security-Policy')?.value).toBe(consoleCsp);
-    const regex = new RegExp(rule!.regex!);
-    expect(['/', '/login', '/orgs/a/keys', '/apidocs', '/assets/x.js'].every((p) => regex.test(p))).toBe(
-      true,
-    );
-    expect(['/api/health', '/api/orgs/x'].some((p) => regex.test(p))).toBe(false);
-    expect(firebase.hosting.rewrites.at(-1)).toEqual({ source: '**', destination: '/index.html' });
-    expect(loadRewrites().some((r) => r.source === '**')).toBe(false);
+  it('production sets the same CSP on console pages (the load balancer, infra/edge.tf)', () => {
+    const edge = readFileSync(new URL('../../infra/edge.tf', import.meta.url), 'utf8');
+    const csp = /"Content-Security-Policy: ([^"]+)"/.exec(edge)?.[1];
+    expect(csp).toBe(consoleCsp);
+    expect(edge).toContain('not_found_page   = "index.html"');
   });
 });
 
@@ -169,7 +160,7 @@ describe('the mailbox outside embedded mode', () => {
   });
   afterAll(() => app.stop());
 
-  it('does not exist when mail goes out by SMTP (production), and Hosting has no route to it', async () => {
+  it('does not exist when mail goes out by SMTP (production), and the edge has no route to it', async () => {
     const res = await app.request('GET', '/api/dev/mailbox');
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('NOT_FOUND');

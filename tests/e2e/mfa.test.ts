@@ -4,7 +4,14 @@ import { mfaKeyRing } from '../../shared/mfa/keys.js';
 import { FakeClock, MINUTE_MS, SECOND_MS } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { client, codeAt, enableMfa, mfaStep, passwordStep, stepUpWithCode } from '../helpers/mfa.js';
-import { createOrg, grantMembership, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
+import {
+  createOrg,
+  grantMembership,
+  newUser,
+  orgTestEnv,
+  sudoToken,
+  type TestUser,
+} from '../helpers/orgs.js';
 
 let app: TestApp;
 const clock = new FakeClock('2026-03-02T09:00:00Z');
@@ -41,6 +48,7 @@ async function mfaLogin(user: TestUser, secret: string, headers = client()) {
 describe('TOTP enrolment', () => {
   it('enrol answers a secret and an otpauth URL; the first valid code turns MFA on and answers 10 backup codes once', async () => {
     const user = await newUser(app, 'enrol');
+    user.token = await sudoToken(app, user);
     const enrolled = await app.request('POST', '/api/mfa/totp/enroll', { token: user.token });
     expect(enrolled.status).toBe(200);
     expect(enrolled.body.secret).toMatch(/^[A-Z2-7]{32}$/);
@@ -79,6 +87,29 @@ describe('TOTP enrolment', () => {
     const audit = await auditOf(user.userId, 'mfa.enrolled');
     expect(audit).toHaveLength(1);
     expect(audit[0]?.metadata).toMatchObject({ method: 'totp', keyId: 'mfa1' });
+  });
+
+  it("enrolment and confirmation need a step-up: a session alone cannot add its holder's authenticator", async () => {
+    const user = await newUser(app, 'enrol-sudo');
+    const enrol = await app.request('POST', '/api/mfa/totp/enroll', { token: user.token });
+    expect([enrol.status, enrol.body.error.code]).toEqual([403, 'STEP_UP_REQUIRED']);
+
+    // Enrolled from a stepped-up session, confirmed from a session without one: refused, MFA stays off.
+    const sudo = await sudoToken(app, user);
+    const enrolled = await app.request('POST', '/api/mfa/totp/enroll', { token: sudo });
+    expect(enrolled.status).toBe(200);
+    const confirm = await app.request('POST', '/api/mfa/totp/confirm', {
+      token: user.token,
+      body: { code: await codeAt(enrolled.body.secret, clock.now()) },
+    });
+    expect([confirm.status, confirm.body.error.code]).toEqual([403, 'STEP_UP_REQUIRED']);
+    expect((await passwordStep(app, user, client())).status).toBe(200);
+    expect(await auditOf(user.userId, 'mfa.enrolled')).toHaveLength(0);
+
+    // The sudo window ends after 10 minutes; then enrolment is refused again.
+    clock.advance(10 * MINUTE_MS + SECOND_MS);
+    const late = await app.request('POST', '/api/mfa/totp/enroll', { token: sudo });
+    expect([late.status, late.body.error.code]).toEqual([403, 'STEP_UP_REQUIRED']);
   });
 
   it('the secret is stored sealed under the mfa key ring with its key id, and backup codes only as hashes', async () => {
@@ -122,7 +153,8 @@ describe('malformed codes', () => {
 
   it('5 or 7 digits, spaces, non-ASCII digits and non-strings answer 400 VALIDATION_FAILED on confirm, step-up and MFA login', async () => {
     const user = await newUser(app, 'malformed');
-    await app.request('POST', '/api/mfa/totp/enroll', { token: user.token });
+    user.token = await sudoToken(app, user);
+    expect((await app.request('POST', '/api/mfa/totp/enroll', { token: user.token })).status).toBe(200);
     for (const code of malformed) {
       const confirm = await app.request('POST', '/api/mfa/totp/confirm', {
         token: user.token,

@@ -1,15 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginRoutes } from '../../functions/login/routes.js';
 import { orgsRoutes } from '../../functions/orgs/routes.js';
-import { type Role, roles } from '../../shared/http/route.js';
+import { type AnyRoute, type Role, roles } from '../../shared/http/route.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { insertSsoConfig } from '../helpers/db.js';
 import { issueApiKey } from '../helpers/keys.js';
+import { type FakeProvider, startFakeProvider } from '../helpers/oidc.js';
 import {
   createOrg,
   grantMembership,
+  insertInvitation,
   insertSession,
   insertUser,
   newUser,
   orgTestEnv,
+  sudoToken,
   type TestUser,
 } from '../helpers/orgs.js';
 
@@ -111,8 +116,27 @@ const table: MatrixRow[] = [
     request: async ({ app, orgId }) => {
       const target = await insertUser(app, 'revoked');
       await grantMembership(app, orgId, target.userId, 'viewer');
-      const session = await insertSession(app, target.userId);
+      const session = await insertSession(app, target.userId, orgId);
       return { path: `/api/orgs/${orgId}/sessions/${session.id}` };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/orgs/:orgId/invitations',
+    minRole: 'admin',
+    apiKeys: true,
+    success: 200,
+    request: async ({ orgId }) => ({ path: `/api/orgs/${orgId}/invitations` }),
+  },
+  {
+    method: 'DELETE',
+    path: '/api/orgs/:orgId/invitations/:id',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 204,
+    request: async ({ app, orgId }) => {
+      const invitation = await insertInvitation(app, orgId);
+      return { path: `/api/orgs/${orgId}/invitations/${invitation.id}` };
     },
   },
 ];
@@ -128,6 +152,35 @@ function expected(row: MatrixRow, caller: Caller): { status: number; code?: stri
   }
   if (roles.indexOf(caller) < roles.indexOf(row.minRole)) return { status: 403, code: 'INSUFFICIENT_ROLE' };
   return { status: row.success };
+}
+
+/** The table names exactly the unit's org routes, each with the role and API-key admission it declares. */
+function expectTableCovers(routes: AnyRoute<never>[], rows: MatrixRow[]) {
+  const orgRoutes = routes.filter((r) => r.auth.kind === 'org');
+  expect(orgRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+    rows.map((r) => `${r.method} ${r.path}`).sort(),
+  );
+  for (const route of orgRoutes) {
+    const row = rows.find((r) => r.method === route.method && r.path === route.path);
+    expect(route.auth).toMatchObject({ kind: 'org', minRole: row?.minRole });
+    expect(route.auth.kind === 'org' && route.auth.apiKeys !== false).toBe(row?.apiKeys);
+  }
+}
+
+/** Calls one row's route with `token` (none when undefined) and checks the exact status and code. */
+async function expectAnswer(
+  row: MatrixRow,
+  orgId: string,
+  token: string | undefined,
+  want: { status: number; code?: string },
+) {
+  const request = await row.request({ app, orgId });
+  const response = await app.request(row.method, request.path, {
+    ...(token ? { token } : {}),
+    ...(request.body !== undefined ? { body: request.body } : {}),
+  });
+  expect(response.status, response.text).toBe(want.status);
+  if (want.code) expect(response.body.error.code).toBe(want.code);
 }
 
 let app: TestApp;
@@ -159,15 +212,7 @@ afterAll(async () => {
 
 describe('role × route matrix', () => {
   it('covers every org route of the orgs unit, with the auth each route declares', () => {
-    const orgRoutes = orgsRoutes.filter((r) => r.auth.kind === 'org');
-    expect(orgRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
-      table.map((r) => `${r.method} ${r.path}`).sort(),
-    );
-    for (const route of orgRoutes) {
-      const row = table.find((r) => r.method === route.method && r.path === route.path);
-      expect(route.auth).toMatchObject({ kind: 'org', minRole: row?.minRole });
-      expect(route.auth.kind === 'org' && route.auth.apiKeys !== false).toBe(row?.apiKeys);
-    }
+    expectTableCovers(orgsRoutes, table);
   });
 
   const callers: Caller[] = [
@@ -182,16 +227,108 @@ describe('role × route matrix', () => {
   for (const row of table) {
     for (const caller of callers) {
       const want = expected(row, caller);
-      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, async () => {
-        const request = await row.request({ app, orgId });
-        const token = credentials.get(caller);
-        const response = await app.request(row.method, request.path, {
-          ...(token ? { token } : {}),
-          ...(request.body !== undefined ? { body: request.body } : {}),
-        });
-        expect(response.status, response.text).toBe(want.status);
-        if (want.code) expect(response.body.error.code).toBe(want.code);
-      });
+      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, () =>
+        expectAnswer(row, orgId, credentials.get(caller), want));
+    }
+  }
+});
+
+/**
+ * The login unit's org routes (single sign-on settings) in the same shape: every role of the org
+ * stepped up, so only the role decides. Configuring the provider an org trusts is the owner's.
+ */
+describe('role × route matrix: SSO settings (owner only)', () => {
+  let fake: FakeProvider;
+  let ssoOrgId: string;
+  const ssoCredentials = new Map<Caller | 'apiKeyOfThisOrg', string | undefined>();
+
+  /** A stored config to read or delete (set-up only; PUT below goes through discovery). */
+  const ensureConfig = async (orgId: string) => {
+    await insertSsoConfig(app.runtime.platform.db, {
+      orgId,
+      issuerUrl: fake.url,
+      now: app.runtime.platform.clock.now(),
+    });
+    return orgId;
+  };
+
+  const ssoTable: MatrixRow[] = [
+    {
+      method: 'GET',
+      path: '/api/orgs/:orgId/sso',
+      minRole: 'owner',
+      apiKeys: false,
+      success: 200,
+      request: async ({ orgId }) => ({ path: `/api/orgs/${await ensureConfig(orgId)}/sso` }),
+    },
+    {
+      method: 'PUT',
+      path: '/api/orgs/:orgId/sso',
+      minRole: 'owner',
+      apiKeys: false,
+      success: 200,
+      request: async ({ orgId }) => ({
+        path: `/api/orgs/${orgId}/sso`,
+        body: {
+          issuerUrl: fake.url,
+          clientId: fake.clientId,
+          clientSecret: 'a-secret',
+          allowedDomains: ['acme.test'],
+          defaultRole: 'member',
+          passwordLoginAllowed: true,
+        },
+      }),
+    },
+    {
+      method: 'DELETE',
+      path: '/api/orgs/:orgId/sso',
+      minRole: 'owner',
+      apiKeys: false,
+      success: 204,
+      request: async ({ orgId }) => ({ path: `/api/orgs/${await ensureConfig(orgId)}/sso` }),
+    },
+  ];
+
+  beforeAll(async () => {
+    fake = await startFakeProvider();
+    const owner = await newUser(app, 'sso-owner');
+    ssoOrgId = (await createOrg(app, owner)).id;
+    ssoCredentials.set('owner', await sudoToken(app, owner));
+    for (const role of ['viewer', 'member', 'admin'] as const) {
+      const user = await newUser(app, `sso-${role}`);
+      await grantMembership(app, ssoOrgId, user.userId, role);
+      ssoCredentials.set(role, await sudoToken(app, user));
+    }
+    const outsider = await newUser(app, 'sso-outsider');
+    await createOrg(app, outsider);
+    ssoCredentials.set('nonMember', await sudoToken(app, outsider));
+    ssoCredentials.set('anonymous', undefined);
+    ssoCredentials.set('apiKeyOfThisOrg', await issueApiKey(app, ssoOrgId, 'owner'));
+  });
+  afterAll(async () => {
+    await fake?.stop();
+  });
+
+  it('covers every org route of the login unit, with the auth each route declares', () => {
+    expectTableCovers(loginRoutes, ssoTable);
+  });
+
+  const ssoCallers = [
+    'viewer',
+    'member',
+    'admin',
+    'owner',
+    'nonMember',
+    'anonymous',
+    'apiKeyOfThisOrg',
+  ] as const;
+  for (const row of ssoTable) {
+    for (const caller of ssoCallers) {
+      // An API key, even the org's own owner key, never configures SSO: 401 as on every session-only route.
+      const want =
+        caller === 'apiKeyOfThisOrg' ? { status: 401, code: 'UNAUTHENTICATED' } : expected(row, caller);
+      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, () =>
+        expectAnswer(row, ssoOrgId, ssoCredentials.get(caller), want));
     }
   }
 });

@@ -364,7 +364,13 @@ describe('member removal', () => {
     );
 
     const audit = (await orgAudit(app, org.id)).find((row) => row.action === 'member.removed');
-    expect(audit?.metadata).toEqual({ role: 'member', sessionsRevoked: 1 });
+    expect(audit?.metadata).toEqual({
+      role: 'member',
+      sessionsRevoked: 1,
+      sessionsCutOff: 1,
+      keysRevoked: [],
+      invitationsRevoked: [],
+    });
     await app.settle();
     const events = await app.runtime.platform.db.selectFrom('outbox').selectAll().execute();
     expect(events).toEqual([]);
@@ -509,47 +515,58 @@ describe('org security policy', () => {
     }
   });
 
-  it("revokes the user's oldest session at login when an org's session cap is reached", async () => {
+  it("ends the oldest session's reach into the org when one more enters beyond the org's cap, never the login", async () => {
     const org = await createOrg(app, owner);
     const capped = await newMember(app, org.id, 'member', 'capped');
     await app.request('PATCH', `/api/orgs/${org.id}/policy`, {
       token: owner.token,
       body: { maxConcurrentSessions: 2 },
     });
+    const members = `/api/orgs/${org.id}/members`;
+    expect((await app.request('GET', members, { token: capped.token })).status).toBe(200);
     clock.advance(1000);
     const second = await login(app, capped.email, capped.password);
-    expect(second.status).toBe(200);
+    expect((await app.request('GET', members, { token: second.body.token })).status).toBe(200);
     clock.advance(1000);
     const third = await login(app, capped.email, capped.password);
     expect(third.status).toBe(200);
-    expectError(
-      await app.request('GET', '/api/sessions/current', { token: capped.token }),
-      401,
-      'UNAUTHENTICATED',
-    );
-    expect((await app.request('GET', '/api/sessions/current', { token: second.body.token })).status).toBe(
-      200,
-    );
-    expect((await app.request('GET', '/api/sessions/current', { token: third.body.token })).status).toBe(200);
+    // Signing in is not acting in the org: the cap has not counted the third session yet.
+    expect((await app.request('GET', members, { token: capped.token })).status).toBe(200);
+    expect((await app.request('GET', members, { token: third.body.token })).status).toBe(200);
+
+    expectError(await app.request('GET', members, { token: capped.token }), 401, 'UNAUTHENTICATED');
+    // The org's cap ends what the oldest session does in the org, not the person's account.
+    expect((await app.request('GET', '/api/sessions/current', { token: capped.token })).status).toBe(200);
+    expect((await app.request('GET', members, { token: second.body.token })).status).toBe(200);
+    expect((await app.request('GET', members, { token: third.body.token })).status).toBe(200);
+    const ended = (await orgAudit(app, org.id)).filter((row) => row.action === 'auth_session.revoked');
+    expect(ended.map((row) => [row.actor_id, row.metadata])).toEqual([
+      [capped.userId, { userId: capped.userId, reason: 'org_session_limit', scope: 'org' }],
+    ]);
   });
 
-  it('refuses a login beyond the cap with 409 CONFLICT when the org says refuse', async () => {
+  it('refuses one more session in the org with 409 CONFLICT when the org says refuse, and never the login', async () => {
     const org = await createOrg(app, owner);
     const capped = await newMember(app, org.id, 'member', 'refused');
     await app.request('PATCH', `/api/orgs/${org.id}/policy`, {
       token: owner.token,
       body: { maxConcurrentSessions: 1, onLimit: 'refuse' },
     });
-    const refused = await login(app, capped.email, capped.password);
+    const members = `/api/orgs/${org.id}/members`;
+    expect((await app.request('GET', members, { token: capped.token })).status).toBe(200);
+    const second = await login(app, capped.email, capped.password);
+    expect(second.status).toBe(200);
+    expect((await app.request('GET', '/api/accounts/activity', { token: second.body.token })).status).toBe(
+      200,
+    );
+    const refused = await app.request('GET', members, { token: second.body.token });
     expectError(refused, 409, 'CONFLICT');
-    const failed = await app.runtime.platform.db
-      .selectFrom('audit_logs')
-      .select('metadata')
-      .where('chain', '=', `user:${capped.userId}`)
-      .where('action', '=', 'login.failed')
-      .execute();
-    expect(failed.map((row) => row.metadata)).toEqual([{ method: 'password', reason: 'org_session_limit' }]);
-    expect((await app.request('GET', '/api/sessions/current', { token: capped.token })).status).toBe(200);
+    expect(refused.body.error.reason).toBe('org_session_limit');
+    expect((await app.request('GET', members, { token: capped.token })).status).toBe(200);
+
+    // Once the first session is signed out, the second one fits.
+    expect((await app.request('POST', '/api/login/logout', { token: capped.token })).status).toBe(204);
+    expect((await app.request('GET', members, { token: second.body.token })).status).toBe(200);
   });
 });
 
@@ -562,10 +579,15 @@ describe('admin view of org sessions', () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       clock.advance(1000);
-      ids.push((await insertSession(app, target.userId)).id);
+      const session = await insertSession(app, target.userId);
+      const acted = await app.request('GET', `/api/orgs/${org.id}/members`, { token: session.token });
+      expect(acted.status).toBe(200);
+      ids.push(session.id);
     }
     const foreignOrg = await createOrg(app, owner);
     const foreign = await insertSession(app, target.userId, foreignOrg.id);
+    // A session of the member that never acted in this org is the member's own business.
+    const personal = await insertSession(app, target.userId);
     await app.runtime.platform.db
       .updateTable('sessions')
       .set({ revoked_at: clock.now() })
@@ -577,6 +599,7 @@ describe('admin view of org sessions', () => {
     expect(all.status).toBe(200);
     expect(all.body.sessions.map((s: { id: string }) => s.id)).toEqual([...ids].reverse());
     expect(all.body.sessions.map((s: { id: string }) => s.id)).not.toContain(foreign.id);
+    expect(all.body.sessions.map((s: { id: string }) => s.id)).not.toContain(personal.id);
     expect(all.body.nextCursor).toBeNull();
 
     const active = await app.request('GET', `${base}&active=true`, { token: admin.token });
@@ -614,9 +637,11 @@ describe('admin view of org sessions', () => {
     }
   });
 
-  it("revokes a member's session at once, audits it, and answers 404 for another org's session", async () => {
+  it("ends a session's reach into the org at once, audits it, and answers 404 for sessions the org cannot see", async () => {
     const org = await createOrg(app, owner);
     const target = await newMember(app, org.id, 'member', 'target');
+    const members = `/api/orgs/${org.id}/members`;
+    expect((await app.request('GET', members, { token: target.token })).status).toBe(200);
     const targetSession = await app.request('GET', '/api/sessions/current', { token: target.token });
     const revoke = await app.request(
       'DELETE',
@@ -624,21 +649,34 @@ describe('admin view of org sessions', () => {
       { token: owner.token },
     );
     expect(revoke.status).toBe(204);
+    expectError(await app.request('GET', members, { token: target.token }), 401, 'UNAUTHENTICATED');
+    // An org admin ends what the session does in the org, never the member's own sign-in.
+    expect((await app.request('GET', '/api/sessions/current', { token: target.token })).status).toBe(200);
+    const audit = (await orgAudit(app, org.id)).find((row) => row.action === 'auth_session.revoked');
+    expect(audit).toMatchObject({ actor_id: owner.userId, target_id: targetSession.body.session.id });
+    expect(audit?.metadata).toMatchObject({ reason: 'org_admin', scope: 'org' });
+
+    // A session bound to the org (SSO) has no other use: it is revoked.
+    const bound = await insertSession(app, target.userId, org.id);
+    expect(
+      (await app.request('DELETE', `/api/orgs/${org.id}/sessions/${bound.id}`, { token: owner.token }))
+        .status,
+    ).toBe(204);
     expectError(
-      await app.request('GET', '/api/sessions/current', { token: target.token }),
+      await app.request('GET', '/api/sessions/current', { token: bound.token }),
       401,
       'UNAUTHENTICATED',
     );
-    const audit = (await orgAudit(app, org.id)).find((row) => row.action === 'auth_session.revoked');
-    expect(audit).toMatchObject({ actor_id: owner.userId, target_id: targetSession.body.session.id });
 
     const stranger = await newUser(app, 'stranger');
     const strangerSession = await app.request('GET', '/api/sessions/current', { token: stranger.token });
     const otherOrg = await createOrg(app, stranger);
     const boundElsewhere = await insertSession(app, owner.userId, otherOrg.id);
+    const neverActed = await insertSession(app, target.userId);
     for (const id of [
       strangerSession.body.session.id,
       boundElsewhere.id,
+      neverActed.id,
       '00000000-0000-4000-8000-000000000000',
       'nope',
     ]) {
@@ -649,6 +687,7 @@ describe('admin view of org sessions', () => {
       );
     }
     expect((await app.request('GET', '/api/sessions/current', { token: stranger.token })).status).toBe(200);
+    expect((await app.request('GET', members, { token: neverActed.token })).status).toBe(200);
   });
 });
 

@@ -127,9 +127,12 @@ describe('org membership on every request', () => {
     const stale = await app.request('GET', `/api/orgs/${org.id}/members`, { token: idle.token });
     expect(stale.status).toBe(401);
     expect(stale.body.error.code).toBe('UNAUTHENTICATED');
-    // Revoked, so activity elsewhere cannot bring the session back into the org.
+    // Its reach into the org ended, so activity elsewhere cannot bring it back into the org; the
+    // account itself is the person's, and the org's policy does not sign them out of it.
     const elsewhere = await app.request('GET', '/api/sessions/current', { token: idle.token });
-    expect(elsewhere.status).toBe(401);
+    expect(elsewhere.status).toBe(200);
+    const again = await app.request('GET', `/api/orgs/${org.id}/members`, { token: idle.token });
+    expect([again.status, again.body.error.code]).toEqual([401, 'UNAUTHENTICATED']);
   });
 
   it("refuses a session older than the org's absolute timeout with 401 UNAUTHENTICATED", async () => {

@@ -8,15 +8,16 @@ import {
   startFakeProvider,
   startOidcProvider,
 } from '../helpers/oidc.js';
+import { createOrg, grantMembership, login, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
 import {
-  createOrg,
-  grantMembership,
-  login,
-  newUser,
-  nextIp,
-  orgTestEnv,
-  type TestUser,
-} from '../helpers/orgs.js';
+  configureSso,
+  cookieOf,
+  providerSettings,
+  ssoAudit as ssoAuditHelper,
+  ssoCallback,
+  ssoStart,
+  stepUp as stepUpHelper,
+} from '../helpers/sso.js';
 
 let app: TestApp;
 let idp: InProcessProvider;
@@ -39,14 +40,7 @@ beforeAll(async () => {
   owner = await newUser(app, 'owner');
   org = await createOrg(app, owner);
   await stepUp(owner);
-  const put = await configure(owner, org.id, {
-    issuerUrl: idp.url,
-    clientId: idp.clientId,
-    clientSecret: idp.clientSecret,
-    allowedDomains: ['acme.test'],
-    defaultRole: 'member',
-    passwordLoginAllowed: true,
-  });
+  const put = await configure(owner, org.id, providerSettings(idp));
   if (put.status !== 200) throw new Error(`configure failed: ${put.text}`);
 }, 240_000);
 
@@ -56,81 +50,42 @@ afterAll(async () => {
   await fake?.stop();
 });
 
-async function stepUp(user: TestUser) {
-  const res = await app.request('POST', '/api/sessions/step-up', {
-    token: user.token,
-    body: { password: user.password },
-    headers: { 'x-forwarded-for': nextIp() },
-  });
-  if (res.status !== 200) throw new Error(`step-up failed: ${res.text}`);
-  // Step-up replaces the session: the old token stops working.
-  user.token = res.body.token;
-}
-
-function configure(user: TestUser, orgId: string, body: Record<string, unknown>) {
-  return app.request('PUT', `/api/orgs/${orgId}/sso`, { token: user.token, body });
-}
-
-function cookieOf(res: { headers: Headers }, name: string): string | undefined {
-  const line = res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
-  return line?.slice(name.length + 1).split(';')[0];
-}
-
-async function start(slug: string, returnTo?: string) {
-  const query = returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(returnTo)}`;
-  const res = await app.request('GET', `/api/login/sso/${slug}${query}`, {
-    headers: { 'x-forwarded-for': nextIp() },
-  });
-  return { res, location: res.headers.get('location') ?? '', stateCookie: cookieOf(res, '__Host-sf_sso') };
-}
-
-function callback(callbackUrl: string, stateCookie: string | undefined) {
-  const url = new URL(callbackUrl);
-  return app.request('GET', `${url.pathname}${url.search}`, {
-    headers: {
-      'x-forwarded-for': nextIp(),
-      ...(stateCookie ? { cookie: `__Host-sf_sso=${stateCookie}` } : {}),
-    },
-  });
-}
-
-async function ssoAudit(orgId: string) {
-  const rows = await app.runtime.platform.db
-    .selectFrom('audit_logs')
-    .select(['action', 'metadata', 'actor_id'])
-    .where('org_id', '=', orgId)
-    .orderBy('seq')
-    .execute();
-  return rows.map((r) => ({ action: r.action, ...(r.metadata as Record<string, unknown>) }));
-}
+const stepUp = (user: TestUser) => stepUpHelper(app, user);
+const configure = (user: TestUser, orgId: string, body: Record<string, unknown>) =>
+  configureSso(app, user.token, orgId, body);
+const start = (slug: string, returnTo?: string) => ssoStart(app, slug, returnTo);
+const callback = (callbackUrl: string, stateCookie: string | undefined) =>
+  ssoCallback(app, callbackUrl, stateCookie);
+const ssoAudit = (orgId: string) => ssoAuditHelper(app, orgId);
 
 describe('org SSO settings', () => {
-  it('need admin+ and a fresh step-up to change; the client secret is sealed and never shown', async () => {
+  it('need the owner and a fresh step-up to change; the client secret is sealed and never shown', async () => {
     const member = await newUser(app, 'member');
     await grantMembership(app, org.id, member.userId, 'member');
-    const body = {
-      issuerUrl: idp.url,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret,
-      allowedDomains: ['acme.test'],
-      defaultRole: 'member',
-      passwordLoginAllowed: true,
-    };
+    const body = providerSettings(idp);
     const byMember = await configure(member, org.id, body);
     expect([byMember.status, byMember.body.error.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
 
+    // An admin, even stepped up, neither reads nor changes SSO: a provider the org trusts is the
+    // owner's decision.
     const admin = await newUser(app, 'admin');
     await grantMembership(app, org.id, admin.userId, 'admin');
-    const withoutStepUp = await configure(admin, org.id, body);
+    await stepUp(admin);
+    const byAdmin = await configure(admin, org.id, body);
+    expect([byAdmin.status, byAdmin.body.error.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
+
+    const ownerAgain = await login(app, owner.email, owner.password);
+    const freshOwner = { ...owner, token: ownerAgain.body.token as string };
+    const withoutStepUp = await configure(freshOwner, org.id, body);
     expect([withoutStepUp.status, withoutStepUp.body.error.code]).toEqual([403, 'STEP_UP_REQUIRED']);
 
-    await stepUp(admin);
+    await stepUp(freshOwner);
     const { clientSecret: _omitted, ...keepSecret } = body;
-    const saved = await configure(admin, org.id, keepSecret);
+    const saved = await configure(freshOwner, org.id, keepSecret);
     expect(saved.status).toBe(200);
     expect(saved.body).toMatchObject({ issuerUrl: idp.url, redirectUri, defaultRole: 'member' });
 
-    const read = await app.request('GET', `/api/orgs/${org.id}/sso`, { token: admin.token });
+    const read = await app.request('GET', `/api/orgs/${org.id}/sso`, { token: freshOwner.token });
     expect(read.status).toBe(200);
     expect(read.text).not.toContain(idp.clientSecret);
     const stored = await app.runtime.platform.db
@@ -143,8 +98,10 @@ describe('org SSO settings', () => {
     expect(audit).toContain('policy.updated');
     expect(audit).not.toContain(idp.clientSecret);
 
-    const byViewer = await app.request('GET', `/api/orgs/${org.id}/sso`, { token: member.token });
-    expect([byViewer.status, byViewer.body.error.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
+    for (const reader of [member, admin]) {
+      const denied = await app.request('GET', `/api/orgs/${org.id}/sso`, { token: reader.token });
+      expect([denied.status, denied.body.error.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
+    }
   });
 
   it('refuse an issuer that is not https, or does not answer discovery, with 400 VALIDATION_FAILED', async () => {
@@ -284,25 +241,24 @@ describe('SSO login through the in-process OpenID Provider', () => {
     }
   });
 
-  it('does not hand an existing account outside the org to the org provider', async () => {
+  it('does not hand an existing account to the org provider by its email', async () => {
     const outsider = await newUser(app, 'outsider');
     const domain = outsider.email.split('@')[1] ?? '';
     const other = await createOrg(app, owner);
     await stepUp(owner);
-    const put = await configure(owner, other.id, {
-      issuerUrl: idp.url,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret,
-      allowedDomains: [domain],
-      defaultRole: 'admin',
-      passwordLoginAllowed: true,
-    });
+    const put = await configure(
+      owner,
+      other.id,
+      providerSettings(idp, { allowedDomains: [domain], defaultRole: 'admin' }),
+    );
     expect(put.status).toBe(200);
     idp.user = { sub: 'idp-claims-outsider', email: outsider.email, email_verified: true };
     const started = await start(other.slug);
     const res = await callback(await authorizeAtProvider(started.location, redirectUri), started.stateCookie);
     expect([res.status, res.body.error.code]).toEqual([401, 'INVALID_CREDENTIALS']);
-    expect((await ssoAudit(other.id)).at(-1)).toMatchObject({ reason: 'existing_account_not_member' });
+    expect(res.body.error.requirement).toBe('link_identity');
+    expect(cookieOf(res, '__Host-sf_session')).toBeUndefined();
+    expect((await ssoAudit(other.id)).at(-1)).toMatchObject({ reason: 'existing_account_not_linked' });
   });
 
   it('redirects only to configured app origins: another origin is 400 VALIDATION_FAILED and audited', async () => {
@@ -369,33 +325,95 @@ describe('ID token checks (a provider that answers what each test sets)', () => 
 });
 
 describe('password login by members of an SSO org', () => {
-  it('is allowed and audited as sso.fallback while the org allows it, refused once it does not', async () => {
+  /** SSO-only is saved from a session the org's SSO started (tests/e2e/sso-takeover.test.ts); here it is set in the database. */
+  const makeSsoOnly = async (orgId: string) => {
+    await stepUp(owner);
+    expect((await configure(owner, orgId, providerSettings(idp))).status).toBe(200);
+    await app.runtime.platform.db
+      .updateTable('org_sso_configs')
+      .set({ password_login_allowed: false })
+      .where('org_id', '=', orgId)
+      .execute();
+  };
+
+  it("is never refused by the org's SSO settings, nor recorded in the org's chain: the account is the person's", async () => {
     const member = await newUser(app, 'pw');
     const other = await createOrg(app, owner);
     await grantMembership(app, other.id, member.userId, 'member');
+    await makeSsoOnly(other.id);
+    const before = (await ssoAudit(other.id)).length;
+
+    const signedIn = await login(app, member.email, member.password);
+    expect(signedIn.status).toBe(200);
+    for (const path of ['/api/sessions/current', '/api/sessions', '/api/accounts/activity', '/api/orgs']) {
+      const res = await app.request('GET', path, { token: signedIn.body.token });
+      expect([path, res.status]).toEqual([path, 200]);
+    }
+    expect(await ssoAudit(other.id)).toHaveLength(before);
+  });
+
+  it('is never refused by an SSO-only org whose membership expired', async () => {
+    const member = await newUser(app, 'lapsed');
+    const other = await createOrg(app, owner);
+    await grantMembership(app, other.id, member.userId, 'member', new Date(Date.now() - 60_000));
+    await makeSsoOnly(other.id);
+    expect((await login(app, member.email, member.password)).status).toBe(200);
+  });
+
+  it('cannot be made SSO-only from a session the change would lock out at once', async () => {
+    const other = await createOrg(app, owner);
     await stepUp(owner);
-    const settings = {
-      issuerUrl: idp.url,
-      clientId: idp.clientId,
-      clientSecret: idp.clientSecret,
-      allowedDomains: ['acme.test'],
-      defaultRole: 'member',
-      passwordLoginAllowed: true,
-    };
+    const settings = providerSettings(idp);
     expect((await configure(owner, other.id, settings)).status).toBe(200);
-    const allowed = await login(app, member.email, member.password);
-    expect(allowed.status).toBe(200);
-    expect((await ssoAudit(other.id)).at(-1)).toMatchObject({ action: 'sso.fallback', outcome: 'allowed' });
-
-    expect((await configure(owner, other.id, { ...settings, passwordLoginAllowed: false })).status).toBe(200);
-    const refused = await login(app, member.email, member.password);
-    expect([refused.status, refused.body.error.code]).toEqual([401, 'INVALID_CREDENTIALS']);
-    expect(refused.body.error.message).toMatch(/single sign-on/);
-    expect((await ssoAudit(other.id)).at(-1)).toMatchObject({ action: 'sso.fallback', outcome: 'refused' });
-
-    // Turning SSO off gives password login back.
+    const locking = await configure(owner, other.id, { ...settings, passwordLoginAllowed: false });
+    expect([locking.status, locking.body.error.code]).toEqual([409, 'CONFLICT']);
     const off = await app.request('DELETE', `/api/orgs/${other.id}/sso`, { token: owner.token });
     expect(off.status).toBe(204);
-    expect((await login(app, member.email, member.password)).status).toBe(200);
+  });
+});
+
+describe('SSO and an expired membership', () => {
+  it('neither renews nor signs into a membership that expired: 403, audited, no session', async () => {
+    idp.user = { sub: 'idp-lapsed', email: `lapsed-${Date.now()}@acme.test`, email_verified: true };
+    const first = await start(org.slug);
+    const joined = await callback(await authorizeAtProvider(first.location, redirectUri), first.stateCookie);
+    expect(joined.status).toBe(302);
+    const token = cookieOf(joined, '__Host-sf_session') ?? '';
+    const current = await app.request('GET', '/api/sessions/current', { token });
+    const userId: string = current.body.user.id;
+    const past = new Date(app.runtime.platform.clock.now().getTime() - 60_000);
+    await app.runtime.platform.db
+      .updateTable('memberships')
+      .set({ expires_at: past })
+      .where('org_id', '=', org.id)
+      .where('user_id', '=', userId)
+      .execute();
+    const sessionsOf = async () =>
+      (
+        await app.runtime.platform.db
+          .selectFrom('sessions')
+          .select('id')
+          .where('user_id', '=', userId)
+          .execute()
+      ).length;
+    const sessionsBefore = await sessionsOf();
+
+    const again = await start(org.slug);
+    const refused = await callback(await authorizeAtProvider(again.location, redirectUri), again.stateCookie);
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
+    expect(cookieOf(refused, '__Host-sf_session')).toBeUndefined();
+    expect((await ssoAudit(org.id)).at(-1)).toMatchObject({
+      action: 'sso.login',
+      outcome: 'refused',
+      reason: 'membership_expired',
+    });
+    const membership = await app.runtime.platform.db
+      .selectFrom('memberships')
+      .select('expires_at')
+      .where('org_id', '=', org.id)
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    expect(membership.expires_at).toEqual(past);
+    expect(await sessionsOf()).toBe(sessionsBefore);
   });
 });

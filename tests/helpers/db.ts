@@ -6,26 +6,33 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { type Db, type DbHandle, openDatabase, wrapPGlite } from '../../shared/db/connect.js';
 import '../../shared/orgs/tables.js';
-import { loadMigrations, migrate } from '../../shared/db/migrate.js';
+import '../../shared/sso/tables.js';
+import { loadMigrations, type Migration, migrate } from '../../shared/db/migrate.js';
 
 /** Which engine the database-backed tests run on: PostgreSQL when DATABASE_URL is set, else PGlite. */
 export const testEngine = process.env.DATABASE_URL ? 'postgres' : 'pglite';
 
 /**
  * A fresh, migrated database for one test file: an in-memory PGlite, or a schema of its own on the
- * PostgreSQL server named by DATABASE_URL (dropped again on close).
+ * PostgreSQL server named by DATABASE_URL (dropped again on close). `migrations` (default: all)
+ * lets a data migration's test stop before it, write rows, then migrate the rest.
  */
-export async function openTestDatabase(engine: 'pglite' | 'postgres' = testEngine): Promise<DbHandle> {
+export async function openTestDatabase(
+  engine: 'pglite' | 'postgres' = testEngine,
+  migrations: Migration[] = loadMigrations(),
+): Promise<DbHandle> {
   const url = process.env.DATABASE_URL;
   if (engine === 'postgres' && !url) throw new Error('the postgres engine needs DATABASE_URL');
-  if (engine === 'pglite' || !url) return wrapPGlite(new PGlite({ loadDataDir: await migratedSnapshot() }));
+  if (engine === 'pglite' || !url) {
+    return wrapPGlite(new PGlite({ loadDataDir: await migratedSnapshot(migrations) }));
+  }
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const handle = await openDatabase({ kind: 'postgres', url, poolMax: 10 }, { searchPath: schema });
-  await migrate(handle);
+  await migrate(handle, undefined, migrations);
   return {
     ...handle,
     async close() {
@@ -43,8 +50,7 @@ export async function openTestDatabase(engine: 'pglite' | 'postgres' = testEngin
  * kept in the system temp folder: loading it is several times faster than booting PGlite and
  * migrating, which every test file would otherwise pay.
  */
-async function migratedSnapshot(): Promise<Blob> {
-  const migrations = loadMigrations();
+async function migratedSnapshot(migrations: Migration[]): Promise<Blob> {
   const digest = createHash('sha256');
   for (const m of migrations) digest.update(m.name).update(m.sql);
   const file = join(tmpdir(), `sessionforge-pglite-${digest.digest('hex').slice(0, 16)}.tar.gz`);
@@ -85,4 +91,27 @@ export async function insertOrg(db: Db, org: { slug: string; name?: string; now:
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
+}
+
+/**
+ * SSO settings stored directly (set-up only: no discovery, and a secret that does not open), for
+ * tests that read, delete or migrate them rather than sign in through them. Keeps existing settings.
+ */
+export async function insertSsoConfig(db: Db, config: { orgId: string; issuerUrl: string; now: Date }) {
+  await db
+    .insertInto('org_sso_configs')
+    .values({
+      org_id: config.orgId,
+      issuer_url: config.issuerUrl,
+      client_id: 'client',
+      client_secret_sealed: 'sealed-elsewhere',
+      allowed_domains: JSON.stringify(['acme.test']),
+      default_role: 'member',
+      password_login_allowed: true,
+      updated_by: null,
+      created_at: config.now,
+      updated_at: config.now,
+    })
+    .onConflict((oc) => oc.column('org_id').doNothing())
+    .execute();
 }

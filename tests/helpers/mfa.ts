@@ -1,7 +1,7 @@
 import { generate } from 'otplib';
 import type { FakeClock } from '../../shared/time/clock.js';
 import type { TestApp } from './app.js';
-import { nextIp, type TestUser } from './orgs.js';
+import { nextIp, sudoToken, type TestUser } from './orgs.js';
 
 /** The TOTP code an authenticator app shows at `at`. */
 export function codeAt(secret: string, at: Date): Promise<string> {
@@ -15,14 +15,16 @@ export function client(ip = nextIp(), userAgent = 'mfa-test/1.0'): Record<string
 
 /**
  * Enrols and confirms TOTP for a signed-in user, then moves the clock to the next step so the
- * caller's next code is a fresh one (the confirming code's step is spent).
+ * caller's next code is a fresh one (the confirming code's step is spent). Enrolment needs a
+ * step-up: it runs in a second, stepped-up session, so `user.token` stays outside any sudo window.
  */
 export async function enableMfa(app: TestApp, clock: FakeClock, user: TestUser) {
-  const enrolled = await app.request('POST', '/api/mfa/totp/enroll', { token: user.token });
+  const token = await sudoToken(app, user);
+  const enrolled = await app.request('POST', '/api/mfa/totp/enroll', { token });
   if (enrolled.status !== 200) throw new Error(`enroll failed: ${enrolled.text}`);
   const secret: string = enrolled.body.secret;
   const confirmed = await app.request('POST', '/api/mfa/totp/confirm', {
-    token: user.token,
+    token,
     body: { code: await codeAt(secret, clock.now()) },
   });
   if (confirmed.status !== 200) throw new Error(`confirm failed: ${confirmed.text}`);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
+import { issueToken } from '../../shared/accounts/one-time-tokens.js';
 import { randomToken } from '../../shared/crypto/tokens.js';
 import '../../shared/audit/tables.js';
 import type { OrgRole } from '../../shared/orgs/model.js';
@@ -45,6 +46,7 @@ export async function newUser(app: TestApp, label = 'user'): Promise<TestUser> {
   await app.settle();
   const verify = await app.request('POST', '/api/accounts/verify-email', {
     body: { token: app.tokenFromMail(email, 'verify-email') },
+    headers: { 'x-forwarded-for': nextIp() },
   });
   if (verify.status !== 200) throw new Error(`verify failed: ${verify.text}`);
   const signedIn = await login(app, email, password);
@@ -65,6 +67,7 @@ export async function sudoToken(app: TestApp, user: TestUser): Promise<string> {
   const stepped = await app.request('POST', '/api/sessions/step-up', {
     token: fresh.body.token,
     body: { password: user.password },
+    headers: { 'x-forwarded-for': nextIp() },
   });
   expect(stepped.status, stepped.text).toBe(200);
   return stepped.body.token;
@@ -152,6 +155,37 @@ export async function insertSession(
     .returning('id')
     .executeTakeFirstOrThrow();
   return { id: row.id, token };
+}
+
+/** A pending invitation written straight to the database (set-up only; no mail, no audit row). */
+export async function insertInvitation(
+  app: TestApp,
+  orgId: string,
+  options: { role?: OrgRole; invitedBy?: string | null; email?: string } = {},
+): Promise<{ id: string; email: string; token: string }> {
+  const db = app.runtime.platform.db;
+  const now = app.runtime.platform.clock.now();
+  const id = randomUUID();
+  const email = options.email ?? `pending${++counter}-${Date.now()}@example.com`;
+  await db
+    .insertInto('invitations')
+    .values({
+      id,
+      org_id: orgId,
+      email,
+      email_normalized: email.toLowerCase(),
+      role: options.role ?? 'viewer',
+      membership_expires_at: null,
+      invited_by: options.invitedBy ?? null,
+      created_at: now,
+      accepted_at: null,
+      accepted_by: null,
+      revoked_at: null,
+      revoked_reason: null,
+    })
+    .execute();
+  const token = await issueToken(db, 'invitation', now, { subject: id });
+  return { id, email, token };
 }
 
 /** Audit rows of one org's chain, oldest first. */

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { TestApp } from './app.js';
+import { helperClient, type TestApp } from './app.js';
 
 let counter = 0;
 
@@ -16,12 +16,13 @@ export async function verifiedUser(
   const email = `s${++counter}-${Date.now()}@example.com`;
   const signup = await app.request('POST', '/api/accounts/signup', {
     body: { email, password, name: 'Session Tester' },
-    headers: client('198.51.100.250'),
+    headers: helperClient(),
   });
   if (signup.status !== 202) throw new Error(`signup failed: ${signup.text}`);
   await app.settle();
   const verify = await app.request('POST', '/api/accounts/verify-email', {
     body: { token: app.tokenFromMail(email, 'verify-email') },
+    headers: helperClient(),
   });
   if (verify.status !== 200) throw new Error(`verify failed: ${verify.text}`);
   return { email, password };

@@ -5,7 +5,7 @@ import { secretSpecs } from '../../shared/secrets/secrets.js';
 
 /** What the code declares about its own deployment: the side tests/infra holds Terraform against. */
 export interface CodeInventory {
-  /** unit → served over HTTP (Hosting rewrite or http() registration), topics it consumes. */
+  /** unit → served over HTTP (edge route or http() registration), topics it consumes. */
   units: Map<string, { http: boolean; consumes: string[] }>;
   topics: string[];
   subscriptions: Array<{ topic: string; unit: string }>;

@@ -69,7 +69,7 @@ describe('infra/*.tf matches what the code declares', () => {
     ]);
   });
 
-  it('a new HTTP unit in firebase.json without a function fails', () => {
+  it('a new HTTP unit in the edge route table without a function fails', () => {
     const problems = checkConsistency(
       edited((c) => c.units.set('billing', { http: true, consumes: [] })),
       tf,

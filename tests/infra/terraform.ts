@@ -10,12 +10,15 @@ export interface TerraformModel {
   resources: Record<string, Record<string, Block>>;
   data: Record<string, Record<string, Block>>;
   locals: Record<string, unknown>;
+  /** `variable` blocks by name (type, default, description…), `output` blocks by name. */
+  variables: Record<string, Block>;
+  outputs: Record<string, Block>;
 }
 
 export const infraDir = new URL('../../infra/', import.meta.url);
 
 export async function loadTerraform(dir = infraDir): Promise<TerraformModel> {
-  const model: TerraformModel = { resources: {}, data: {}, locals: {} };
+  const model: TerraformModel = { resources: {}, data: {}, locals: {}, variables: {}, outputs: {} };
   const files = readdirSync(dir)
     .filter((file) => file.endsWith('.tf'))
     .sort();
@@ -28,6 +31,18 @@ export async function loadTerraform(dir = infraDir): Promise<TerraformModel> {
       for (const [name, value] of Object.entries(locals)) {
         if (name in model.locals) throw new Error(`local.${name} is defined twice (${file})`);
         model.locals[name] = value;
+      }
+    }
+    for (const [kind, into] of [
+      ['variable', model.variables],
+      ['output', model.outputs],
+    ] as const) {
+      for (const [name, blocks] of Object.entries(
+        (json[kind] as Record<string, Block[]> | undefined) ?? {},
+      )) {
+        if (name in into || blocks.length !== 1)
+          throw new Error(`${kind}.${name} is defined twice (${file})`);
+        into[name] = blocks[0] as Block;
       }
     }
     mergeBlocks(model.resources, json.resource, file);
@@ -59,4 +74,9 @@ export function allStrings(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(allStrings);
   if (value && typeof value === 'object') return Object.values(value).flatMap(allStrings);
   return [];
+}
+
+/** How hcl2json writes an expression: `ref('var.domain')` is the string "${var.domain}". */
+export function ref(expression: string): string {
+  return `\${${expression}}`;
 }

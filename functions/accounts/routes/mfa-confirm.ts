@@ -9,13 +9,14 @@ export const mfaConfirm = defineRoute({
   method: 'POST',
   path: '/api/mfa/totp/confirm',
   summary:
-    'Turn MFA on with the first valid code from the authenticator app; answers the 10 backup codes, shown this once.',
+    'Turn MFA on with the first valid code from the authenticator app; answers the 10 backup codes, shown this once. Needs a step-up, like enrolment.',
   tags: ['mfa'],
-  auth: { kind: 'session' },
+  auth: { kind: 'session', stepUp: true },
   body: z.strictObject({ code: totpCodeField }),
   responses: {
     200: { description: 'MFA is on; store the backup codes now', schema: backupCodesView },
     401: { description: 'The code is wrong (INVALID_CREDENTIALS)' },
+    403: { description: 'STEP_UP_REQUIRED: step up with the password first' },
     409: { description: 'No enrolment started, or MFA already on (CONFLICT)' },
   },
   handler: async ({ principal, body, ip, now }, deps: Core) => {

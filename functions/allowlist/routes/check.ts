@@ -20,7 +20,7 @@ export const check = defineRoute({
   summary:
     "Whether an org's enforced list admits an address (a session of a member+ of that org; API keys use /api/orgs/{orgId}/allowlist/check).",
   tags: ['allowlist'],
-  auth: { kind: 'session' },
+  auth: { kind: 'session', boundSessions: true },
   body: z.strictObject({ orgId: z.string().min(1).max(64), ip: ipField }),
   responses: { 200: { description: 'The decision', schema: decisionView } },
   handler: async ({ principal, body, ip, now }, deps: Core) => {

@@ -8,7 +8,7 @@ export const logout = defineRoute({
   path: '/api/login/logout',
   summary: 'End the current session; its token stops working at once.',
   tags: ['login'],
-  auth: { kind: 'session' },
+  auth: { kind: 'session', boundSessions: true },
   responses: { 204: { description: 'Signed out; the cookie is cleared' } },
   handler: async ({ principal, now }, deps: Core) => {
     const { session } = requireSession(principal);

@@ -7,6 +7,7 @@ import { loginReply, loginResponse } from './password-login.js';
 export const mfaLogin = defineRoute({
   method: 'POST',
   path: '/api/login/mfa',
+  edgeThrottled: true,
   summary:
     'Second login step for users with MFA: the mfaToken from the 401 MFA_REQUIRED answer (5 minutes, single use, same client) and a TOTP or backup code. Five wrong codes in a row lock MFA login and step-up for 15 minutes.',
   tags: ['login'],

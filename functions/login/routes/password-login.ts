@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { LoginSuccess } from '../../../shared/accounts/login.js';
 import { sessionCookie } from '../../../shared/http/cookies.js';
 import { defineRoute, json, type Reply } from '../../../shared/http/route.js';
-import { emailField, passwordField } from '../../../shared/http/schemas.js';
+import { emailField, passwordField, rateLimitedResponse } from '../../../shared/http/schemas.js';
 import { userView } from '../../../shared/http/views.js';
 import type { Core } from '../../../shared/runtime/core.js';
 
@@ -32,6 +32,7 @@ export function loginReply(success: LoginSuccess, now: Date): Reply {
 export const passwordLogin = defineRoute({
   method: 'POST',
   path: '/api/login',
+  edgeThrottled: true,
   summary: 'Sign in with email and password. 10 attempts per client IP per 15 minutes.',
   tags: ['login'],
   auth: { kind: 'none' },
@@ -42,6 +43,9 @@ export const passwordLogin = defineRoute({
       description:
         'INVALID_CREDENTIALS; or MFA_REQUIRED with `mfaToken` in the error object: continue at POST /api/login/mfa',
     },
+    429: rateLimitedResponse(
+      'more than 10 attempts from one client address (IPv6: its /64), or 100 failures on one account, in 15 minutes',
+    ),
   },
   handler: async ({ body, ip, userAgent, now }, deps: Core) => {
     const result = await deps.login.passwordLogin(body, { ip, userAgent, now });

@@ -24,15 +24,17 @@ function toView(settings: SsoSettingsView): z.infer<typeof settingsView> {
 }
 
 function actorOf(ctx: Pick<RouteContext<unknown, unknown>, 'principal' | 'org' | 'ip'>) {
-  return { orgId: requireOrg(ctx.org).orgId, userId: requireSession(ctx.principal).user.id, ip: ctx.ip };
+  const { user, session } = requireSession(ctx.principal);
+  return { orgId: requireOrg(ctx.org).orgId, userId: user.id, ip: ctx.ip, boundOrgId: session.org_id };
 }
 
 export const getSsoSettings = defineRoute({
   method: 'GET',
   path: '/api/orgs/:orgId/sso',
-  summary: "The org's single sign-on settings (never the client secret); 404 when SSO is not set up.",
+  summary:
+    "The org's single sign-on settings (owner only; never the client secret); 404 when SSO is not set up.",
   tags: ['sso'],
-  auth: requireOrgRole('admin', { apiKeys: false }),
+  auth: requireOrgRole('owner', { apiKeys: false }),
   responses: { 200: { description: 'SSO settings', schema: settingsView } },
   handler: async ({ org }, deps: LoginUnitDeps) => {
     const settings = await deps.sso.view(requireOrg(org).orgId);
@@ -46,9 +48,9 @@ export const putSsoSettings = defineRoute({
   method: 'PUT',
   path: '/api/orgs/:orgId/sso',
   summary:
-    "Set the org's OIDC provider (admin+, step-up). The issuer must answer discovery; the client secret is sealed and never shown again (omit it to keep the stored one). Register `redirectUri` at the provider.",
+    "Set the org's OIDC provider (owner only, step-up). The issuer must answer discovery; the client secret is sealed and never shown again (omit it to keep the stored one). Register `redirectUri` at the provider. A new issuer drops every identity linked at the previous one (same transaction). `passwordLoginAllowed: false` makes the org SSO-only: its routes then admit only sessions its SSO started (403 SSO_REQUIRED otherwise), so it can be set only from such a session.",
   tags: ['sso'],
-  auth: requireOrgRole('admin', { stepUp: true, apiKeys: false }),
+  auth: requireOrgRole('owner', { stepUp: true, apiKeys: false }),
   body: z.strictObject({
     issuerUrl: z.url({ protocol: /^https?$/ }).max(512),
     clientId: z.string().min(1).max(256),
@@ -66,7 +68,13 @@ export const putSsoSettings = defineRoute({
     defaultRole: ssoRole,
     passwordLoginAllowed: z.boolean(),
   }),
-  responses: { 200: { description: 'The settings as saved', schema: settingsView } },
+  responses: {
+    200: { description: 'The settings as saved', schema: settingsView },
+    409: {
+      description:
+        "CONFLICT: `passwordLoginAllowed: false` (SSO-only) from a session not started through this org's SSO",
+    },
+  },
   handler: async (ctx, deps: LoginUnitDeps) => {
     const actor = actorOf(ctx);
     const result = await deps.sso.configure(actor.orgId, actor, ctx.body, ctx.now);
@@ -77,9 +85,9 @@ export const putSsoSettings = defineRoute({
 export const deleteSsoSettings = defineRoute({
   method: 'DELETE',
   path: '/api/orgs/:orgId/sso',
-  summary: 'Turn single sign-on off for the org (admin+, step-up). Members keep their accounts.',
+  summary: 'Turn single sign-on off for the org (owner only, step-up). Members keep their accounts.',
   tags: ['sso'],
-  auth: requireOrgRole('admin', { stepUp: true, apiKeys: false }),
+  auth: requireOrgRole('owner', { stepUp: true, apiKeys: false }),
   responses: { 204: { description: 'SSO is off' } },
   handler: async (ctx, deps: LoginUnitDeps) => {
     const actor = actorOf(ctx);

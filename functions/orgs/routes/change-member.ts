@@ -12,7 +12,7 @@ export const changeMember = defineRoute({
   method: 'PATCH',
   path: '/api/orgs/:orgId/members/:userId',
   summary:
-    "Change a member's role and/or membership expiry (null: never expires). Only owners grant, change or revoke owner, and granting it (ownership transfer) needs step-up; the last permanent owner cannot be demoted (409). Raising a role ends the member's sessions that can act in the org (personal ones and those started for it): they sign in again to use it. A demotion or expiry change ends none.",
+    "Change a member's role and/or membership expiry (null: never expires). Only owners grant, change or revoke owner, and granting it (ownership transfer) needs step-up; the last permanent owner cannot be demoted (409). Raising a role ends the member's sessions that can act in the org (personal ones and those started for it): they sign in again to use it. A demotion ends no session but revokes, in the same transaction, the API keys the member created above the new role and the invitations they could no longer send (listed in the member.role_changed audit row).",
   tags: ['orgs'],
   auth: requireOrgRole('admin', { apiKeys: false }),
   body: z

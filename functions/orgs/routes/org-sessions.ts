@@ -18,7 +18,7 @@ export const listOrgSessions = defineRoute({
   method: 'GET',
   path: '/api/orgs/:orgId/sessions',
   summary:
-    "Sessions that can act in the org: members' personal sessions and sessions started for this org. Newest first; pass nextCursor back as cursor for the next page.",
+    "The org's sessions: members' sessions bound to it (SSO) and those that have acted in it, never a member's other sessions. lastSeenAt is the last activity in this org; active is false once the session ended or lost its reach into the org. Newest first; pass nextCursor back as cursor for the next page.",
   tags: ['orgs'],
   auth: requireOrgRole('admin'),
   query: z.strictObject({
@@ -73,10 +73,11 @@ export const listOrgSessions = defineRoute({
 export const revokeOrgSession = defineRoute({
   method: 'DELETE',
   path: '/api/orgs/:orgId/sessions/:id',
-  summary: "End a member's session (one the org's session list shows); another org's session answers 404.",
+  summary:
+    "End a session's reach into the org (one the org's session list shows): a session bound to the org is revoked; a personal one loses this org and keeps working for the member's own account. Another org's session answers 404.",
   tags: ['orgs'],
   auth: requireOrgRole('admin', { apiKeys: false }),
-  responses: { 204: { description: 'Revoked (or already ended)' } },
+  responses: { 204: { description: 'Ended (or already ended)' } },
   handler: async (ctx, deps: Core) => {
     if (!isId(ctx.params.id)) return fail('NOT_FOUND', 'No such session.');
     const actor = memberActor(ctx);

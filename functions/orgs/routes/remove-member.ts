@@ -9,7 +9,7 @@ export const removeMember = defineRoute({
   method: 'DELETE',
   path: '/api/orgs/:orgId/members/:userId',
   summary:
-    'Remove a member (owners only by owners). Their sessions started for this org end in the same transaction; their other sessions lose the org on the next request. The last permanent owner cannot be removed (409).',
+    'Remove a member (owners only by owners). In the same transaction their sessions bound to this org end, their other sessions lose the org, and the API keys they created and invitations they sent are revoked (listed in the member.removed audit row). The last permanent owner cannot be removed (409).',
   tags: ['orgs'],
   auth: requireOrgRole('admin', { apiKeys: false }),
   responses: {

@@ -9,10 +9,11 @@ import type { Core } from '../../../shared/runtime/core.js';
 export const stepUp = defineRoute({
   method: 'POST',
   path: '/api/sessions/step-up',
+  edgeThrottled: true,
   summary:
     'Confirm a TOTP or backup code (users with MFA) or the password (users without) for a 10-minute sudo window. The session is replaced by a fresh one (new token in the body and cookie; the old token stops working). Throttled like login.',
   tags: ['sessions'],
-  auth: { kind: 'session' },
+  auth: { kind: 'session', boundSessions: true },
   body: z.union([z.strictObject({ code: mfaCodeField }), z.strictObject({ password: passwordField })]),
   responses: {
     200: {

@@ -19,7 +19,7 @@ export const revocationStream = defineRoute({
   summary:
     'Server-sent events for this session (embedded mode; deployed clients watch their Firestore revocation doc). Sends `ready`, then `revoked` or `expired` and closes; a revocation arrives within about one second of its event being delivered.',
   tags: ['sessions'],
-  auth: { kind: 'session' },
+  auth: { kind: 'session', boundSessions: true },
   responses: { 200: { description: 'text/event-stream' } },
   handler: async ({ principal, req }, deps: Core) => {
     const { session } = requireSession(principal);
