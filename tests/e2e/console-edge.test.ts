@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cookieOrigins } from '../../shared/http/auth.js';
 import { consoleCsp, ensureConsoleBuilt } from '../../shared/runtime/console.js';
 import { loadRewrites } from '../../shared/runtime/rewrites.js';
