@@ -273,7 +273,7 @@ function Members({ org }: { org: Org }) {
                     {i.email} as {i.role}
                   </span>
                   <Button
-                    aria-label={`Cancel the invitation of ${i.email}`}
+                    aria-label={`Cancel invitation for ${i.email}`}
                     onClick={() => void cancel.run(i.id)}
                   >
                     Cancel invitation
