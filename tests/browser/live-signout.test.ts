@@ -33,7 +33,7 @@ describe('signing out from another device', { timeout: 90_000 }, () => {
       .getByRole('row')
       .filter({ hasNot: b.getByText('This session') })
       .filter({ hasText: '127.0.0.1' });
-    await expect.poll(() => otherRow.count()).toBeGreaterThan(0);
+    await expect.poll(() => otherRow.count(), { timeout: 15_000 }).toBeGreaterThan(0);
     await otherRow
       .first()
       .getByRole('button', { name: /Revoke/ })

@@ -65,13 +65,15 @@ describe('two-factor set-up and step-up in the console', { timeout: 90_000 }, ()
     // When enrolment itself asked for a step-up, the session is still within its sudo window.
     await page.getByRole('button', { name: 'Regenerate backup codes' }).click();
     const changed = async () => (await codes.nth(0).textContent())?.trim() !== backup;
-    await expect.poll(async () => (await dialog.isVisible()) || (await changed())).toBe(true);
+    await expect
+      .poll(async () => (await dialog.isVisible()) || (await changed()), { timeout: 15_000 })
+      .toBe(true);
     if (secretOrDialog === 'secret') {
       await dialog.getByRole('button', { name: 'Use a code instead' }).click();
       await dialog.getByLabel('Code').fill(backup);
       await dialog.getByRole('button', { name: 'Confirm' }).click();
     }
-    await expect.poll(changed).toBe(true);
+    await expect.poll(changed, { timeout: 15_000 }).toBe(true);
     const regenerated = (await codes.nth(1).textContent())!.trim();
 
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();

@@ -69,7 +69,9 @@ describe('administering an organization in the console', { timeout: 120_000 }, (
     const page = await openPage(await rig.context(), '/login');
     await signInByForm(page, owner.email);
     await page.goto(`/orgs/${slug}/allowlist`);
-    await expect.poll(() => page.getByTestId('your-address').textContent()).toBe('127.0.0.1');
+    await expect
+      .poll(() => page.getByTestId('your-address').textContent(), { timeout: 15_000 })
+      .toBe('127.0.0.1');
     await page.getByRole('button', { name: 'Add entry' }).click();
     await page.getByLabel('Address or range 1').fill('10.0.0.0/8');
     await page.getByRole('button', { name: 'Add entry' }).click();

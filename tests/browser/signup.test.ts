@@ -13,7 +13,7 @@ describe('a new user in the console', { timeout: 90_000 }, () => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Create account' }).click();
-    await expect.poll(() => page.getByText(`We sent a link to ${email}`).count()).toBe(1);
+    await page.getByText(`We sent a link to ${email}`).waitFor();
 
     await rig.app.settle();
     await page.getByRole('link', { name: 'local mailbox' }).click();

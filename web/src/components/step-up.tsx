@@ -61,7 +61,7 @@ export function StepUpDialog() {
               autoComplete="current-password"
               value={value}
               onInput={setValue}
-              error={confirm.error as ApiError | null}
+              error={confirm.error}
               required
             />
           ) : (
@@ -73,7 +73,7 @@ export function StepUpDialog() {
               hint="From your authenticator app, or a backup code"
               value={value}
               onInput={setValue}
-              error={confirm.error as ApiError | null}
+              error={confirm.error}
               required
             />
           )}

@@ -11,14 +11,15 @@ export function Field(props: {
   type?: 'text' | 'email' | 'password' | 'date';
   value: string;
   onInput: (value: string) => void;
-  error?: ApiError | null;
+  /** The action's error; its `issues` for this field are shown under it. */
+  error?: unknown;
   autoComplete?: string;
   required?: boolean;
   hint?: string;
   inputMode?: 'numeric' | 'text' | 'email';
 }) {
   const id = useId();
-  const issue = props.error?.fieldIssue(props.name);
+  const issue = props.error instanceof ApiError ? props.error.fieldIssue(props.name) : undefined;
   return (
     <div class="field">
       <label for={id}>{props.label}</label>

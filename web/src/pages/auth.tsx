@@ -61,7 +61,7 @@ export function Login() {
             autoComplete="one-time-code"
             value={code}
             onInput={setCode}
-            error={second.error as ApiError | null}
+            error={second.error}
             required
           />
           <ErrorText error={second.error} />
@@ -83,7 +83,7 @@ export function Login() {
           autoComplete="username"
           value={email}
           onInput={setEmail}
-          error={signIn.error as ApiError | null}
+          error={signIn.error}
           required
         />
         <Field
@@ -93,7 +93,7 @@ export function Login() {
           autoComplete="current-password"
           value={password}
           onInput={setPassword}
-          error={signIn.error as ApiError | null}
+          error={signIn.error}
           required
         />
         <ErrorText error={signIn.error} />
@@ -164,7 +164,7 @@ export function Signup() {
           autoComplete="name"
           value={name}
           onInput={setName}
-          error={create.error as ApiError | null}
+          error={create.error}
           required
         />
         <Field
@@ -174,7 +174,7 @@ export function Signup() {
           autoComplete="email"
           value={email}
           onInput={setEmail}
-          error={create.error as ApiError | null}
+          error={create.error}
           required
         />
         <Field
@@ -185,7 +185,7 @@ export function Signup() {
           hint="12 characters or more; common passwords are refused"
           value={password}
           onInput={setPassword}
-          error={create.error as ApiError | null}
+          error={create.error}
           required
         />
         <ErrorText error={create.error} />
@@ -271,7 +271,7 @@ export function ResetPassword() {
             hint="12 characters or more; every session of your account will be signed out"
             value={password}
             onInput={setPassword}
-            error={confirm.error as ApiError | null}
+            error={confirm.error}
             required
           />
           <ErrorText error={confirm.error} />
@@ -293,7 +293,7 @@ export function ResetPassword() {
             autoComplete="email"
             value={email}
             onInput={setEmail}
-            error={request.error as ApiError | null}
+            error={request.error}
             required
           />
           <ErrorText error={request.error} />

@@ -91,21 +91,14 @@ export function NewOrg() {
   return (
     <Page title="New organization">
       <ActionForm class="card" onSubmit={create.run}>
-        <Field
-          label="Name"
-          name="name"
-          value={name}
-          onInput={setName}
-          error={create.error as ApiError | null}
-          required
-        />
+        <Field label="Name" name="name" value={name} onInput={setName} error={create.error} required />
         <Field
           label="Short name"
           name="slug"
           hint="Lowercase letters, digits and dashes; used in addresses and for SSO"
           value={slug}
           onInput={setSlug}
-          error={create.error as ApiError | null}
+          error={create.error}
           required
         />
         <ErrorText error={create.error} />
@@ -246,7 +239,7 @@ function Members({ org }: { org: Org }) {
               type="email"
               value={email}
               onInput={setEmail}
-              error={invite.error as ApiError | null}
+              error={invite.error}
               required
             />
             <RoleField id="invite-role" value={role} onChange={setRole} />
@@ -256,7 +249,7 @@ function Members({ org }: { org: Org }) {
               type="date"
               value={expires}
               onInput={setExpires}
-              error={invite.error as ApiError | null}
+              error={invite.error}
             />
             <Submit busy={invite.busy}>Invite</Submit>
           </ActionForm>
@@ -307,14 +300,7 @@ function Keys({ org }: { org: Org }) {
       <section class="card" aria-labelledby="newkey-title">
         <h2 id="newkey-title">Create an API key</h2>
         <ActionForm class="inline" onSubmit={create.run}>
-          <Field
-            label="Name"
-            name="name"
-            value={name}
-            onInput={setName}
-            error={create.error as ApiError | null}
-            required
-          />
+          <Field label="Name" name="name" value={name} onInput={setName} error={create.error} required />
           <RoleField id="key-role" value={role} onChange={setRole} />
           <Submit busy={create.busy}>Create API key</Submit>
         </ActionForm>
@@ -524,7 +510,7 @@ function PolicyEditor({ org }: { org: Org }) {
               hint={hint}
               value={draft[key] ?? ''}
               onInput={(v) => setDraft({ ...draft, [key]: v })}
-              error={save.error as ApiError | null}
+              error={save.error}
             />
           ))}
           <label class="check">
@@ -691,7 +677,7 @@ function Audit({ org }: { org: Org }) {
             hint="e.g. member.invited"
             value={action}
             onInput={filter(setAction)}
-            error={page.error as ApiError | null}
+            error={page.error}
           />
           <Field label="Since" name="since" type="date" value={since} onInput={filter(setSince)} />
           <Field label="Until" name="until" type="date" value={until} onInput={filter(setUntil)} />

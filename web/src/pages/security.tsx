@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { renderSVG } from 'uqr';
-import { type ApiError, api } from '../api/client.js';
+import { api } from '../api/client.js';
 import type { AuditEvent, BackupCodes, Device, ListedSession } from '../api/types.js';
 import {
   ActionForm,
@@ -267,7 +267,7 @@ function TwoFactor() {
             hint="The 6-digit code your app shows now"
             value={code}
             onInput={setCode}
-            error={confirm.error as ApiError | null}
+            error={confirm.error}
             required
           />
           <ErrorText error={confirm.error} />
@@ -313,7 +313,7 @@ function PasswordChange() {
           autoComplete="current-password"
           value={current}
           onInput={setCurrent}
-          error={change.error as ApiError | null}
+          error={change.error}
           required
         />
         <Field
@@ -324,7 +324,7 @@ function PasswordChange() {
           hint="12 characters or more"
           value={next}
           onInput={setNext}
-          error={change.error as ApiError | null}
+          error={change.error}
           required
         />
         <ErrorText error={change.error} />
