@@ -15,12 +15,57 @@ export const API_KEY_PREFIX = 'sf_live_';
  * so the answer can say how to send it instead of "sign in first".
  */
 export function presentedToken(req: IncomingMessage): string | undefined | { malformed: true } {
+  const credential = presentedCredential(req);
+  return credential && 'malformed' in credential ? credential : credential?.token;
+}
+
+function presentedCredential(
+  req: IncomingMessage,
+): { token: string; via: 'bearer' | 'cookie' } | { malformed: true } | undefined {
   const authorization = req.headers.authorization;
   if (authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match?.[1] ?? { malformed: true };
+    return match?.[1] ? { token: match[1], via: 'bearer' } : { malformed: true };
   }
-  return readCookie(req.headers.cookie, SESSION_COOKIE);
+  const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+  return cookie ? { token: cookie, via: 'cookie' } : undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * The origins the cookie check accepts: APP_URL's and APP_ORIGINS, and for a loopback one (the
+ * embedded default http://localhost:8080) its other loopback spellings on the same port, so a
+ * console opened at http://127.0.0.1:8080 works too. Only this machine can serve those origins.
+ */
+export function cookieOrigins(appOrigins: readonly string[]): string[] {
+  const origins = new Set(appOrigins);
+  for (const origin of appOrigins) {
+    const url = new URL(origin);
+    if (!LOOPBACK_HOSTS.includes(url.hostname)) continue;
+    for (const host of LOOPBACK_HOSTS)
+      origins.add(`${url.protocol}//${host}${url.port ? `:${url.port}` : ''}`);
+  }
+  return [...origins];
+}
+
+/**
+ * CSRF defence for the console: the browser attaches the cookie to requests any site starts, but
+ * it always sends `Origin` on unsafe ones and a page cannot forge it. So a cookie-authenticated
+ * unsafe request counts only from APP_URL's origin or APP_ORIGINS; a sibling subdomain is another
+ * origin (SameSite=Lax alone would let it through: it is the same site). Bearer tokens are not
+ * ambient, so they need no such check.
+ */
+export function cookieOriginRefused(req: IncomingMessage, allowedOrigins: readonly string[]): Failure | null {
+  if (SAFE_METHODS.has(req.method ?? 'GET')) return null;
+  const origin = req.headers.origin;
+  if (typeof origin === 'string' && allowedOrigins.includes(origin)) return null;
+  return fail(
+    'UNAUTHENTICATED',
+    `The session cookie is accepted on ${req.method} requests only from the console's own origin (${allowedOrigins.join(', ')}); this request came from ${typeof origin === 'string' ? origin : 'no origin'}. Use the console, or send the token as Authorization: Bearer.`,
+  );
 }
 
 /** `Authorization: Basic base64(user:password)`; null when absent or malformed. */
@@ -62,6 +107,8 @@ export interface AuthenticatorParts {
   orgGate?: OrgGate;
   apiKeys?: ApiKeyVerifier;
   network?: NetworkGate;
+  /** Origins allowed to make cookie-authenticated unsafe requests (APP_URL + APP_ORIGINS); unset: no check. */
+  allowedOrigins?: readonly string[];
 }
 
 export type AuthOutcome = { ok: true; principal: Principal | null; org: OrgAccess | null } | Failure;
@@ -80,14 +127,19 @@ export function createAuthenticator(parts: AuthenticatorParts) {
   ): Promise<AuthOutcome> => {
     if (requirement.kind === 'none') return { ok: true, principal: null, org: null };
     if (requirement.kind === 'basic_key') return authorizeBasicKey(parts, req, requirement, context);
-    const token = presentedToken(req);
-    if (typeof token === 'object') {
+    const credential = presentedCredential(req);
+    if (credential && 'malformed' in credential) {
       return fail(
         'UNAUTHENTICATED',
         'Use Authorization: Bearer <token> (the word Bearer, a space, then the token).',
       );
     }
-    if (!token) return fail('UNAUTHENTICATED', 'Sign in first.');
+    if (!credential) return fail('UNAUTHENTICATED', 'Sign in first.');
+    if (credential.via === 'cookie' && parts.allowedOrigins) {
+      const refused = cookieOriginRefused(req, parts.allowedOrigins);
+      if (refused) return refused;
+    }
+    const token = credential.token;
 
     if (token.startsWith(API_KEY_PREFIX)) {
       if (requirement.kind !== 'org' || requirement.apiKeys === false) {

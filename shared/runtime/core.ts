@@ -4,7 +4,7 @@ import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
 import { type AllowlistServices, createAllowlistServices } from '../allowlist/services.js';
 import type { KeyRing } from '../crypto/seal.js';
-import { createAuthenticator, type OrgGate } from '../http/auth.js';
+import { cookieOrigins, createAuthenticator, type OrgGate } from '../http/auth.js';
 import type { HttpEdge } from '../http/router.js';
 import { ApiKeyService } from '../keys/service.js';
 import { ApiKeyStore } from '../keys/store.js';
@@ -138,6 +138,7 @@ export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
       orgGate,
       apiKeys: c.apiKeys,
       network: c.allowlists.gate,
+      allowedOrigins: cookieOrigins(p.config.appOrigins),
     }),
     afterMutation: () => p.relay.drain(),
   };

@@ -23,7 +23,7 @@ export async function startLocalRuntime(
   usePlatform(pending);
   const p = await pending;
   const units = await loadUnits(p.logger);
-  const server = createGateway(p.logger, devRoutes(p));
+  const server = createGateway(p.logger, config, devRoutes(p));
   const port = await listen(server, config.port, options.host ?? '127.0.0.1');
   const stopScheduler = options.scheduler === false ? () => {} : startLocalScheduler(p);
   return {

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../config/config.js';
+import { ensureConsoleBuilt } from './console.js';
 import { portInUse } from './gateway.js';
 import { startLocalRuntime } from './local.js';
 
@@ -12,6 +13,8 @@ try {
     );
     process.exit(1);
   }
+  // A fresh checkout has no web/dist: build the console first, so `npm start` is all a new user needs.
+  await ensureConsoleBuilt((message) => process.stdout.write(`${message}\n`));
   const runtime = await startLocalRuntime(config, { host });
   runtime.platform.logger.info('SessionForge security services are up', {
     url: runtime.url,
