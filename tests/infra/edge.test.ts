@@ -147,7 +147,7 @@ describe('Cloud Armor', () => {
   it('every anonymous route that changes something is throttled at the edge, or excused here with a reason', () => {
     const excused: Record<string, string> = {
       'POST /api/accounts/login-confirmation':
-        'redeems a 256-bit single-use token from a sign-in confirmation mail; a "no" mails a reset link to the account only, at most 3 an hour',
+        'redeems a 256-bit single-use token from a sign-in confirmation mail; throttled per address by the application',
       'POST /api/accounts/verify-email':
         'redeems a 256-bit single-use token; checks no credential, sends no mail',
       'POST /api/keys/verify':
