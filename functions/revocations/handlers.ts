@@ -10,6 +10,8 @@ export interface RevocationsDeps {
   feedIn: (tx: Tx) => RevocationFeed;
   /** Rate-limit windows, when they live in PostgreSQL (Firestore expires them by its TTL policy). */
   rateLimitsIn: ((tx: Tx) => { sweep(now: Date): Promise<number> }) | null;
+  /** Purges deleted orgs past their grace period (shared/orgs/deletion.ts), each in its own transaction. */
+  orgPurge: { purgeDue(now: Date): Promise<string[]> };
   clock: Clock;
   logger: Logger;
 }
@@ -38,7 +40,8 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
      * Hourly housekeeping of expiring state: revocation-feed entries past their session's lifetime,
      * rate-limit windows nobody touched for a whole window, and event ids no redelivery can carry
      * any more. The consumer drains the outbox after every event, so this tick also publishes
-     * anything a failed publish left behind.
+     * anything a failed publish left behind. Then, once the tick is claimed and outside its
+     * transaction (each org gets its own), deleted orgs past their grace period are purged.
      */
     'maintenance-sweep': async (_envelope, tx) => {
       const now = deps.clock.now();
@@ -46,6 +49,10 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
       const rateLimitWindows = (await deps.rateLimitsIn?.(tx).sweep(now)) ?? 0;
       const processedEvents = await forgetProcessedEvents(tx, now);
       deps.logger.info('maintenance sweep', { revocations, rateLimitWindows, processedEvents });
+      return async () => {
+        const orgsPurged = await deps.orgPurge.purgeDue(now);
+        if (orgsPurged.length > 0) deps.logger.info('deleted orgs purged', { orgIds: orgsPurged });
+      };
     },
   };
 }

@@ -10,6 +10,7 @@ cloudEvent('revocations', async (event: CloudEvent<unknown>) => {
   const handlers = revocationsHandlers({
     feedIn: c.revocationFeedIn,
     rateLimitsIn: p.config.fastStateStore === 'postgres' ? (tx) => new PostgresRateLimitStore(tx) : null,
+    orgPurge: c.orgs.deletion,
     clock: p.clock,
     logger: p.logger,
   });

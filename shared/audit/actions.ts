@@ -22,6 +22,9 @@ export const orgActions = [
   'auth_session.revoked',
   'backup.verified',
   'backup.missing',
+  'org.deletion_requested',
+  'org.restored',
+  'org.deleted',
 ] as const;
 
 export const accountActions = [
@@ -37,6 +40,7 @@ export const accountActions = [
   'step_up.failed',
   'device.trusted',
   'device.deleted',
+  'account.deleted',
 ] as const;
 
 export const orgActionSchema = z.enum(orgActions);

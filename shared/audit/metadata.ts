@@ -63,6 +63,19 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
   'auth_session.revoked': fields({ reason: z.string().optional() }),
   'backup.verified': any,
   'backup.missing': any,
+  /** What stopped at once (ids only) and when the purge becomes due. */
+  'org.deletion_requested': fields({
+    purgeAfter: z.iso.datetime({ offset: true }),
+    sessionsRevoked: z.number().int().nonnegative(),
+    sessionsCutOff: z.number().int().nonnegative(),
+    stopped: z.record(z.string(), z.array(z.string())),
+  }),
+  'org.restored': any,
+  /** The chain's last row: what the purge deleted, counted. */
+  'org.deleted': fields({
+    deletedAt: z.iso.datetime({ offset: true }),
+    purged: z.record(z.string(), z.number().int().nonnegative()),
+  }),
 };
 
 export const accountMetadataSchemas: Record<AccountAction, z.ZodType> = {
@@ -78,4 +91,5 @@ export const accountMetadataSchemas: Record<AccountAction, z.ZodType> = {
   'step_up.failed': any,
   'device.trusted': any,
   'device.deleted': any,
+  'account.deleted': fields({ sessionsRevoked: z.number().int().nonnegative() }),
 };

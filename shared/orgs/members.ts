@@ -163,7 +163,9 @@ export class MemberService {
   }
 
   async #lockedTarget(tx: Tx, orgId: string, userId: string) {
-    if (!(await this.store.lockOrg(tx, orgId))) return null;
+    const org = await this.store.lockOrg(tx, orgId);
+    // A deleted org has no members to change or lose until it is restored.
+    if (!org || org.deleted_at) return null;
     return this.store.membership(tx, orgId, userId);
   }
 }

@@ -71,6 +71,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     sessions,
     mailKeys: () => p.mailKeys(),
     appUrl: p.config.appUrl,
+    lifecycle: { graceDays: p.config.orgDeletionGraceDays, auditRetentionDays: p.config.auditRetentionDays },
   });
   const allowlists = createAllowlistServices({
     db: p.db,
