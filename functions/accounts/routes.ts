@@ -1,6 +1,7 @@
 import type { AnyRoute } from '../../shared/http/route.js';
 import type { Core } from '../../shared/runtime/core.js';
 import { changePassword } from './routes/change-password.js';
+import { deleteAccount } from './routes/delete-account.js';
 import { mfaRegenerateBackupCodes } from './routes/mfa-backup-codes.js';
 import { mfaConfirm } from './routes/mfa-confirm.js';
 import { mfaDisable } from './routes/mfa-disable.js';
@@ -19,4 +20,5 @@ export const accountsRoutes: AnyRoute<Core>[] = [
   mfaConfirm,
   mfaDisable,
   mfaRegenerateBackupCodes,
+  deleteAccount,
 ];

@@ -21,7 +21,8 @@ export type ReachEndReason =
   | 'org_admin'
   | 'member_removed'
   | 'member_left'
-  | 'org_deleted';
+  | 'org_deleted'
+  | 'account_deleted';
 
 type SessionRef = Pick<SessionRow, 'id' | 'user_id' | 'org_id'>;
 

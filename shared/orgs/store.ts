@@ -191,7 +191,7 @@ export class OrgStore {
     }
     const invitations = await tx
       .selectFrom('invitations')
-      .select(['id', 'email', 'role'])
+      .select(['id', 'role'])
       .where('org_id', '=', orgId)
       .where('invited_by', '=', userId)
       .where('accepted_at', 'is', null)
@@ -216,7 +216,7 @@ export class OrgStore {
         role: k.role,
         prefix: k.display_prefix,
       })),
-      invitationsRevoked: invitationsRevoked.map((i) => ({ id: i.id, email: i.email, role: i.role })),
+      invitationsRevoked: invitationsRevoked.map((i) => ({ id: i.id, role: i.role })),
     };
   }
 }

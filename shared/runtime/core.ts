@@ -1,4 +1,5 @@
 import { isBreachedPassword } from '../accounts/breached.js';
+import { AccountDeletion } from '../accounts/deletion.js';
 import { LoginService } from '../accounts/login.js';
 import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
@@ -35,6 +36,7 @@ export interface Core {
   /** Per-IP limits of the unauthenticated account routes and the per-recipient mail cap. */
   requestThrottle: RequestThrottle;
   accounts: AccountService;
+  accountDeletion: AccountDeletion;
   login: LoginService;
   mfa: MfaService;
   orgs: OrgServices;
@@ -100,6 +102,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     throttle,
     requestThrottle,
     accounts,
+    accountDeletion: new AccountDeletion({ db: p.db, sessions, orgStore: orgs.store, members: orgs.members }),
     login,
     mfa,
     devices,
