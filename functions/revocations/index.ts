@@ -11,6 +11,7 @@ cloudEvent('revocations', async (event: CloudEvent<unknown>) => {
     feedIn: c.revocationFeedIn,
     rateLimitsIn: p.config.fastStateStore === 'postgres' ? (tx) => new PostgresRateLimitStore(tx) : null,
     orgPurge: c.orgs.deletion,
+    retention: p.config.retention,
     clock: p.clock,
     logger: p.logger,
   });
