@@ -1,30 +1,27 @@
 import { z } from 'zod';
 
 /** What `npm audit --json` prints: a report, or an error object when it could not run. */
-const npmAuditOutput = z.union([
-  z
-    .object({
-      error: z
-        .object({ code: z.string().nullable().optional(), summary: z.string().optional() })
-        .passthrough(),
-      // An HTTP failure of the advisories endpoint (a proxy or mirror without it) comes as these.
-      message: z.string().optional(),
-      statusCode: z.number().optional(),
-    })
-    .passthrough(),
-  z
-    .object({
-      metadata: z.object({
-        vulnerabilities: z.object({
-          low: z.number().default(0),
-          moderate: z.number().default(0),
-          high: z.number().default(0),
-          critical: z.number().default(0),
-        }),
+const npmAuditError = z
+  .object({
+    error: z.object({ code: z.string().nullable().optional(), summary: z.string().optional() }).passthrough(),
+    // An HTTP failure of the advisories endpoint (a proxy or mirror without it) comes as these.
+    message: z.string().optional(),
+    statusCode: z.number().optional(),
+  })
+  .passthrough();
+
+const npmAuditReport = z
+  .object({
+    metadata: z.object({
+      vulnerabilities: z.object({
+        low: z.number().default(0),
+        moderate: z.number().default(0),
+        high: z.number().default(0),
+        critical: z.number().default(0),
       }),
-    })
-    .passthrough(),
-]);
+    }),
+  })
+  .passthrough();
 
 export type AuditVerdict =
   | { status: 'passed'; exitCode: 0; counts: Counts; message: string }
@@ -47,15 +44,15 @@ const NETWORK_CODES = new Set([
  * dependencies fail; a registry that cannot be reached gives no verdict at all (exit 2), never a pass.
  */
 export function auditVerdict(stdout: string): AuditVerdict {
-  let parsed: z.infer<typeof npmAuditOutput>;
+  let json: unknown;
   try {
-    const result = npmAuditOutput.safeParse(JSON.parse(stdout));
-    if (!result.success) throw new Error(result.error.message);
-    parsed = result.data;
+    json = JSON.parse(stdout);
   } catch {
-    return { status: 'unreadable', exitCode: 2, message: 'npm audit printed no report: no verdict.' };
+    json = null;
   }
-  if ('error' in parsed) {
+  const failure = npmAuditError.safeParse(json);
+  if (failure.success) {
+    const parsed = failure.data;
     const code = parsed.error.code ?? '';
     const network =
       NETWORK_CODES.has(code) ||
@@ -73,7 +70,11 @@ export function auditVerdict(stdout: string): AuditVerdict {
         : `npm audit failed (${code || 'unknown error'}): ${parsed.error.summary || 'no summary'}`,
     };
   }
-  const counts = parsed.metadata.vulnerabilities;
+  const report = npmAuditReport.safeParse(json);
+  if (!report.success) {
+    return { status: 'unreadable', exitCode: 2, message: 'npm audit printed no report: no verdict.' };
+  }
+  const counts = report.data.metadata.vulnerabilities;
   const blocking = counts.high + counts.critical;
   return blocking > 0
     ? {
