@@ -25,6 +25,8 @@ export const orgActions = [
   'org.deletion_requested',
   'org.restored',
   'org.deleted',
+  'backup.restore_drill_passed',
+  'backup.restore_drill_failed',
 ] as const;
 
 export const accountActions = [

@@ -102,6 +102,8 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
     stopped: z.record(z.string(), z.array(z.string())),
   }),
   'org.restored': any,
+  'backup.restore_drill_passed': any,
+  'backup.restore_drill_failed': any,
   /** The chain's last row: what the purge deleted, counted. */
   'org.deleted': fields({
     deletedAt: z.iso.datetime({ offset: true }),
