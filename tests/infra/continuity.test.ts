@@ -50,3 +50,27 @@ describe('the weekly dependency audit in Terraform', () => {
     );
   });
 });
+
+describe('the restore drill in Terraform', () => {
+  it('is a unit consuming its monthly tick, allowed to clone and delete instances and read checkpoints', () => {
+    const units = tf.locals.units as Record<string, Block>;
+    expect(units['restore-drill']).toMatchObject({
+      http: false,
+      consumes: ['restore-drill'],
+      roles: ['roles/cloudsql.admin'],
+      bucket_roles: { audit_checkpoints: 'roles/storage.objectViewer' },
+    });
+    expect((tf.locals.schedules as Record<string, string>)['restore-drill']).toBe('0 4 1 * *');
+  });
+
+  it('pages the operators when a drill fails', () => {
+    const metric = resource('google_logging_metric', 'restore_drill_failed');
+    expect(metric.filter).toContain('jsonPayload.message="restore drill failed"');
+    // …the very message the drill logs on failure.
+    expect(readFileSync(new URL('../../shared/backups/restore-drill.ts', import.meta.url), 'utf8')).toContain(
+      "deps.logger.error('restore drill failed'",
+    );
+    const policy = resource('google_monitoring_alert_policy', 'restore_drill_failed');
+    expect(policy.notification_channels).toBe(ref('var.alert_notification_channels'));
+  });
+});
