@@ -206,6 +206,26 @@ async function expectAnswer(
   if (want.code) expect(response.body.error.code).toBe(want.code);
 }
 
+/** One test per (row, caller): the exact answer `expected` names, with that caller's credential. */
+function matrixCases(rows: MatrixRow[], credentialOf: Map<Caller, string | undefined>) {
+  const callers: Caller[] = [
+    'viewer',
+    'member',
+    'admin',
+    'owner',
+    'nonMember',
+    'anonymous',
+    'apiKeyOfOtherOrg',
+  ];
+  for (const row of rows) {
+    for (const caller of callers) {
+      const want = expected(row, caller);
+      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, () =>
+        expectAnswer(row, orgId, credentialOf.get(caller), want));
+    }
+  }
+}
+
 let app: TestApp;
 let orgId: string;
 /** Credential per caller; `undefined` sends none. */
@@ -238,22 +258,7 @@ describe('role × route matrix', () => {
     expectTableCovers(orgsRoutes, [...table, ...deletionTable]);
   });
 
-  const callers: Caller[] = [
-    'viewer',
-    'member',
-    'admin',
-    'owner',
-    'nonMember',
-    'anonymous',
-    'apiKeyOfOtherOrg',
-  ];
-  for (const row of table) {
-    for (const caller of callers) {
-      const want = expected(row, caller);
-      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, () =>
-        expectAnswer(row, orgId, credentials.get(caller), want));
-    }
-  }
+  matrixCases(table, credentials);
 });
 
 describe('role × route matrix: deleting the org (owner only, stepped up)', () => {
@@ -271,22 +276,7 @@ describe('role × route matrix: deleting the org (owner only, stepped up)', () =
     deletionCredentials.set('apiKeyOfOtherOrg', credentials.get('apiKeyOfOtherOrg'));
   });
 
-  const callers: Caller[] = [
-    'viewer',
-    'member',
-    'admin',
-    'owner',
-    'nonMember',
-    'anonymous',
-    'apiKeyOfOtherOrg',
-  ];
-  for (const row of deletionTable) {
-    for (const caller of callers) {
-      const want = expected(row, caller);
-      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, () =>
-        expectAnswer(row, orgId, deletionCredentials.get(caller), want));
-    }
-  }
+  matrixCases(deletionTable, deletionCredentials);
 });
 
 /**

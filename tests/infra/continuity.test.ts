@@ -20,7 +20,7 @@ describe('the weekly dependency audit in Terraform', () => {
 
   it('runs npm run audit:deps, uploads the report whatever the verdict, then fails on the verdict', () => {
     const build = nested(resource('google_cloudbuild_trigger', 'dependency_audit'), 'build');
-    const steps = (build?.step as Block[]).map((s) => ({ id: s.id, script: String(s.script) }));
+    const steps = ((build?.step ?? []) as Block[]).map((s) => ({ id: s.id, script: String(s.script) }));
     expect(steps.map((s) => s.id)).toEqual(['audit', 'keep-report', 'verdict']);
     expect(steps[0]?.script).toContain('npm run audit:deps -- --out /workspace/report.json; echo $? >');
     expect(steps[1]?.script).toContain(
