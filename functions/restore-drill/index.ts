@@ -1,5 +1,5 @@
 import { type CloudEvent, cloudEvent } from '@google-cloud/functions-framework';
-import { cloudSqlAdmin, instanceRef } from '../../shared/backups/cloud-sql-admin.js';
+import { cloudSqlAdmin, instanceRef, serviceAccountToken } from '../../shared/backups/cloud-sql-admin.js';
 import { RestoreDrill } from '../../shared/backups/restore-drill.js';
 import { consumer } from '../../shared/bus/consumer.js';
 import { openDatabase } from '../../shared/db/connect.js';
@@ -14,13 +14,7 @@ const deps = perPlatform(async (p) => {
     return { platform: p, handlers: restoreDrillHandlers({ db: p.db, drill: null, logger: p.logger }) };
   }
   // The function's service account (roles/cloudsql.admin) clones and deletes the scratch instance.
-  const { GoogleAuth } = await import('google-auth-library');
-  const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/sqlservice.admin'] });
-  const accessToken = async () => {
-    const token = await auth.getAccessToken();
-    if (!token) throw new Error('no access token for the Cloud SQL Admin API');
-    return token;
-  };
+  const accessToken = await serviceAccountToken();
   const { checkpoints } = await auditDeps();
   const region = database.instance.split(':')[1];
   const drill = (expectedMigrationVersion: string) =>

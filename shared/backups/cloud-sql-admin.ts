@@ -22,6 +22,17 @@ export function instanceRef(connectionName: string): CloudSqlInstanceRef | null 
   return { project: parts[0] as string, instance: parts[2] as string };
 }
 
+/** The function's own service account's token for the Admin API (its IAM role decides what it may do). */
+export async function serviceAccountToken(): Promise<() => Promise<string>> {
+  const { GoogleAuth } = await import('google-auth-library');
+  const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/sqlservice.admin'] });
+  return async () => {
+    const token = await auth.getAccessToken();
+    if (!token) throw new Error('no access token for the Cloud SQL Admin API');
+    return token;
+  };
+}
+
 export interface CloudSqlAdminOptions {
   baseUrl?: string;
   /** An OAuth access token with the sqlservice.admin (or cloud-platform) scope. */
