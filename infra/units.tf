@@ -23,10 +23,13 @@ locals {
     revocations      = { http = false, consumes = ["session-revoked", "maintenance-sweep"], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10 }
     archive          = { http = false, consumes = ["recording-stopped", "recordings-sweep"], secrets = [], roles = ["roles/datastore.user"], bucket_roles = { recordings = "roles/storage.objectAdmin" }, memory = "512Mi", min_instances = 0, max_instances = 10 }
     "backup-verify"  = { http = false, consumes = ["backup-verify"], secrets = [], roles = ["roles/cloudsql.viewer"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 1 }
+    # Clones the instance into a scratch one and deletes it again (cloudsql.admin), reads the signed
+    # checkpoints to verify the copy's chains (audit-signing-key: the trusted public key).
+    "restore-drill"  = { http = false, consumes = ["restore-drill"], secrets = ["audit-signing-key"], roles = ["roles/cloudsql.admin"], bucket_roles = { audit_checkpoints = "roles/storage.objectViewer" }, memory = "512Mi", min_instances = 0, max_instances = 1 }
   }
 
   # Every Pub/Sub topic (shared/bus/topics.ts topicSchemas).
-  topics = ["mail-outbox", "security-events", "session-revoked", "recording-stopped", "audit-events", "audit-checkpoint", "backup-verify", "recordings-sweep", "maintenance-sweep", "allowlist-changed"]
+  topics = ["mail-outbox", "security-events", "session-revoked", "recording-stopped", "audit-events", "audit-checkpoint", "backup-verify", "recordings-sweep", "maintenance-sweep", "allowlist-changed", "restore-drill"]
 
   # Cloud Scheduler: topic => cron (shared/bus/topics.ts schedules), in UTC.
   schedules = {
@@ -34,6 +37,7 @@ locals {
     "backup-verify"     = "0 6 * * 1"
     "recordings-sweep"  = "30 * * * *"
     "maintenance-sweep" = "15 * * * *"
+    "restore-drill"     = "0 4 1 * *"
   }
 
   # One push subscription per (topic, unit), named <topic>--<unit>: the consumer reads the topic

@@ -1,6 +1,7 @@
 import type { AnyRoute } from '../../shared/http/route.js';
 import type { Core } from '../../shared/runtime/core.js';
 import { changePassword } from './routes/change-password.js';
+import { deleteAccount } from './routes/delete-account.js';
 import { confirmLogin } from './routes/login-confirmation.js';
 import { mfaRegenerateBackupCodes } from './routes/mfa-backup-codes.js';
 import { mfaConfirm } from './routes/mfa-confirm.js';
@@ -26,4 +27,5 @@ export const accountsRoutes: AnyRoute<Core>[] = [
   securityEventStream,
   listSecurityEvents,
   acknowledgeSecurityEvent,
+  deleteAccount,
 ];

@@ -2,6 +2,7 @@ import type { CloudEvent } from '@google-cloud/functions-framework';
 import { consumer, type TopicHandlers } from '../../shared/bus/consumer.js';
 import { parseEnvelope } from '../../shared/bus/envelope.js';
 import type { Archiver } from '../../shared/recordings/archiver.js';
+import type { PurgedOrgRecordings } from '../../shared/recordings/purge.js';
 import type { RecordingSweep } from '../../shared/recordings/sweep.js';
 import type { Platform } from '../../shared/runtime/platform.js';
 
@@ -9,6 +10,7 @@ export interface ArchiveDeps {
   platform: Platform;
   archiver: Archiver;
   sweep: RecordingSweep;
+  purge: PurgedOrgRecordings;
 }
 
 export function archiveHandlers(deps: ArchiveDeps): TopicHandlers {
@@ -22,6 +24,7 @@ export function archiveHandlers(deps: ArchiveDeps): TopicHandlers {
       const now = deps.platform.clock.now();
       return async () => {
         await deps.sweep.sweep(now);
+        await deps.purge.purge();
       };
     },
   };

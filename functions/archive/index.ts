@@ -6,6 +6,6 @@ cloudEvent(
   'archive',
   archiveFunction(async () => {
     const d = await recordingsDeps();
-    return { platform: d.platform, archiver: d.archiver, sweep: d.sweep };
+    return { platform: d.platform, archiver: d.archiver, sweep: d.sweep, purge: d.purge };
   }),
 );

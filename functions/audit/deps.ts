@@ -11,6 +11,8 @@ export interface AuditRouteDeps {
 
 export interface AuditDeps extends AuditRouteDeps {
   platform: Platform;
+  /** The signed checkpoints in the bucket (the restore drill verifies copies against them). */
+  checkpoints: CheckpointStore;
 }
 
 /** The audit services over the platform, shared by the HTTP unit and the consumer unit. */
@@ -26,6 +28,7 @@ export const auditDeps = perPlatform(async (p): Promise<AuditDeps> => {
   );
   return {
     platform: p,
+    checkpoints,
     audit: new AuditService({ db: p.db, checkpoints, keys: loadKeys, logger: p.logger }),
   };
 });

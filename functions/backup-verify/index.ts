@@ -1,5 +1,5 @@
 import { type CloudEvent, cloudEvent } from '@google-cloud/functions-framework';
-import { listBackupRuns } from '../../shared/backups/cloud-sql-admin.js';
+import { listBackupRuns, serviceAccountToken } from '../../shared/backups/cloud-sql-admin.js';
 import { consumer } from '../../shared/bus/consumer.js';
 import { perPlatform } from '../../shared/runtime/platform.js';
 import { backupVerifyHandlers } from './handlers.js';
@@ -7,13 +7,7 @@ import { backupVerifyHandlers } from './handlers.js';
 const deps = perPlatform(async (p) => {
   const instance = p.config.database.kind === 'cloud-sql' ? p.config.database.instance : null;
   // The function's service account (roles/cloudsql.viewer) authenticates to the Admin API.
-  const { GoogleAuth } = await import('google-auth-library');
-  const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/sqlservice.admin'] });
-  const accessToken = async () => {
-    const token = await auth.getAccessToken();
-    if (!token) throw new Error('no access token for the Cloud SQL Admin API');
-    return token;
-  };
+  const accessToken = await serviceAccountToken();
   return {
     platform: p,
     handlers: backupVerifyHandlers({

@@ -4,6 +4,7 @@ import { latestBackupCheck } from '../../shared/backups/store.js';
 import type { AuthOutcome } from '../../shared/http/auth.js';
 import { defineRoute, json } from '../../shared/http/route.js';
 import type { Platform } from '../../shared/runtime/platform.js';
+import { securityTxt } from './security-txt.js';
 
 export interface MetaDeps {
   platform: Platform;
@@ -64,4 +65,22 @@ export const openapi = defineRoute({
   handler: async (_ctx, deps: MetaDeps) => json(200, deps.openapi()),
 });
 
-export const metaRoutes = [health, openapi];
+export const securityTxtRoute = defineRoute({
+  method: 'GET',
+  path: '/.well-known/security.txt',
+  summary:
+    'RFC 9116 security.txt: where to report a vulnerability (SECURITY_CONTACT), the policy (SECURITY_POLICY_URL), an Expires always under a year ahead.',
+  tags: ['meta'],
+  auth: { kind: 'none' },
+  responses: { 200: { description: 'text/plain security.txt' } },
+  handler: async ({ now }, deps: MetaDeps) => {
+    const { config } = deps.platform;
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'public, max-age=86400' },
+      raw: Buffer.from(securityTxt({ ...config.securityTxt, appUrl: config.appUrl }, now)),
+    };
+  },
+});
+
+export const metaRoutes = [health, openapi, securityTxtRoute];

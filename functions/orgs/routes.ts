@@ -3,6 +3,7 @@ import type { Core } from '../../shared/runtime/core.js';
 import { acceptInvitation } from './routes/accept-invitation.js';
 import { changeMember } from './routes/change-member.js';
 import { createOrg } from './routes/create-org.js';
+import { deleteOrg, restoreOrg } from './routes/delete-org.js';
 import { listInvitations, withdrawInvitation } from './routes/invitations.js';
 import { invite } from './routes/invite.js';
 import { leaveOrg } from './routes/leave.js';
@@ -27,4 +28,6 @@ export const orgsRoutes: AnyRoute<Core>[] = [
   updatePolicy,
   listOrgSessions,
   revokeOrgSession,
+  deleteOrg,
+  restoreOrg,
 ];

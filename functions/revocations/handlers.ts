@@ -2,6 +2,8 @@ import type { TopicHandlers } from '../../shared/bus/consumer.js';
 import { forgetProcessedEvents } from '../../shared/bus/maintenance.js';
 import type { Tx } from '../../shared/bus/outbox.js';
 import type { Logger } from '../../shared/log/logger.js';
+import type { RetentionSettings } from '../../shared/retention/policy.js';
+import { purgeExpiredData } from '../../shared/retention/sweep.js';
 import { ABSOLUTE_LIFETIME_MS } from '../../shared/sessions/model.js';
 import type { RevocationFeed } from '../../shared/sessions/revocation-feed.js';
 import type { Clock } from '../../shared/time/clock.js';
@@ -10,6 +12,9 @@ export interface RevocationsDeps {
   feedIn: (tx: Tx) => RevocationFeed;
   /** Rate-limit windows, when they live in PostgreSQL (Firestore expires them by its TTL policy). */
   rateLimitsIn: ((tx: Tx) => { sweep(now: Date): Promise<number> }) | null;
+  /** Purges deleted orgs past their grace period (shared/orgs/deletion.ts), each in its own transaction. */
+  orgPurge: { purgeDue(now: Date): Promise<string[]> };
+  retention: RetentionSettings;
   clock: Clock;
   logger: Logger;
 }
@@ -37,15 +42,21 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
     /**
      * Hourly housekeeping of expiring state: revocation-feed entries past their session's lifetime,
      * rate-limit windows nobody touched for a whole window, and event ids no redelivery can carry
-     * any more. The consumer drains the outbox after every event, so this tick also publishes
-     * anything a failed publish left behind.
+     * any more, and personal data past its retention (shared/retention). The consumer drains the outbox after every event, so this tick also publishes
+     * anything a failed publish left behind. Then, once the tick is claimed and outside its
+     * transaction (each org gets its own), deleted orgs past their grace period are purged.
      */
     'maintenance-sweep': async (_envelope, tx) => {
       const now = deps.clock.now();
       const revocations = await deps.feedIn(tx).sweep(now);
       const rateLimitWindows = (await deps.rateLimitsIn?.(tx).sweep(now)) ?? 0;
       const processedEvents = await forgetProcessedEvents(tx, now);
-      deps.logger.info('maintenance sweep', { revocations, rateLimitWindows, processedEvents });
+      const expired = await purgeExpiredData(tx, now, deps.retention);
+      deps.logger.info('maintenance sweep', { revocations, rateLimitWindows, processedEvents, expired });
+      return async () => {
+        const orgsPurged = await deps.orgPurge.purgeDue(now);
+        if (orgsPurged.length > 0) deps.logger.info('deleted orgs purged', { orgIds: orgsPurged });
+      };
     },
   };
 }

@@ -10,6 +10,8 @@ cloudEvent('revocations', async (event: CloudEvent<unknown>) => {
   const handlers = revocationsHandlers({
     feedIn: c.revocationFeedIn,
     rateLimitsIn: p.config.fastStateStore === 'postgres' ? (tx) => new PostgresRateLimitStore(tx) : null,
+    orgPurge: c.orgs.deletion,
+    retention: p.config.retention,
     clock: p.clock,
     logger: p.logger,
   });

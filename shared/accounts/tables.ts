@@ -8,6 +8,8 @@ export interface UsersTable {
   email_verified_at: Date | null;
   disabled_at: Date | null;
   created_at: Generated<Date>;
+  /** Migration 0045: a deleted account's tombstone (email and name erased). */
+  deleted_at?: Date | null;
 }
 
 export interface PasswordCredentialsTable {

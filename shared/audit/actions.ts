@@ -25,6 +25,11 @@ export const orgActions = [
   'backup.verified',
   'backup.missing',
   'recording.playback_issued',
+  'org.deletion_requested',
+  'org.restored',
+  'org.deleted',
+  'backup.restore_drill_passed',
+  'backup.restore_drill_failed',
 ] as const;
 
 /**
@@ -54,6 +59,7 @@ export const accountActions = [
   'account.created',
   'email.verified',
   'mfa.backup_codes_regenerated',
+  'account.deleted',
 ] as const;
 
 export const orgActionSchema = z.enum(orgActions);

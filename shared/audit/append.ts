@@ -24,7 +24,10 @@ interface EventCommon {
 }
 
 /** Platform events that belong to no org or user (backup checks) chain on `system:<name>`. */
-export type SystemAction = Extract<OrgAction, 'backup.verified' | 'backup.missing'>;
+export type SystemAction = Extract<
+  OrgAction,
+  'backup.verified' | 'backup.missing' | 'backup.restore_drill_passed' | 'backup.restore_drill_failed'
+>;
 
 export type AuditEvent =
   | (EventCommon & { orgId: string; action: OrgAction })

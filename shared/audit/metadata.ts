@@ -18,14 +18,45 @@ export const jsonValue: z.ZodType<Json> = z.lazy(() =>
   ]),
 );
 
+/**
+ * Audit rows are hash-chained and append-only, so nothing written into them can be erased when a
+ * person deletes their account: metadata names people and invitations by id, never by address.
+ * Any key that speaks of an email, at any depth, is refused for every action.
+ */
+const PERSONAL_KEY = /e-?mail/i;
+export function personalDataPath(value: unknown, path: string[] = []): string | null {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = personalDataPath(item, [...path, String(i)]);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (PERSONAL_KEY.test(key)) return [...path, key].join('.');
+      const found = personalDataPath(item, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
 /** Known fields are typed; extra fields stay allowed so a producer can add context without a release. */
-const fields = (shape: z.ZodRawShape) => z.looseObject(shape).catchall(jsonValue);
+const fields = (shape: z.ZodRawShape) =>
+  z
+    .looseObject(shape)
+    .catchall(jsonValue)
+    .superRefine((metadata, ctx) => {
+      const path = personalDataPath(metadata);
+      if (path)
+        ctx.addIssue({ code: 'custom', message: `${path}: audit metadata holds ids, never email addresses` });
+    });
 const any = fields({});
 const roleName = z.enum(['viewer', 'member', 'admin', 'owner']);
 
 /** Per-action metadata: the closed action list's second half (API.md "audit"). */
 export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
-  'member.invited': fields({ email: z.string().optional(), role: roleName.optional() }),
+  // The invitation (the row's target) holds the address while it lives; the row keeps only its id.
+  'member.invited': fields({ role: roleName.optional() }),
   'member.joined': fields({
     role: roleName.optional(),
     // Accepting an invitation swaps the joiner's session: which one ended, which one replaced it.
@@ -33,7 +64,7 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
     previousSessionId: z.string().optional(),
   }),
   'member.removed': any,
-  'invitation.revoked': fields({ email: z.string().optional(), role: roleName.optional() }),
+  'invitation.revoked': fields({ role: roleName.optional() }),
   'member.role_changed': fields({
     from: roleName.optional(),
     to: roleName.optional(),
@@ -70,6 +101,21 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
   'backup.missing': any,
   /** Who got a playback link, and until when it works (the link itself is a bearer secret: never stored). */
   'recording.playback_issued': fields({ expiresAt: z.iso.datetime({ offset: true }).optional() }),
+  /** What stopped at once (ids only) and when the purge becomes due. */
+  'org.deletion_requested': fields({
+    purgeAfter: z.iso.datetime({ offset: true }),
+    sessionsRevoked: z.number().int().nonnegative(),
+    sessionsCutOff: z.number().int().nonnegative(),
+    stopped: z.record(z.string(), z.array(z.string())),
+  }),
+  'org.restored': any,
+  'backup.restore_drill_passed': any,
+  'backup.restore_drill_failed': any,
+  /** The chain's last row: what the purge deleted, counted. */
+  'org.deleted': fields({
+    deletedAt: z.iso.datetime({ offset: true }),
+    purged: z.record(z.string(), z.number().int().nonnegative()),
+  }),
 };
 
 export const accountMetadataSchemas: Record<AccountAction, z.ZodType> = {
@@ -99,4 +145,5 @@ export const accountMetadataSchemas: Record<AccountAction, z.ZodType> = {
   'account.created': fields({ method: z.string().optional() }),
   'email.verified': any,
   'mfa.backup_codes_regenerated': fields({ count: z.number().int().nonnegative().optional() }),
+  'account.deleted': fields({ sessionsRevoked: z.number().int().nonnegative() }),
 };

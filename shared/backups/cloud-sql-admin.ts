@@ -22,6 +22,17 @@ export function instanceRef(connectionName: string): CloudSqlInstanceRef | null 
   return { project: parts[0] as string, instance: parts[2] as string };
 }
 
+/** The function's own service account's token for the Admin API (its IAM role decides what it may do). */
+export async function serviceAccountToken(): Promise<() => Promise<string>> {
+  const { GoogleAuth } = await import('google-auth-library');
+  const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/sqlservice.admin'] });
+  return async () => {
+    const token = await auth.getAccessToken();
+    if (!token) throw new Error('no access token for the Cloud SQL Admin API');
+    return token;
+  };
+}
+
 export interface CloudSqlAdminOptions {
   baseUrl?: string;
   /** An OAuth access token with the sqlservice.admin (or cloud-platform) scope. */
@@ -60,3 +71,55 @@ export async function* listBackupRuns(
     pageToken = page.nextPageToken || undefined;
   } while (pageToken);
 }
+
+/** A Cloud SQL Admin long-running operation (the parts the restore drill reads). */
+const operationSchema = z.object({
+  name: z.string(),
+  status: z.enum(['SQL_OPERATION_STATUS_UNSPECIFIED', 'PENDING', 'RUNNING', 'DONE']),
+  error: z
+    .object({ errors: z.array(z.object({ code: z.string().optional(), message: z.string().optional() })) })
+    .optional(),
+});
+export type SqlOperation = z.infer<typeof operationSchema>;
+
+async function adminCall(
+  options: CloudSqlAdminOptions,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<SqlOperation> {
+  const doFetch = options.fetch ?? fetch;
+  const response = await doFetch(new URL(path, options.baseUrl ?? CLOUD_SQL_ADMIN_URL), {
+    method,
+    headers: {
+      authorization: `Bearer ${await options.accessToken()}`,
+      accept: 'application/json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (!response.ok) throw new Error(`Cloud SQL Admin API ${method} ${path} answered ${response.status}`);
+  return operationSchema.parse(await response.json());
+}
+
+const instancePath = (ref: CloudSqlInstanceRef) =>
+  `/v1/projects/${encodeURIComponent(ref.project)}/instances/${encodeURIComponent(ref.instance)}`;
+
+/** The Admin API calls the restore drill makes: clone at a point in time, follow, delete. */
+export function cloudSqlAdmin(options: CloudSqlAdminOptions) {
+  return {
+    clone: (ref: CloudSqlInstanceRef, destination: string, pointInTime: Date) =>
+      adminCall(options, 'POST', `${instancePath(ref)}/clone`, {
+        cloneContext: { destinationInstanceName: destination, pointInTime: pointInTime.toISOString() },
+      }),
+    operation: (project: string, name: string) =>
+      adminCall(
+        options,
+        'GET',
+        `/v1/projects/${encodeURIComponent(project)}/operations/${encodeURIComponent(name)}`,
+      ),
+    deleteInstance: (ref: CloudSqlInstanceRef) => adminCall(options, 'DELETE', instancePath(ref)),
+  };
+}
+export type CloudSqlAdmin = ReturnType<typeof cloudSqlAdmin>;

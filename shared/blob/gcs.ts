@@ -80,6 +80,11 @@ export class GcsBlobStore implements BlobStore {
     return url;
   }
 
+  async delete(key: string): Promise<void> {
+    assertValidKey(key);
+    await this.gcsBucket.file(key).delete({ ignoreNotFound: true });
+  }
+
   async list(prefix: string): Promise<string[]> {
     assertValidPrefix(prefix);
     const [files] = await this.gcsBucket.getFiles({ prefix, autoPaginate: true });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -66,6 +66,11 @@ export class LocalBlobStore implements BlobStore {
       throw error;
     }
     return createReadStream(file);
+  }
+
+  async delete(key: string): Promise<void> {
+    assertValidKey(key);
+    await rm(join(this.#root, key), { force: true });
   }
 
   async list(prefix: string): Promise<string[]> {

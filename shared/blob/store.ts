@@ -22,6 +22,8 @@ export interface BlobStore {
   upload(key: string, body: Readable, options: UploadOptions): Promise<void>;
   /** The object's bytes as stored (no decoding), or null when there is no such object. */
   read(key: string): Promise<Readable | null>;
+  /** Deletes the object; deleting one that is not there is not an error (a purge may run twice). */
+  delete(key: string): Promise<void>;
   /** A URL anyone may GET until `expiresAt` (Cloud Storage only; the local store has no server). */
   signedReadUrl?(key: string, options: SignedReadOptions): Promise<string>;
 }

@@ -36,6 +36,8 @@ export const topicSchemas = {
   }),
   'audit-checkpoint': z.object({}).passthrough(),
   'backup-verify': z.object({}).passthrough(),
+  /** Monthly: clone the database at a recent point in time and check the copy (shared/backups/restore-drill.ts). */
+  'restore-drill': z.object({}).passthrough(),
   /** Hourly: the archive unit deletes leftover buffers and stops recordings gone idle (shared/recordings/sweep.ts). */
   'recordings-sweep': z.object({}).passthrough(),
   /** Hourly: drops expired rate-limit windows, revocation-feed entries and old processed event ids. */
@@ -72,6 +74,7 @@ export const subscriptions: ReadonlyArray<{ topic: Topic; unit: string }> = [
   { topic: 'audit-events', unit: 'audit-consumer' },
   { topic: 'audit-checkpoint', unit: 'audit-consumer' },
   { topic: 'backup-verify', unit: 'backup-verify' },
+  { topic: 'restore-drill', unit: 'restore-drill' },
 ];
 
 /** Cloud Scheduler jobs: they publish an empty envelope to their topic. */
@@ -81,4 +84,7 @@ export const schedules: ReadonlyArray<{ topic: Topic; cron: string; everyMs: num
   // Half past, away from the checkpoint signing on the hour.
   { topic: 'recordings-sweep', cron: '30 * * * *', everyMs: 60 * 60 * 1000 },
   { topic: 'maintenance-sweep', cron: '15 * * * *', everyMs: 60 * 60 * 1000 },
+  // The 1st of each month, 04:00 UTC, away from the nightly backup window.
+  // Locally every 24 days: a timer cannot wait longer than 2^31 ms (24.8 days).
+  { topic: 'restore-drill', cron: '0 4 1 * *', everyMs: 24 * 24 * 60 * 60 * 1000 },
 ];

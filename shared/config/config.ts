@@ -60,6 +60,18 @@ const envSchema = z.object({
   /** A MaxMind-format city database to locate sign-ins with, instead of the bundled DB-IP Lite. */
   GEOIP_DATABASE: optionalString,
   SESSION_VALIDITY_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(0),
+  /** Days a deleted org can be restored before the purge (README "Deleting an org"). */
+  ORG_DELETION_GRACE_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+  /** Days a deleted org's closed audit chain is kept after the purge. */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(30).max(3650).default(400),
+  /** Days ended sessions, forgotten devices and used tokens are kept (README "Data retention"). */
+  SESSION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Days one-time tokens (used or expired) and step-up/MFA challenges are kept. */
+  TOKEN_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** security.txt (RFC 9116): where to report, and the policy page. */
+  SECURITY_CONTACT: z.string().trim().min(1).default('mailto:security@sessionforge.local'),
+  SECURITY_POLICY_URL: optionalString,
+  SECURITY_TXT_LANGUAGES: z.string().trim().min(1).default('en'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /**
    * Whether fetches made for a user (OIDC discovery, JWKS, token endpoint) may reach loopback and
@@ -99,6 +111,10 @@ export interface Config {
   geoipDatabase: string | undefined;
   recordingMaxBytes: number;
   recordingIdleStopMinutes: number;
+  orgDeletionGraceDays: number;
+  auditRetentionDays: number;
+  retention: { sessionDays: number; tokenDays: number };
+  securityTxt: { contact: string; policyUrl: string; languages: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** The outbound client (shared/outbound): private addresses and plain http only in embedded mode. */
   outbound: { allowPrivate: boolean; allowHttp: boolean };
@@ -200,6 +216,14 @@ export function loadConfig(env: Env): Config {
     geoipDatabase: e.GEOIP_DATABASE,
     recordingMaxBytes: e.RECORDING_MAX_BYTES,
     recordingIdleStopMinutes: e.RECORDING_IDLE_STOP_MINUTES,
+    orgDeletionGraceDays: e.ORG_DELETION_GRACE_DAYS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    retention: { sessionDays: e.SESSION_RETENTION_DAYS, tokenDays: e.TOKEN_RETENTION_DAYS },
+    securityTxt: {
+      contact: e.SECURITY_CONTACT,
+      policyUrl: e.SECURITY_POLICY_URL ?? `${e.APP_URL.replace(/\/+$/, '')}/security`,
+      languages: e.SECURITY_TXT_LANGUAGES,
+    },
     logLevel: e.LOG_LEVEL,
     outbound: {
       allowPrivate: e.OUTBOUND_ALLOW_PRIVATE ? e.OUTBOUND_ALLOW_PRIVATE === 'true' : !onGoogleCloud,

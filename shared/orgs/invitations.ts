@@ -112,7 +112,6 @@ export class InvitationService {
         actor: { type: 'user', id: actor.userId },
         target: { type: 'invitation', id },
         metadata: {
-          email: input.email.trim(),
           role: input.role,
           expiresAt: input.expiresAt?.toISOString() ?? null,
         },
@@ -178,7 +177,7 @@ export class InvitationService {
         action: 'invitation.revoked',
         actor: { type: 'user', id: actor.userId },
         target: { type: 'invitation', id: invitationId },
-        metadata: { email: pending.email, role: pending.role, reason: 'withdrawn' },
+        metadata: { role: pending.role, reason: 'withdrawn' },
         ip: actor.ip,
         now,
       });

@@ -125,12 +125,22 @@ export class MemberService {
     });
   }
 
+  /**
+   * An account being deleted leaves every org it is in, inside the deletion's transaction (the
+   * caller has checked it is no org's last permanent owner; #drop checks again).
+   */
+  async dropDeletedAccount(tx: Tx, orgId: string, userId: string, ip: string | null, now: Date) {
+    const target = await this.store.membership(tx, orgId, userId);
+    if (!target) return fail('NOT_FOUND');
+    return this.#drop(tx, orgId, target, { userId, ip }, 'account_deleted', now);
+  }
+
   async #drop(
     tx: Tx,
     orgId: string,
     target: { user_id: string; role: OrgRole; expires_at: Date | null },
     actor: { userId: string; ip: string | null },
-    reason: Extract<ReachEndReason, 'member_removed' | 'member_left'>,
+    reason: Extract<ReachEndReason, 'member_removed' | 'member_left' | 'account_deleted'>,
     now: Date,
   ): Promise<Result<{ sessionsRevoked: number }>> {
     const userId = target.user_id;
@@ -152,6 +162,7 @@ export class MemberService {
       metadata: {
         role: target.role,
         ...(reason === 'member_left' ? { reason: 'left' } : {}),
+        ...(reason === 'account_deleted' ? { reason: 'account_deleted' } : {}),
         sessionsRevoked: sessions.revoked,
         sessionsCutOff: sessions.cutOff,
         ...withdrawn,
@@ -163,7 +174,9 @@ export class MemberService {
   }
 
   async #lockedTarget(tx: Tx, orgId: string, userId: string) {
-    if (!(await this.store.lockOrg(tx, orgId))) return null;
+    const org = await this.store.lockOrg(tx, orgId);
+    // A deleted org has no members to change or lose until it is restored.
+    if (!org || org.deleted_at) return null;
     return this.store.membership(tx, orgId, userId);
   }
 }

@@ -1,6 +1,7 @@
 import type { KeyRing } from '../crypto/seal.js';
 import type { Db } from '../db/connect.js';
 import type { SessionService } from '../sessions/service.js';
+import { OrgDeletion } from './deletion.js';
 import { OrgDirectory } from './directory.js';
 import { OrgMembershipGate } from './gate.js';
 import { InvitationService } from './invitations.js';
@@ -15,6 +16,8 @@ export interface OrgDeps {
   sessions: SessionService;
   mailKeys: () => Promise<KeyRing>;
   appUrl: string;
+  /** ORG_DELETION_GRACE_DAYS and AUDIT_RETENTION_DAYS. */
+  lifecycle: { graceDays: number; auditRetentionDays: number };
 }
 
 /** The orgs domain as the runtime wires it. */
@@ -29,6 +32,7 @@ export function createOrgServices(deps: OrgDeps) {
     members: new MemberService(store, deps.sessions, reach),
     policy: new PolicyService(store),
     sessionAdmin: new OrgSessionAdmin(store, reach),
+    deletion: new OrgDeletion(store, reach, deps.lifecycle),
   };
 }
 

@@ -20,7 +20,9 @@ export type ReachEndReason =
   | 'org_session_limit'
   | 'org_admin'
   | 'member_removed'
-  | 'member_left';
+  | 'member_left'
+  | 'org_deleted'
+  | 'account_deleted';
 
 type SessionRef = Pick<SessionRow, 'id' | 'user_id' | 'org_id'>;
 

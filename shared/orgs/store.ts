@@ -66,6 +66,8 @@ export class OrgStore {
       ])
       .where('memberships.org_id', '=', orgId)
       .where('memberships.user_id', '=', userId)
+      // A deleted org is gone for everyone until it is restored: 404 on every org route.
+      .where('orgs.deleted_at', 'is', null)
       .executeTakeFirst();
     if (!row) return null;
     const {
@@ -134,6 +136,7 @@ export class OrgStore {
       .innerJoin('orgs', 'orgs.id', 'memberships.org_id')
       .select(['orgs.id', 'orgs.name', 'orgs.slug', 'memberships.role', 'memberships.expires_at'])
       .where('memberships.user_id', '=', userId)
+      .where('orgs.deleted_at', 'is', null)
       .where((eb) =>
         eb.or([eb('memberships.expires_at', 'is', null), eb('memberships.expires_at', '>', now)]),
       )
@@ -188,7 +191,7 @@ export class OrgStore {
     }
     const invitations = await tx
       .selectFrom('invitations')
-      .select(['id', 'email', 'role'])
+      .select(['id', 'role'])
       .where('org_id', '=', orgId)
       .where('invited_by', '=', userId)
       .where('accepted_at', 'is', null)
@@ -213,7 +216,7 @@ export class OrgStore {
         role: k.role,
         prefix: k.display_prefix,
       })),
-      invitationsRevoked: invitationsRevoked.map((i) => ({ id: i.id, email: i.email, role: i.role })),
+      invitationsRevoked: invitationsRevoked.map((i) => ({ id: i.id, role: i.role })),
     };
   }
 }

@@ -11,6 +11,12 @@ export interface OrgsTable {
   require_mfa: boolean;
   on_session_limit: SessionLimitAction;
   created_at: Date;
+  /** Migration 0045: set while deleted (404 everywhere); restorable until purge_after. */
+  deleted_at?: Date | null;
+  deleted_by?: string | null;
+  purge_after?: Date | null;
+  purged_at?: Date | null;
+  audit_expires_at?: Date | null;
 }
 
 export interface MembershipsTable {

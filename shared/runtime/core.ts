@@ -1,4 +1,5 @@
 import { isBreachedPassword } from '../accounts/breached.js';
+import { AccountDeletion } from '../accounts/deletion.js';
 import { LoginService } from '../accounts/login.js';
 import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
@@ -37,6 +38,7 @@ export interface Core {
   /** Per-IP limits of the unauthenticated account routes and the per-recipient mail cap. */
   requestThrottle: RequestThrottle;
   accounts: AccountService;
+  accountDeletion: AccountDeletion;
   login: LoginService;
   mfa: MfaService;
   orgs: OrgServices;
@@ -75,6 +77,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     sessions,
     mailKeys: () => p.mailKeys(),
     appUrl: p.config.appUrl,
+    lifecycle: { graceDays: p.config.orgDeletionGraceDays, auditRetentionDays: p.config.auditRetentionDays },
   });
   const allowlists = createAllowlistServices({
     db: p.db,
@@ -103,6 +106,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     throttle,
     requestThrottle,
     accounts,
+    accountDeletion: new AccountDeletion({ db: p.db, sessions, orgStore: orgs.store, members: orgs.members }),
     login,
     mfa,
     devices,

@@ -7,6 +7,8 @@
 export const edgeRoutes: ReadonlyArray<{ source: string; unit: string }> = [
   { source: '/api/health', unit: 'meta' },
   { source: '/api/openapi.json', unit: 'meta' },
+  // RFC 9116: served by the API, not the web app's hosting, so it always reflects configuration.
+  { source: '/.well-known/security.txt', unit: 'meta' },
   { source: '/api/orgs/*/keys', unit: 'keys' },
   { source: '/api/orgs/*/keys/**', unit: 'keys' },
   { source: '/api/keys/**', unit: 'keys' },

@@ -4,6 +4,7 @@ import { Archiver } from '../recordings/archiver.js';
 import type { FrameBuffer } from '../recordings/frame-buffer.js';
 import { PlaybackLinks } from '../recordings/playback.js';
 import { PostgresFrameBuffer } from '../recordings/postgres-frame-buffer.js';
+import { PurgedOrgRecordings } from '../recordings/purge.js';
 import { RecordingService } from '../recordings/service.js';
 import { RecordingSweep } from '../recordings/sweep.js';
 import { keyBytes } from '../secrets/secrets.js';
@@ -17,6 +18,7 @@ export interface RecordingsDeps {
   recordings: RecordingService;
   archiver: Archiver;
   sweep: RecordingSweep;
+  purge: PurgedOrgRecordings;
   playback: PlaybackLinks;
   blobUrlKey: () => Promise<Buffer>;
 }
@@ -53,6 +55,7 @@ export const recordingsDeps = perPlatform(async (p): Promise<RecordingsDeps> => 
       logger: p.logger,
       idleStopMinutes: p.config.recordingIdleStopMinutes,
     }),
+    purge: new PurgedOrgRecordings({ db: p.db, blobs, buffer, logger: p.logger }),
     playback: new PlaybackLinks({ blobs, appUrl: p.config.appUrl, localKey: blobUrlKey }),
     blobUrlKey,
   };

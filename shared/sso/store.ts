@@ -38,7 +38,11 @@ export class SsoStore {
   constructor(readonly db: Db) {}
 
   private base(db: Db | Tx) {
-    return db.selectFrom('org_sso_configs').innerJoin('orgs', 'orgs.id', 'org_sso_configs.org_id');
+    // A deleted org's SSO signs nobody in, from the moment of deletion (its settings go at the purge).
+    return db
+      .selectFrom('org_sso_configs')
+      .innerJoin('orgs', 'orgs.id', 'org_sso_configs.org_id')
+      .where('orgs.deleted_at', 'is', null);
   }
 
   async byOrgId(orgId: string, db: Db | Tx = this.db): Promise<SsoConfig | null> {

@@ -223,7 +223,7 @@ describe('a removed or demoted admin keeps nothing beyond their new reach', () =
     expect(audit?.metadata).toMatchObject({
       role: 'admin',
       keysRevoked: [{ id: keyId, role: 'admin' }],
-      invitationsRevoked: [{ id: invitation.id, email: accomplice.email, role: 'admin' }],
+      invitationsRevoked: [{ id: invitation.id, role: 'admin' }],
     });
   });
 
@@ -285,7 +285,7 @@ describe('a removed or demoted admin keeps nothing beyond their new reach', () =
 });
 
 describe('invitations an admin can see and withdraw', () => {
-  it('lists pending invitations with email, role, inviter and expiry, and names the email in member.invited', async () => {
+  it('lists pending invitations with email, role, inviter and expiry, and names the invitation, never the address, in member.invited', async () => {
     const org = await createOrg(app, owner);
     const email = `listed-${Date.now()}@example.com`;
     const invited = await inviteAs(org.id, owner.token, email, 'member');
@@ -303,7 +303,9 @@ describe('invitations an admin can see and withdraw', () => {
       ],
     });
     const audit = (await orgAudit(app, org.id)).find((row) => row.action === 'member.invited');
-    expect(audit?.metadata).toMatchObject({ email, role: 'member' });
+    expect(audit).toMatchObject({ target_type: 'invitation', target_id: invited.id });
+    expect(audit?.metadata).toMatchObject({ role: 'member' });
+    expect(JSON.stringify(audit?.metadata)).not.toContain(email);
   });
 
   it('withdraws an invitation: 204, audited, its link no longer works; another org’s or a second delete is 404', async () => {
@@ -339,7 +341,8 @@ describe('invitations an admin can see and withdraw', () => {
     expect(listed.body.invitations).toEqual([]);
     const audit = (await orgAudit(app, org.id)).find((row) => row.action === 'invitation.revoked');
     expect(audit).toMatchObject({ actor_id: owner.userId, target_id: invitation.id });
-    expect(audit?.metadata).toMatchObject({ email: invitee.email, role: 'member' });
+    expect(audit?.metadata).toMatchObject({ role: 'member' });
+    expect(JSON.stringify(audit?.metadata)).not.toContain(invitee.email);
     // The other org's invitation is untouched.
     const otherList = await app.request('GET', `/api/orgs/${otherOrg.id}/invitations`, {
       token: owner.token,

@@ -141,6 +141,29 @@ const table: MatrixRow[] = [
   },
 ];
 
+/**
+ * Deleting the org would end every other row's org, so each call deletes an org of its own, where
+ * the same people hold the same roles (deletionUsers, filled in below).
+ */
+const deletionUsers = new Map<Role, TestUser>();
+const deletionTable: MatrixRow[] = [
+  {
+    method: 'DELETE',
+    path: '/api/orgs/:orgId',
+    minRole: 'owner',
+    apiKeys: false,
+    success: 202,
+    request: async ({ app }) => {
+      const owner = deletionUsers.get('owner') as TestUser;
+      const org = await createOrg(app, owner);
+      for (const role of ['viewer', 'member', 'admin'] as const) {
+        await grantMembership(app, org.id, (deletionUsers.get(role) as TestUser).userId, role);
+      }
+      return { path: `/api/orgs/${org.id}`, body: { confirmSlug: org.slug } };
+    },
+  },
+];
+
 type Caller = Role | 'nonMember' | 'anonymous' | 'apiKeyOfOtherOrg';
 
 function expected(row: MatrixRow, caller: Caller): { status: number; code?: string } {
@@ -183,6 +206,26 @@ async function expectAnswer(
   if (want.code) expect(response.body.error.code).toBe(want.code);
 }
 
+/** One test per (row, caller): the exact answer `expected` names, with that caller's credential. */
+function matrixCases(rows: MatrixRow[], credentialOf: Map<Caller, string | undefined>) {
+  const callers: Caller[] = [
+    'viewer',
+    'member',
+    'admin',
+    'owner',
+    'nonMember',
+    'anonymous',
+    'apiKeyOfOtherOrg',
+  ];
+  for (const row of rows) {
+    for (const caller of callers) {
+      const want = expected(row, caller);
+      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, () =>
+        expectAnswer(row, orgId, credentialOf.get(caller), want));
+    }
+  }
+}
+
 let app: TestApp;
 let orgId: string;
 /** Credential per caller; `undefined` sends none. */
@@ -212,25 +255,28 @@ afterAll(async () => {
 
 describe('role × route matrix', () => {
   it('covers every org route of the orgs unit, with the auth each route declares', () => {
-    expectTableCovers(orgsRoutes, table);
+    expectTableCovers(orgsRoutes, [...table, ...deletionTable]);
   });
 
-  const callers: Caller[] = [
-    'viewer',
-    'member',
-    'admin',
-    'owner',
-    'nonMember',
-    'anonymous',
-    'apiKeyOfOtherOrg',
-  ];
-  for (const row of table) {
-    for (const caller of callers) {
-      const want = expected(row, caller);
-      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, () =>
-        expectAnswer(row, orgId, credentials.get(caller), want));
+  matrixCases(table, credentials);
+});
+
+describe('role × route matrix: deleting the org (owner only, stepped up)', () => {
+  const deletionCredentials = new Map<Caller, string | undefined>();
+  beforeAll(async () => {
+    for (const role of roles) {
+      const user = await newUser(app, `deleting-${role}`);
+      deletionUsers.set(role, user);
+      deletionCredentials.set(role, await sudoToken(app, user));
     }
-  }
+    const outsider = await newUser(app, 'deleting-outsider');
+    await createOrg(app, outsider);
+    deletionCredentials.set('nonMember', await sudoToken(app, outsider));
+    deletionCredentials.set('anonymous', undefined);
+    deletionCredentials.set('apiKeyOfOtherOrg', credentials.get('apiKeyOfOtherOrg'));
+  });
+
+  matrixCases(deletionTable, deletionCredentials);
 });
 
 /**

@@ -427,6 +427,7 @@ describe('last-owner protection under concurrency', () => {
       sessions: new SessionService(new SessionStore(db)),
       mailKeys: () => app.runtime.platform.mailKeys(),
       appUrl: 'http://localhost:8080',
+      lifecycle: { graceDays: 7, auditRetentionDays: 400 },
     });
     for (let round = 0; round < 5; round++) {
       const first = await insertUser(app, 'first');

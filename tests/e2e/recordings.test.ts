@@ -13,6 +13,7 @@ import type { FrameBuffer } from '../../shared/recordings/frame-buffer.js';
 import { BUFFER_DISCARD_GRACE_MS } from '../../shared/recordings/lifecycle.js';
 import { archiveKey } from '../../shared/recordings/model.js';
 import { PostgresFrameBuffer } from '../../shared/recordings/postgres-frame-buffer.js';
+import { PurgedOrgRecordings } from '../../shared/recordings/purge.js';
 import { RecordingService } from '../../shared/recordings/service.js';
 import { RecordingSweep } from '../../shared/recordings/sweep.js';
 import { FakeClock, MINUTE_MS } from '../../shared/time/clock.js';
@@ -554,7 +555,8 @@ describe('archive crashes and redelivery', () => {
     });
     const recordings = new RecordingService({ db: p.db, buffer, maxBytes: MiB });
     const sweep = new RecordingSweep({ db: p.db, buffer, recordings, logger, idleStopMinutes: 1440 });
-    return { deliver: archiveFunction(async () => ({ platform: p, archiver, sweep })), blobs, sweep };
+    const purge = new PurgedOrgRecordings({ db: p.db, blobs: flaky, buffer, logger });
+    return { deliver: archiveFunction(async () => ({ platform: p, archiver, sweep, purge })), blobs, sweep };
   }
 
   async function archivedState(id: string, blobs: LocalBlobStore) {

@@ -1,0 +1,39 @@
+import { type CloudEvent, cloudEvent } from '@google-cloud/functions-framework';
+import { cloudSqlAdmin, instanceRef, serviceAccountToken } from '../../shared/backups/cloud-sql-admin.js';
+import { RestoreDrill } from '../../shared/backups/restore-drill.js';
+import { consumer } from '../../shared/bus/consumer.js';
+import { openDatabase } from '../../shared/db/connect.js';
+import { perPlatform } from '../../shared/runtime/platform.js';
+import { auditDeps } from '../audit/deps.js';
+import { restoreDrillHandlers } from './handlers.js';
+
+const deps = perPlatform(async (p) => {
+  const database = p.config.database;
+  const ref = database.kind === 'cloud-sql' ? instanceRef(database.instance) : null;
+  if (database.kind !== 'cloud-sql' || !ref) {
+    return { platform: p, handlers: restoreDrillHandlers({ db: p.db, drill: null, logger: p.logger }) };
+  }
+  // The function's service account (roles/cloudsql.admin) clones and deletes the scratch instance.
+  const accessToken = await serviceAccountToken();
+  const { checkpoints } = await auditDeps();
+  const region = database.instance.split(':')[1];
+  const drill = (expectedMigrationVersion: string) =>
+    new RestoreDrill({
+      db: p.db,
+      admin: cloudSqlAdmin({ accessToken }),
+      source: ref,
+      // Through the Cloud SQL connector, as the same IAM database user (the clone keeps it).
+      connect: (scratch) =>
+        openDatabase({ ...database, instance: `${ref.project}:${region}:${scratch}`, poolMax: 1 }),
+      checkpoints,
+      expectedMigrationVersion,
+      now: () => p.clock.now(),
+      logger: p.logger,
+    });
+  return { platform: p, handlers: restoreDrillHandlers({ db: p.db, drill, logger: p.logger }) };
+});
+
+cloudEvent('restore-drill', async (event: CloudEvent<unknown>) => {
+  const { platform, handlers } = await deps();
+  await consumer('restore-drill', handlers, async () => platform)(event);
+});
