@@ -1,6 +1,9 @@
 import { type Core, core } from '../../shared/runtime/core.js';
 import { perPlatform } from '../../shared/runtime/platform.js';
 import { keyBytes } from '../../shared/secrets/secrets.js';
+import { DnsTxtLookup } from '../../shared/sso/dns-txt.js';
+import { DomainStore } from '../../shared/sso/domain-store.js';
+import { DomainService } from '../../shared/sso/domains.js';
 import { FirebaseIdTokens } from '../../shared/sso/firebase.js';
 import { OAuthLogin } from '../../shared/sso/oauth-login.js';
 import { SsoService } from '../../shared/sso/service.js';
@@ -8,6 +11,7 @@ import { SsoStore } from '../../shared/sso/store.js';
 
 export interface LoginUnitDeps extends Core {
   sso: SsoService;
+  domains: DomainService;
   /** Null when no Firebase project is configured (FIREBASE_PROJECT_ID / GOOGLE_CLOUD_PROJECT). */
   oauth: OAuthLogin | null;
 }
@@ -19,7 +23,10 @@ export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
   const oauth = projectId
     ? new OAuthLogin({ db: p.db, tokens: new FirebaseIdTokens(projectId, p.logger), login: c.login })
     : null;
+  const domainStore = new DomainStore(p.db);
   const sso = new SsoService({
+    domains: domainStore,
+    mailKeys: () => p.mailKeys(),
     store: new SsoStore(p.db),
     login: c.login,
     stateKey: () => keyBytes(p.secrets, 'oauth-state-key'),
@@ -33,5 +40,10 @@ export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
     allowLoopbackHttp: p.config.googleCloudProject === undefined,
     logger: p.logger,
   });
-  return { ...c, sso, oauth };
+  const domains = new DomainService({
+    store: domainStore,
+    dns: new DnsTxtLookup(p.config.dnsResolvers),
+    logger: p.logger,
+  });
+  return { ...c, sso, oauth, domains };
 });

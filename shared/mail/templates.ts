@@ -9,7 +9,8 @@ export type MailKind =
   | { type: 'password-reset'; to: string; token: string }
   | { type: 'account-exists'; to: string; token: string }
   | { type: 'invitation'; to: string; orgName: string; role: string; token: string }
-  | { type: 'new-device'; to: string; userAgent: string; ip: string; when: string };
+  | { type: 'new-device'; to: string; userAgent: string; ip: string; when: string }
+  | { type: 'sso-link'; to: string; orgName: string; token: string };
 
 export function renderMail(appUrl: string, mail: MailKind): MailMessage {
   switch (mail.type) {
@@ -58,6 +59,15 @@ export function renderMail(appUrl: string, mail: MailKind): MailMessage {
         subject: 'New sign-in to your SessionForge account',
         text: `Your account was signed in from a new device at ${mail.when}.\nBrowser: ${mail.userAgent}\nIP address: ${mail.ip}\n\nIf this was not you, end that session and change your password:\n${url}`,
         action: { type: 'new-device', url },
+      };
+    }
+    case 'sso-link': {
+      const url = link(appUrl, '/sso/confirm-link', mail.token);
+      return {
+        to: mail.to,
+        subject: `${mail.orgName} asks to sign you in through its single sign-on`,
+        text: `${mail.orgName} has verified your email domain, and its identity provider just tried to sign in to your SessionForge account. Nothing has changed yet.\n\nTo let ${mail.orgName}'s single sign-on sign you in from now on, confirm within 24 hours:\n${url}\n\nIf you did not just sign in through ${mail.orgName}, ignore this message and tell your administrator.`,
+        action: { type: 'sso-link', url },
       };
     }
   }

@@ -1,11 +1,17 @@
 import * as client from 'openid-client';
+import { normalizeEmail } from '../accounts/email.js';
 import type { ClientMeta, LoginService, LoginSuccess } from '../accounts/login.js';
 import { appendAudit } from '../audit/append.js';
 import type { Tx } from '../bus/outbox.js';
 import { type KeyRing, open, seal } from '../crypto/seal.js';
+import { randomToken, sha256Hex } from '../crypto/tokens.js';
 import { type Failure, fail, type Result } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
+import { queueMail } from '../mail/queue.js';
+import { renderMail } from '../mail/templates.js';
 import { isId, membershipActive } from '../orgs/model.js';
+import type { DomainStore } from './domain-store.js';
+import { emailDomain } from './domains-model.js';
 import { createExternalUser } from './external-users.js';
 import { emailDomainAllowed, issuerAllowed, linkerMatches, safeReturnTo, ssoSatisfied } from './model.js';
 import { oidcConfiguration, oidcErrorReason, verifyIdTokenSignature } from './oidc-client.js';
@@ -22,7 +28,13 @@ export interface SsoDeps {
   /** Plain-http loopback issuers allowed (embedded runtime only, never on Google Cloud). */
   allowLoopbackHttp: boolean;
   logger: Logger;
+  /** Verified domains: only the org holding an address's domain may ask to link that account. */
+  domains: DomainStore;
+  mailKeys: () => Promise<KeyRing>;
 }
+
+/** How long the mail that confirms a link of an existing account stays usable. */
+export const LINK_CONFIRMATION_TTL_MS = 24 * 60 * 60 * 1000;
 
 export interface SsoSettingsInput {
   issuerUrl: string;
@@ -414,6 +426,17 @@ export class SsoService {
         meta.now,
       );
       if (!created) {
+        const confirming = await this.askOwnerToConfirm(tx, config, key, identity.email, meta.now);
+        if (confirming) {
+          return refusal(
+            'link_confirmation_sent',
+            fail(
+              'INVALID_CREDENTIALS',
+              `An account with this email already exists. We sent its owner a mail: the link in it lets ${config.orgSlug}'s single sign-on sign in to it; then sign in again.`,
+              { extra: { requirement: 'confirm_link_by_mail' } },
+            ),
+          );
+        }
         return refusal(
           'existing_account_not_linked',
           fail(
@@ -480,6 +503,105 @@ export class SsoService {
       now: meta.now,
     });
     return { ok: true, user };
+  }
+
+  /**
+   * An existing account at a domain this org verified: the org owns the address, but its IdP's word
+   * alone still takes no account. The account's owner gets a mail whose link confirms the link
+   * (`confirmLink`); only then does this identity sign them in. Null when the domain is not this
+   * org's, or the address was never confirmed (someone may have registered it to wait for its owner).
+   */
+  private async askOwnerToConfirm(
+    tx: Tx,
+    config: SsoConfig,
+    key: { orgId: string; issuer: string; subject: string },
+    email: string,
+    now: Date,
+  ): Promise<boolean> {
+    const domain = emailDomain(email);
+    const holder = domain ? await this.deps.domains.holder(domain, tx) : null;
+    if (holder?.orgId !== config.orgId) return false;
+    const user = await tx
+      .selectFrom('users')
+      .select(['id', 'email', 'email_verified_at', 'disabled_at'])
+      .where('email_normalized', '=', normalizeEmail(email))
+      .executeTakeFirst();
+    if (!user?.email_verified_at || user.disabled_at) return false;
+    // A newer request supersedes the older ones: one live link per account and org.
+    await tx
+      .updateTable('sso_link_confirmations')
+      .set({ used_at: now })
+      .where('user_id', '=', user.id)
+      .where('org_id', '=', config.orgId)
+      .where('used_at', 'is', null)
+      .execute();
+    const token = randomToken();
+    await tx
+      .insertInto('sso_link_confirmations')
+      .values({
+        token_hash: sha256Hex(token),
+        org_id: key.orgId,
+        issuer: key.issuer,
+        subject: key.subject,
+        user_id: user.id,
+        expires_at: new Date(now.getTime() + LINK_CONFIRMATION_TTL_MS),
+        used_at: null,
+      })
+      .execute();
+    const org = await tx
+      .selectFrom('orgs')
+      .select('name')
+      .where('id', '=', config.orgId)
+      .executeTakeFirstOrThrow();
+    await queueMail(
+      tx,
+      await this.deps.mailKeys(),
+      renderMail(this.deps.appUrl, { type: 'sso-link', to: user.email, orgName: org.name, token }),
+      now,
+    );
+    return true;
+  }
+
+  /**
+   * The account owner's click in the mail: links the identity their org's IdP asserted to their
+   * account, once. The link is refused when the org changed its provider since, or no longer holds
+   * the account's domain, or another account holds the identity.
+   */
+  async confirmLink(token: string, meta: ClientMeta): Promise<Result<{ orgSlug: string }>> {
+    const invalid = fail('VALIDATION_FAILED', 'The link is invalid, expired or already used.', {
+      issues: [{ path: 'token', message: 'invalid or expired' }],
+    });
+    return this.deps.store.db.transaction().execute(async (tx) => {
+      const pending = await tx
+        .updateTable('sso_link_confirmations')
+        .set({ used_at: meta.now })
+        .where('token_hash', '=', sha256Hex(token))
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', meta.now)
+        .returning(['org_id', 'issuer', 'subject', 'user_id'])
+        .executeTakeFirst();
+      if (!pending) return invalid;
+      const config = await this.deps.store.byOrgId(pending.org_id, tx);
+      const user = await tx
+        .selectFrom('users')
+        .select(['email', 'disabled_at'])
+        .where('id', '=', pending.user_id)
+        .executeTakeFirst();
+      const domain = user ? emailDomain(user.email) : null;
+      const holder = domain ? await this.deps.domains.holder(domain, tx) : null;
+      if (
+        !config ||
+        config.issuerUrl !== pending.issuer ||
+        !user ||
+        user.disabled_at ||
+        holder?.orgId !== pending.org_id
+      ) {
+        return invalid;
+      }
+      const linked = await this.linkIdentity(tx, config, pending.subject, pending.user_id, meta);
+      if (!linked.ok) return linked.failure;
+      return { ok: true as const, orgSlug: config.orgSlug };
+    });
   }
 
   /**

@@ -24,9 +24,32 @@ export interface SsoIdentitiesTable {
   last_login_at: Date;
 }
 
+/** A domain an org claims; `verified_at` set once its TXT record was seen (one verified holder per domain). */
+export interface OrgDomainsTable {
+  org_id: string;
+  domain: string;
+  txt_token: string;
+  verified_at: Date | null;
+  created_by: string | null;
+  created_at: Date;
+}
+
+/** A link of an existing account to an org SSO identity, waiting for the account's owner to confirm by mail. */
+export interface SsoLinkConfirmationsTable {
+  token_hash: string;
+  org_id: string;
+  issuer: string;
+  subject: string;
+  user_id: string;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
 declare module '../db/schema.js' {
   interface Database {
     org_sso_configs: OrgSsoConfigsTable;
     sso_identities: SsoIdentitiesTable;
+    org_domains: OrgDomainsTable;
+    sso_link_confirmations: SsoLinkConfirmationsTable;
   }
 }

@@ -86,6 +86,8 @@ export async function insertOrg(db: Db, org: { slug: string; name?: string; now:
       absolute_timeout_hours: null,
       require_mfa: false,
       on_session_limit: 'revoke_oldest',
+      enforce_sso: false,
+      allow_break_glass: false,
       created_at: org.now,
     })
     .returning('id')
