@@ -6,12 +6,14 @@ import { DomainStore } from '../../shared/sso/domain-store.js';
 import { DomainService } from '../../shared/sso/domains.js';
 import { FirebaseIdTokens } from '../../shared/sso/firebase.js';
 import { OAuthLogin } from '../../shared/sso/oauth-login.js';
+import { SamlService } from '../../shared/sso/saml.js';
 import { SsoService } from '../../shared/sso/service.js';
 import { SsoStore } from '../../shared/sso/store.js';
 
 export interface LoginUnitDeps extends Core {
   sso: SsoService;
   domains: DomainService;
+  saml: SamlService;
   /** Null when no Firebase project is configured (FIREBASE_PROJECT_ID / GOOGLE_CLOUD_PROJECT). */
   oauth: OAuthLogin | null;
 }
@@ -24,10 +26,11 @@ export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
     ? new OAuthLogin({ db: p.db, tokens: new FirebaseIdTokens(projectId, p.logger), login: c.login })
     : null;
   const domainStore = new DomainStore(p.db);
+  const ssoStore = new SsoStore(p.db);
   const sso = new SsoService({
     domains: domainStore,
     mailKeys: () => p.mailKeys(),
-    store: new SsoStore(p.db),
+    store: ssoStore,
     login: c.login,
     stateKey: () => keyBytes(p.secrets, 'oauth-state-key'),
     sealKeys: async () => ({
@@ -45,5 +48,14 @@ export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
     dns: new DnsTxtLookup(p.config.dnsResolvers),
     logger: p.logger,
   });
-  return { ...c, sso, oauth, domains };
+  const saml = new SamlService({
+    store: ssoStore,
+    sso,
+    stateKey: () => keyBytes(p.secrets, 'oauth-state-key'),
+    appUrl: p.config.appUrl,
+    appOrigins: p.config.appOrigins,
+    allowLoopbackHttp: p.config.googleCloudProject === undefined,
+    logger: p.logger,
+  });
+  return { ...c, sso, oauth, domains, saml };
 });

@@ -5,6 +5,7 @@ import { logout } from './routes/logout.js';
 import { mfaLogin } from './routes/mfa-login.js';
 import { oauthLogin } from './routes/oauth-login.js';
 import { passwordLogin } from './routes/password-login.js';
+import { samlAcs, samlMetadata } from './routes/saml.js';
 import { ssoCallback } from './routes/sso-callback.js';
 import { ssoConfirmLink } from './routes/sso-confirm-link.js';
 import { ssoLink } from './routes/sso-link.js';
@@ -18,6 +19,8 @@ export const loginRoutes: AnyRoute<LoginUnitDeps>[] = [
   logout,
   oauthLogin,
   ssoCallback,
+  samlAcs,
+  samlMetadata,
   ssoConfirmLink,
   ssoStart,
   getSsoSettings,

@@ -15,6 +15,7 @@ import { emailDomain } from './domains-model.js';
 import { createExternalUser } from './external-users.js';
 import { emailDomainAllowed, issuerAllowed, linkerMatches, safeReturnTo, ssoSatisfied } from './model.js';
 import { oidcConfiguration, oidcErrorReason, verifyIdTokenSignature } from './oidc-client.js';
+import { samlSpUrls } from './saml-urls.js';
 import { signState, stateMatches, verifyState } from './state-cookie.js';
 import type { SsoConfig, SsoStore } from './store.js';
 
@@ -53,6 +54,15 @@ export interface SsoSettingsView {
   defaultRole: SsoConfig['defaultRole'];
   passwordLoginAllowed: boolean;
   redirectUri: string;
+  protocol: 'oidc' | 'saml';
+  /** SAML: what to register at the IdP (our entity ID, ACS, metadata URL) and what we took from its metadata. */
+  saml: {
+    entityId: string;
+    acsUrl: string;
+    metadataUrl: string;
+    idpEntityId: string;
+    idpSsoUrl: string;
+  } | null;
   updatedAt: Date;
 }
 
@@ -60,6 +70,15 @@ type Refusal = { ok: false; reason: string; failure: Failure };
 
 function refusal(reason: string, failure: Failure): Refusal {
   return { ok: false, reason, failure };
+}
+
+/** The provider's host for audit rows; a SAML entity ID that is no URL (a URN) as it is. */
+function providerLabel(issuer: string): string {
+  try {
+    return new URL(issuer).host || issuer;
+  } catch {
+    return issuer;
+  }
 }
 
 const DISCOVERY_TTL_MS = 10 * 60_000;
@@ -94,6 +113,14 @@ export class SsoService {
       defaultRole: config.defaultRole,
       passwordLoginAllowed: config.passwordLoginAllowed,
       redirectUri: this.redirectUri,
+      protocol: config.protocol,
+      saml: config.saml
+        ? {
+            ...samlSpUrls(this.deps.appUrl, config.orgSlug),
+            idpEntityId: config.issuerUrl,
+            idpSsoUrl: config.saml.ssoUrl,
+          }
+        : null,
       updatedAt: config.updatedAt,
     };
   }
@@ -263,6 +290,12 @@ export class SsoService {
     meta: { ip: string; now: Date },
     link?: { userId: string; sessionId: string },
   ): Promise<Result<{ location: string; stateCookie: string }>> {
+    if (config.protocol !== 'oidc') {
+      return fail(
+        'CONFLICT',
+        "This organization's single sign-on uses SAML; linking works with OpenID Connect only.",
+      );
+    }
     const target = safeReturnTo(returnTo, this.deps.appOrigins, this.deps.appUrl);
     if (!target.ok) {
       await this.refused(config.orgId, 'return_to_not_allowed', meta);
@@ -375,22 +408,36 @@ export class SsoService {
       await this.refused(config.orgId, 'email_unverified', meta);
       return fail('INVALID_CREDENTIALS', 'Your identity provider has not verified your email address.');
     }
-    const email = claims.email;
-    if (!emailDomainAllowed(email, config.allowedDomains)) {
+    const login = await this.signInVerified(
+      config,
+      { subject: claims.sub, email: claims.email, name: claims.name },
+      meta,
+    );
+    if (!login.ok) return login;
+    return { ok: true, login, returnTo: saved.returnTo };
+  }
+
+  /**
+   * Where every verified provider answer (OIDC or SAML) ends: the email's domain, then the account
+   * and membership (`provision`), then a session bound to the org.
+   */
+  async signInVerified(
+    config: SsoConfig,
+    identity: { subject: string; email: string; name: unknown },
+    meta: ClientMeta,
+  ): Promise<Result<LoginSuccess>> {
+    if (!emailDomainAllowed(identity.email, config.allowedDomains)) {
       await this.refused(config.orgId, 'email_domain_not_allowed', meta);
       return fail('INVALID_CREDENTIALS', "Your email domain is not allowed by this organization's sign-on.");
     }
-
     const provisioned = await this.deps.store.db
       .transaction()
-      .execute((tx) => this.provision(tx, config, { subject: claims.sub, email, name: claims.name }, meta));
+      .execute((tx) => this.provision(tx, config, identity, meta));
     if (!provisioned.ok) {
       await this.refused(config.orgId, provisioned.reason, meta);
       return provisioned.failure;
     }
-    const login = await this.deps.login.completeLogin(provisioned.user, meta, 'sso', { orgId: config.orgId });
-    if (!login.ok) return login;
-    return { ok: true, login, returnTo: saved.returnTo };
+    return this.deps.login.completeLogin(provisioned.user, meta, 'sso', { orgId: config.orgId });
   }
 
   /**
@@ -494,7 +541,7 @@ export class SsoService {
       actor: { type: 'user', id: user.id },
       target: { type: 'user', id: user.id },
       metadata: {
-        provider: new URL(config.issuerUrl).host,
+        provider: providerLabel(config.issuerUrl),
         outcome: 'succeeded',
         provisioned: !!joined,
         accountCreated: !userId,
@@ -633,7 +680,7 @@ export class SsoService {
       action: 'sso.login',
       actor: { type: 'user', id: userId },
       target: { type: 'user', id: userId },
-      metadata: { provider: new URL(config.issuerUrl).host, outcome: 'linked' },
+      metadata: { provider: providerLabel(config.issuerUrl), outcome: 'linked' },
       ip: meta.ip,
       now: meta.now,
     });
@@ -641,7 +688,7 @@ export class SsoService {
   }
 
   /** A refused SSO attempt in a known org: `sso.login` with the outcome, never a token. */
-  private async refused(orgId: string, reason: string, meta: { ip: string; now: Date }, detail?: string) {
+  async refused(orgId: string, reason: string, meta: { ip: string; now: Date }, detail?: string) {
     await this.deps.store.db.transaction().execute((tx) =>
       appendAudit(tx, {
         orgId,

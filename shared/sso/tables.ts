@@ -9,6 +9,11 @@ export interface OrgSsoConfigsTable {
   allowed_domains: unknown;
   default_role: Exclude<OrgRole, 'owner'>;
   password_login_allowed: boolean;
+  /** Defaults to 'oidc' in the database. */
+  protocol?: 'oidc' | 'saml';
+  saml_sso_url?: string | null;
+  /** jsonb array of base64 DER certificates (SAML only). */
+  saml_certs?: unknown;
   updated_by: string | null;
   created_at: Date;
   updated_at: Date;
@@ -45,8 +50,23 @@ export interface SsoLinkConfirmationsTable {
   used_at: Date | null;
 }
 
+export interface SamlRequestsTable {
+  id: string;
+  org_id: string;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface SamlAssertionsTable {
+  org_id: string;
+  assertion_id: string;
+  expires_at: Date;
+}
+
 declare module '../db/schema.js' {
   interface Database {
+    saml_requests: SamlRequestsTable;
+    saml_assertions: SamlAssertionsTable;
     org_sso_configs: OrgSsoConfigsTable;
     sso_identities: SsoIdentitiesTable;
     org_domains: OrgDomainsTable;
