@@ -4,6 +4,7 @@ import type { Tx } from '../../shared/bus/outbox.js';
 import type { Logger } from '../../shared/log/logger.js';
 import { ABSOLUTE_LIFETIME_MS } from '../../shared/sessions/model.js';
 import type { RevocationFeed } from '../../shared/sessions/revocation-feed.js';
+import { forgetExpiredSsoState } from '../../shared/sso/maintenance.js';
 import type { Clock } from '../../shared/time/clock.js';
 
 export interface RevocationsDeps {
@@ -37,7 +38,7 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
     /**
      * Hourly housekeeping of expiring state: revocation-feed entries past their session's lifetime,
      * rate-limit windows nobody touched for a whole window, and event ids no redelivery can carry
-     * any more. The consumer drains the outbox after every event, so this tick also publishes
+     * any more, and expired SAML requests, assertion ids and SSO link confirmations. The consumer drains the outbox after every event, so this tick also publishes
      * anything a failed publish left behind.
      */
     'maintenance-sweep': async (_envelope, tx) => {
@@ -45,7 +46,8 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
       const revocations = await deps.feedIn(tx).sweep(now);
       const rateLimitWindows = (await deps.rateLimitsIn?.(tx).sweep(now)) ?? 0;
       const processedEvents = await forgetProcessedEvents(tx, now);
-      deps.logger.info('maintenance sweep', { revocations, rateLimitWindows, processedEvents });
+      const sso = await forgetExpiredSsoState(tx, now);
+      deps.logger.info('maintenance sweep', { revocations, rateLimitWindows, processedEvents, ...sso });
     },
   };
 }
