@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import '../orgs/tables.js';
+import type { OrgDomainsTable } from './tables.js';
 import './tables.js';
 
 export interface OrgDomain {
@@ -19,6 +20,15 @@ export interface DomainHolder {
   allowBreakGlass: boolean;
 }
 
+function toDomain(row: OrgDomainsTable): OrgDomain {
+  return {
+    domain: row.domain,
+    txtToken: row.txt_token,
+    verifiedAt: row.verified_at,
+    createdAt: row.created_at,
+  };
+}
+
 /** Claimed and verified org domains, named by intent. */
 export class DomainStore {
   constructor(readonly db: Db) {}
@@ -30,12 +40,7 @@ export class DomainStore {
       .where('org_id', '=', orgId)
       .orderBy('domain')
       .execute();
-    return rows.map((r) => ({
-      domain: r.domain,
-      txtToken: r.txt_token,
-      verifiedAt: r.verified_at,
-      createdAt: r.created_at,
-    }));
+    return rows.map(toDomain);
   }
 
   async find(tx: Tx | Db, orgId: string, domain: string): Promise<OrgDomain | null> {

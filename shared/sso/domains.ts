@@ -1,4 +1,5 @@
 import { appendAudit } from '../audit/append.js';
+import type { Tx } from '../bus/outbox.js';
 import { randomToken } from '../crypto/tokens.js';
 import { fail, type Result } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
@@ -31,6 +32,25 @@ type Actor = { userId: string; ip: string | null };
 
 const TAKEN = 'Another organization has verified this domain.';
 
+/** Domain changes are policy changes of the org: `policy.updated` with `domain: {name, change}`. */
+function auditDomain(
+  tx: Tx,
+  orgId: string,
+  actor: Actor,
+  domain: string,
+  change: 'added' | 'verified' | 'removed',
+  now: Date,
+) {
+  return appendAudit(tx, {
+    orgId,
+    action: 'policy.updated',
+    actor: { type: 'user', id: actor.userId },
+    metadata: { domain: { name: domain, change } },
+    ip: actor.ip,
+    now,
+  });
+}
+
 /**
  * Verified domains. Any org may claim a domain and gets its own TXT value; the first org whose
  * record is seen holds the domain, and later claims answer 409 until it lets go (DELETE). A TXT
@@ -61,14 +81,7 @@ export class DomainService {
         now,
       );
       if (!added) return fail('CONFLICT', 'This organization has already added this domain.');
-      await appendAudit(tx, {
-        orgId,
-        action: 'policy.updated',
-        actor: { type: 'user', id: actor.userId },
-        metadata: { domain: { name: domain, change: 'added' } },
-        ip: actor.ip,
-        now,
-      });
+      await auditDomain(tx, orgId, actor, domain, 'added', now);
       const saved = await store.find(tx, orgId, domain);
       if (!saved) throw new Error('claimed domain vanished');
       return { ok: true as const, domain: saved };
@@ -103,14 +116,7 @@ export class DomainService {
     }
     return store.db.transaction().execute(async (tx) => {
       if ((await store.markVerified(tx, orgId, domain, now)) === 'taken') return fail('CONFLICT', TAKEN);
-      await appendAudit(tx, {
-        orgId,
-        action: 'policy.updated',
-        actor: { type: 'user', id: actor.userId },
-        metadata: { domain: { name: domain, change: 'verified' } },
-        ip: actor.ip,
-        now,
-      });
+      await auditDomain(tx, orgId, actor, domain, 'verified', now);
       return { ok: true as const, domain: { ...claimed, verifiedAt: now } };
     });
   }
@@ -120,14 +126,7 @@ export class DomainService {
     return store.db.transaction().execute(async (tx) => {
       const removed = await store.remove(tx, orgId, domain);
       if (removed) {
-        await appendAudit(tx, {
-          orgId,
-          action: 'policy.updated',
-          actor: { type: 'user', id: actor.userId },
-          metadata: { domain: { name: domain, change: 'removed' } },
-          ip: actor.ip,
-          now,
-        });
+        await auditDomain(tx, orgId, actor, domain, 'removed', now);
       }
       return removed;
     });

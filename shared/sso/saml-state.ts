@@ -1,7 +1,6 @@
-import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { constantTimeEqual } from '../crypto/tokens.js';
 import { SSO_STATE_TTL_SECONDS } from './model.js';
+import { signCookie, verifyCookie } from './signed-cookie.js';
 
 /**
  * The SAML sign-in's state: which org and which AuthnRequest this browser started. SameSite=None,
@@ -19,31 +18,13 @@ const payloadSchema = z.strictObject({
 
 export type SamlState = z.infer<typeof payloadSchema>;
 
-function mac(key: Buffer, body: string): Buffer {
-  return createHmac('sha256', key).update(`saml-state.v1.${body}`).digest();
-}
-
 export function signSamlState(key: Buffer, state: Omit<SamlState, 'expiresAt'>, now: Date): string {
-  const body = Buffer.from(
-    JSON.stringify({ ...state, expiresAt: now.getTime() + SSO_STATE_TTL_SECONDS * 1000 }),
-  ).toString('base64url');
-  return `${body}.${mac(key, body).toString('base64url')}`;
+  return signCookie(key, 'saml-state.v1', state, now);
 }
 
 /** Null for a tampered, malformed or expired cookie. */
 export function verifySamlState(key: Buffer, cookie: string | undefined, now: Date): SamlState | null {
-  if (!cookie || cookie.length > 4096) return null;
-  const [body, tag, ...rest] = cookie.split('.');
-  if (!body || !tag || rest.length > 0) return null;
-  if (!constantTimeEqual(Buffer.from(tag, 'base64url'), mac(key, body))) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-  } catch {
-    return null;
-  }
-  const state = payloadSchema.safeParse(parsed);
-  return state.success && state.data.expiresAt > now.getTime() ? state.data : null;
+  return verifyCookie(key, 'saml-state.v1', cookie, payloadSchema, now);
 }
 
 export function samlStateCookieHeader(value: string): string {

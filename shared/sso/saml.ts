@@ -3,14 +3,13 @@ import { type Profile, SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { DOMParser } from '@xmldom/xmldom';
 import { z } from 'zod';
 import type { ClientMeta, LoginSuccess } from '../accounts/login.js';
-import { appendAudit } from '../audit/append.js';
 import { fail, type Result } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
-import { SSO_STATE_TTL_SECONDS, safeReturnTo, ssoSatisfied } from './model.js';
+import { SSO_STATE_TTL_SECONDS, safeReturnTo } from './model.js';
 import { certPem, parseIdpMetadata } from './saml-metadata.js';
 import { signSamlState, verifySamlState } from './saml-state.js';
 import { samlSpUrls } from './saml-urls.js';
-import type { SsoService, SsoSettingsView } from './service.js';
+import { normalizedDomains, type SsoService, type SsoSettingsView, ssoOnlyLockOut } from './service.js';
 import type { SsoConfig, SsoStore } from './store.js';
 
 /** NotBefore / NotOnOrAfter are honoured with three minutes of clock skew, no more. */
@@ -73,12 +72,8 @@ export class SamlService {
     input: SamlSettingsInput,
     now: Date,
   ): Promise<Result<{ settings: SsoSettingsView }>> {
-    if (!input.passwordLoginAllowed && !ssoSatisfied({ id: orgId, ssoRequired: true }, actor.boundOrgId)) {
-      return fail(
-        'CONFLICT',
-        "Turn SSO-only on from a session you started through this organization's single sign-on, so you know it lets you in.",
-      );
-    }
+    const lockOut = ssoOnlyLockOut(orgId, input.passwordLoginAllowed, actor.boundOrgId);
+    if (lockOut) return lockOut;
     const parsed = parseIdpMetadata(input.idpMetadataXml, this.deps.allowLoopbackHttp);
     if (!parsed.ok) {
       return fail('VALIDATION_FAILED', 'The IdP metadata is not usable.', {
@@ -86,48 +81,33 @@ export class SamlService {
       });
     }
     const { metadata } = parsed;
-    const allowedDomains = [...new Set(input.allowedDomains.map((d) => d.toLowerCase()))].sort();
-    await this.deps.store.db.transaction().execute(async (tx) => {
-      await this.deps.store.upsert(
-        tx,
-        {
-          org_id: orgId,
-          protocol: 'saml',
-          issuer_url: metadata.entityId,
-          client_id: '',
-          client_secret_sealed: '',
-          saml_sso_url: metadata.ssoUrl,
-          saml_certs: metadata.certs,
-          allowed_domains: allowedDomains,
-          default_role: input.defaultRole,
-          password_login_allowed: input.passwordLoginAllowed,
-          updated_by: actor.userId,
-        },
-        now,
-      );
-      const identitiesDropped = await this.deps.store.dropOtherIssuers(tx, orgId, metadata.entityId);
-      await appendAudit(tx, {
-        orgId,
-        action: 'policy.updated',
-        actor: { type: 'user', id: actor.userId },
-        metadata: {
-          sso: {
-            protocol: 'saml',
-            idpEntityId: metadata.entityId,
-            idpSsoUrl: metadata.ssoUrl,
-            certificates: metadata.certs.length,
-            allowedDomains,
-            defaultRole: input.defaultRole,
-            passwordLoginAllowed: input.passwordLoginAllowed,
-          },
-          ...(identitiesDropped > 0 ? { identitiesDropped } : {}),
-        },
-        ip: actor.ip,
-        now,
-      });
-    });
-    const settings = await this.deps.sso.view(orgId);
-    if (!settings) throw new Error('sso settings vanished after saving');
+    const allowedDomains = normalizedDomains(input.allowedDomains);
+    const settings = await this.deps.sso.save(
+      {
+        org_id: orgId,
+        protocol: 'saml',
+        issuer_url: metadata.entityId,
+        client_id: '',
+        client_secret_sealed: '',
+        saml_sso_url: metadata.ssoUrl,
+        saml_certs: metadata.certs,
+        allowed_domains: allowedDomains,
+        default_role: input.defaultRole,
+        password_login_allowed: input.passwordLoginAllowed,
+        updated_by: actor.userId,
+      },
+      actor,
+      {
+        protocol: 'saml',
+        idpEntityId: metadata.entityId,
+        idpSsoUrl: metadata.ssoUrl,
+        certificates: metadata.certs.length,
+        allowedDomains,
+        defaultRole: input.defaultRole,
+        passwordLoginAllowed: input.passwordLoginAllowed,
+      },
+      now,
+    );
     return { ok: true, settings };
   }
 

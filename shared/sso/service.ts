@@ -66,6 +66,27 @@ export interface SsoSettingsView {
   updatedAt: Date;
 }
 
+/** The allowed domains as stored: lower case, once each, sorted. */
+export function normalizedDomains(domains: readonly string[]): string[] {
+  return [...new Set(domains.map((d) => d.toLowerCase()))].sort();
+}
+
+/**
+ * Like the allowlist's lock-out check: SSO-only would refuse the very session that turns it on,
+ * unless that session was started through this org's SSO.
+ */
+export function ssoOnlyLockOut(
+  orgId: string,
+  passwordLoginAllowed: boolean,
+  boundOrgId: string | null,
+): Failure | null {
+  if (passwordLoginAllowed || ssoSatisfied({ id: orgId, ssoRequired: true }, boundOrgId)) return null;
+  return fail(
+    'CONFLICT',
+    "Turn SSO-only on from a session you started through this organization's single sign-on, so you know it lets you in.",
+  );
+}
+
 type Refusal = { ok: false; reason: string; failure: Failure };
 
 function refusal(reason: string, failure: Failure): Refusal {
@@ -132,13 +153,8 @@ export class SsoService {
     input: SsoSettingsInput,
     now: Date,
   ): Promise<Result<{ settings: SsoSettingsView }>> {
-    if (!input.passwordLoginAllowed && !ssoSatisfied({ id: orgId, ssoRequired: true }, actor.boundOrgId)) {
-      // Like the allowlist's lock-out check: SSO-only would refuse this very session at once.
-      return fail(
-        'CONFLICT',
-        "Turn SSO-only on from a session you started through this organization's single sign-on, so you know it lets you in.",
-      );
-    }
+    const lockOut = ssoOnlyLockOut(orgId, input.passwordLoginAllowed, actor.boundOrgId);
+    if (lockOut) return lockOut;
     if (!issuerAllowed(input.issuerUrl, this.deps.allowLoopbackHttp)) {
       return fail('VALIDATION_FAILED', 'The issuer must be an https URL without query or fragment.', {
         issues: [{ path: 'issuerUrl', message: 'must be an https URL' }],
@@ -167,48 +183,60 @@ export class SsoService {
         issues: [{ path: 'issuerUrl', message: oidcErrorReason(error) }],
       });
     }
-    const allowedDomains = [...new Set(input.allowedDomains.map((d) => d.toLowerCase()))].sort();
+    const allowedDomains = normalizedDomains(input.allowedDomains);
+    const settings = await this.save(
+      {
+        org_id: orgId,
+        issuer_url: input.issuerUrl,
+        client_id: input.clientId,
+        client_secret_sealed: seal(ring, clientSecret, secretContext(orgId)),
+        allowed_domains: allowedDomains,
+        default_role: input.defaultRole,
+        password_login_allowed: input.passwordLoginAllowed,
+        updated_by: actor.userId,
+      },
+      actor,
+      {
+        issuerUrl: input.issuerUrl,
+        clientId: input.clientId,
+        clientSecretChanged: input.clientSecret !== undefined,
+        allowedDomains,
+        defaultRole: input.defaultRole,
+        passwordLoginAllowed: input.passwordLoginAllowed,
+      },
+      now,
+    );
+    this.discovered.delete(orgId);
+    return { ok: true, settings };
+  }
+
+  /**
+   * Stores settings of either protocol with their `policy.updated` row, in one transaction.
+   * Identities the previous provider vouched for mean nothing at the new one: a subject is only
+   * unique per issuer, and the new provider must not inherit the old one's accounts.
+   */
+  async save(
+    row: Parameters<SsoStore['upsert']>[1],
+    actor: { userId: string; ip: string | null },
+    audited: Record<string, string | number | boolean | string[]>,
+    now: Date,
+  ): Promise<SsoSettingsView> {
+    const orgId = row.org_id;
     await this.deps.store.db.transaction().execute(async (tx) => {
-      await this.deps.store.upsert(
-        tx,
-        {
-          org_id: orgId,
-          issuer_url: input.issuerUrl,
-          client_id: input.clientId,
-          client_secret_sealed: seal(ring, clientSecret, secretContext(orgId)),
-          allowed_domains: allowedDomains,
-          default_role: input.defaultRole,
-          password_login_allowed: input.passwordLoginAllowed,
-          updated_by: actor.userId,
-        },
-        now,
-      );
-      // Identities the previous provider vouched for mean nothing at the new one: a subject is
-      // only unique per issuer, and the new provider must not inherit the old one's accounts.
-      const identitiesDropped = await this.deps.store.dropOtherIssuers(tx, orgId, input.issuerUrl);
+      await this.deps.store.upsert(tx, row, now);
+      const identitiesDropped = await this.deps.store.dropOtherIssuers(tx, orgId, row.issuer_url);
       await appendAudit(tx, {
         orgId,
         action: 'policy.updated',
         actor: { type: 'user', id: actor.userId },
-        metadata: {
-          sso: {
-            issuerUrl: input.issuerUrl,
-            clientId: input.clientId,
-            clientSecretChanged: input.clientSecret !== undefined,
-            allowedDomains,
-            defaultRole: input.defaultRole,
-            passwordLoginAllowed: input.passwordLoginAllowed,
-          },
-          ...(identitiesDropped > 0 ? { identitiesDropped } : {}),
-        },
+        metadata: { sso: audited, ...(identitiesDropped > 0 ? { identitiesDropped } : {}) },
         ip: actor.ip,
         now,
       });
     });
-    this.discovered.delete(orgId);
     const saved = await this.deps.store.byOrgId(orgId);
     if (!saved) throw new Error('sso settings vanished after saving');
-    return { ok: true, settings: this.toView(saved) };
+    return this.toView(saved);
   }
 
   async remove(orgId: string, actor: { userId: string; ip: string | null }, now: Date): Promise<boolean> {
@@ -361,7 +389,9 @@ export class SsoService {
       );
     }
     const config = await this.deps.store.byOrgId(saved.orgId);
-    if (!config) return fail('NOT_FOUND', 'This organization no longer uses single sign-on.');
+    // A SAML org's issuer is an entity ID, never a URL to run OIDC discovery against.
+    if (config?.protocol !== 'oidc')
+      return fail('NOT_FOUND', 'This organization no longer uses OpenID Connect sign-on.');
 
     let claims: { sub: string; email?: unknown; email_verified?: unknown; name?: unknown };
     try {

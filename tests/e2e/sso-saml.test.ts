@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyBytes } from '../../shared/secrets/secrets.js';
+import { signState } from '../../shared/sso/state-cookie.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { freePort } from '../helpers/oidc.js';
 import { createOrg, newUser, nextIp, orgTestEnv, type TestUser } from '../helpers/orgs.js';
@@ -368,5 +370,21 @@ describe('SAML sign-in', () => {
       headers: { 'x-forwarded-for': nextIp() },
     });
     expect([res.status, res.body.error.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+  });
+
+  it("an OIDC callback for an org now on SAML stops before any discovery of the IdP's entity ID", async () => {
+    const owner = await newUser(app, 'saml-oidc-left');
+    const org = await samlOrg(owner);
+    const key = await keyBytes(app.runtime.platform.secrets, 'oauth-state-key');
+    const state = 'a'.repeat(32);
+    const cookie = signState(
+      key,
+      { orgId: org.id, state, nonce: 'n'.repeat(32), codeVerifier: 'v'.repeat(43), returnTo: `${appUrl}/` },
+      new Date(),
+    );
+    const res = await app.request('GET', `/api/login/sso/callback?state=${state}&code=x`, {
+      headers: { 'x-forwarded-for': nextIp(), cookie: `__Host-sf_sso=${cookie}` },
+    });
+    expect([res.status, res.body.error.code]).toEqual([404, 'NOT_FOUND']);
   });
 });
