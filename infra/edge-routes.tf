@@ -27,12 +27,14 @@ locals {
     { priority = 210, unit = "sessions", path = "/api/sessions/**", exact = false },
     { priority = 220, unit = "login", path = "/api/orgs/*/sso", exact = false },
     { priority = 230, unit = "login", path = "/api/orgs/*/sso/**", exact = false },
-    { priority = 240, unit = "orgs", path = "/api/orgs", exact = true },
-    { priority = 250, unit = "orgs", path = "/api/orgs/**", exact = false },
+    { priority = 240, unit = "login", path = "/api/orgs/*/domains", exact = false },
+    { priority = 250, unit = "login", path = "/api/orgs/*/domains/**", exact = false },
+    { priority = 260, unit = "orgs", path = "/api/orgs", exact = true },
+    { priority = 270, unit = "orgs", path = "/api/orgs/**", exact = false },
   ]
 
   # Cloud Armor rate-based ban (armor.tf): first-factor and mail-sending routes.
-  throttled_routes     = ["POST /api/accounts/signup", "POST /api/accounts/password-reset/request", "POST /api/accounts/password-reset/confirm", "POST /api/login", "POST /api/login/mfa", "POST /api/login/oauth", "POST /api/sessions/step-up"]
+  throttled_routes     = ["POST /api/accounts/signup", "POST /api/accounts/password-reset/request", "POST /api/accounts/password-reset/confirm", "POST /api/login", "POST /api/login/mfa", "POST /api/login/oauth", "POST /api/login/sso/confirm-link", "POST /api/sessions/step-up"]
   throttled_methods    = ["POST"]
-  throttled_path_regex = "^(?:/api/accounts/signup|/api/accounts/password-reset/request|/api/accounts/password-reset/confirm|/api/login|/api/login/mfa|/api/login/oauth|/api/sessions/step-up)/?$"
+  throttled_path_regex = "^(?:/api/accounts/signup|/api/accounts/password-reset/request|/api/accounts/password-reset/confirm|/api/login|/api/login/mfa|/api/login/oauth|/api/login/sso/confirm-link|/api/sessions/step-up)/?$"
 }

@@ -3,13 +3,19 @@ import { perPlatform } from '../../shared/runtime/platform.js';
 import { keyBytes } from '../../shared/secrets/secrets.js';
 import { MaxMindLocator } from '../../shared/signals/geoip.js';
 import { SignInWatch } from '../../shared/signals/sign-in.js';
+import { DnsTxtLookup } from '../../shared/sso/dns-txt.js';
+import { DomainStore } from '../../shared/sso/domain-store.js';
+import { DomainService } from '../../shared/sso/domains.js';
 import { FirebaseIdTokens } from '../../shared/sso/firebase.js';
 import { OAuthLogin } from '../../shared/sso/oauth-login.js';
+import { SamlService } from '../../shared/sso/saml.js';
 import { SsoService } from '../../shared/sso/service.js';
 import { SsoStore } from '../../shared/sso/store.js';
 
 export interface LoginUnitDeps extends Core {
   sso: SsoService;
+  domains: DomainService;
+  saml: SamlService;
   /** Null when no Firebase project is configured (FIREBASE_PROJECT_ID / GOOGLE_CLOUD_PROJECT). */
   oauth: OAuthLogin | null;
 }
@@ -31,8 +37,12 @@ export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
   const oauth = projectId
     ? new OAuthLogin({ db: p.db, tokens: new FirebaseIdTokens(projectId, p.logger), login })
     : null;
+  const domainStore = new DomainStore(p.db);
+  const ssoStore = new SsoStore(p.db);
   const sso = new SsoService({
-    store: new SsoStore(p.db),
+    domains: domainStore,
+    mailKeys: () => p.mailKeys(),
+    store: ssoStore,
     login,
     stateKey: () => keyBytes(p.secrets, 'oauth-state-key'),
     sealKeys: async () => ({
@@ -46,5 +56,19 @@ export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
     fetch: p.outbound,
     logger: p.logger,
   });
-  return { ...c, login, sso, oauth };
+  const domains = new DomainService({
+    store: domainStore,
+    dns: new DnsTxtLookup(p.config.dnsResolvers),
+    logger: p.logger,
+  });
+  const saml = new SamlService({
+    store: ssoStore,
+    sso,
+    stateKey: () => keyBytes(p.secrets, 'oauth-state-key'),
+    appUrl: p.config.appUrl,
+    appOrigins: p.config.appOrigins,
+    allowLoopbackHttp: p.config.googleCloudProject === undefined,
+    logger: p.logger,
+  });
+  return { ...c, login, sso, oauth, domains, saml };
 });

@@ -6,6 +6,7 @@ import type { RetentionSettings } from '../../shared/retention/policy.js';
 import { purgeExpiredData } from '../../shared/retention/sweep.js';
 import { ABSOLUTE_LIFETIME_MS } from '../../shared/sessions/model.js';
 import type { RevocationFeed } from '../../shared/sessions/revocation-feed.js';
+import { forgetExpiredSsoState } from '../../shared/sso/maintenance.js';
 import type { Clock } from '../../shared/time/clock.js';
 
 export interface RevocationsDeps {
@@ -42,9 +43,10 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
     /**
      * Hourly housekeeping of expiring state: revocation-feed entries past their session's lifetime,
      * rate-limit windows nobody touched for a whole window, and event ids no redelivery can carry
-     * any more, and personal data past its retention (shared/retention). The consumer drains the outbox after every event, so this tick also publishes
-     * anything a failed publish left behind. Then, once the tick is claimed and outside its
-     * transaction (each org gets its own), deleted orgs past their grace period are purged.
+     * any more, expired SAML requests, assertion ids and SSO link confirmations, and personal data
+     * past its retention (shared/retention). The consumer drains the outbox after every event, so
+     * this tick also publishes anything a failed publish left behind. Then, once the tick is claimed
+     * and outside its transaction (each org gets its own), deleted orgs past their grace period are purged.
      */
     'maintenance-sweep': async (_envelope, tx) => {
       const now = deps.clock.now();
@@ -52,7 +54,14 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
       const rateLimitWindows = (await deps.rateLimitsIn?.(tx).sweep(now)) ?? 0;
       const processedEvents = await forgetProcessedEvents(tx, now);
       const expired = await purgeExpiredData(tx, now, deps.retention);
-      deps.logger.info('maintenance sweep', { revocations, rateLimitWindows, processedEvents, expired });
+      const sso = await forgetExpiredSsoState(tx, now);
+      deps.logger.info('maintenance sweep', {
+        revocations,
+        rateLimitWindows,
+        processedEvents,
+        expired,
+        ...sso,
+      });
       return async () => {
         const orgsPurged = await deps.orgPurge.purgeDue(now);
         if (orgsPurged.length > 0) deps.logger.info('deleted orgs purged', { orgIds: orgsPurged });

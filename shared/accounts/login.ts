@@ -36,6 +36,14 @@ export interface LoginDeps {
   devices?: DeviceTracker;
   /** Locates sign-ins and judges them against the previous one (the login unit sets it; others sign in unlocated). */
   signals?: SignInWatch;
+  /** Sends accounts of a domain an org verified with `enforceSso` to that org's SSO (absent: no org rule). */
+  ssoEnforcement?: {
+    check(
+      user: { id: string; email: string },
+      firstFactor: string,
+      meta: ClientMeta,
+    ): Promise<Result<unknown>>;
+  };
 }
 
 export interface ClientMeta {
@@ -55,9 +63,10 @@ const WRONG = 'The email or password is wrong.';
 /**
  * Password login. The throttle runs before bcrypt; an unknown or disabled account compares
  * against a dummy hash, so the status, body and time of "no such user" and "wrong password" match.
- * EMAIL_NOT_VERIFIED is told only to someone who knows the password. No org policy takes part:
- * an org's SSO requirement, session cap and timeouts govern what a session does in that org (the
- * org gate), never whether the person signs in to their own account.
+ * EMAIL_NOT_VERIFIED is told only to someone who knows the password. One org rule takes part: an
+ * org that verified the account's email domain and enforces SSO owns that address, so it decides
+ * how it signs in (`ssoEnforcement`). Otherwise an org's SSO requirement, session cap and timeouts
+ * govern what a session does in that org (the org gate), never whether the person signs in.
  */
 export class LoginService {
   constructor(private readonly deps: LoginDeps) {}
@@ -138,6 +147,8 @@ export class LoginService {
     meta: ClientMeta,
     firstFactor: FirstFactor,
   ): Promise<Result<LoginSuccess>> {
+    const enforced = await this.deps.ssoEnforcement?.check(user, firstFactor, meta);
+    if (enforced && !enforced.ok) return enforced;
     const secondFactor = this.deps.secondFactor;
     if (secondFactor && (await secondFactor.isEnrolled(user.id))) {
       const mfaToken = await secondFactor.startChallenge(user.id, meta, firstFactor);

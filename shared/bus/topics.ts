@@ -5,7 +5,14 @@ import { z } from 'zod';
  * checked against this table by tests/infra.
  */
 const mailAction = z.object({
-  type: z.enum(['verify-email', 'password-reset', 'invitation', 'new-device', 'login-confirmation']),
+  type: z.enum([
+    'verify-email',
+    'password-reset',
+    'invitation',
+    'new-device',
+    'login-confirmation',
+    'sso-link',
+  ]),
   url: z.url(),
 });
 

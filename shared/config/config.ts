@@ -38,6 +38,8 @@ const envSchema = z.object({
   AUDIT_RETIRED_PUBLIC_KEYS: optionalString,
   MAIL_TRANSPORT: z.enum(['outbox-dir', 'smtp']).optional(),
   MAIL_FROM: z.string().min(3).default('SessionForge <no-reply@sessionforge.local>'),
+  /** DNS servers (comma separated, `ip` or `ip:port`) that verify domain TXT records; default the system's. */
+  DNS_RESOLVER: optionalString,
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   PASSWORD_HASH_COST: z.coerce.number().int().min(12).max(15).default(12),
   /** The most one terminal recording may buffer before frames are refused (413). */
@@ -95,6 +97,8 @@ export interface Config {
     | { kind: 'postgres'; url: string; poolMax: number }
     | { kind: 'cloud-sql'; instance: string; user: string; database: string; poolMax: number };
   googleCloudProject: string | undefined;
+  /** Where domain verification asks for TXT records (DNS_RESOLVER); empty: the system's resolvers. */
+  dnsResolvers: string[];
   firebaseProjectId: string | undefined;
   secretsSource: 'local' | 'secret-manager';
   bus: 'local' | 'pubsub';
@@ -211,6 +215,10 @@ export function loadConfig(env: Env): Config {
     auditRetiredPublicKeys,
     mail: { transport: mailTransport, from: e.MAIL_FROM },
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
+    dnsResolvers: (e.DNS_RESOLVER ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
     passwordHashCost: e.PASSWORD_HASH_COST,
     sessionValidityCacheSeconds: e.SESSION_VALIDITY_CACHE_SECONDS,
     geoipDatabase: e.GEOIP_DATABASE,

@@ -19,7 +19,8 @@ export type MailKind =
       when: string;
       place: string;
       previousPlace: string;
-    };
+    }
+  | { type: 'sso-link'; to: string; orgName: string; token: string };
 
 export function renderMail(appUrl: string, mail: MailKind): MailMessage {
   switch (mail.type) {
@@ -77,6 +78,15 @@ export function renderMail(appUrl: string, mail: MailKind): MailMessage {
         subject: 'Was this you? Confirm a sign-in to SessionForge',
         text: `Your account was signed in from ${mail.place} at ${mail.when}, too soon after a sign-in from ${mail.previousPlace} for one person to travel between them.\nBrowser: ${mail.userAgent}\nIP address: ${mail.ip}\n\nThat session can do nothing until you answer. Was this you? The link works once, for 15 minutes:\n${url}\n\nIf it was not you, answer "no": that session ends and you can choose a new password.`,
         action: { type: 'login-confirmation', url },
+      };
+    }
+    case 'sso-link': {
+      const url = link(appUrl, '/sso/confirm-link', mail.token);
+      return {
+        to: mail.to,
+        subject: `${mail.orgName} asks to sign you in through its single sign-on`,
+        text: `${mail.orgName} has verified your email domain, and its identity provider just tried to sign in to your SessionForge account. Nothing has changed yet.\n\nTo let ${mail.orgName}'s single sign-on sign you in from now on, confirm within 24 hours:\n${url}\n\nIf you did not just sign in through ${mail.orgName}, ignore this message and tell your administrator.`,
+        action: { type: 'sso-link', url },
       };
     }
   }

@@ -34,6 +34,8 @@ export class OrgDirectory {
           absolute_timeout_hours: null,
           require_mfa: false,
           on_session_limit: 'revoke_oldest',
+          enforce_sso: false,
+          allow_break_glass: false,
           created_at: now,
         })
         .onConflict((oc) => oc.column('slug').doNothing())

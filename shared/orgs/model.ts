@@ -49,6 +49,8 @@ export interface OrgPolicy {
   requireMfa: boolean;
   enterprise: boolean;
   onLimit: SessionLimitAction;
+  enforceSso: boolean;
+  allowBreakGlass: boolean;
 }
 
 /** The org's own idle timeout, else 24 h for enterprise orgs, else the short 30-minute fallback. */

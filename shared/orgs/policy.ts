@@ -30,6 +30,8 @@ export class PolicyService {
           require_mfa: after.requireMfa,
           enterprise: after.enterprise,
           on_session_limit: after.onLimit,
+          enforce_sso: after.enforceSso,
+          allow_break_glass: after.allowBreakGlass,
         })
         .where('id', '=', orgId)
         .execute();

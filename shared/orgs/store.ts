@@ -27,6 +27,8 @@ export function policyOf(org: OrgRow): OrgPolicy {
     requireMfa: org.require_mfa,
     enterprise: org.enterprise,
     onLimit: org.on_session_limit,
+    enforceSso: org.enforce_sso,
+    allowBreakGlass: org.allow_break_glass,
   };
 }
 

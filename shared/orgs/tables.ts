@@ -10,6 +10,10 @@ export interface OrgsTable {
   absolute_timeout_hours: number | null;
   require_mfa: boolean;
   on_session_limit: SessionLimitAction;
+  /** Sign-in for accounts of the org's verified domains goes through its SSO only. */
+  enforce_sso: boolean;
+  /** With enforce_sso: owners may still sign in with a password (audited as `sso.fallback`). */
+  allow_break_glass: boolean;
   created_at: Date;
   /** Migration 0045: set while deleted (404 everywhere); restorable until purge_after. */
   deleted_at?: Date | null;

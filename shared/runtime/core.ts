@@ -24,6 +24,8 @@ import { StepUpService } from '../sessions/step-up.js';
 import { SessionStore } from '../sessions/store.js';
 import { LoginConfirmation } from '../signals/confirmation.js';
 import { SecurityEventLog } from '../signals/security-events.js';
+import { DomainStore } from '../sso/domain-store.js';
+import { SsoEnforcement } from '../sso/enforcement.js';
 import { type FastState, fastState } from './fast-state.js';
 import { type Platform, perPlatform } from './platform.js';
 
@@ -94,6 +96,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     sessions,
     devices: tracker,
     secondFactor: mfa,
+    ssoEnforcement: new SsoEnforcement({ domains: new DomainStore(p.db), appUrl: p.config.appUrl }),
   });
   const sessionCommands = new SessionCommands(p.db, sessionStore, sessions, devices);
   const stepUp = new StepUpService({ db: p.db, passwords: hasher, throttle, sessions, codes: mfa });

@@ -29,6 +29,8 @@ export const edgeRoutes: ReadonlyArray<{ source: string; unit: string }> = [
   { source: '/api/sessions/**', unit: 'sessions' },
   { source: '/api/orgs/*/sso', unit: 'login' },
   { source: '/api/orgs/*/sso/**', unit: 'login' },
+  { source: '/api/orgs/*/domains', unit: 'login' },
+  { source: '/api/orgs/*/domains/**', unit: 'login' },
   { source: '/api/orgs', unit: 'orgs' },
   { source: '/api/orgs/**', unit: 'orgs' },
 ];

@@ -1,15 +1,22 @@
 import * as client from 'openid-client';
+import { normalizeEmail } from '../accounts/email.js';
 import type { ClientMeta, LoginService, LoginSuccess } from '../accounts/login.js';
 import { appendAudit } from '../audit/append.js';
 import type { Tx } from '../bus/outbox.js';
 import { type KeyRing, open, seal } from '../crypto/seal.js';
+import { randomToken, sha256Hex } from '../crypto/tokens.js';
 import { type Failure, fail, type Result } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
+import { queueMail } from '../mail/queue.js';
+import { renderMail } from '../mail/templates.js';
 import { isId, membershipActive } from '../orgs/model.js';
 import type { OutboundFetch } from '../outbound/client.js';
+import type { DomainStore } from './domain-store.js';
+import { emailDomain } from './domains-model.js';
 import { createExternalUser } from './external-users.js';
 import { emailDomainAllowed, issuerAllowed, linkerMatches, safeReturnTo, ssoSatisfied } from './model.js';
 import { oidcConfiguration, oidcErrorReason, verifyIdTokenSignature } from './oidc-client.js';
+import { samlSpUrls } from './saml-urls.js';
 import { signState, stateMatches, verifyState } from './state-cookie.js';
 import type { SsoConfig, SsoStore } from './store.js';
 
@@ -25,7 +32,13 @@ export interface SsoDeps {
   /** Every request to a provider (discovery, JWKS, token, userinfo) goes through this client. */
   fetch: OutboundFetch;
   logger: Logger;
+  /** Verified domains: only the org holding an address's domain may ask to link that account. */
+  domains: DomainStore;
+  mailKeys: () => Promise<KeyRing>;
 }
+
+/** How long the mail that confirms a link of an existing account stays usable. */
+export const LINK_CONFIRMATION_TTL_MS = 24 * 60 * 60 * 1000;
 
 export interface SsoSettingsInput {
   issuerUrl: string;
@@ -44,13 +57,52 @@ export interface SsoSettingsView {
   defaultRole: SsoConfig['defaultRole'];
   passwordLoginAllowed: boolean;
   redirectUri: string;
+  protocol: 'oidc' | 'saml';
+  /** SAML: what to register at the IdP (our entity ID, ACS, metadata URL) and what we took from its metadata. */
+  saml: {
+    entityId: string;
+    acsUrl: string;
+    metadataUrl: string;
+    idpEntityId: string;
+    idpSsoUrl: string;
+  } | null;
   updatedAt: Date;
+}
+
+/** The allowed domains as stored: lower case, once each, sorted. */
+export function normalizedDomains(domains: readonly string[]): string[] {
+  return [...new Set(domains.map((d) => d.toLowerCase()))].sort();
+}
+
+/**
+ * Like the allowlist's lock-out check: SSO-only would refuse the very session that turns it on,
+ * unless that session was started through this org's SSO.
+ */
+export function ssoOnlyLockOut(
+  orgId: string,
+  passwordLoginAllowed: boolean,
+  boundOrgId: string | null,
+): Failure | null {
+  if (passwordLoginAllowed || ssoSatisfied({ id: orgId, ssoRequired: true }, boundOrgId)) return null;
+  return fail(
+    'CONFLICT',
+    "Turn SSO-only on from a session you started through this organization's single sign-on, so you know it lets you in.",
+  );
 }
 
 type Refusal = { ok: false; reason: string; failure: Failure };
 
 function refusal(reason: string, failure: Failure): Refusal {
   return { ok: false, reason, failure };
+}
+
+/** The provider's host for audit rows; a SAML entity ID that is no URL (a URN) as it is. */
+function providerLabel(issuer: string): string {
+  try {
+    return new URL(issuer).host || issuer;
+  } catch {
+    return issuer;
+  }
 }
 
 const DISCOVERY_TTL_MS = 10 * 60_000;
@@ -85,6 +137,14 @@ export class SsoService {
       defaultRole: config.defaultRole,
       passwordLoginAllowed: config.passwordLoginAllowed,
       redirectUri: this.redirectUri,
+      protocol: config.protocol,
+      saml: config.saml
+        ? {
+            ...samlSpUrls(this.deps.appUrl, config.orgSlug),
+            idpEntityId: config.issuerUrl,
+            idpSsoUrl: config.saml.ssoUrl,
+          }
+        : null,
       updatedAt: config.updatedAt,
     };
   }
@@ -96,13 +156,8 @@ export class SsoService {
     input: SsoSettingsInput,
     now: Date,
   ): Promise<Result<{ settings: SsoSettingsView }>> {
-    if (!input.passwordLoginAllowed && !ssoSatisfied({ id: orgId, ssoRequired: true }, actor.boundOrgId)) {
-      // Like the allowlist's lock-out check: SSO-only would refuse this very session at once.
-      return fail(
-        'CONFLICT',
-        "Turn SSO-only on from a session you started through this organization's single sign-on, so you know it lets you in.",
-      );
-    }
+    const lockOut = ssoOnlyLockOut(orgId, input.passwordLoginAllowed, actor.boundOrgId);
+    if (lockOut) return lockOut;
     if (!issuerAllowed(input.issuerUrl, this.deps.allowLoopbackHttp)) {
       return fail('VALIDATION_FAILED', 'The issuer must be an https URL without query or fragment.', {
         issues: [{ path: 'issuerUrl', message: 'must be an https URL' }],
@@ -135,48 +190,60 @@ export class SsoService {
         issues: [{ path: 'issuerUrl', message: 'could not be reached' }],
       });
     }
-    const allowedDomains = [...new Set(input.allowedDomains.map((d) => d.toLowerCase()))].sort();
+    const allowedDomains = normalizedDomains(input.allowedDomains);
+    const settings = await this.save(
+      {
+        org_id: orgId,
+        issuer_url: input.issuerUrl,
+        client_id: input.clientId,
+        client_secret_sealed: seal(ring, clientSecret, secretContext(orgId)),
+        allowed_domains: allowedDomains,
+        default_role: input.defaultRole,
+        password_login_allowed: input.passwordLoginAllowed,
+        updated_by: actor.userId,
+      },
+      actor,
+      {
+        issuerUrl: input.issuerUrl,
+        clientId: input.clientId,
+        clientSecretChanged: input.clientSecret !== undefined,
+        allowedDomains,
+        defaultRole: input.defaultRole,
+        passwordLoginAllowed: input.passwordLoginAllowed,
+      },
+      now,
+    );
+    this.discovered.delete(orgId);
+    return { ok: true, settings };
+  }
+
+  /**
+   * Stores settings of either protocol with their `policy.updated` row, in one transaction.
+   * Identities the previous provider vouched for mean nothing at the new one: a subject is only
+   * unique per issuer, and the new provider must not inherit the old one's accounts.
+   */
+  async save(
+    row: Parameters<SsoStore['upsert']>[1],
+    actor: { userId: string; ip: string | null },
+    audited: Record<string, string | number | boolean | string[]>,
+    now: Date,
+  ): Promise<SsoSettingsView> {
+    const orgId = row.org_id;
     await this.deps.store.db.transaction().execute(async (tx) => {
-      await this.deps.store.upsert(
-        tx,
-        {
-          org_id: orgId,
-          issuer_url: input.issuerUrl,
-          client_id: input.clientId,
-          client_secret_sealed: seal(ring, clientSecret, secretContext(orgId)),
-          allowed_domains: allowedDomains,
-          default_role: input.defaultRole,
-          password_login_allowed: input.passwordLoginAllowed,
-          updated_by: actor.userId,
-        },
-        now,
-      );
-      // Identities the previous provider vouched for mean nothing at the new one: a subject is
-      // only unique per issuer, and the new provider must not inherit the old one's accounts.
-      const identitiesDropped = await this.deps.store.dropOtherIssuers(tx, orgId, input.issuerUrl);
+      await this.deps.store.upsert(tx, row, now);
+      const identitiesDropped = await this.deps.store.dropOtherIssuers(tx, orgId, row.issuer_url);
       await appendAudit(tx, {
         orgId,
         action: 'policy.updated',
         actor: { type: 'user', id: actor.userId },
-        metadata: {
-          sso: {
-            issuerUrl: input.issuerUrl,
-            clientId: input.clientId,
-            clientSecretChanged: input.clientSecret !== undefined,
-            allowedDomains,
-            defaultRole: input.defaultRole,
-            passwordLoginAllowed: input.passwordLoginAllowed,
-          },
-          ...(identitiesDropped > 0 ? { identitiesDropped } : {}),
-        },
+        metadata: { sso: audited, ...(identitiesDropped > 0 ? { identitiesDropped } : {}) },
         ip: actor.ip,
         now,
       });
     });
-    this.discovered.delete(orgId);
     const saved = await this.deps.store.byOrgId(orgId);
     if (!saved) throw new Error('sso settings vanished after saving');
-    return { ok: true, settings: this.toView(saved) };
+    return this.toView(saved);
   }
 
   async remove(orgId: string, actor: { userId: string; ip: string | null }, now: Date): Promise<boolean> {
@@ -259,6 +326,12 @@ export class SsoService {
     meta: { ip: string; now: Date },
     link?: { userId: string; sessionId: string },
   ): Promise<Result<{ location: string; stateCookie: string }>> {
+    if (config.protocol !== 'oidc') {
+      return fail(
+        'CONFLICT',
+        "This organization's single sign-on uses SAML; linking works with OpenID Connect only.",
+      );
+    }
     const target = safeReturnTo(returnTo, this.deps.appOrigins, this.deps.appUrl);
     if (!target.ok) {
       await this.refused(config.orgId, 'return_to_not_allowed', meta);
@@ -324,7 +397,9 @@ export class SsoService {
       );
     }
     const config = await this.deps.store.byOrgId(saved.orgId);
-    if (!config) return fail('NOT_FOUND', 'This organization no longer uses single sign-on.');
+    // A SAML org's issuer is an entity ID, never a URL to run OIDC discovery against.
+    if (config?.protocol !== 'oidc')
+      return fail('NOT_FOUND', 'This organization no longer uses OpenID Connect sign-on.');
 
     let claims: { sub: string; email?: unknown; email_verified?: unknown; name?: unknown };
     try {
@@ -371,22 +446,36 @@ export class SsoService {
       await this.refused(config.orgId, 'email_unverified', meta);
       return fail('INVALID_CREDENTIALS', 'Your identity provider has not verified your email address.');
     }
-    const email = claims.email;
-    if (!emailDomainAllowed(email, config.allowedDomains)) {
+    const login = await this.signInVerified(
+      config,
+      { subject: claims.sub, email: claims.email, name: claims.name },
+      meta,
+    );
+    if (!login.ok) return login;
+    return { ok: true, login, returnTo: saved.returnTo };
+  }
+
+  /**
+   * Where every verified provider answer (OIDC or SAML) ends: the email's domain, then the account
+   * and membership (`provision`), then a session bound to the org.
+   */
+  async signInVerified(
+    config: SsoConfig,
+    identity: { subject: string; email: string; name: unknown },
+    meta: ClientMeta,
+  ): Promise<Result<LoginSuccess>> {
+    if (!emailDomainAllowed(identity.email, config.allowedDomains)) {
       await this.refused(config.orgId, 'email_domain_not_allowed', meta);
       return fail('INVALID_CREDENTIALS', "Your email domain is not allowed by this organization's sign-on.");
     }
-
     const provisioned = await this.deps.store.db
       .transaction()
-      .execute((tx) => this.provision(tx, config, { subject: claims.sub, email, name: claims.name }, meta));
+      .execute((tx) => this.provision(tx, config, identity, meta));
     if (!provisioned.ok) {
       await this.refused(config.orgId, provisioned.reason, meta);
       return provisioned.failure;
     }
-    const login = await this.deps.login.completeLogin(provisioned.user, meta, 'sso', { orgId: config.orgId });
-    if (!login.ok) return login;
-    return { ok: true, login, returnTo: saved.returnTo };
+    return this.deps.login.completeLogin(provisioned.user, meta, 'sso', { orgId: config.orgId });
   }
 
   /**
@@ -422,6 +511,17 @@ export class SsoService {
         meta.now,
       );
       if (!created) {
+        const confirming = await this.askOwnerToConfirm(tx, config, key, identity.email, meta.now);
+        if (confirming) {
+          return refusal(
+            'link_confirmation_sent',
+            fail(
+              'INVALID_CREDENTIALS',
+              `An account with this email already exists. We sent its owner a mail: the link in it lets ${config.orgSlug}'s single sign-on sign in to it; then sign in again.`,
+              { extra: { requirement: 'confirm_link_by_mail' } },
+            ),
+          );
+        }
         return refusal(
           'existing_account_not_linked',
           fail(
@@ -479,7 +579,7 @@ export class SsoService {
       actor: { type: 'user', id: user.id },
       target: { type: 'user', id: user.id },
       metadata: {
-        provider: new URL(config.issuerUrl).host,
+        provider: providerLabel(config.issuerUrl),
         outcome: 'succeeded',
         provisioned: !!joined,
         accountCreated: !userId,
@@ -488,6 +588,105 @@ export class SsoService {
       now: meta.now,
     });
     return { ok: true, user };
+  }
+
+  /**
+   * An existing account at a domain this org verified: the org owns the address, but its IdP's word
+   * alone still takes no account. The account's owner gets a mail whose link confirms the link
+   * (`confirmLink`); only then does this identity sign them in. Null when the domain is not this
+   * org's, or the address was never confirmed (someone may have registered it to wait for its owner).
+   */
+  private async askOwnerToConfirm(
+    tx: Tx,
+    config: SsoConfig,
+    key: { orgId: string; issuer: string; subject: string },
+    email: string,
+    now: Date,
+  ): Promise<boolean> {
+    const domain = emailDomain(email);
+    const holder = domain ? await this.deps.domains.holder(domain, tx) : null;
+    if (holder?.orgId !== config.orgId) return false;
+    const user = await tx
+      .selectFrom('users')
+      .select(['id', 'email', 'email_verified_at', 'disabled_at'])
+      .where('email_normalized', '=', normalizeEmail(email))
+      .executeTakeFirst();
+    if (!user?.email_verified_at || user.disabled_at) return false;
+    // A newer request supersedes the older ones: one live link per account and org.
+    await tx
+      .updateTable('sso_link_confirmations')
+      .set({ used_at: now })
+      .where('user_id', '=', user.id)
+      .where('org_id', '=', config.orgId)
+      .where('used_at', 'is', null)
+      .execute();
+    const token = randomToken();
+    await tx
+      .insertInto('sso_link_confirmations')
+      .values({
+        token_hash: sha256Hex(token),
+        org_id: key.orgId,
+        issuer: key.issuer,
+        subject: key.subject,
+        user_id: user.id,
+        expires_at: new Date(now.getTime() + LINK_CONFIRMATION_TTL_MS),
+        used_at: null,
+      })
+      .execute();
+    const org = await tx
+      .selectFrom('orgs')
+      .select('name')
+      .where('id', '=', config.orgId)
+      .executeTakeFirstOrThrow();
+    await queueMail(
+      tx,
+      await this.deps.mailKeys(),
+      renderMail(this.deps.appUrl, { type: 'sso-link', to: user.email, orgName: org.name, token }),
+      now,
+    );
+    return true;
+  }
+
+  /**
+   * The account owner's click in the mail: links the identity their org's IdP asserted to their
+   * account, once. The link is refused when the org changed its provider since, or no longer holds
+   * the account's domain, or another account holds the identity.
+   */
+  async confirmLink(token: string, meta: ClientMeta): Promise<Result<{ orgSlug: string }>> {
+    const invalid = fail('VALIDATION_FAILED', 'The link is invalid, expired or already used.', {
+      issues: [{ path: 'token', message: 'invalid or expired' }],
+    });
+    return this.deps.store.db.transaction().execute(async (tx) => {
+      const pending = await tx
+        .updateTable('sso_link_confirmations')
+        .set({ used_at: meta.now })
+        .where('token_hash', '=', sha256Hex(token))
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', meta.now)
+        .returning(['org_id', 'issuer', 'subject', 'user_id'])
+        .executeTakeFirst();
+      if (!pending) return invalid;
+      const config = await this.deps.store.byOrgId(pending.org_id, tx);
+      const user = await tx
+        .selectFrom('users')
+        .select(['email', 'disabled_at'])
+        .where('id', '=', pending.user_id)
+        .executeTakeFirst();
+      const domain = user ? emailDomain(user.email) : null;
+      const holder = domain ? await this.deps.domains.holder(domain, tx) : null;
+      if (
+        !config ||
+        config.issuerUrl !== pending.issuer ||
+        !user ||
+        user.disabled_at ||
+        holder?.orgId !== pending.org_id
+      ) {
+        return invalid;
+      }
+      const linked = await this.linkIdentity(tx, config, pending.subject, pending.user_id, meta);
+      if (!linked.ok) return linked.failure;
+      return { ok: true as const, orgSlug: config.orgSlug };
+    });
   }
 
   /**
@@ -519,7 +718,7 @@ export class SsoService {
       action: 'sso.login',
       actor: { type: 'user', id: userId },
       target: { type: 'user', id: userId },
-      metadata: { provider: new URL(config.issuerUrl).host, outcome: 'linked' },
+      metadata: { provider: providerLabel(config.issuerUrl), outcome: 'linked' },
       ip: meta.ip,
       now: meta.now,
     });
@@ -527,7 +726,7 @@ export class SsoService {
   }
 
   /** A refused SSO attempt in a known org: `sso.login` with the outcome, never a token. */
-  private async refused(orgId: string, reason: string, meta: { ip: string; now: Date }, detail?: string) {
+  async refused(orgId: string, reason: string, meta: { ip: string; now: Date }, detail?: string) {
     await this.deps.store.db.transaction().execute((tx) =>
       appendAudit(tx, {
         orgId,

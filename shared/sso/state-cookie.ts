@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { constantTimeEqual } from '../crypto/tokens.js';
 import { SSO_STATE_TTL_SECONDS } from './model.js';
+import { signCookie, verifyCookie } from './signed-cookie.js';
 
 /** `__Host-`: Secure, Path=/ and no Domain, so no subdomain can plant a state cookie. */
 export const SSO_STATE_COOKIE = '__Host-sf_sso';
@@ -22,35 +22,14 @@ const payloadSchema = z.strictObject({
 
 export type SsoState = z.infer<typeof payloadSchema>;
 
-function mac(key: Buffer, body: string): Buffer {
-  return createHmac('sha256', key).update(`sso-state.v1.${body}`).digest();
-}
-
 /** base64url(JSON).base64url(HMAC-SHA256): readable by nobody but the browser (HttpOnly), forgeable by nobody. */
 export function signState(key: Buffer, state: Omit<SsoState, 'expiresAt'>, now: Date): string {
-  const body = Buffer.from(
-    JSON.stringify({ ...state, expiresAt: now.getTime() + SSO_STATE_TTL_SECONDS * 1000 }),
-  ).toString('base64url');
-  return `${body}.${mac(key, body).toString('base64url')}`;
+  return signCookie(key, 'sso-state.v1', state, now);
 }
 
 /** Null for a tampered, malformed or expired cookie. */
 export function verifyState(key: Buffer, cookie: string | undefined, now: Date): SsoState | null {
-  if (!cookie || cookie.length > 4096) return null;
-  const dot = cookie.indexOf('.');
-  if (dot <= 0) return null;
-  const body = cookie.slice(0, dot);
-  const given = Buffer.from(cookie.slice(dot + 1), 'base64url');
-  if (!constantTimeEqual(given, mac(key, body))) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-  } catch {
-    return null;
-  }
-  const state = payloadSchema.safeParse(parsed);
-  if (!state.success || state.data.expiresAt <= now.getTime()) return null;
-  return state.data;
+  return verifyCookie(key, 'sso-state.v1', cookie, payloadSchema, now);
 }
 
 /** Cookie vs query `state`, compared in constant time. */

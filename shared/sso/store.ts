@@ -16,6 +16,9 @@ export interface SsoConfig {
   allowedDomains: string[];
   defaultRole: OrgSsoConfigsTable['default_role'];
   passwordLoginAllowed: boolean;
+  protocol: 'oidc' | 'saml';
+  /** SAML: the IdP's HTTP-Redirect SSO endpoint and signing certificates (base64 DER). */
+  saml: { ssoUrl: string; certs: string[] } | null;
   updatedAt: Date;
 }
 
@@ -29,6 +32,11 @@ function toConfig(row: OrgSsoConfigsTable & { slug: string }): SsoConfig {
     allowedDomains: domainsSchema.parse(row.allowed_domains),
     defaultRole: row.default_role,
     passwordLoginAllowed: row.password_login_allowed,
+    protocol: row.protocol ?? 'oidc',
+    saml:
+      row.protocol === 'saml' && row.saml_sso_url
+        ? { ssoUrl: row.saml_sso_url, certs: domainsSchema.parse(row.saml_certs) }
+        : null,
     updatedAt: row.updated_at,
   };
 }
@@ -70,7 +78,14 @@ export class SsoStore {
     },
     now: Date,
   ): Promise<void> {
-    const values = { ...input, allowed_domains: JSON.stringify(input.allowed_domains), updated_at: now };
+    const values = {
+      protocol: 'oidc' as const,
+      saml_sso_url: null,
+      ...input,
+      allowed_domains: JSON.stringify(input.allowed_domains),
+      saml_certs: input.saml_certs === undefined ? null : JSON.stringify(input.saml_certs),
+      updated_at: now,
+    };
     await tx
       .insertInto('org_sso_configs')
       .values({ ...values, created_at: now })

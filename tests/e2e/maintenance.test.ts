@@ -5,6 +5,9 @@ import { makeEnvelope } from '../../shared/bus/envelope.js';
 import { schedules, subscriptions } from '../../shared/bus/topics.js';
 import { DAY_MS, FakeClock, HOUR_MS, MINUTE_MS } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { insertOrg } from '../helpers/db.js';
+import { insertUser } from '../helpers/orgs.js';
+import '../../shared/sso/tables.js';
 
 const clock = new FakeClock('2026-06-01T12:00:00Z');
 let app: TestApp;
@@ -87,5 +90,57 @@ describe('the hourly maintenance sweep (revocations unit)', () => {
     const { rows } = await sql<{ n: number }>`
       select count(*)::int as n from processed_events where consumer = 'revocations'`.execute(db);
     expect(rows[0]?.n).toBeGreaterThan(0);
+  });
+
+  it('forgets SAML requests, assertion ids and SSO link confirmations once they expired, and only those', async () => {
+    const db = app.runtime.platform.db;
+    const orgId = await insertOrg(db, { slug: `sweep-sso-${randomUUID()}`, now: clock.now() });
+    const user = await insertUser(app, 'sweep-sso');
+    await db
+      .insertInto('saml_requests')
+      .values([
+        { id: '_old', org_id: orgId, expires_at: ago(MINUTE_MS), used_at: null },
+        { id: '_live', org_id: orgId, expires_at: ahead(MINUTE_MS), used_at: null },
+      ])
+      .execute();
+    await db
+      .insertInto('saml_assertions')
+      .values([
+        { org_id: orgId, assertion_id: '_oldA', expires_at: ago(MINUTE_MS) },
+        { org_id: orgId, assertion_id: '_liveA', expires_at: ahead(MINUTE_MS) },
+      ])
+      .execute();
+    const link = (hash: string, expiresAt: Date) => ({
+      token_hash: hash,
+      org_id: orgId,
+      issuer: 'https://idp.test',
+      subject: hash,
+      user_id: user.userId,
+      expires_at: expiresAt,
+      used_at: null,
+    });
+    await db
+      .insertInto('sso_link_confirmations')
+      .values([link(`old-${orgId}`, ago(MINUTE_MS)), link(`live-${orgId}`, ahead(DAY_MS))])
+      .execute();
+
+    const p = app.runtime.platform;
+    await p.publisher.publish('maintenance-sweep', makeEnvelope('maintenance-sweep', {}, clock.now()));
+    await p.localBus?.idle();
+
+    const ids = await db.selectFrom('saml_requests').select('id').where('org_id', '=', orgId).execute();
+    expect(ids.map((r) => r.id)).toEqual(['_live']);
+    const assertions = await db
+      .selectFrom('saml_assertions')
+      .select('assertion_id')
+      .where('org_id', '=', orgId)
+      .execute();
+    expect(assertions.map((r) => r.assertion_id)).toEqual(['_liveA']);
+    const links = await db
+      .selectFrom('sso_link_confirmations')
+      .select('token_hash')
+      .where('org_id', '=', orgId)
+      .execute();
+    expect(links.map((r) => r.token_hash)).toEqual([`live-${orgId}`]);
   });
 });

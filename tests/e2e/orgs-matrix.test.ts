@@ -283,7 +283,7 @@ describe('role × route matrix: deleting the org (owner only, stepped up)', () =
  * The login unit's org routes (single sign-on settings) in the same shape: every role of the org
  * stepped up, so only the role decides. Configuring the provider an org trusts is the owner's.
  */
-describe('role × route matrix: SSO settings (owner only)', () => {
+describe('role × route matrix: SSO settings and domains (owner only)', () => {
   let fake: FakeProvider;
   let ssoOrgId: string;
   const ssoCredentials = new Map<Caller | 'apiKeyOfThisOrg', string | undefined>();
@@ -333,7 +333,61 @@ describe('role × route matrix: SSO settings (owner only)', () => {
       success: 204,
       request: async ({ orgId }) => ({ path: `/api/orgs/${await ensureConfig(orgId)}/sso` }),
     },
+    {
+      method: 'POST',
+      path: '/api/orgs/:orgId/domains',
+      minRole: 'owner',
+      apiKeys: false,
+      success: 201,
+      request: async ({ orgId }) => ({ path: `/api/orgs/${orgId}/domains`, body: { domain: nextDomain() } }),
+    },
+    {
+      method: 'GET',
+      path: '/api/orgs/:orgId/domains',
+      minRole: 'owner',
+      apiKeys: false,
+      success: 200,
+      request: async ({ orgId }) => ({ path: `/api/orgs/${orgId}/domains` }),
+    },
+    {
+      // Already verified: the route answers without asking DNS (the DNS path is in sso-domains.test.ts).
+      method: 'POST',
+      path: '/api/orgs/:orgId/domains/:domain/verify',
+      minRole: 'owner',
+      apiKeys: false,
+      success: 200,
+      request: async ({ orgId }) => ({
+        path: `/api/orgs/${orgId}/domains/${await ensureDomain(orgId)}/verify`,
+      }),
+    },
+    {
+      method: 'DELETE',
+      path: '/api/orgs/:orgId/domains/:domain',
+      minRole: 'owner',
+      apiKeys: false,
+      success: 204,
+      request: async ({ orgId }) => ({ path: `/api/orgs/${orgId}/domains/${await ensureDomain(orgId)}` }),
+    },
   ];
+
+  let domains = 0;
+  const nextDomain = () => `matrix-${++domains}-${Date.now()}.test`;
+  /** A verified domain of the org, written directly (set-up only). */
+  const ensureDomain = async (orgId: string) => {
+    const domain = nextDomain();
+    await app.runtime.platform.db
+      .insertInto('org_domains')
+      .values({
+        org_id: orgId,
+        domain,
+        txt_token: 'matrix-token',
+        verified_at: app.runtime.platform.clock.now(),
+        created_by: null,
+        created_at: app.runtime.platform.clock.now(),
+      })
+      .execute();
+    return domain;
+  };
 
   beforeAll(async () => {
     fake = await startFakeProvider();

@@ -478,6 +478,8 @@ describe('org security policy', () => {
       requireMfa: false,
       enterprise: false,
       onLimit: 'revoke_oldest',
+      enforceSso: false,
+      allowBreakGlass: false,
       effectiveIdleTimeoutMinutes: 30,
     });
     const changed = await app.request('PATCH', `/api/orgs/${org.id}/policy`, {

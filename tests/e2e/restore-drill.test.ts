@@ -48,6 +48,8 @@ beforeAll(async () => {
           absolute_timeout_hours: null,
           require_mfa: false,
           on_session_limit: 'revoke_oldest',
+          enforce_sso: false,
+          allow_break_glass: false,
           created_at: now,
         })
         .execute();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { type Db, type DbHandle, openDatabase, wrapPGlite } from '../../shared/db/connect.js';
+import type { OrgsTable } from '../../shared/orgs/tables.js';
 import '../../shared/orgs/tables.js';
 import '../../shared/sso/tables.js';
 import { loadMigrations, type Migration, migrate } from '../../shared/db/migrate.js';
@@ -74,20 +75,23 @@ async function migratedSnapshot(migrations: Migration[]): Promise<Blob> {
  * need one without going through the orgs service. Returns its id.
  */
 export async function insertOrg(db: Db, org: { slug: string; name?: string; now: Date }): Promise<string> {
+  // The policy columns later migrations added (enforce_sso, allow_break_glass) keep their database
+  // defaults, so migration tests can insert orgs into a schema from before them.
+  const values: Omit<OrgsTable, 'enforce_sso' | 'allow_break_glass'> = {
+    id: randomUUID(),
+    name: org.name ?? org.slug,
+    slug: org.slug,
+    enterprise: false,
+    max_concurrent_sessions: null,
+    idle_timeout_minutes: null,
+    absolute_timeout_hours: null,
+    require_mfa: false,
+    on_session_limit: 'revoke_oldest',
+    created_at: org.now,
+  };
   const row = await db
     .insertInto('orgs')
-    .values({
-      id: randomUUID(),
-      name: org.name ?? org.slug,
-      slug: org.slug,
-      enterprise: false,
-      max_concurrent_sessions: null,
-      idle_timeout_minutes: null,
-      absolute_timeout_hours: null,
-      require_mfa: false,
-      on_session_limit: 'revoke_oldest',
-      created_at: org.now,
-    })
+    .values(values as OrgsTable)
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;

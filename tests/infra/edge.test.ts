@@ -152,6 +152,8 @@ describe('Cloud Armor', () => {
         'redeems a 256-bit single-use token; checks no credential, sends no mail',
       'POST /api/keys/verify':
         'API-key verification is machine traffic at volume; the key itself is 256 bits',
+      'POST /api/login/saml/acs':
+        "the IdP's signed answer, spendable once and only with the single-use request in this browser's state cookie; like the OIDC callback it must not throttle an office signing in behind one address",
     };
     const unthrottled = allRoutes()
       .filter((route) => route.auth.kind === 'none' && route.method !== 'GET' && route.edgeThrottled !== true)

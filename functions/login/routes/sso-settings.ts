@@ -16,7 +16,50 @@ const settingsView = z.object({
   defaultRole: ssoRole,
   passwordLoginAllowed: z.boolean(),
   redirectUri: z.string(),
+  protocol: z.enum(['oidc', 'saml']),
+  saml: z
+    .object({
+      entityId: z.string(),
+      acsUrl: z.string(),
+      metadataUrl: z.string(),
+      idpEntityId: z.string(),
+      idpSsoUrl: z.string(),
+    })
+    .nullable(),
   updatedAt: z.string(),
+});
+
+const allowedDomains = z
+  .array(
+    z
+      .string()
+      .max(253)
+      .transform((d) => d.trim().toLowerCase())
+      .refine(isDomain, 'must be a domain name like example.com'),
+  )
+  .min(1)
+  .max(50);
+
+const oidcSettings = z.strictObject({
+  protocol: z.literal('oidc').optional(),
+  issuerUrl: z.url({ protocol: /^https?$/ }).max(512),
+  clientId: z.string().min(1).max(256),
+  clientSecret: z.string().min(1).max(1024).optional(),
+  allowedDomains,
+  defaultRole: ssoRole,
+  passwordLoginAllowed: z.boolean(),
+});
+
+const samlSettings = z.strictObject({
+  protocol: z.literal('saml'),
+  /** The IdP's metadata document, uploaded (never fetched). */
+  idpMetadataXml: z
+    .string()
+    .min(1)
+    .max(256 * 1024),
+  allowedDomains,
+  defaultRole: ssoRole,
+  passwordLoginAllowed: z.boolean(),
 });
 
 function toView(settings: SsoSettingsView): z.infer<typeof settingsView> {
@@ -48,26 +91,10 @@ export const putSsoSettings = defineRoute({
   method: 'PUT',
   path: '/api/orgs/:orgId/sso',
   summary:
-    "Set the org's OIDC provider (owner only, step-up). The issuer must answer discovery; the client secret is sealed and never shown again (omit it to keep the stored one). Register `redirectUri` at the provider. A new issuer drops every identity linked at the previous one (same transaction). `passwordLoginAllowed: false` makes the org SSO-only: its routes then admit only sessions its SSO started (403 SSO_REQUIRED otherwise), so it can be set only from such a session.",
+    "Set the org's identity provider (owner only, step-up): OIDC, or SAML with `{protocol: \"saml\", idpMetadataXml}` (the IdP's metadata: entity ID, HTTP-Redirect SSO URL, signing certificates; the answer's `saml` gives our entity ID, ACS and metadata URL to register there). OIDC: the issuer must answer discovery; the client secret is sealed and never shown again (omit it to keep the stored one). Register `redirectUri` at the provider. A new issuer drops every identity linked at the previous one (same transaction). `passwordLoginAllowed: false` makes the org SSO-only: its routes then admit only sessions its SSO started (403 SSO_REQUIRED otherwise), so it can be set only from such a session.",
   tags: ['sso'],
   auth: requireOrgRole('owner', { stepUp: true, apiKeys: false }),
-  body: z.strictObject({
-    issuerUrl: z.url({ protocol: /^https?$/ }).max(512),
-    clientId: z.string().min(1).max(256),
-    clientSecret: z.string().min(1).max(1024).optional(),
-    allowedDomains: z
-      .array(
-        z
-          .string()
-          .max(253)
-          .transform((d) => d.trim().toLowerCase())
-          .refine(isDomain, 'must be a domain name like example.com'),
-      )
-      .min(1)
-      .max(50),
-    defaultRole: ssoRole,
-    passwordLoginAllowed: z.boolean(),
-  }),
+  body: z.union([oidcSettings, samlSettings]),
   responses: {
     200: { description: 'The settings as saved', schema: settingsView },
     409: {
@@ -77,7 +104,11 @@ export const putSsoSettings = defineRoute({
   },
   handler: async (ctx, deps: LoginUnitDeps) => {
     const actor = actorOf(ctx);
-    const result = await deps.sso.configure(actor.orgId, actor, ctx.body, ctx.now);
+    const { body } = ctx;
+    const result =
+      body.protocol === 'saml'
+        ? await deps.saml.configure(actor.orgId, actor, body, ctx.now)
+        : await deps.sso.configure(actor.orgId, actor, body, ctx.now);
     return result.ok ? json(200, toView(result.settings)) : result;
   },
 });

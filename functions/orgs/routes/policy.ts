@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fail } from '../../../shared/errors/codes.js';
 import { requireOrg, requireOrgRole } from '../../../shared/http/org-guard.js';
+import { requireSession } from '../../../shared/http/principal.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
 import {
   effectiveIdleMinutes,
@@ -11,6 +12,8 @@ import {
   sessionLimitActions,
 } from '../../../shared/orgs/model.js';
 import type { Core } from '../../../shared/runtime/core.js';
+import { inSudo } from '../../../shared/sessions/model.js';
+import { SsoStore } from '../../../shared/sso/store.js';
 import { memberActor } from '../actor.js';
 
 export const policyView = z.object({
@@ -20,6 +23,8 @@ export const policyView = z.object({
   requireMfa: z.boolean(),
   enterprise: z.boolean(),
   onLimit: z.enum(sessionLimitActions),
+  enforceSso: z.boolean(),
+  allowBreakGlass: z.boolean(),
   /** What the gate applies: idleTimeoutMinutes, else 1440 for enterprise orgs, else 30. */
   effectiveIdleTimeoutMinutes: z.number().int(),
 });
@@ -47,7 +52,7 @@ export const updatePolicy = defineRoute({
   method: 'PATCH',
   path: '/api/orgs/:orgId/policy',
   summary:
-    'Change the session policy (null clears a limit). absoluteTimeoutHours is at most 336 (14 days); with requireMfa, org routes refuse members without MFA (403 INSUFFICIENT_ROLE, requirement mfa).',
+    "Change the session policy (null clears a limit). absoluteTimeoutHours is at most 336 (14 days); with requireMfa, org routes refuse members without MFA (403 INSUFFICIENT_ROLE, requirement mfa). `enforceSso` and `allowBreakGlass` (owner only, step-up; enforceSso needs the org's SSO set up): password and Google/GitHub sign-in of accounts at the org's verified domains answer 403 SSO_REQUIRED with `ssoUrl`, except owners' password sign-in when allowBreakGlass (audited as sso.fallback).",
   tags: ['orgs'],
   auth: requireOrgRole('admin', { apiKeys: false }),
   body: z
@@ -58,11 +63,30 @@ export const updatePolicy = defineRoute({
       requireMfa: z.boolean().optional(),
       enterprise: z.boolean().optional(),
       onLimit: z.enum(sessionLimitActions).optional(),
+      enforceSso: z.boolean().optional(),
+      allowBreakGlass: z.boolean().optional(),
     })
     .refine((b) => Object.keys(b).length > 0, { message: 'give at least one field' }),
-  responses: { 200: { description: 'The policy after the change', schema: policyView } },
+  responses: {
+    200: { description: 'The policy after the change', schema: policyView },
+    403: {
+      description:
+        'INSUFFICIENT_ROLE: enforceSso/allowBreakGlass by a non-owner; STEP_UP_REQUIRED: an owner changing them outside the sudo window',
+    },
+    409: { description: 'CONFLICT: enforceSso without single sign-on set up' },
+  },
   handler: async (ctx, deps: Core) => {
     const actor = memberActor(ctx);
+    if (ctx.body.enforceSso !== undefined || ctx.body.allowBreakGlass !== undefined) {
+      // Who may sign in to accounts at the org's domains is the owner's call, like SSO settings.
+      if (actor.role !== 'owner') return fail('INSUFFICIENT_ROLE', 'Only an owner changes SSO enforcement.');
+      if (!inSudo(requireSession(ctx.principal).session.sudo_until, ctx.now)) {
+        return fail('STEP_UP_REQUIRED', 'Confirm your identity again (step-up) to continue.');
+      }
+      if (ctx.body.enforceSso && !(await new SsoStore(deps.platform.db).byOrgId(actor.orgId))) {
+        return fail('CONFLICT', 'Set up single sign-on before enforcing it.');
+      }
+    }
     const patch = Object.fromEntries(Object.entries(ctx.body).filter(([, v]) => v !== undefined));
     const result = await deps.orgs.policy.update(actor.orgId, actor, patch, ctx.now);
     return result.ok ? json(200, toPolicyView(result.policy)) : result;
