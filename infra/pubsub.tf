@@ -23,6 +23,7 @@ locals {
     revocations      = []
     archive          = ["recording-stopped"]
     "backup-verify"  = ["security-events"]
+    "restore-drill"  = []
   }
 
   unit_publisher_pairs = merge([

@@ -32,6 +32,8 @@ export const unitPublishes: Readonly<Record<string, readonly Topic[]>> = {
   archive: ['recording-stopped'],
   // A missing backup raises an alert.
   'backup-verify': ['security-events'],
+  // The monthly drill records and audits its result in the database; its alert is a log metric.
+  'restore-drill': [],
 };
 
 const currentUnit = new AsyncLocalStorage<string>();
