@@ -59,7 +59,8 @@ export function createGateway(
   const rewrites = loadRewrites();
   return createServer((req, res) => {
     const path = normalizedPath(req.url ?? '/');
-    if (path !== null && path !== '/api' && !path.startsWith('/api/')) {
+    // The console takes every path outside /api that no unit claims (/.well-known/security.txt is meta's).
+    if (path !== null && path !== '/api' && !path.startsWith('/api/') && !unitFor(rewrites, path)) {
       serveConsole(req, res, path);
       return;
     }
