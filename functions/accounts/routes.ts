@@ -5,6 +5,13 @@ import { mfaRegenerateBackupCodes } from './routes/mfa-backup-codes.js';
 import { mfaConfirm } from './routes/mfa-confirm.js';
 import { mfaDisable } from './routes/mfa-disable.js';
 import { mfaEnroll } from './routes/mfa-enroll.js';
+import {
+  listPasskeys,
+  passkeyRegisterOptions,
+  passkeyRegisterVerify,
+  removePasskey,
+  renamePasskey,
+} from './routes/passkeys.js';
 import { confirmPasswordReset, requestPasswordReset } from './routes/password-reset.js';
 import { signup } from './routes/signup.js';
 import { verifyEmail } from './routes/verify-email.js';
@@ -19,4 +26,9 @@ export const accountsRoutes: AnyRoute<Core>[] = [
   mfaConfirm,
   mfaDisable,
   mfaRegenerateBackupCodes,
+  passkeyRegisterOptions,
+  passkeyRegisterVerify,
+  listPasskeys,
+  renamePasskey,
+  removePasskey,
 ];

@@ -3,6 +3,7 @@ import type { LoginUnitDeps } from './deps.js';
 import { logout } from './routes/logout.js';
 import { mfaLogin } from './routes/mfa-login.js';
 import { oauthLogin } from './routes/oauth-login.js';
+import { passkeyLogin, passkeyLoginOptions } from './routes/passkey-login.js';
 import { passwordLogin } from './routes/password-login.js';
 import { ssoCallback } from './routes/sso-callback.js';
 import { ssoLink } from './routes/sso-link.js';
@@ -13,6 +14,8 @@ import { ssoStart } from './routes/sso-start.js';
 export const loginRoutes: AnyRoute<LoginUnitDeps>[] = [
   passwordLogin,
   mfaLogin,
+  passkeyLoginOptions,
+  passkeyLogin,
   logout,
   oauthLogin,
   ssoCallback,

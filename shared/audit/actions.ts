@@ -37,6 +37,10 @@ export const accountActions = [
   'step_up.failed',
   'device.trusted',
   'device.deleted',
+  'passkey.registered',
+  'passkey.renamed',
+  'passkey.removed',
+  'passkey.clone_suspected',
 ] as const;
 
 export const orgActionSchema = z.enum(orgActions);

@@ -49,6 +49,10 @@ export interface OrgPolicy {
   requireMfa: boolean;
   enterprise: boolean;
   onLimit: SessionLimitAction;
+  /** Step-ups for this org accept only a passkey. */
+  requirePasskey: boolean;
+  /** With requirePasskey: only passkeys of these authenticator models (AAGUIDs) count; null for any. */
+  allowedAaguids: string[] | null;
 }
 
 /** The org's own idle timeout, else 24 h for enterprise orgs, else the short 30-minute fallback. */

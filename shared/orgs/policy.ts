@@ -30,6 +30,8 @@ export class PolicyService {
           require_mfa: after.requireMfa,
           enterprise: after.enterprise,
           on_session_limit: after.onLimit,
+          require_passkey: after.requirePasskey,
+          allowed_aaguids: after.allowedAaguids === null ? null : JSON.stringify(after.allowedAaguids),
         })
         .where('id', '=', orgId)
         .execute();

@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
+import { aaguidListSchema } from '../passkeys/model.js';
 import '../accounts/tables.js';
 import '../keys/tables.js';
 import { invitationSurvives, keySurvives, type OrgPolicy, type OrgRole } from './model.js';
@@ -10,7 +11,7 @@ import '../sessions/tables.js';
 import './tables.js';
 import '../sso/tables.js';
 
-export type OrgRow = OrgsTable;
+export type OrgRow = Selectable<OrgsTable>;
 
 export interface MemberRow {
   userId: string;
@@ -27,6 +28,14 @@ export function policyOf(org: OrgRow): OrgPolicy {
     requireMfa: org.require_mfa,
     enterprise: org.enterprise,
     onLimit: org.on_session_limit,
+    requirePasskey: org.require_passkey,
+    allowedAaguids: aaguidListSchema
+      .nullable()
+      .parse(
+        typeof org.allowed_aaguids === 'string'
+          ? JSON.parse(org.allowed_aaguids)
+          : (org.allowed_aaguids ?? null),
+      ),
   };
 }
 

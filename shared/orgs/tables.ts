@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 import type { OrgRole, SessionLimitAction } from './model.js';
 
 export interface OrgsTable {
@@ -9,6 +10,10 @@ export interface OrgsTable {
   idle_timeout_minutes: number | null;
   absolute_timeout_hours: number | null;
   require_mfa: boolean;
+  /** Migration 0050: this org's step-ups accept only a passkey. */
+  require_passkey: Generated<boolean>;
+  /** Migration 0050: null, or a JSON array of AAGUIDs whose passkeys count here. */
+  allowed_aaguids: unknown;
   on_session_limit: SessionLimitAction;
   created_at: Date;
 }

@@ -12,7 +12,7 @@ import {
   sessionTokenHash,
   shouldTouch,
 } from './model.js';
-import type { RevokedSession, SessionRow, SessionStore, SessionWithUser } from './store.js';
+import type { RevokedSession, SessionRow, SessionStore, SessionWithUser, SudoProof } from './store.js';
 
 export interface StartSessionInput {
   userId: string;
@@ -26,6 +26,7 @@ export interface StartSessionInput {
   idleTimeoutMinutes?: number;
   lifetimeMs?: number;
   sudoUntil?: Date | null;
+  sudo?: SudoProof | null;
 }
 
 export type AuthenticateResult =
@@ -58,6 +59,7 @@ export class SessionService {
       expiresAt: new Date(input.now.getTime() + lifetimeMs),
       idleTimeoutMinutes: input.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES,
       sudoUntil: input.sudoUntil ?? null,
+      sudo: input.sudo ?? null,
     });
     return { token, session };
   }
@@ -75,7 +77,7 @@ export class SessionService {
     current: SessionRow,
     reason: string,
     meta: { ip: string | null; userAgent: string | null; now: Date },
-    options: { sudoUntil?: Date | null } = {},
+    options: { sudoUntil?: Date | null; sudo?: SudoProof | null } = {},
   ): Promise<Result<{ token: string; session: SessionRow }>> {
     const revoked = await this.store.revokeById(tx, current.id, reason, meta.now);
     if (revoked.length === 0) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
@@ -90,6 +92,7 @@ export class SessionService {
       idleTimeoutMinutes: current.idle_timeout_minutes,
       lifetimeMs: current.expires_at.getTime() - meta.now.getTime(),
       sudoUntil: options.sudoUntil ?? null,
+      sudo: options.sudo ?? null,
     });
     await this.announceRevoked(tx, revoked, reason, meta.now);
     return { ok: true, ...started };

@@ -477,6 +477,8 @@ describe('org security policy', () => {
       requireMfa: false,
       enterprise: false,
       onLimit: 'revoke_oldest',
+      requirePasskey: false,
+      allowedAaguids: null,
       effectiveIdleTimeoutMinutes: 30,
     });
     const changed = await app.request('PATCH', `/api/orgs/${org.id}/policy`, {

@@ -10,6 +10,7 @@ import {
   type OrgPolicy,
   sessionLimitActions,
 } from '../../../shared/orgs/model.js';
+import { aaguidListSchema } from '../../../shared/passkeys/model.js';
 import type { Core } from '../../../shared/runtime/core.js';
 import { memberActor } from '../actor.js';
 
@@ -20,6 +21,8 @@ const policyView = z.object({
   requireMfa: z.boolean(),
   enterprise: z.boolean(),
   onLimit: z.enum(sessionLimitActions),
+  requirePasskey: z.boolean(),
+  allowedAaguids: z.array(z.string()).nullable(),
   /** What the gate applies: idleTimeoutMinutes, else 1440 for enterprise orgs, else 30. */
   effectiveIdleTimeoutMinutes: z.number().int(),
 });
@@ -47,7 +50,7 @@ export const updatePolicy = defineRoute({
   method: 'PATCH',
   path: '/api/orgs/:orgId/policy',
   summary:
-    'Change the session policy (null clears a limit). absoluteTimeoutHours is at most 336 (14 days); with requireMfa, org routes refuse members without MFA (403 INSUFFICIENT_ROLE, requirement mfa).',
+    'Change the session policy (null clears a limit). absoluteTimeoutHours is at most 336 (14 days); with requireMfa, org routes refuse members without MFA (403 INSUFFICIENT_ROLE, requirement mfa); with requirePasskey, the org\'s step-up routes accept only a sudo window opened with a passkey (403 STEP_UP_REQUIRED with methods ["passkey"]), and allowedAaguids (null: any) limits that to passkeys of the listed authenticator models.',
   tags: ['orgs'],
   auth: requireOrgRole('admin', { apiKeys: false }),
   body: z
@@ -58,6 +61,8 @@ export const updatePolicy = defineRoute({
       requireMfa: z.boolean().optional(),
       enterprise: z.boolean().optional(),
       onLimit: z.enum(sessionLimitActions).optional(),
+      requirePasskey: z.boolean().optional(),
+      allowedAaguids: aaguidListSchema.min(1).nullable().optional(),
     })
     .refine((b) => Object.keys(b).length > 0, { message: 'give at least one field' }),
   responses: { 200: { description: 'The policy after the change', schema: policyView } },
