@@ -92,18 +92,8 @@ export class LoginService {
         : await this.deps.hasher.verifyDummy(input.password);
 
     if (!user || user.disabled_at || !passwordOk) {
-      if (user) {
-        await this.deps.db.transaction().execute((tx) =>
-          appendAudit(tx, {
-            userId: user.id,
-            action: 'login.failed',
-            actor: { type: 'user', id: null },
-            metadata: { method: 'password', reason: user.disabled_at ? 'disabled' : 'wrong_password' },
-            ip: meta.ip,
-            now: meta.now,
-          }),
-        );
-      }
+      if (user)
+        await this.loginFailed(user.id, 'password', user.disabled_at ? 'disabled' : 'wrong_password', meta);
       return fail('INVALID_CREDENTIALS', WRONG);
     }
 
@@ -173,18 +163,7 @@ export class LoginService {
       .where('id', '=', checked.passkey.userId)
       .executeTakeFirst();
     if (!user || user.disabled_at) {
-      if (user) {
-        await this.deps.db.transaction().execute((tx) =>
-          appendAudit(tx, {
-            userId: user.id,
-            action: 'login.failed',
-            actor: { type: 'user', id: null },
-            metadata: { method: 'passkey', reason: 'disabled' },
-            ip: meta.ip,
-            now: meta.now,
-          }),
-        );
-      }
+      if (user) await this.loginFailed(user.id, 'passkey', 'disabled', meta);
       return fail('INVALID_CREDENTIALS', 'The passkey was refused.');
     }
     if (!user.email_verified_at) {
@@ -218,6 +197,19 @@ export class LoginService {
       { id: user.id, email: user.email, name: user.name },
       meta,
       `${checked.firstFactor}+${checked.method}`,
+    );
+  }
+
+  private async loginFailed(userId: string, method: string, reason: string, meta: ClientMeta): Promise<void> {
+    await this.deps.db.transaction().execute((tx) =>
+      appendAudit(tx, {
+        userId,
+        action: 'login.failed',
+        actor: { type: 'user', id: null },
+        metadata: { method, reason },
+        ip: meta.ip,
+        now: meta.now,
+      }),
     );
   }
 
