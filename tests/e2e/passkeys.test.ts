@@ -516,6 +516,36 @@ describe('org policy requirePasskey', () => {
     expect((await putAllowlist(plainOrg.id, await sudoToken(app, user))).status).toBe(200);
   });
 
+  it('holds for the step-ups routes ask for themselves: owner API keys and owner invitations', async () => {
+    const { user, authenticator } = await userWithPasskey('ownerstep');
+    const org = await orgRequiringPasskeys(user);
+    const byPassword = await sudoToken(app, user);
+    const ownerKey = { name: 'deploy', role: 'owner' };
+    const invite = { email: `heir-${Date.now()}@example.com`, role: 'owner' };
+    for (const [path, body] of [
+      [`/api/orgs/${org.id}/keys`, ownerKey],
+      [`/api/orgs/${org.id}/invitations`, invite],
+    ] as const) {
+      const refused = await app.request('POST', path, { token: byPassword, body });
+      expectError(refused, 403, 'STEP_UP_REQUIRED');
+      expect(refused.body.error.methods).toEqual(['passkey']);
+    }
+    const options = await stepUpOptions(byPassword);
+    const stepped = await passkeyStepUp(byPassword, options.challengeId, authenticator.get(options.options));
+    expect(
+      (await app.request('POST', `/api/orgs/${org.id}/keys`, { token: stepped.body.token, body: ownerKey }))
+        .status,
+    ).toBe(201);
+    expect(
+      (
+        await app.request('POST', `/api/orgs/${org.id}/invitations`, {
+          token: stepped.body.token,
+          body: invite,
+        })
+      ).status,
+    ).toBe(201);
+  });
+
   it('with allowedAaguids counts only passkeys of those authenticator models', async () => {
     const model = '11111111-2222-3333-4444-555555555555';
     const { user, authenticator } = await userWithPasskey('aaguid');
