@@ -82,11 +82,12 @@ async function consumerRate(handle: DbHandle, writers: number, appends = APPENDS
     keys: null as never,
     logger,
   });
+  const metrics = createMetrics(logger);
   const deliver = consumer(
     'audit-bench',
-    auditConsumerHandlers({ audit, clock: systemClock, logger }),
-    async () => ({ db: handle.db, logger, metrics: createMetrics(logger) }),
-    auditConsumerBatches({ logger }),
+    auditConsumerHandlers({ audit, clock: systemClock, logger, metrics }),
+    async () => ({ db: handle.db, logger, metrics }),
+    auditConsumerBatches({ clock: systemClock, logger, metrics }),
   );
   const perWriter = Math.ceil(appends / writers);
   const start = performance.now();

@@ -23,7 +23,9 @@ locals {
     "Strict-Transport-Security: max-age=63072000; includeSubDomains",
     "X-Content-Type-Options: nosniff",
     "Referrer-Policy: same-origin",
-    "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    "X-Frame-Options: DENY",
+    # Must equal consoleCsp in shared/runtime/console.ts (the local gateway's); tests/e2e/console-edge.test.ts compares them.
+    "Content-Security-Policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self' https://storage.googleapis.com; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   ]
 }
 

@@ -28,10 +28,11 @@ resource "google_storage_bucket_iam_member" "unit" {
   member   = "serviceAccount:${google_service_account.unit[each.value.unit].email}"
 }
 
-# Every unit drains the shared transactional outbox after its changes, and a row may be for any
-# topic, so each unit may publish to every topic (on the topics, not project-wide).
+# Each unit may publish only to the topics its code publishes to (local.unit_publishes, pubsub.tf,
+# from shared/bus/publishers.ts; a deployed unit's outbox relay drains only those), on the topics,
+# never project-wide.
 resource "google_pubsub_topic_iam_member" "unit_publisher" {
-  for_each = { for pair in setproduct(keys(local.units), local.topics) : "${pair[0]}/${pair[1]}" => { unit = pair[0], topic = pair[1] } }
+  for_each = local.unit_publisher_pairs
   topic    = google_pubsub_topic.topic[each.value.topic].name
   role     = "roles/pubsub.publisher"
   member   = "serviceAccount:${google_service_account.unit[each.value.unit].email}"

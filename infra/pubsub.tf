@@ -5,6 +5,48 @@ data "google_project" "current" {}
 
 locals {
   pubsub_agent = "serviceAccount:service-${data.google_project.current.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+  # Topics each unit's code publishes to (shared/bus/publishers.ts; tests/infra holds the two
+  # equal). Nothing here publishes to audit-events: that topic is for other services.
+  unit_publishes = {
+    meta             = []
+    accounts         = ["mail-outbox", "session-revoked"]
+    login            = ["mail-outbox", "session-revoked"]
+    sessions         = ["session-revoked"]
+    orgs             = ["mail-outbox", "session-revoked"]
+    audit            = ["session-revoked"]
+    keys             = ["session-revoked"]
+    recordings       = ["recording-stopped", "session-revoked"]
+    allowlist        = ["allowlist-changed", "session-revoked"]
+    "audit-consumer" = []
+    notify           = []
+    revocations      = []
+    archive          = ["recording-stopped"]
+    "backup-verify"  = ["security-events"]
+  }
+
+  unit_publisher_pairs = merge([
+    for unit, topics in local.unit_publishes : { for topic in topics : "${unit}/${topic}" => { unit = unit, topic = topic } }
+  ]...)
+}
+
+variable "audit_event_publishers" {
+  description = "Emails of the service accounts of other SessionForge services allowed to publish to audit-events (machines, billing). Only they may; no unit of this product does."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for email in var.audit_event_publishers : can(regex("^[^@\\s]+@[a-z0-9.-]+\\.gserviceaccount\\.com$", email))])
+    error_message = "audit_event_publishers: service account emails (…@….gserviceaccount.com)."
+  }
+}
+
+# The external services' accounts publish to audit-events and nowhere else; the consumer accepts
+# only their own actions from them (shared/audit/external.ts).
+resource "google_pubsub_topic_iam_member" "audit_events_publisher" {
+  for_each = toset(var.audit_event_publishers)
+  topic    = google_pubsub_topic.topic["audit-events"].name
+  role     = "roles/pubsub.publisher"
+  member   = "serviceAccount:${each.key}"
 }
 
 resource "google_pubsub_topic" "topic" {

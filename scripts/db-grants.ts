@@ -9,18 +9,26 @@ import { createLogger } from '../shared/log/logger.js';
  */
 const IAM_USER = /^[a-z][a-z0-9-]{4,29}@[a-z][a-z0-9-]{4,29}\.iam$/;
 
-const config = loadConfig(process.env);
-const logger = createLogger(config.logLevel);
 const users = (process.env.DB_APP_USERS ?? '')
   .split(',')
   .map((u) => u.trim())
   .filter(Boolean);
 const invalid = users.filter((u) => !IAM_USER.test(u));
-if (users.length === 0 || invalid.length > 0) {
-  throw new Error(
-    `DB_APP_USERS must list IAM service account users (name@project.iam); invalid: ${invalid.join(', ')}`,
+// Checked before connecting, and said in one line: this runs in a build log, where a stack hides it.
+if (users.length === 0) {
+  process.stderr.write(
+    "DB_APP_USERS is not set: list the functions' IAM database users, comma separated (terraform output function_db_users).\n",
   );
+  process.exit(2);
 }
+if (invalid.length > 0) {
+  process.stderr.write(
+    `DB_APP_USERS must list IAM service account users (name@project.iam); not one: ${invalid.join(', ')}\n`,
+  );
+  process.exit(2);
+}
+const config = loadConfig(process.env);
+const logger = createLogger(config.logLevel);
 const handle = await openDatabase(config.database);
 try {
   await handle.withSession(async (session) => {

@@ -1,6 +1,7 @@
 import type { AnyRoute } from '../../shared/http/route.js';
 import type { Core } from '../../shared/runtime/core.js';
 import { changePassword } from './routes/change-password.js';
+import { confirmLogin } from './routes/login-confirmation.js';
 import { mfaRegenerateBackupCodes } from './routes/mfa-backup-codes.js';
 import { mfaConfirm } from './routes/mfa-confirm.js';
 import { mfaDisable } from './routes/mfa-disable.js';
@@ -13,6 +14,8 @@ import {
   renamePasskey,
 } from './routes/passkeys.js';
 import { confirmPasswordReset, requestPasswordReset } from './routes/password-reset.js';
+import { acknowledgeSecurityEvent, listSecurityEvents } from './routes/security-events.js';
+import { securityEventStream } from './routes/security-events-stream.js';
 import { signup } from './routes/signup.js';
 import { verifyEmail } from './routes/verify-email.js';
 
@@ -31,4 +34,8 @@ export const accountsRoutes: AnyRoute<Core>[] = [
   listPasskeys,
   renamePasskey,
   removePasskey,
+  confirmLogin,
+  securityEventStream,
+  listSecurityEvents,
+  acknowledgeSecurityEvent,
 ];

@@ -5,13 +5,17 @@ import type { BatchHandlers, TopicHandlers } from '../../shared/bus/consumer.js'
 import type { TypedEnvelope } from '../../shared/bus/envelope.js';
 import type { Tx } from '../../shared/bus/outbox.js';
 import type { Logger } from '../../shared/log/logger.js';
+import type { Metrics } from '../../shared/log/metrics.js';
 import type { Clock } from '../../shared/time/clock.js';
 
 export interface AuditConsumerDeps {
   audit: AuditService;
   clock: Clock;
   logger: Logger;
+  metrics: Metrics;
 }
+
+type ChainDeps = Pick<AuditConsumerDeps, 'clock' | 'logger' | 'metrics'>;
 
 /**
  * Chains other services' org events and signs hourly checkpoints. Both run in the consumer's
@@ -20,7 +24,7 @@ export interface AuditConsumerDeps {
 export function auditConsumerHandlers(deps: AuditConsumerDeps): TopicHandlers {
   return {
     'audit-events': async (envelope, tx) => {
-      await chainExternalEvents([envelope], tx, deps.logger);
+      await chainExternalEvents([envelope], tx, deps);
     },
     'audit-checkpoint': async (_envelope, tx) => {
       const signed = await deps.audit.checkpointMovedChains(tx, deps.clock.now());
@@ -35,29 +39,39 @@ export function auditConsumerHandlers(deps: AuditConsumerDeps): TopicHandlers {
  * (appendAuditBatch), so the head is locked for one commit per batch rather than one per event
  * (bench/results/audit.md).
  */
-export function auditConsumerBatches(deps: Pick<AuditConsumerDeps, 'logger'>): BatchHandlers {
+export function auditConsumerBatches(deps: ChainDeps): BatchHandlers {
   return {
     'audit-events': {
       key: (envelope) => (envelope.orgId ? `org:${envelope.orgId}` : null),
-      handle: (envelopes, tx) => chainExternalEvents(envelopes, tx, deps.logger),
+      handle: (envelopes, tx) => chainExternalEvents(envelopes, tx, deps),
     },
   };
 }
 
 /**
- * Chains the valid ones of other services' org events (one org's, as batched or alone) and drops
- * the rest with a reason: redelivering them could never succeed.
+ * Chains the valid ones of other services' org events (one org's, as batched or alone), stamped
+ * with the time they reached the chain, and drops the rest with a reason, logged and counted:
+ * redelivering them could never succeed, so they are acknowledged rather than retried.
  */
 async function chainExternalEvents(
   envelopes: TypedEnvelope<'audit-events'>[],
   tx: Tx,
-  logger: Logger,
+  deps: ChainDeps,
 ): Promise<void> {
+  const now = deps.clock.now();
   const events: AuditEvent[] = [];
   for (const envelope of envelopes) {
-    const parsed = externalOrgEvent(envelope);
-    if (parsed.ok) events.push(parsed.event);
-    else logger.error('dropping invalid audit event', { eventId: envelope.id, reason: parsed.reason });
+    const parsed = externalOrgEvent(envelope, now);
+    if (parsed.ok) {
+      events.push(parsed.event);
+      continue;
+    }
+    deps.metrics.increment('audit_events_dropped', { action: envelope.data.action.slice(0, 64) });
+    deps.logger.error('dropping refused audit event', {
+      eventId: envelope.id,
+      orgId: envelope.orgId,
+      reason: parsed.reason,
+    });
   }
   await appendAuditBatch(tx, events);
 }

@@ -1,6 +1,8 @@
 import { type Core, core } from '../../shared/runtime/core.js';
 import { perPlatform } from '../../shared/runtime/platform.js';
 import { keyBytes } from '../../shared/secrets/secrets.js';
+import { MaxMindLocator } from '../../shared/signals/geoip.js';
+import { SignInWatch } from '../../shared/signals/sign-in.js';
 import { FirebaseIdTokens } from '../../shared/sso/firebase.js';
 import { OAuthLogin } from '../../shared/sso/oauth-login.js';
 import { SsoService } from '../../shared/sso/service.js';
@@ -15,13 +17,23 @@ export interface LoginUnitDeps extends Core {
 /** The login unit's services: the shared core plus Firebase sign-in and per-org SSO. */
 export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
   const c = await core();
+  // Only this unit locates sign-ins: the database is opened here, on the first public address.
+  const login = c.login.withSignals(
+    new SignInWatch({
+      locator: new MaxMindLocator(p.config.geoipDatabase),
+      sessions: c.sessionStore,
+      mailKeys: () => p.mailKeys(),
+      appUrl: p.config.appUrl,
+      logger: p.logger,
+    }),
+  );
   const projectId = p.config.firebaseProjectId;
   const oauth = projectId
-    ? new OAuthLogin({ db: p.db, tokens: new FirebaseIdTokens(projectId, p.logger), login: c.login })
+    ? new OAuthLogin({ db: p.db, tokens: new FirebaseIdTokens(projectId, p.logger), login })
     : null;
   const sso = new SsoService({
     store: new SsoStore(p.db),
-    login: c.login,
+    login,
     stateKey: () => keyBytes(p.secrets, 'oauth-state-key'),
     sealKeys: async () => ({
       currentKeyId: 's1',
@@ -29,9 +41,10 @@ export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
     }),
     appUrl: p.config.appUrl,
     appOrigins: p.config.appOrigins,
-    // Plain-http loopback issuers only where no Google Cloud project is set (local runs, tests).
-    allowLoopbackHttp: p.config.googleCloudProject === undefined,
+    // Plain-http issuers only in embedded mode (local runs, tests); https on Google Cloud.
+    allowLoopbackHttp: p.config.outbound.allowHttp,
+    fetch: p.outbound,
     logger: p.logger,
   });
-  return { ...c, sso, oauth };
+  return { ...c, login, sso, oauth };
 });

@@ -6,9 +6,7 @@ import { recordingsRoutes } from './routes.js';
 
 http(
   'recordings',
-  createHttpFunction('recordings', recordingsRoutes, async () => {
-    const c = await core();
-    const keyAuth = { apiKeys: c.apiKeys, network: c.allowlists.gate };
-    return httpEdge({ ...(await recordingsDeps()), keyAuth }, c);
-  }),
+  createHttpFunction('recordings', recordingsRoutes, async () =>
+    httpEdge(await recordingsDeps(), await core()),
+  ),
 );

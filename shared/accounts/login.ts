@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/append.js';
 import type { Db } from '../db/connect.js';
 import { fail, type Result } from '../errors/codes.js';
@@ -8,6 +9,9 @@ import type { LoginThrottle } from '../ratelimit/login-throttle.js';
 import type { DeviceTracker } from '../sessions/devices.js';
 import { idleExpiresAt } from '../sessions/model.js';
 import type { SessionService } from '../sessions/service.js';
+import type { StepUpReason } from '../sessions/tables.js';
+import { signInContext } from '../signals/place.js';
+import type { SignInWatch } from '../signals/sign-in.js';
 import { normalizeEmail } from './email.js';
 import type { PasswordHasher } from './password.js';
 import './tables.js';
@@ -34,6 +38,8 @@ export interface LoginDeps {
   devices?: DeviceTracker;
   /** Passkey assertions (the passkeys domain); absent, there is no passkey sign-in. */
   passkeys?: Pick<PasskeyService, 'verifyAssertion'>;
+  /** Locates sign-ins and judges them against the previous one (the login unit sets it; others sign in unlocated). */
+  signals?: SignInWatch;
 }
 
 export interface ClientMeta {
@@ -44,7 +50,7 @@ export interface ClientMeta {
 
 export interface LoginSuccess {
   token: string;
-  session: { id: string; expiresAt: Date; idleExpiresAt: Date };
+  session: { id: string; expiresAt: Date; idleExpiresAt: Date; stepUpReason: StepUpReason | null };
   user: { id: string; email: string; name: string };
 }
 
@@ -59,6 +65,11 @@ const WRONG = 'The email or password is wrong.';
  */
 export class LoginService {
   constructor(private readonly deps: LoginDeps) {}
+
+  /** The same service with sign-in signals (only the login unit opens the location database). */
+  withSignals(signals: SignInWatch): LoginService {
+    return new LoginService({ ...this.deps, signals });
+  }
 
   async passwordLogin(
     input: { email: string; password: string },
@@ -220,25 +231,35 @@ export class LoginService {
     method: string,
     options: { orgId?: string } = {},
   ): Promise<Result<LoginSuccess>> {
+    const signals = this.deps.signals;
+    const location = (await signals?.locate(meta.ip)) ?? null;
+    // Asked before the transaction (PGlite has one connection); only a located sign-in can need it.
+    const hasSecondFactor = location ? ((await this.deps.secondFactor?.isEnrolled(user.id)) ?? false) : false;
+    const sessionId = randomUUID();
     const started = await this.deps.db.transaction().execute(async (tx) => {
-      const deviceId = (await this.deps.devices?.track(tx, user, meta)) ?? null;
+      const assessment = signals && location ? await signals.assess(tx, user.id, location, meta.now) : null;
+      const deviceId = (await this.deps.devices?.track(tx, user, meta, { location, sessionId })) ?? null;
       const result = await this.deps.sessions.start(tx, {
+        id: sessionId,
         userId: user.id,
         ip: meta.ip,
         userAgent: meta.userAgent,
         now: meta.now,
         deviceId,
         orgId: options.orgId ?? null,
+        location,
+        stepUpReason: signals?.holdFor(assessment) ?? null,
       });
       await appendAudit(tx, {
         userId: user.id,
         action: 'login.succeeded',
         actor: { type: 'user', id: user.id },
         target: { type: 'session', id: result.session.id },
-        metadata: { method },
+        metadata: { method, ...signInContext(location, meta.userAgent) },
         ip: meta.ip,
         now: meta.now,
       });
+      if (signals && assessment) await signals.record(tx, user, assessment, sessionId, meta, hasSecondFactor);
       return result;
     });
     const { session } = started;
@@ -253,6 +274,7 @@ export class LoginService {
           idleTimeoutMinutes: session.idle_timeout_minutes,
           expiresAt: session.expires_at,
         }),
+        stepUpReason: session.step_up_reason,
       },
       user,
     };

@@ -7,6 +7,7 @@ export const TOKEN_TTL_MS: Record<OneTimeTokenPurpose, number> = {
   'password-reset': 60 * 60 * 1000,
   'verify-email': 24 * 60 * 60 * 1000,
   invitation: 7 * 24 * 60 * 60 * 1000,
+  'login-confirmation': 15 * 60 * 1000,
 };
 
 /** Issues a 32-byte token; only its SHA-256 is stored. The raw token goes into the mail and nowhere else. */

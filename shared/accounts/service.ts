@@ -75,6 +75,14 @@ export class AccountService {
           .insertInto('password_credentials')
           .values({ user_id: created.id, hash, updated_at: meta.now })
           .execute();
+        await appendAudit(tx, {
+          userId: created.id,
+          action: 'account.created',
+          actor: { type: 'user', id: created.id },
+          metadata: { method: 'password' },
+          ip: meta.ip,
+          now: meta.now,
+        });
         if (!mayMail) return;
         const token = await issueToken(tx, 'verify-email', meta.now, { userId: created.id });
         const mail = {
@@ -95,34 +103,31 @@ export class AccountService {
         .where('email_normalized', '=', emailNormalized)
         .executeTakeFirst();
       if (!existing || existing.disabled_at || !mayMail) return;
-      await this.#mailResetLink(tx, ring, existing, 'account-exists', meta.now);
+      await mailResetLink(tx, { ring, appUrl: this.deps.appUrl }, existing, 'account-exists', meta.now);
     });
     return { ok: true };
-  }
-
-  /** A fresh reset link (older ones stop working) in a reset or "you already have an account" mail. */
-  async #mailResetLink(
-    tx: Tx,
-    ring: KeyRing,
-    user: { id: string; email: string },
-    type: 'password-reset' | 'account-exists',
-    now: Date,
-  ): Promise<void> {
-    await retireTokens(tx, 'password-reset', user.id, now);
-    const token = await issueToken(tx, 'password-reset', now, { userId: user.id });
-    await queueMail(tx, ring, renderMail(this.deps.appUrl, { type, to: user.email, token }), now);
   }
 
   async verifyEmail(token: string, meta: RequestMeta): Promise<Result<object>> {
     const verified = await this.deps.db.transaction().execute(async (tx) => {
       const used = await consumeToken(tx, 'verify-email', token, meta.now);
       if (!used?.userId) return false;
-      await tx
+      const updated = await tx
         .updateTable('users')
         .set({ email_verified_at: meta.now })
         .where('id', '=', used.userId)
         .where('email_verified_at', 'is', null)
-        .execute();
+        .executeTakeFirst();
+      // A link used after a reset already proved the mailbox changes nothing, so it is not an event.
+      if (updated.numUpdatedRows > 0n) {
+        await appendAudit(tx, {
+          userId: used.userId,
+          action: 'email.verified',
+          actor: { type: 'user', id: used.userId },
+          ip: meta.ip,
+          now: meta.now,
+        });
+      }
       return true;
     });
     return verified ? { ok: true } : invalidToken();
@@ -140,7 +145,7 @@ export class AccountService {
         .where('email_normalized', '=', emailNormalized)
         .where('disabled_at', 'is', null)
         .executeTakeFirst();
-      if (user) await this.#mailResetLink(tx, ring, user, 'password-reset', meta.now);
+      if (user) await mailResetLink(tx, { ring, appUrl: this.deps.appUrl }, user, 'password-reset', meta.now);
     });
   }
 
@@ -232,7 +237,20 @@ export class AccountService {
   }
 }
 
-function invalidToken() {
+/** A fresh reset link (older ones stop working) in a reset or "you already have an account" mail. */
+export async function mailResetLink(
+  tx: Tx,
+  mail: { ring: KeyRing; appUrl: string },
+  user: { id: string; email: string },
+  type: 'password-reset' | 'account-exists',
+  now: Date,
+): Promise<void> {
+  await retireTokens(tx, 'password-reset', user.id, now);
+  const token = await issueToken(tx, 'password-reset', now, { userId: user.id });
+  await queueMail(tx, mail.ring, renderMail(mail.appUrl, { type, to: user.email, token }), now);
+}
+
+export function invalidToken() {
   return fail('VALIDATION_FAILED', 'The link is invalid, expired or already used.', {
     issues: [{ path: 'token', message: 'invalid, expired or already used' }],
   });

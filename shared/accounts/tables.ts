@@ -16,7 +16,7 @@ export interface PasswordCredentialsTable {
   updated_at: Generated<Date>;
 }
 
-export type OneTimeTokenPurpose = 'verify-email' | 'password-reset' | 'invitation';
+export type OneTimeTokenPurpose = 'verify-email' | 'password-reset' | 'invitation' | 'login-confirmation';
 
 export interface OneTimeTokensTable {
   token_hash: Buffer;

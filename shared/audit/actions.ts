@@ -10,6 +10,8 @@ export const orgActions = [
   'session.started',
   'session.stopped',
   'recording.archived',
+  'recording.frames_refused',
+  'recording.stop_refused',
   'machine.added',
   'machine.deleted',
   'sso.login',
@@ -22,12 +24,24 @@ export const orgActions = [
   'auth_session.revoked',
   'backup.verified',
   'backup.missing',
+  'recording.playback_issued',
 ] as const;
+
+/**
+ * Org actions other SessionForge services may append through the `audit-events` topic: theirs
+ * (machines, billing). Every other action is written by this product in the transaction of its
+ * change, so an outside producer claiming one (say `member.role_changed`) is refused.
+ */
+export const externalOrgActions = ['machine.added', 'machine.deleted', 'plan.changed'] as const;
 
 export const accountActions = [
   'login.succeeded',
   'login.failed',
   'login.new_device',
+  'login.country_changed',
+  'login.impossible_travel',
+  'login.confirmed',
+  'login.denied',
   'auth_session.revoked',
   'password.changed',
   'password.reset',
@@ -41,10 +55,14 @@ export const accountActions = [
   'passkey.renamed',
   'passkey.removed',
   'passkey.clone_suspected',
+  'account.created',
+  'email.verified',
+  'mfa.backup_codes_regenerated',
 ] as const;
 
 export const orgActionSchema = z.enum(orgActions);
 export const accountActionSchema = z.enum(accountActions);
+export const externalOrgActionSchema = z.enum(externalOrgActions);
 export type OrgAction = (typeof orgActions)[number];
 export type AccountAction = (typeof accountActions)[number];
 export type ActorType = 'user' | 'api_key' | 'system';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TypedEnvelope } from '../bus/envelope.js';
-import { orgActionSchema } from './actions.js';
+import { externalOrgActionSchema } from './actions.js';
 import type { AuditEvent } from './append.js';
 import { orgMetadataSchemas } from './metadata.js';
 
@@ -8,14 +8,20 @@ export type ExternalEventResult = { ok: true; event: AuditEvent } | { ok: false;
 
 /**
  * An `audit-events` message from another SessionForge service becomes an org event only if its
- * org id, action (closed org list) and that action's metadata are valid; anything else is refused
- * with a reason, since redelivering it could never succeed.
+ * org id is valid, its action is one of the external ones (never an action this product writes
+ * itself, such as `member.role_changed`) and that action's metadata is valid; anything else is
+ * refused with a reason, since redelivering it could never succeed.
+ *
+ * The row's time is `now`, when the chain received it: a producer cannot place its event at a
+ * time of its choosing in our chain. The time it claims goes into `metadata.occurredAt`.
  */
-export function externalOrgEvent(envelope: TypedEnvelope<'audit-events'>): ExternalEventResult {
+export function externalOrgEvent(envelope: TypedEnvelope<'audit-events'>, now: Date): ExternalEventResult {
   const orgId = z.uuid().safeParse(envelope.orgId);
   if (!orgId.success) return { ok: false, reason: 'envelope.orgId must be an org id' };
-  const action = orgActionSchema.safeParse(envelope.data.action);
-  if (!action.success) return { ok: false, reason: `action ${envelope.data.action} is not an org action` };
+  const action = externalOrgActionSchema.safeParse(envelope.data.action);
+  if (!action.success) {
+    return { ok: false, reason: `action ${envelope.data.action} is not one other services may append` };
+  }
   const metadata = orgMetadataSchemas[action.data].safeParse(envelope.data.metadata);
   if (!metadata.success) {
     return { ok: false, reason: `metadata: ${metadata.error.issues[0]?.message ?? 'invalid'}` };
@@ -33,10 +39,9 @@ export function externalOrgEvent(envelope: TypedEnvelope<'audit-events'>): Exter
       ...(data.targetType !== null && data.targetId !== null
         ? { target: { type: data.targetType, id: data.targetId } }
         : {}),
-      metadata: data.metadata,
+      metadata: { ...data.metadata, occurredAt: envelope.time },
       ip: data.ip,
-      // When it happened at the producer; the chain order is the order it arrived in.
-      now: new Date(envelope.time),
+      now,
     },
   };
 }

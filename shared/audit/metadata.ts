@@ -46,7 +46,12 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
     durationSeconds: z.number().nonnegative().optional(),
     reason: z.string().optional(),
     lastActivityAt: z.iso.datetime({ offset: true }).optional(),
+    /** An admin or owner stopped a recording someone else started. */
+    byAdmin: z.boolean().optional(),
   }),
+  /** A caller who neither started the recording nor is admin+ tried to feed or stop it. */
+  'recording.frames_refused': fields({ role: roleName }),
+  'recording.stop_refused': fields({ role: roleName }),
   'recording.archived': fields({
     sizeBytes: z.number().int().nonnegative(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -63,12 +68,25 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
   'auth_session.revoked': fields({ reason: z.string().optional() }),
   'backup.verified': any,
   'backup.missing': any,
+  /** Who got a playback link, and until when it works (the link itself is a bearer secret: never stored). */
+  'recording.playback_issued': fields({ expiresAt: z.iso.datetime({ offset: true }).optional() }),
 };
 
 export const accountMetadataSchemas: Record<AccountAction, z.ZodType> = {
   'login.succeeded': fields({ method: z.string().optional() }),
   'login.failed': fields({ method: z.string().optional(), reason: z.string().optional() }),
   'login.new_device': any,
+  'login.country_changed': fields({ from: z.string(), to: z.string() }),
+  'login.impossible_travel': fields({
+    fromCountry: z.string(),
+    toCountry: z.string(),
+    km: z.number().nonnegative(),
+    hours: z.number().nonnegative(),
+    // null: the two sign-ins were at the same instant (infinitely fast)
+    kmh: z.number().nonnegative().nullable(),
+  }),
+  'login.confirmed': any,
+  'login.denied': any,
   'auth_session.revoked': fields({ reason: z.string().optional() }),
   'password.changed': fields({ sessionsRevoked: z.number().int().nonnegative() }),
   'password.reset': fields({ sessionsRevoked: z.number().int().nonnegative() }),
@@ -86,4 +104,7 @@ export const accountMetadataSchemas: Record<AccountAction, z.ZodType> = {
     storedCount: z.number().int().nonnegative(),
     receivedCount: z.number().int().nonnegative(),
   }),
+  'account.created': fields({ method: z.string().optional() }),
+  'email.verified': any,
+  'mfa.backup_codes_regenerated': fields({ count: z.number().int().nonnegative().optional() }),
 };

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import { pubsubCloudEvent } from './consumer.js';
 import type { Envelope } from './envelope.js';
 import type { Publisher } from './outbox.js';
+import { runAsUnit } from './publishers.js';
 import { subscriptions, type Topic } from './topics.js';
 
 export type CloudEventHandler = (event: CloudEvent<unknown>) => unknown;
@@ -53,7 +54,7 @@ export class LocalBus implements Publisher {
     const handler = this.resolve(unit);
     try {
       if (!handler) throw new Error(`the consumer unit ${unit} is no longer registered`);
-      await handler(pubsubCloudEvent(topic, envelope, messageId));
+      await runAsUnit(unit, () => handler(pubsubCloudEvent(topic, envelope, messageId)));
     } catch (error) {
       if (attempt < this.options.maxAttempts) {
         setTimeout(

@@ -4,6 +4,7 @@ import type { Database } from '../db/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../log/metrics.js';
 import { type Envelope, makeEnvelope, type TypedEnvelope } from './envelope.js';
+import { assertUnitMayPublish } from './publishers.js';
 import './tables.js';
 import type { Topic, TopicInput } from './topics.js';
 
@@ -19,6 +20,7 @@ export async function enqueue<T extends Topic>(
   data: TopicInput<T>,
   options: { now: Date; orgId?: string },
 ): Promise<TypedEnvelope<T>> {
+  assertUnitMayPublish(topic);
   const envelope = makeEnvelope(topic, data, options.now, options.orgId);
   await tx
     .insertInto('outbox')
@@ -36,7 +38,8 @@ const MAX_BACKOFF_MS = 5 * 60 * 1000;
 /**
  * Drains the outbox to the bus. Rows are locked with SKIP LOCKED so several instances can drain
  * at once without publishing a row twice; a row is deleted once the bus accepted it, and retried
- * with backoff when it did not.
+ * with backoff when it did not. Given `topics`, only rows of those topics are drained: a deployed
+ * unit may publish only to its own (shared/bus/publishers.ts), and leaves the rest to their units.
  */
 export class OutboxRelay {
   #draining: Promise<number> | null = null;
@@ -47,6 +50,7 @@ export class OutboxRelay {
     private readonly publisher: Publisher,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
+    private readonly topics: readonly Topic[] | null = null,
   ) {}
 
   /** Drains now; a call during a drain schedules one more pass, so no nudge is lost. */
@@ -69,6 +73,8 @@ export class OutboxRelay {
   }
 
   async #drainBatches(): Promise<number> {
+    const topics = this.topics;
+    if (topics?.length === 0) return 0;
     let published = 0;
     for (;;) {
       const batch = await this.db.transaction().execute(async (tx) => {
@@ -76,6 +82,7 @@ export class OutboxRelay {
           .selectFrom('outbox')
           .select(['id', 'topic', 'envelope', 'attempts'])
           .where('next_attempt_at', '<=', sql<Date>`now()`)
+          .$if(topics !== null, (q) => q.where('topic', 'in', topics as Topic[]))
           .orderBy('id')
           .limit(50)
           .forUpdate()

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * checked against this table by tests/infra.
  */
 const mailAction = z.object({
-  type: z.enum(['verify-email', 'password-reset', 'invitation', 'new-device']),
+  type: z.enum(['verify-email', 'password-reset', 'invitation', 'new-device', 'login-confirmation']),
   url: z.url(),
 });
 

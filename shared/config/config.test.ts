@@ -16,6 +16,14 @@ describe('loadConfig', () => {
     expect(config.appOrigins).toEqual(['http://localhost:8080']);
   });
 
+  it('locates sign-ins with the bundled database unless GEOIP_DATABASE names another file', () => {
+    expect(loadConfig({}).geoipDatabase).toBeUndefined();
+    expect(loadConfig({ GEOIP_DATABASE: '  ' }).geoipDatabase).toBeUndefined();
+    expect(loadConfig({ GEOIP_DATABASE: '/srv/GeoIP2-City.mmdb' }).geoipDatabase).toBe(
+      '/srv/GeoIP2-City.mmdb',
+    );
+  });
+
   it('uses PostgreSQL when DATABASE_URL is set', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' });
     expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u@127.0.0.1:5432/db', poolMax: 5 });
@@ -33,6 +41,22 @@ describe('loadConfig', () => {
     expect(config.bus).toBe('pubsub');
     expect(config.secretsSource).toBe('secret-manager');
     expect(config.blobStore).toBe('gcs');
+  });
+
+  it('lets outbound fetches reach private addresses and plain http only in embedded mode, unless told otherwise', () => {
+    expect(loadConfig({}).outbound).toEqual({ allowPrivate: true, allowHttp: true });
+    expect(loadConfig({ OUTBOUND_ALLOW_PRIVATE: 'false' }).outbound).toEqual({
+      allowPrivate: false,
+      allowHttp: true,
+    });
+    const cloud = { GOOGLE_CLOUD_PROJECT: 'p', BLOB_STORE: 'local' };
+    expect(loadConfig(cloud).outbound).toEqual({ allowPrivate: false, allowHttp: false });
+    // The switch opens private ranges, never plain http, on Google Cloud.
+    expect(loadConfig({ ...cloud, OUTBOUND_ALLOW_PRIVATE: 'true' }).outbound).toEqual({
+      allowPrivate: true,
+      allowHttp: false,
+    });
+    expect(() => loadConfig({ OUTBOUND_ALLOW_PRIVATE: 'yes' })).toThrow(/OUTBOUND_ALLOW_PRIVATE/);
   });
 
   it('names the bad variable in the startup error', () => {

@@ -57,8 +57,17 @@ const envSchema = z.object({
     .min(10, { error: IDLE_STOP_RANGE })
     .max(7 * 24 * 60, { error: IDLE_STOP_RANGE })
     .default(24 * 60),
+  /** A MaxMind-format city database to locate sign-ins with, instead of the bundled DB-IP Lite. */
+  GEOIP_DATABASE: optionalString,
   SESSION_VALIDITY_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(0),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /**
+   * Whether fetches made for a user (OIDC discovery, JWKS, token endpoint) may reach loopback and
+   * private addresses. Default: true in embedded mode (the local OIDC provider), false on Google Cloud.
+   */
+  OUTBOUND_ALLOW_PRIVATE: z.enum(['true', 'false']).optional(),
+  /** Set by Cloud Run functions to the entry point, which is the unit's name (infra/functions.tf). */
+  FUNCTION_TARGET: optionalString,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -86,9 +95,15 @@ export interface Config {
   trustedProxyHops: number;
   passwordHashCost: number;
   sessionValidityCacheSeconds: number;
+  /** MaxMind-format database file; undefined: the bundled DB-IP Lite City. */
+  geoipDatabase: string | undefined;
   recordingMaxBytes: number;
   recordingIdleStopMinutes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** The outbound client (shared/outbound): private addresses and plain http only in embedded mode. */
+  outbound: { allowPrivate: boolean; allowHttp: boolean };
+  /** The deploy unit this process runs (FUNCTION_TARGET); undefined in the local runtime. */
+  unit: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -182,9 +197,16 @@ export function loadConfig(env: Env): Config {
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     passwordHashCost: e.PASSWORD_HASH_COST,
     sessionValidityCacheSeconds: e.SESSION_VALIDITY_CACHE_SECONDS,
+    geoipDatabase: e.GEOIP_DATABASE,
     recordingMaxBytes: e.RECORDING_MAX_BYTES,
     recordingIdleStopMinutes: e.RECORDING_IDLE_STOP_MINUTES,
     logLevel: e.LOG_LEVEL,
+    outbound: {
+      allowPrivate: e.OUTBOUND_ALLOW_PRIVATE ? e.OUTBOUND_ALLOW_PRIVATE === 'true' : !onGoogleCloud,
+      // https is never optional on Google Cloud, whatever the private-address switch says.
+      allowHttp: !onGoogleCloud,
+    },
+    unit: e.FUNCTION_TARGET,
   };
 }
 

@@ -13,6 +13,7 @@ export const errorCodes = [
   'STEP_UP_REQUIRED',
   'SSO_REQUIRED',
   'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
   'CONFLICT',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
@@ -34,6 +35,8 @@ export interface Failure {
   message?: string;
   issues?: Issue[];
   retryAfterSeconds?: number;
+  /** METHOD_NOT_ALLOWED: the methods the path does take (the `Allow` header). */
+  allow?: string[];
   /** Extra fields placed in the error object (e.g. `mfaToken`). */
   extra?: Record<string, unknown>;
 }

@@ -10,14 +10,73 @@ import { type AuthRequirement, type Role, roles } from './route.js';
 
 export const API_KEY_PREFIX = 'sf_live_';
 
-/** The credential a request carries: `Authorization: Bearer <token>`, else the session cookie. */
-export function presentedToken(req: IncomingMessage): string | undefined {
+/**
+ * The credential a request carries: `Authorization: Bearer <token>`, else the session cookie.
+ * `malformed` when an Authorization header is there but is not one Bearer token (say a bare token),
+ * so the answer can say how to send it instead of "sign in first".
+ */
+export function presentedToken(req: IncomingMessage): string | undefined | { malformed: true } {
+  const credential = presentedCredential(req);
+  return credential && 'malformed' in credential ? credential : credential?.token;
+}
+
+function presentedCredential(
+  req: IncomingMessage,
+): { token: string; via: 'bearer' | 'cookie' } | { malformed: true } | undefined {
   const authorization = req.headers.authorization;
   if (authorization) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    return match?.[1];
+    return match?.[1] ? { token: match[1], via: 'bearer' } : { malformed: true };
   }
-  return readCookie(req.headers.cookie, SESSION_COOKIE);
+  const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+  return cookie ? { token: cookie, via: 'cookie' } : undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * The origins the cookie check accepts: APP_URL's and APP_ORIGINS, and for a loopback one (the
+ * embedded default http://localhost:8080) its other loopback spellings on the same port, so a
+ * console opened at http://127.0.0.1:8080 works too. Only this machine can serve those origins.
+ */
+export function cookieOrigins(appOrigins: readonly string[]): string[] {
+  const origins = new Set(appOrigins);
+  for (const origin of appOrigins) {
+    const url = new URL(origin);
+    if (!LOOPBACK_HOSTS.includes(url.hostname)) continue;
+    for (const host of LOOPBACK_HOSTS)
+      origins.add(`${url.protocol}//${host}${url.port ? `:${url.port}` : ''}`);
+  }
+  return [...origins];
+}
+
+/**
+ * CSRF defence for the console: the browser attaches the cookie to requests any site starts, but
+ * it always sends `Origin` on unsafe ones and a page cannot forge it. So a cookie-authenticated
+ * unsafe request counts only from APP_URL's origin or APP_ORIGINS; a sibling subdomain is another
+ * origin (SameSite=Lax alone would let it through: it is the same site). Bearer tokens are not
+ * ambient, so they need no such check.
+ */
+export function cookieOriginRefused(req: IncomingMessage, allowedOrigins: readonly string[]): Failure | null {
+  if (SAFE_METHODS.has(req.method ?? 'GET')) return null;
+  const origin = req.headers.origin;
+  if (typeof origin === 'string' && allowedOrigins.includes(origin)) return null;
+  return fail(
+    'UNAUTHENTICATED',
+    `The session cookie is accepted on ${req.method} requests only from the console's own origin (${allowedOrigins.join(', ')}); this request came from ${typeof origin === 'string' ? origin : 'no origin'}. Use the console, or send the token as Authorization: Bearer.`,
+  );
+}
+
+/** `Authorization: Basic base64(user:password)`; null when absent or malformed. */
+export function basicCredentials(req: IncomingMessage): { user: string; password: string } | null {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!match?.[1]) return null;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return null;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
 export function roleAtLeast(role: Role, minRole: Role): boolean {
@@ -49,6 +108,8 @@ export interface AuthenticatorParts {
   orgGate?: OrgGate;
   apiKeys?: ApiKeyVerifier;
   network?: NetworkGate;
+  /** Origins allowed to make cookie-authenticated unsafe requests (APP_URL + APP_ORIGINS); unset: no check. */
+  allowedOrigins?: readonly string[];
 }
 
 export type AuthOutcome = { ok: true; principal: Principal | null; org: OrgAccess | null } | Failure;
@@ -66,8 +127,20 @@ export function createAuthenticator(parts: AuthenticatorParts) {
     context: { ip: string; now: Date; orgId?: string | null },
   ): Promise<AuthOutcome> => {
     if (requirement.kind === 'none') return { ok: true, principal: null, org: null };
-    const token = presentedToken(req);
-    if (!token) return fail('UNAUTHENTICATED', 'Sign in first.');
+    if (requirement.kind === 'basic_key') return authorizeBasicKey(parts, req, requirement, context);
+    const credential = presentedCredential(req);
+    if (credential && 'malformed' in credential) {
+      return fail(
+        'UNAUTHENTICATED',
+        'Use Authorization: Bearer <token> (the word Bearer, a space, then the token).',
+      );
+    }
+    if (!credential) return fail('UNAUTHENTICATED', 'Sign in first.');
+    if (credential.via === 'cookie' && parts.allowedOrigins) {
+      const refused = cookieOriginRefused(req, parts.allowedOrigins);
+      if (refused) return refused;
+    }
+    const token = credential.token;
 
     if (token.startsWith(API_KEY_PREFIX)) {
       if (requirement.kind !== 'org' || requirement.apiKeys === false) {
@@ -82,6 +155,10 @@ export function createAuthenticator(parts: AuthenticatorParts) {
     });
     if (!result.ok) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
     const principal: Principal = { type: 'session', ...result.value };
+    const hold = result.value.session.step_up_reason;
+    if (hold && !(requirement.kind === 'session' && requirement.whileHeld)) {
+      return fail('STEP_UP_REQUIRED', heldMessage, { extra: { reason: hold } });
+    }
     if (requirement.kind === 'session') {
       if (!personalRouteAllowed(result.value.session.org_id, requirement)) return personalSessionRequired();
       if (requirement.stepUp && !inSudo(result.value.session.sudo_until, context.now))
@@ -103,8 +180,7 @@ export function createAuthenticator(parts: AuthenticatorParts) {
 /**
  * An `sf_live_…` key acting in an org: verified, of the route's org (or, with `ownOrg`, in the
  * key's own org, for routes whose org comes from the credential), then the org's network
- * allowlist and the role. Shared by the authenticator and routes that carry keys another way
- * (the asciinema upload's HTTP Basic password).
+ * allowlist and the role. Bearer keys and Basic keys (`basic_key` routes) both come here.
  */
 export async function authorizeApiKey(
   parts: Pick<AuthenticatorParts, 'apiKeys' | 'network'>,
@@ -120,6 +196,40 @@ export async function authorizeApiKey(
   const access: OrgAccess = { orgId: key.orgId, role: key.role };
   const denied = await orgChecks(parts, requirement, access, context, null);
   return denied ?? { ok: true, principal: { type: 'api_key', key }, org: access };
+}
+
+/**
+ * The asciinema CLI's credential: the install id as the HTTP Basic password, which must be an org
+ * API key; the upload then acts in the key's own org. The messages name the install id, since
+ * that is where an asciinema user puts the key.
+ */
+async function authorizeBasicKey(
+  parts: Pick<AuthenticatorParts, 'apiKeys' | 'network'>,
+  req: IncomingMessage,
+  requirement: Extract<AuthRequirement, { kind: 'basic_key' }>,
+  context: { ip: string; now: Date },
+): Promise<AuthOutcome> {
+  const credentials = basicCredentials(req);
+  if (!credentials) {
+    return fail(
+      'UNAUTHENTICATED',
+      'Authentication required: put an org API key (sf_live_...) in your asciinema install-id.',
+    );
+  }
+  const outcome = await authorizeApiKey(
+    parts,
+    credentials.password,
+    { kind: 'org', minRole: requirement.minRole },
+    context,
+    true,
+  );
+  if (outcome.ok === false && outcome.code === 'UNAUTHENTICATED') {
+    return fail(
+      'UNAUTHENTICATED',
+      'Invalid API key: put a valid org API key (sf_live_...) in your asciinema install-id.',
+    );
+  }
+  return outcome;
 }
 
 async function orgChecks(
@@ -156,6 +266,9 @@ function personalSessionRequired(): Failure {
     { extra: { requirement: 'personal_session' } },
   );
 }
+
+const heldMessage =
+  'This sign-in came from an unexpected place: confirm it (step up with your second factor, or use the link we mailed you) before continuing.';
 
 /**
  * Whether a session's sudo window counts in an org: inside the window, and for an org that

@@ -1,15 +1,27 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { type Failure, fail } from '../errors/codes.js';
+import { bytesInWords } from '../errors/sizes.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The largest request a deployed unit receives: Cloud Run refuses HTTP/1 requests above 32 MiB
+ * before they reach the instance. No route may accept more, so the local runtime refuses at the
+ * same size and a client sees the same limit in both (router.ts checks every route table).
+ */
+export const PLATFORM_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 export type RequestWithRawBody = IncomingMessage & { rawBody?: Buffer };
 
 /**
  * Reads the body, refusing it as soon as it passes `limitBytes` (by Content-Length before reading
  * anything, else while reading), so an oversized body never sits in memory. Compressed request
- * bodies are refused outright: inflating them is how gzip bombs get in. Under the Functions
- * Framework the body has already been buffered (`rawBody`), and only the size check applies.
+ * bodies are refused outright: inflating them is how gzip bombs get in. Where a framework parser
+ * has already buffered the body (`rawBody`), only the size check applies.
+ *
+ * A refused body is left unread (`abandonBody`): the answer then closes the connection instead of
+ * draining the rest (router.ts).
  */
 export async function readBody(req: RequestWithRawBody, limitBytes: number): Promise<Buffer | Failure> {
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
@@ -19,26 +31,89 @@ export async function readBody(req: RequestWithRawBody, limitBytes: number): Pro
   if (req.rawBody !== undefined) {
     return req.rawBody.length > limitBytes ? tooLarge(limitBytes) : req.rawBody;
   }
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limitBytes) {
-    req.resume();
-    return tooLarge(limitBytes);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) {
-      req.resume();
-      return tooLarge(limitBytes);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+  if (declaredLength(req) > limitBytes) return tooLarge(limitBytes);
+  // Listeners, not `for await`: leaving an async iterator early destroys the request, and with it
+  // the socket the 413 must still be written to.
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (outcome: Buffer | Failure) => {
+      req.off('data', onData).off('end', onEnd).off('error', onCut).off('close', onCut);
+      resolve(outcome);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        chunks.length = 0;
+        abandonBody(req);
+        done(tooLarge(limitBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => done(Buffer.concat(chunks, size));
+    // A client that hangs up mid-body gets no answer; this only ends the wait.
+    const onCut = () => done(fail('VALIDATION_FAILED', 'The request body was cut off.'));
+    req.on('data', onData).on('end', onEnd).on('error', onCut).on('close', onCut);
+  });
 }
 
-export function tooLarge(limitBytes: number): Failure {
-  return fail('PAYLOAD_TOO_LARGE', `The request body is larger than ${limitBytes} bytes.`);
+/** The Content-Length the client declared; 0 when there is none (a chunked body is judged while read). */
+export function declaredLength(req: IncomingMessage): number {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  return Number.isFinite(declared) ? declared : 0;
+}
+
+/**
+ * Stops caring about the rest of a body: it is discarded as it arrives, never kept, until the
+ * answer (sent with `Connection: close`, router.ts) ends the connection.
+ */
+export function abandonBody(req: IncomingMessage): void {
+  req.removeAllListeners('data');
+  req.resume();
+}
+
+/** True while part of the request body has not arrived; answering then must close the connection. */
+export function bodyPending(req: RequestWithRawBody): boolean {
+  return req.rawBody === undefined && !req.complete;
+}
+
+/** How long, and for how many more bytes, a closing connection keeps reading after its answer. */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 8 * 1024 * 1024;
+const LINGERING = Symbol('lingering');
+
+/**
+ * An answer given while part of the body is still arriving (a refusal before the body was read,
+ * a 413 mid-body) closes the connection: sent with `Connection: close`, then a lingering close.
+ * Node would otherwise destroy the socket right after the answer, and the data the client is
+ * still sending would draw a TCP reset that can wipe the unread answer on the client's side. So
+ * the write side is shut (FIN after the answer) and what still arrives is discarded, never kept,
+ * for at most 2 seconds or 8 MiB; a client reads the answer meanwhile and stops sending. The rest
+ * of a 400 MiB body is never drained.
+ */
+export function closeWhenAnswered(req: RequestWithRawBody, res: ServerResponse): void {
+  if (!bodyPending(req)) return;
+  res.setHeader('connection', 'close');
+  const socket = req.socket as (Socket & { [LINGERING]?: true }) | null;
+  if (!socket || socket[LINGERING]) return;
+  socket[LINGERING] = true;
+  // Node's HTTP server ends a `Connection: close` exchange with socket.destroySoon().
+  socket.destroySoon = () => {
+    socket.end();
+    // The HTTP parser reads the socket's handle directly (no 'data' events), so count bytesRead.
+    const readBefore = socket.bytesRead;
+    const started = Date.now();
+    const watch = setInterval(() => {
+      if (Date.now() - started > LINGER_MS || socket.bytesRead - readBefore > LINGER_BYTES) socket.destroy();
+    }, 50);
+    watch.unref();
+    socket.once('close', () => clearInterval(watch));
+  };
+}
+
+export function tooLarge(limitBytes: number, what = 'The request body'): Failure {
+  return fail('PAYLOAD_TOO_LARGE', `${what} is larger than ${bytesInWords(limitBytes)}, the most accepted.`);
 }
 
 /** Inflating request bodies is how gzip bombs get in, so none are accepted. */

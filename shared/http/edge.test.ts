@@ -2,12 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fail } from '../errors/codes.js';
+import { PLATFORM_BODY_LIMIT_BYTES, tooLarge } from './body.js';
 import { clientIp } from './client-ip.js';
 import { readCookie, sessionCookie } from './cookies.js';
 import { errorPayload, tryAgainIn } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { compilePath, matchPath, normalizedPath } from './path.js';
 import { defineRoute, json } from './route.js';
+import { createHttpFunction } from './router.js';
 
 const request = (socket: string, xff?: string) =>
   ({
@@ -177,5 +179,37 @@ describe('OpenAPI', () => {
     expect(
       forbidden(route({ kind: 'session', stepUp: true }, { 403: { description: 'STEP_UP_REQUIRED' } })),
     ).toMatch(/^STEP_UP_REQUIRED; INSUFFICIENT_ROLE/);
+  });
+});
+
+describe('route tables', () => {
+  it('refuse a route whose body limit is above what a deployed unit receives (32 MiB)', () => {
+    const route = (bodyLimitBytes: number) =>
+      defineRoute({
+        method: 'POST',
+        path: '/api/x',
+        summary: 'x',
+        tags: [],
+        auth: { kind: 'none' },
+        bodyLimitBytes,
+        responses: {},
+        handler: async () => json(204),
+      });
+    const edge = async () => {
+      throw new Error('not called');
+    };
+    expect(() => createHttpFunction('x', [route(PLATFORM_BODY_LIMIT_BYTES + 1)], edge)).toThrow(
+      /body limit above/,
+    );
+    expect(() => createHttpFunction('x', [route(PLATFORM_BODY_LIMIT_BYTES)], edge)).not.toThrow();
+  });
+
+  it('say limits in words', () => {
+    expect(tooLarge(4 * 1024 * 1024).message).toBe(
+      'The request body is larger than 4 MiB, the most accepted.',
+    );
+    expect(tooLarge(1000, 'The upload').message).toBe(
+      'The upload is larger than 1000 bytes, the most accepted.',
+    );
   });
 });

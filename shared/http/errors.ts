@@ -13,6 +13,7 @@ export const statusOf: Record<ErrorCode, number> = {
   STEP_UP_REQUIRED: 403,
   SSO_REQUIRED: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -31,6 +32,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   STEP_UP_REQUIRED: 'Confirm your identity again to continue.',
   SSO_REQUIRED: 'This organization requires single sign-on; sign in through its identity provider.',
   NOT_FOUND: 'Not found.',
+  METHOD_NOT_ALLOWED: 'This path does not take that method.',
   CONFLICT: 'The request conflicts with the current state.',
   PAYLOAD_TOO_LARGE: 'The request body is too large.',
   UNSUPPORTED_MEDIA_TYPE: 'Send application/json.',
@@ -49,6 +51,7 @@ export function errorPayload(failure: Failure): {
     headers['retry-after'] = String(failure.retryAfterSeconds);
     message = `${failure.message ?? 'Too many attempts.'} ${tryAgainIn(failure.retryAfterSeconds)}`;
   }
+  if (failure.allow) headers.allow = failure.allow.join(', ');
   return {
     status: statusOf[failure.code],
     headers,
@@ -87,6 +90,25 @@ export function sendJson(
   const payload = body === undefined ? '' : JSON.stringify(body);
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   if (payload) res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(payload));
+  res.statusCode = status;
+  res.end(payload);
+}
+
+/** A failure's message as one line, for routes that answer text/plain (route.ts `errorFormat`). */
+export function errorText(failure: Failure): string {
+  return failure.message ?? defaultMessages[failure.code];
+}
+
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string | string[]> = {},
+): void {
+  const payload = `${text}\n`;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(payload));
   res.statusCode = status;
   res.end(payload);

@@ -53,10 +53,16 @@ export function buildOpenApi(
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
           };
     }
-    responses.default = {
-      description: 'Error',
-      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-    };
+    responses.default =
+      route.errorFormat === 'text'
+        ? {
+            description: 'Error: one line of text/plain',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          }
+        : {
+            description: 'Error',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          };
     const operation: Record<string, unknown> = {
       summary: route.summary,
       tags: route.tags,
@@ -65,7 +71,14 @@ export function buildOpenApi(
       responses,
       security: securityOf(route),
     };
-    if (route.body) {
+    if (route.streamsBody) {
+      operation.requestBody = {
+        required: true,
+        content: Object.fromEntries(
+          (route.contentTypes ?? []).map((t) => [t, { schema: { type: 'string', format: 'binary' } }]),
+        ),
+      };
+    } else if (route.body) {
       const types = route.contentTypes ?? ['application/json'];
       operation.requestBody = {
         required: true,
@@ -92,6 +105,11 @@ export function buildOpenApi(
           description: 'A session token, or an API key (sf_live_…) on org routes',
         },
         sessionCookie: { type: 'apiKey', in: 'cookie', name: '__Host-sf_session' },
+        basicApiKey: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'An org API key (sf_live_…) as the password (the asciinema CLI’s install id)',
+        },
       },
       schemas: {
         Error: {
@@ -109,6 +127,12 @@ export function buildOpenApi(
                   description: 'What would let the caller in: `mfa`, `personal_session`, `link_identity`',
                 },
                 ssoUrl: { type: 'string', description: 'SSO_REQUIRED: where to sign in to the org' },
+                reason: {
+                  type: 'string',
+                  enum: ['impossible_travel'],
+                  description:
+                    'With STEP_UP_REQUIRED: the session is held (an impossible-travel sign-in) and may only list its sessions, step up or log out until a second factor or the mailed link lifts the hold',
+                },
                 issues: {
                   type: 'array',
                   items: {
@@ -145,6 +169,7 @@ function authFailures(route: AnyRoute<unknown>): Record<string, string> {
 
 function securityOf(route: AnyRoute<unknown>): unknown[] {
   if (route.auth.kind === 'none') return [];
+  if (route.auth.kind === 'basic_key') return [{ basicApiKey: [] }];
   return [{ bearer: [] }, { sessionCookie: [] }];
 }
 

@@ -16,15 +16,23 @@ export type Role = (typeof roles)[number];
  * - `org`: a member of the route's org with at least `minRole` (a session), or an API key of that
  *   org with such a role unless `apiKeys: false`. The org comes from the `:orgId` path parameter,
  *   or from the route's `orgFrom` (e.g. a recording id → its org).
+ * - `basic_key`: an org API key sent as the HTTP Basic password (the asciinema CLI sends its
+ *   install id there), with at least `minRole`, acting in the key's own org.
  * `stepUp`: the session must also be inside its sudo window (API keys never are).
  * `boundSessions` (session routes): a session an org's SSO started is bound to that org and reaches
  * only its org's routes and the session routes that say `true` here (the session itself: current,
  * logout, step-up); every other personal route refuses it, so a new route is safe by default.
+ * `whileHeld`: a session held until it steps up (an impossible-travel sign-in) may call this
+ * route. Only the session's own views, step-up and logout say so; every other route, and every
+ * new one by default, answers such a session 403 STEP_UP_REQUIRED with the hold's `reason`.
+ *
+ * The router checks the requirement before it reads a byte of the body.
  */
 export type AuthRequirement =
   | { kind: 'none' }
-  | { kind: 'session'; stepUp?: boolean; boundSessions?: boolean }
-  | { kind: 'org'; minRole: Role; stepUp?: boolean; apiKeys?: boolean };
+  | { kind: 'session'; stepUp?: boolean; boundSessions?: boolean; whileHeld?: boolean }
+  | { kind: 'org'; minRole: Role; stepUp?: boolean; apiKeys?: boolean }
+  | { kind: 'basic_key'; minRole: Role };
 
 export interface RouteContext<Body, Query> {
   req: IncomingMessage;
@@ -52,6 +60,12 @@ export interface Reply {
 
 export type HandlerResult = Reply | Failure;
 
+/** What a route's `guard` sees: the caller and the path, never the body (it is not read yet). */
+export type GuardContext = Pick<
+  RouteContext<undefined, undefined>,
+  'req' | 'params' | 'ip' | 'now' | 'principal' | 'org'
+>;
+
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
@@ -72,7 +86,28 @@ export interface RouteSpec<Deps, Body = unknown, Query = unknown> {
   query?: z.ZodType<Query>;
   /** Media types the body may have; default application/json. */
   contentTypes?: string[];
+  /** At most PLATFORM_BODY_LIMIT_BYTES (body.ts); default 1 MiB. */
   bodyLimitBytes?: number;
+  /**
+   * The handler reads `req` itself, as a stream, within `bodyLimitBytes` (no `body` schema). The
+   * router still checks the content type, compression and the declared length first.
+   */
+  streamsBody?: true;
+  /**
+   * Checks that need only the caller and the path (who owns the addressed resource), run after
+   * authentication and before the body is read, so a refused caller never gets to send one.
+   */
+  guard?: (ctx: GuardContext, deps: Deps) => Promise<Failure | null>;
+  /**
+   * `text`: failures answer a one-line text/plain body (for CLIs that print the body as is);
+   * default our JSON error shape.
+   */
+  errorFormat?: 'json' | 'text';
+  /**
+   * With `errorFormat: 'text'`: the status and line a failure answers with, for a client that
+   * shows only some statuses' bodies (the asciinema CLI). Default: the failure's own.
+   */
+  textError?: (failure: Failure, req: IncomingMessage) => { status: number; message: string };
   responses: Record<number, ResponseSpec>;
   /** False for a non-GET route that never writes to the outbox (a verify endpoint): no drain after it. */
   enqueues?: boolean;

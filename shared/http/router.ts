@@ -6,9 +6,20 @@ import type { z } from 'zod';
 import { type Failure, fail, type Issue } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import type { AuthOutcome } from './auth.js';
-import { DEFAULT_BODY_LIMIT_BYTES, hasBody, mediaType, type RequestWithRawBody, readBody } from './body.js';
+import {
+  closeWhenAnswered,
+  compressedBody,
+  DEFAULT_BODY_LIMIT_BYTES,
+  declaredLength,
+  hasBody,
+  mediaType,
+  PLATFORM_BODY_LIMIT_BYTES,
+  type RequestWithRawBody,
+  readBody,
+  tooLarge,
+} from './body.js';
 import { clientIp } from './client-ip.js';
-import { errorPayload, sendJson } from './errors.js';
+import { errorPayload, errorText, sendJson, sendText } from './errors.js';
 import { guardFrameworkBodyParsers } from './framework-body.js';
 import { applySecurityHeaders } from './headers.js';
 import { compilePath, matchPath, normalizedPath } from './path.js';
@@ -33,18 +44,26 @@ export type HttpFunction = (req: IncomingMessage, res: ServerResponse) => Promis
 /**
  * Turns a unit's route table into the one HTTP function the Functions Framework registers.
  * Every request passes the same gates in the same order: security headers and a request id,
- * path normalization, route match, content type, body size, JSON parsing, zod validation,
- * authentication, then the handler. Failures become `{"error": {...}}` bodies; anything
- * unexpected is logged with its stack and answered with a bare INTERNAL.
+ * path normalization, route match, authentication and authorization (with the route's `guard`),
+ * and only then the body: content type, size, JSON parsing, zod validation; then the handler. A
+ * caller that is refused never gets a byte of its body read, and an answer given while part of
+ * the body is still on the way closes the connection instead of draining it. Failures become
+ * `{"error": {...}}` bodies; anything unexpected is logged with its stack and answered with a
+ * bare INTERNAL.
  */
 export function createHttpFunction<Deps>(
   unit: string,
   routes: AnyRoute<Deps>[],
   edge: () => Promise<HttpEdge<Deps>>,
 ): HttpFunction {
+  for (const route of routes) {
+    if ((route.bodyLimitBytes ?? 0) > PLATFORM_BODY_LIMIT_BYTES) {
+      throw new Error(`${route.method} ${route.path}: a body limit above what a deployed unit receives`);
+    }
+  }
   const table = routes.map((route) => ({ route, compiled: compilePath(route.path) }));
   // Deployed, the Functions Framework builds its server after this module loads: keep its body
-  // parsers from inflating or parsing what this router reads itself.
+  // parsers from reading what this router reads itself, after authentication.
   guardFrameworkBodyParsers();
   return async (req, res) => {
     const requestId = randomUUID();
@@ -54,14 +73,16 @@ export function createHttpFunction<Deps>(
     try {
       const ctx = await edge();
       log = ctx.logger.child({ requestId, unit });
-      const outcome = await handle(req as RequestWithRawBody, ctx, table, requestId, log);
-      await respond(res, outcome);
+      const { outcome, route } = await handle(req as RequestWithRawBody, ctx, table, requestId, log);
+      await respond(req, res, outcome, route);
       const status = outcome.ok === false ? errorPayload(outcome).status : (outcome as Reply).status;
       log.info('request', { method: req.method, path: normalizedPath(req.url ?? '/') ?? 'invalid', status });
     } catch (error) {
       (log ?? console).error('unhandled error', { error });
-      if (!res.headersSent) sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
-      else res.destroy();
+      if (!res.headersSent) {
+        closeWhenAnswered(req, res);
+        sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
+      } else res.destroy();
     }
   };
 }
@@ -72,28 +93,64 @@ async function handle<Deps>(
   table: Array<{ route: AnyRoute<Deps>; compiled: ReturnType<typeof compilePath> }>,
   requestId: string,
   log: Logger,
-): Promise<HandlerResult> {
+): Promise<{ outcome: HandlerResult; route?: AnyRoute<Deps> }> {
   const path = normalizedPath(req.url ?? '/');
-  if (path === null) return fail('NOT_FOUND');
+  if (path === null) return { outcome: fail('NOT_FOUND') };
   let found: { route: AnyRoute<Deps>; params: Record<string, string> } | undefined;
+  const otherMethods = new Set<string>();
   for (const entry of table) {
-    if (entry.route.method !== req.method) continue;
     const params = matchPath(entry.compiled, path);
-    if (params) {
-      found = { route: entry.route, params };
-      break;
+    if (!params) continue;
+    if (entry.route.method !== req.method) {
+      otherMethods.add(entry.route.method);
+      continue;
     }
+    found = { route: entry.route, params };
+    break;
   }
-  if (!found) return fail('NOT_FOUND', 'No such route.');
+  if (!found) {
+    return {
+      outcome:
+        otherMethods.size > 0
+          ? methodNotAllowed(req.method, [...otherMethods])
+          : fail('NOT_FOUND', 'No such route.'),
+    };
+  }
   const { route, params } = found;
+  return { route, outcome: await handleRoute(req, ctx, route, params, requestId, log) };
+}
+
+async function handleRoute<Deps>(
+  req: RequestWithRawBody,
+  ctx: HttpEdge<Deps>,
+  route: AnyRoute<Deps>,
+  params: Record<string, string>,
+  requestId: string,
+  log: Logger,
+): Promise<HandlerResult> {
   const now = ctx.now();
   const ip = clientIp(req, ctx.trustedProxyHops);
   if (ip === null) {
     // Before the body, throttles and sessions: an address we cannot read must not become a bucket or a session's IP.
-    req.resume();
     return fail('VALIDATION_FAILED', "The request's client address could not be determined.", {
       issues: [{ path: 'x-forwarded-for', message: 'the client address is not an IP address' }],
     });
+  }
+
+  // Who is calling is settled before any of the body is read: an unauthenticated 400 MiB upload
+  // costs us its headers, not its bytes.
+  let orgId: string | null | undefined;
+  if (route.auth.kind === 'org') {
+    orgId = route.orgFrom ? await route.orgFrom(params, ctx.deps) : (params.orgId ?? null);
+  }
+  const auth = await ctx.authenticate(req, route.auth, { ip, now, orgId });
+  if (auth.ok === false) return auth;
+  if (route.guard) {
+    const refused = await route.guard(
+      { req, params, ip, now, principal: auth.principal, org: auth.org },
+      ctx.deps,
+    );
+    if (refused) return refused;
   }
 
   const body = await parseBody(req, route);
@@ -101,13 +158,6 @@ async function handle<Deps>(
 
   const query = parseQuery(req, route);
   if (query.ok === false) return query;
-
-  let orgId: string | null | undefined;
-  if (route.auth.kind === 'org') {
-    orgId = route.orgFrom ? await route.orgFrom(params, ctx.deps) : (params.orgId ?? null);
-  }
-  const auth = await ctx.authenticate(req, route.auth, { ip, now, orgId });
-  if (auth.ok === false) return auth;
 
   const result = await route.handler(
     {
@@ -137,10 +187,11 @@ async function parseBody<Deps>(
   req: RequestWithRawBody,
   route: AnyRoute<Deps>,
 ): Promise<{ ok: true; value: unknown } | Failure> {
-  if (!route.body) {
+  const limit = route.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  if (!route.body && !route.streamsBody) {
     // A body on a route that takes none is read (bounded) and ignored.
     if (hasBody(req) || req.rawBody) {
-      const drained = await readBody(req, route.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES);
+      const drained = await readBody(req, limit);
       if (!Buffer.isBuffer(drained)) return drained;
     }
     return { ok: true, value: undefined };
@@ -151,10 +202,15 @@ async function parseBody<Deps>(
     if (!hasBody(req) && !req.rawBody?.length && !type) {
       return validationFailed([{ path: '', message: 'a request body is required' }]);
     }
-    req.resume();
     return fail('UNSUPPORTED_MEDIA_TYPE', `Send ${accepted.join(' or ')}.`);
   }
-  const raw = await readBody(req, route.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES);
+  if (route.streamsBody) {
+    // The handler reads the stream within the limit; what can be judged up front is judged here.
+    if ((req.headers['content-encoding'] ?? 'identity').toLowerCase() !== 'identity') return compressedBody();
+    if (declaredLength(req) > limit) return tooLarge(limit);
+    return { ok: true, value: undefined };
+  }
+  const raw = await readBody(req, limit);
   if (!Buffer.isBuffer(raw)) return raw;
   let value: unknown = raw;
   if (type === 'application/json') {
@@ -164,7 +220,7 @@ async function parseBody<Deps>(
       return validationFailed([{ path: '', message: 'the body is not valid JSON' }]);
     }
   }
-  const parsed = route.body.safeParse(value);
+  const parsed = route.body!.safeParse(value);
   if (!parsed.success) return validationFailed(zodIssues(parsed.error));
   return { ok: true, value: parsed.data };
 }
@@ -190,6 +246,18 @@ export function zodIssues(error: z.ZodError): Issue[] {
   }));
 }
 
+/** A known path asked with a method it does not take: say which ones it does (405 + `Allow`). */
+export function methodNotAllowed(method: string | undefined, allow: string[]): Failure {
+  const sorted = [...allow].sort();
+  return fail(
+    'METHOD_NOT_ALLOWED',
+    `${method ?? 'This method'} is not allowed here; use ${sorted.join(' or ')}.`,
+    {
+      allow: sorted,
+    },
+  );
+}
+
 function validationFailed(issues: Issue[]): Failure {
   return fail('VALIDATION_FAILED', 'The request is not valid.', { issues });
 }
@@ -199,10 +267,19 @@ function headerValue(req: IncomingMessage, name: string): string | null {
   return (Array.isArray(value) ? value[0] : value)?.slice(0, 512) ?? null;
 }
 
-async function respond(res: ServerResponse, outcome: HandlerResult): Promise<void> {
+async function respond(
+  req: IncomingMessage,
+  res: ServerResponse,
+  outcome: HandlerResult,
+  route: Pick<AnyRoute<unknown>, 'errorFormat' | 'textError'> | undefined,
+): Promise<void> {
+  closeWhenAnswered(req, res);
   if (outcome.ok === false) {
     const payload = errorPayload(outcome);
-    sendJson(res, payload.status, payload.body, payload.headers);
+    if (route?.errorFormat === 'text') {
+      const text = route.textError?.(outcome, req) ?? { status: payload.status, message: errorText(outcome) };
+      sendText(res, text.status, text.message, payload.headers);
+    } else sendJson(res, payload.status, payload.body, payload.headers);
     return;
   }
   const reply = outcome as Reply;

@@ -14,8 +14,11 @@ export const sessionView = z.object({
   ip: z.string().nullable(),
   userAgent: z.string().nullable(),
   country: z.string().nullable(),
+  city: z.string().nullable(),
   deviceId: z.string().nullable(),
   sudoUntil: z.string().nullable(),
+  /** 'impossible_travel': the session must step up (or be confirmed by mail) before it may act. */
+  stepUpReason: z.enum(['impossible_travel']).nullable(),
 });
 
 export function toSessionView(row: SessionRow): z.infer<typeof sessionView> {
@@ -32,7 +35,9 @@ export function toSessionView(row: SessionRow): z.infer<typeof sessionView> {
     ip: row.ip,
     userAgent: row.user_agent,
     country: row.country,
+    city: row.city,
     deviceId: row.device_id,
     sudoUntil: row.sudo_until?.toISOString() ?? null,
+    stepUpReason: row.step_up_reason,
   };
 }

@@ -15,7 +15,11 @@ export type MetricName =
   | 'outbox_publish_errors'
   | 'consumer_failures'
   | 'revocation_feed_errors'
-  | 'session_validations';
+  | 'session_validations'
+  /** `audit-events` messages refused (an action not theirs to append, bad org or metadata). */
+  | 'audit_events_dropped'
+  /** Outbound fetches refused or failed (address policy, redirect, size, timeout, network). */
+  | 'outbound_refused';
 
 export function createMetrics(logger: Logger): Metrics {
   const counters = new Map<MetricName, number>();

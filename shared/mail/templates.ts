@@ -9,7 +9,17 @@ export type MailKind =
   | { type: 'password-reset'; to: string; token: string }
   | { type: 'account-exists'; to: string; token: string }
   | { type: 'invitation'; to: string; orgName: string; role: string; token: string }
-  | { type: 'new-device'; to: string; userAgent: string; ip: string; when: string };
+  | { type: 'new-device'; to: string; userAgent: string; ip: string; when: string; place: string }
+  | {
+      type: 'login-confirmation';
+      to: string;
+      token: string;
+      userAgent: string;
+      ip: string;
+      when: string;
+      place: string;
+      previousPlace: string;
+    };
 
 export function renderMail(appUrl: string, mail: MailKind): MailMessage {
   switch (mail.type) {
@@ -56,8 +66,17 @@ export function renderMail(appUrl: string, mail: MailKind): MailMessage {
       return {
         to: mail.to,
         subject: 'New sign-in to your SessionForge account',
-        text: `Your account was signed in from a new device at ${mail.when}.\nBrowser: ${mail.userAgent}\nIP address: ${mail.ip}\n\nIf this was not you, end that session and change your password:\n${url}`,
+        text: `Your account was signed in from a new device at ${mail.when}.\nLocation: ${mail.place}\nBrowser: ${mail.userAgent}\nIP address: ${mail.ip}\n\nIf this was not you, end that session and change your password:\n${url}`,
         action: { type: 'new-device', url },
+      };
+    }
+    case 'login-confirmation': {
+      const url = link(appUrl, '/confirm-login', mail.token);
+      return {
+        to: mail.to,
+        subject: 'Was this you? Confirm a sign-in to SessionForge',
+        text: `Your account was signed in from ${mail.place} at ${mail.when}, too soon after a sign-in from ${mail.previousPlace} for one person to travel between them.\nBrowser: ${mail.userAgent}\nIP address: ${mail.ip}\n\nThat session can do nothing until you answer. Was this you? The link works once, for 15 minutes:\n${url}\n\nIf it was not you, answer "no": that session ends and you can choose a new password.`,
+        action: { type: 'login-confirmation', url },
       };
     }
   }

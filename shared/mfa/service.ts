@@ -119,12 +119,21 @@ export class MfaService {
   /** Ten new backup codes; the old ones stop working in the same transaction. */
   async regenerateBackupCodes(
     userId: string,
-    meta: { now: Date },
+    meta: { ip: string; now: Date },
   ): Promise<Result<{ backupCodes: string[] }>> {
     return this.deps.store.db.transaction().execute(async (tx) => {
       const row = await this.deps.store.lockCredential(tx, userId);
       if (!row?.confirmed_at) return fail('CONFLICT', 'MFA is not on.');
-      return { ok: true as const, backupCodes: await this.issueBackupCodes(tx, userId, meta.now) };
+      const backupCodes = await this.issueBackupCodes(tx, userId, meta.now);
+      await appendAudit(tx, {
+        userId,
+        action: 'mfa.backup_codes_regenerated',
+        actor: { type: 'user', id: userId },
+        metadata: { count: backupCodes.length },
+        ip: meta.ip,
+        now: meta.now,
+      });
+      return { ok: true as const, backupCodes };
     });
   }
 

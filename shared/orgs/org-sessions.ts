@@ -8,6 +8,8 @@ import { type OrgStore, policyOf } from './store.js';
 export interface OrgSessionFilter {
   userId?: string;
   deviceId?: string;
+  /** ISO 3166-1 alpha-2 of where the session signed in. */
+  country?: string;
   active?: boolean;
   after?: { createdAt: Date; id: string };
   limit: number;
@@ -39,6 +41,7 @@ export class OrgSessionAdmin {
       ]);
     if (filter.userId) query = query.where('sessions.user_id', '=', filter.userId);
     if (filter.deviceId) query = query.where('sessions.device_id', '=', filter.deviceId);
+    if (filter.country) query = query.where('sessions.country', '=', filter.country);
     if (filter.active !== undefined) query = query.where(active, '=', filter.active);
     const after = filter.after;
     if (after) {

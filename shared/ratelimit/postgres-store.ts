@@ -63,4 +63,10 @@ export class PostgresRateLimitStore implements RateLimitStore {
     const result = await this.db.deleteFrom('rate_limits').where('expires_at', '<', now).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+
+  /** Drops every window (embedded mode's `npm run limits:reset`, never reachable deployed). */
+  async clear(): Promise<number> {
+    const result = await this.db.deleteFrom('rate_limits').executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }

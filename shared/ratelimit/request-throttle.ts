@@ -13,6 +13,7 @@ export const throttledRoutes = {
   'password-reset': 'Too many password-reset requests.',
   'verify-email': 'Too many verification attempts.',
   'login-oauth': 'Too many sign-in attempts.',
+  'login-confirmation': 'Too many sign-in confirmation attempts.',
 } as const;
 export type ThrottledRoute = keyof typeof throttledRoutes;
 

@@ -1,7 +1,14 @@
 import type { Issue } from '../errors/codes.js';
+import { atLeast, type OrgRole } from '../orgs/model.js';
 
 export const recordingStatuses = ['recording', 'archiving', 'archived', 'failed'] as const;
 export type RecordingStatus = (typeof recordingStatuses)[number];
+
+/**
+ * The most event text one append carries: a frames request's body limit, and the batch size an
+ * asciinema upload is cut into, so the frame buffer is fed in the same bounded pieces either way.
+ */
+export const FRAME_BATCH_MAX_BYTES = 4 * 1024 * 1024;
 
 /** asciicast v2 event types: output, input, resize, marker. */
 const EVENT_TYPES = new Set(['o', 'i', 'r', 'm']);
@@ -26,18 +33,22 @@ const lineIssue = (line: number, message: string): { ok: false; issues: Issue[] 
 /**
  * Validates an NDJSON body of asciicast v2 events `[time, type, data]`: time a finite number of
  * seconds ≥ 0 that never goes back, type one of o/i/r/m, data a string. Blank lines are skipped;
- * line numbers in failures count every line of the body, from 1.
+ * line numbers in failures count every line of the body, from 1 (plus `lineOffset` for a piece
+ * of a longer file). `notBefore`: the last time of the events before this piece.
  */
-export function parseFrames(body: Buffer): FramesResult {
+export function parseFrames(
+  body: Buffer,
+  options: { lineOffset?: number; notBefore?: number } = {},
+): FramesResult {
   const text = body.toString('utf8');
   const lines = text.split('\n');
   const kept: string[] = [];
   let firstTime = Number.NaN;
-  let lastTime = Number.NaN;
+  let lastTime = options.notBefore ?? Number.NaN;
   for (let index = 0; index < lines.length; index++) {
     const line = (lines[index] ?? '').replace(/\r$/, '').trim();
     if (line === '') continue;
-    const number = index + 1;
+    const number = index + 1 + (options.lineOffset ?? 0);
     let event: unknown;
     try {
       event = JSON.parse(line);
@@ -61,7 +72,7 @@ export function parseFrames(body: Buffer): FramesResult {
     kept.push(line);
   }
   if (kept.length === 0) {
-    return lineIssue(1, 'the body holds no events');
+    return lineIssue(1 + (options.lineOffset ?? 0), 'the body holds no events');
   }
   return {
     ok: true,
@@ -96,3 +107,26 @@ export function archiveKey(orgId: string, recordingId: string): string {
 
 export const PLAYBACK_URL_TTL_SECONDS = 15 * 60;
 export const ASCIICAST_CONTENT_TYPE = 'application/x-asciicast';
+
+/** Who acts on a recording: a user or an API key, and their role in the recording's org. */
+export interface RecordingCaller {
+  actor: { type: string; id: string | null };
+  role: OrgRole;
+}
+
+export type RecordingControl = 'starter' | 'admin' | 'refused';
+
+/**
+ * Who may append frames to, or stop, a live recording: the principal that started it (the same
+ * user, or the same API key; another key of the org is someone else), else an admin or owner of
+ * the org. A recording that names no starter (none was stored) is admin+ only.
+ */
+export function recordingControl(
+  startedBy: { type: string; id: string | null },
+  caller: RecordingCaller,
+): RecordingControl {
+  if (startedBy.id !== null && startedBy.type === caller.actor.type && startedBy.id === caller.actor.id) {
+    return 'starter';
+  }
+  return atLeast(caller.role, 'admin') ? 'admin' : 'refused';
+}

@@ -13,6 +13,8 @@ export interface Recording {
   height: number;
   machineId: string | null;
   status: RecordingStatus;
+  /** Who started it: a user or an API key (`id` null only on rows that never named one). */
+  startedBy: { type: string; id: string | null };
   startedAt: Date;
   stoppedAt: Date | null;
   archivedAt: Date | null;
@@ -40,6 +42,7 @@ export function toRecording(row: RecordingsTable): Recording {
     height: row.height,
     machineId: row.machine_id,
     status: row.status,
+    startedBy: { type: row.started_by_type, id: row.started_by_id },
     startedAt: row.started_at,
     stoppedAt: row.stopped_at,
     archivedAt: row.archived_at,

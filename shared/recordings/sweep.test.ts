@@ -105,7 +105,7 @@ async function archivedRecording(options: { afterCommit: boolean }): Promise<str
   const id = await started();
   await frame(id, 0);
   await frame(id, 1);
-  await recordings.stop(id, user, null, clock.now());
+  await recordings.stop(id, { actor: user, role: 'member' }, null, clock.now());
   await archived(id, options);
   return id;
 }
@@ -154,7 +154,7 @@ describe('buffers of archived recordings', () => {
   it('a failed recording keeps its buffer, however old', async () => {
     const id = await started();
     await frame(id, 0);
-    await recordings.stop(id, user, null, clock.now());
+    await recordings.stop(id, { actor: user, role: 'member' }, null, clock.now());
     for (let attempt = 0; attempt < ARCHIVE_MAX_ATTEMPTS; attempt++) {
       await archiver.recordFailure(id, new Error('storage unavailable'));
     }
@@ -281,7 +281,7 @@ describe('recordings whose client went quiet', () => {
 
   it('a recording stopped by its user, or already archiving, is not stopped again', async () => {
     const id = await started();
-    await recordings.stop(id, user, null, clock.now());
+    await recordings.stop(id, { actor: user, role: 'member' }, null, clock.now());
     quietFor(IDLE_MINUTES);
     await sweep().sweep(clock.now());
     expect(await recordings.stopIdle(id, clock.now(), IDLE_MINUTES)).toBe(false);

@@ -4,7 +4,7 @@ import { PasswordHasher } from '../accounts/password.js';
 import { AccountService } from '../accounts/service.js';
 import { type AllowlistServices, createAllowlistServices } from '../allowlist/services.js';
 import type { KeyRing } from '../crypto/seal.js';
-import { createAuthenticator, type OrgGate } from '../http/auth.js';
+import { cookieOrigins, createAuthenticator, type OrgGate } from '../http/auth.js';
 import type { HttpEdge } from '../http/router.js';
 import { ApiKeyService } from '../keys/service.js';
 import { ApiKeyStore } from '../keys/store.js';
@@ -24,6 +24,8 @@ import type { RevocationFeed } from '../sessions/revocation-feed.js';
 import { SessionService } from '../sessions/service.js';
 import { StepUpService } from '../sessions/step-up.js';
 import { SessionStore } from '../sessions/store.js';
+import { LoginConfirmation } from '../signals/confirmation.js';
+import { SecurityEventLog } from '../signals/security-events.js';
 import { type FastState, fastState } from './fast-state.js';
 import { type Platform, perPlatform } from './platform.js';
 
@@ -49,6 +51,8 @@ export interface Core {
   revocationFeedIn: FastState['revocationFeedIn'];
   apiKeys: ApiKeyService;
   allowlists: AllowlistServices;
+  securityEvents: SecurityEventLog;
+  loginConfirmation: LoginConfirmation;
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -119,6 +123,14 @@ export const core = perPlatform(async (p): Promise<Core> => {
     revocationFeedIn,
     apiKeys: new ApiKeyService(new ApiKeyStore(p.db)),
     allowlists,
+    securityEvents: new SecurityEventLog(p.db),
+    loginConfirmation: new LoginConfirmation({
+      db: p.db,
+      sessions,
+      sessionStore,
+      mailKeys: () => p.mailKeys(),
+      appUrl: p.config.appUrl,
+    }),
   };
 });
 
@@ -136,6 +148,7 @@ export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
       orgGate,
       apiKeys: c.apiKeys,
       network: c.allowlists.gate,
+      allowedOrigins: cookieOrigins(p.config.appOrigins),
     }),
     afterMutation: () => p.relay.drain(),
   };

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Config } from '../config/config.js';
+import { devRoutes } from './dev-routes.js';
 import { createGateway, listen, loadUnits } from './gateway.js';
 import { createPlatform, type Platform, type PlatformOptions, usePlatform } from './platform.js';
 import { startLocalScheduler } from './scheduler.js';
@@ -22,7 +23,7 @@ export async function startLocalRuntime(
   usePlatform(pending);
   const p = await pending;
   const units = await loadUnits(p.logger);
-  const server = createGateway(p.logger);
+  const server = createGateway(p.logger, config, devRoutes(p));
   const port = await listen(server, config.port, options.host ?? '127.0.0.1');
   const stopScheduler = options.scheduler === false ? () => {} : startLocalScheduler(p);
   return {

@@ -1,11 +1,13 @@
 import { type CloudEventHandler, LocalBus } from '../bus/local-bus.js';
 import { OutboxRelay, type Publisher } from '../bus/outbox.js';
+import { relayTopics } from '../bus/publishers.js';
 import { type Config, type Env, loadConfig } from '../config/config.js';
 import type { KeyRing } from '../crypto/seal.js';
 import { type Db, type DbHandle, openDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createMetrics, type Metrics } from '../log/metrics.js';
+import { createOutboundFetch, type OutboundFetch } from '../outbound/client.js';
 import { localSecrets } from '../secrets/local-secrets.js';
 import { keyBytes, type SecretStore } from '../secrets/secrets.js';
 import { type Clock, systemClock } from '../time/clock.js';
@@ -27,6 +29,8 @@ export interface Platform {
   relay: OutboxRelay;
   /** The in-process bus in embedded mode; null on Pub/Sub. */
   localBus: LocalBus | null;
+  /** The one client for fetches made on a user's behalf (shared/outbound). */
+  outbound: OutboundFetch;
   mailKeys(): Promise<KeyRing>;
   close(): Promise<void>;
 }
@@ -79,7 +83,12 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       publisher = new PubSubPublisher(new PubSub({ projectId: config.googleCloudProject }));
     }
   }
-  const relay = new OutboxRelay(database.db, publisher, logger, metrics);
+  // One process serves every unit locally; deployed, a unit publishes only to its own topics.
+  const topics = config.bus === 'local' ? null : relayTopics(config.unit);
+  if (config.bus !== 'local' && topics === null) {
+    logger.warn('unit unknown (FUNCTION_TARGET); the outbox relay drains every topic', { unit: config.unit });
+  }
+  const relay = new OutboxRelay(database.db, publisher, logger, metrics, topics);
   const store = secrets;
   let mailRing: Promise<KeyRing> | undefined;
 
@@ -94,6 +103,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     publisher,
     relay,
     localBus,
+    outbound: createOutboundFetch({ ...config.outbound, logger, metrics }),
     mailKeys() {
       mailRing ??= keyBytes(store, 'mail-seal-key').then((key) => ({
         currentKeyId: 'm1',

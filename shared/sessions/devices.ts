@@ -6,6 +6,8 @@ import type { KeyRing } from '../crypto/seal.js';
 import type { Db } from '../db/connect.js';
 import { queueMail } from '../mail/queue.js';
 import { renderMail } from '../mail/templates.js';
+import type { Location } from '../signals/location.js';
+import { placeName, signInContext } from '../signals/place.js';
 import { deviceFingerprint } from './fingerprint.js';
 import type { KnownDevicesTable } from './tables.js';
 import './tables.js';
@@ -29,7 +31,13 @@ export class DeviceStore {
    */
   async seen(
     tx: Tx,
-    input: { userId: string; fingerprint: string; userAgent: string | null; now: Date },
+    input: {
+      userId: string;
+      fingerprint: string;
+      userAgent: string | null;
+      now: Date;
+      location?: Location | null;
+    },
   ): Promise<SeenDevice> {
     const row = await tx
       .insertInto('known_devices')
@@ -38,6 +46,8 @@ export class DeviceStore {
         user_id: input.userId,
         fingerprint: input.fingerprint,
         user_agent: input.userAgent,
+        country: input.location?.country ?? null,
+        city: input.location?.city ?? null,
         trusted: false,
         first_seen_at: input.now,
         last_seen_at: input.now,
@@ -47,6 +57,8 @@ export class DeviceStore {
         oc.columns(['user_id', 'fingerprint']).doUpdateSet({
           last_seen_at: sql`greatest(known_devices.last_seen_at, excluded.last_seen_at)`,
           user_agent: sql`excluded.user_agent`,
+          country: sql`excluded.country`,
+          city: sql`excluded.city`,
           trusted: sql`known_devices.trusted and known_devices.deleted_at is null`,
           first_seen_at: sql`case when known_devices.deleted_at is null then known_devices.first_seen_at else excluded.first_seen_at end`,
           // Marks a revival in this statement's result: deleted_at's old value is not visible in RETURNING.
@@ -120,6 +132,7 @@ export class DeviceTracker {
     tx: Tx,
     user: { id: string; email: string },
     meta: { ip: string; userAgent: string | null; now: Date },
+    signIn: { location?: Location | null; sessionId?: string } = {},
   ): Promise<string> {
     const ring = await this.deps.mailKeys();
     const fingerprint = deviceFingerprint(meta.ip, meta.userAgent);
@@ -128,6 +141,7 @@ export class DeviceTracker {
       fingerprint,
       userAgent: meta.userAgent,
       now: meta.now,
+      location: signIn.location ?? null,
     });
     if (device.isNew) {
       await appendAudit(tx, {
@@ -135,7 +149,11 @@ export class DeviceTracker {
         action: 'login.new_device',
         actor: { type: 'user', id: user.id },
         target: { type: 'device', id: device.id },
-        metadata: { fingerprint },
+        metadata: {
+          fingerprint,
+          ...signInContext(signIn.location ?? null, meta.userAgent),
+          ...(signIn.sessionId ? { sessionId: signIn.sessionId } : {}),
+        },
         ip: meta.ip,
         now: meta.now,
       });
@@ -148,6 +166,7 @@ export class DeviceTracker {
           userAgent: meta.userAgent ?? 'unknown',
           ip: meta.ip,
           when: meta.now.toISOString(),
+          place: placeName(signIn.location ?? null),
         }),
         meta.now,
       );

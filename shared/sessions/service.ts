@@ -3,6 +3,7 @@ import { enqueue, type Tx } from '../bus/outbox.js';
 import { isTokenShaped, randomToken } from '../crypto/tokens.js';
 import { fail, type Result } from '../errors/codes.js';
 import type { Metrics } from '../log/metrics.js';
+import type { Location } from '../signals/location.js';
 import {
   ABSOLUTE_LIFETIME_MS,
   DEFAULT_IDLE_TIMEOUT_MINUTES,
@@ -13,8 +14,11 @@ import {
   shouldTouch,
 } from './model.js';
 import type { RevokedSession, SessionRow, SessionStore, SessionWithUser, SudoProof } from './store.js';
+import type { StepUpReason } from './tables.js';
 
 export interface StartSessionInput {
+  /** Chosen by a caller that must name the session before it exists (audit rows of its login). */
+  id?: string;
   userId: string;
   ip: string | null;
   userAgent: string | null;
@@ -27,6 +31,10 @@ export interface StartSessionInput {
   lifetimeMs?: number;
   sudoUntil?: Date | null;
   sudo?: SudoProof | null;
+  /** Where the sign-in happened (null: unknown or a private address). */
+  location?: Location | null;
+  /** Holds the session until it steps up (impossible travel). */
+  stepUpReason?: StepUpReason | null;
 }
 
 export type AuthenticateResult =
@@ -48,6 +56,7 @@ export class SessionService {
     const token = randomToken();
     const lifetimeMs = Math.min(input.lifetimeMs ?? ABSOLUTE_LIFETIME_MS, ABSOLUTE_LIFETIME_MS);
     const session = await this.store.insert(tx, {
+      ...(input.id ? { id: input.id } : {}),
       tokenHash: sessionTokenHash(token),
       userId: input.userId,
       orgId: input.orgId ?? null,
@@ -60,6 +69,8 @@ export class SessionService {
       idleTimeoutMinutes: input.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES,
       sudoUntil: input.sudoUntil ?? null,
       sudo: input.sudo ?? null,
+      location: input.location ?? null,
+      stepUpReason: input.stepUpReason ?? null,
     });
     return { token, session };
   }
@@ -71,13 +82,15 @@ export class SessionService {
    * planted earlier never carries the new rights (no fixation). Sudo only as the caller passes it.
    * The new row keeps the login's created_at: org absolute timeouts count from it, and a swap must
    * not restart them. Fails when the session was revoked meanwhile (another tab, a reset).
+   * The sign-in's location and any step-up hold carry over, unless the caller's step-up is the
+   * one that lifts the hold (`releaseHold`).
    */
   async replace(
     tx: Tx,
     current: SessionRow,
     reason: string,
     meta: { ip: string | null; userAgent: string | null; now: Date },
-    options: { sudoUntil?: Date | null; sudo?: SudoProof | null } = {},
+    options: { sudoUntil?: Date | null; sudo?: SudoProof | null; releaseHold?: boolean } = {},
   ): Promise<Result<{ token: string; session: SessionRow }>> {
     const revoked = await this.store.revokeById(tx, current.id, reason, meta.now);
     if (revoked.length === 0) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
@@ -93,6 +106,8 @@ export class SessionService {
       lifetimeMs: current.expires_at.getTime() - meta.now.getTime(),
       sudoUntil: options.sudoUntil ?? null,
       sudo: options.sudo ?? null,
+      location: locationOf(current),
+      stepUpReason: options.releaseHold ? null : current.step_up_reason,
     });
     await this.announceRevoked(tx, revoked, reason, meta.now);
     return { ok: true, ...started };
@@ -116,16 +131,7 @@ export class SessionService {
     if (!isTokenShaped(token)) return { ok: false, reason: 'malformed' };
     const found = await this.store.findByTokenHash(sessionTokenHash(token));
     if (!found) return { ok: false, reason: 'unknown' };
-    const state = sessionState(
-      {
-        createdAt: found.session.created_at,
-        lastSeenAt: found.session.last_seen_at,
-        expiresAt: found.session.expires_at,
-        idleTimeoutMinutes: found.session.idle_timeout_minutes,
-        revokedAt: found.session.revoked_at,
-      },
-      now,
-    );
+    const state = stateOf(found.session, now);
     if (state !== 'active') return { ok: false, reason: state };
     if (found.user.disabledAt) return { ok: false, reason: 'disabled' };
     if (options.touch !== false) await this.touch(found, now);
@@ -192,4 +198,30 @@ export class SessionService {
   ) {
     return this.store.revokeAllForUser(tx, userId, reason, now, options);
   }
+}
+
+/** The sign-in location a session row carries, or null when it was not located. */
+export function locationOf(row: SessionRow): Location | null {
+  if (row.country === null || row.latitude === null || row.longitude === null) return null;
+  return {
+    country: row.country,
+    city: row.city,
+    latitude: row.latitude,
+    longitude: row.longitude,
+    accuracyRadiusKm: row.accuracy_radius_km ?? 0,
+  };
+}
+
+/** Whether a session row still stands at `now` (sessionState over the row's columns). */
+export function stateOf(row: SessionRow, now: Date): SessionState {
+  return sessionState(
+    {
+      createdAt: row.created_at,
+      lastSeenAt: row.last_seen_at,
+      expiresAt: row.expires_at,
+      idleTimeoutMinutes: row.idle_timeout_minutes,
+      revokedAt: row.revoked_at,
+    },
+    now,
+  );
 }

@@ -60,6 +60,12 @@ export class StepUpService {
         issues: [{ path: 'code', message: 'required for accounts with MFA' }],
       });
     }
+    if (current.step_up_reason) {
+      // Whoever signed in from the unexpected place knew the password: it cannot vouch for them.
+      return fail('STEP_UP_REQUIRED', 'Confirm this sign-in with the link we mailed you.', {
+        extra: { reason: current.step_up_reason },
+      });
+    }
     const throttle = await this.deps.throttle.attempt(meta.ip, current.user_id, meta.now, 'step-up');
     if (!throttle.ok) {
       return fail('RATE_LIMITED', 'Too many step-up attempts.', {
@@ -150,9 +156,11 @@ export class StepUpService {
   ): Promise<Result<SteppedUp>> {
     const sudoUntil = new Date(meta.now.getTime() + SUDO_WINDOW_MS);
     return this.deps.db.transaction().execute(async (tx) => {
+      // A second factor or a passkey also lifts an impossible-travel hold (the password never reaches here for one).
       const started = await this.deps.sessions.replace(tx, current, 'step_up', meta, {
         sudoUntil,
         sudo: { method, aaguid },
+        releaseHold: true,
       });
       // Revoked meanwhile (another tab, a reset): the old session cannot be stepped up any more.
       if (!started.ok) return started;
@@ -161,7 +169,12 @@ export class StepUpService {
         action: 'step_up.succeeded',
         actor: { type: 'user', id: current.user_id },
         target: { type: 'session', id: started.session.id },
-        metadata: { method, previousSessionId: current.id, ...(aaguid ? { aaguid } : {}) },
+        metadata: {
+          method,
+          previousSessionId: current.id,
+          ...(aaguid ? { aaguid } : {}),
+          ...(current.step_up_reason ? { released: current.step_up_reason } : {}),
+        },
         ip: meta.ip,
         now: meta.now,
       });

@@ -4,8 +4,9 @@ import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import '../accounts/tables.js';
+import type { Location } from '../signals/location.js';
 import { TOUCH_INTERVAL_MS } from './model.js';
-import type { SessionsTable } from './tables.js';
+import type { SessionsTable, StepUpReason } from './tables.js';
 import './tables.js';
 
 export type SessionRow = SessionsTable;
@@ -29,6 +30,7 @@ export interface SudoProof {
 }
 
 export interface NewSession {
+  id?: string;
   tokenHash: Buffer;
   userId: string;
   orgId?: string | null;
@@ -42,6 +44,8 @@ export interface NewSession {
   idleTimeoutMinutes: number;
   sudoUntil?: Date | null;
   sudo?: SudoProof | null;
+  location?: Location | null;
+  stepUpReason?: StepUpReason | null;
 }
 
 /** Session persistence, named by intent. Every revocation returns what it revoked so callers can emit events. */
@@ -52,14 +56,19 @@ export class SessionStore {
     return tx
       .insertInto('sessions')
       .values({
-        id: randomUUID(),
+        id: input.id ?? randomUUID(),
         token_hash: input.tokenHash,
         user_id: input.userId,
         org_id: input.orgId ?? null,
         device_id: input.deviceId ?? null,
         ip: input.ip,
         user_agent: input.userAgent,
-        country: null,
+        country: input.location?.country ?? null,
+        city: input.location?.city ?? null,
+        latitude: input.location?.latitude ?? null,
+        longitude: input.location?.longitude ?? null,
+        accuracy_radius_km: input.location?.accuracyRadiusKm ?? null,
+        step_up_reason: input.stepUpReason ?? null,
         created_at: input.createdAt ?? input.now,
         last_seen_at: input.now,
         expires_at: input.expiresAt,
@@ -226,6 +235,46 @@ export class SessionStore {
       .where((eb) => eb.or([eb('expires_at', '<', cutoff), eb('revoked_at', '<', cutoff)]))
       .executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  /**
+   * The user's latest sign-in whose place is known, for the travel rule. A session the user
+   * said was not them ('login_denied') is not where the user was, so it never counts.
+   */
+  async lastLocatedSignIn(tx: Tx, userId: string): Promise<{ location: Location; at: Date } | null> {
+    const row = await tx
+      .selectFrom('sessions')
+      .select(['country', 'city', 'latitude', 'longitude', 'accuracy_radius_km', 'created_at'])
+      .where('user_id', '=', userId)
+      .where('latitude', 'is not', null)
+      .where((eb) => eb.or([eb('revoked_reason', 'is', null), eb('revoked_reason', '!=', 'login_denied')]))
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row || row.country === null || row.latitude === null || row.longitude === null) return null;
+    return {
+      location: {
+        country: row.country,
+        city: row.city,
+        latitude: row.latitude,
+        longitude: row.longitude,
+        accuracyRadiusKm: row.accuracy_radius_km ?? 0,
+      },
+      at: row.created_at,
+    };
+  }
+
+  /** Lifts the step-up hold of a live session; false when it is revoked or was not held. */
+  async releaseHold(tx: Tx, sessionId: string): Promise<boolean> {
+    const row = await tx
+      .updateTable('sessions')
+      .set({ step_up_reason: null })
+      .where('id', '=', sessionId)
+      .where('revoked_at', 'is', null)
+      .where('step_up_reason', 'is not', null)
+      .returning('id')
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Only for tests and tooling: the raw count of a user's live sessions. */

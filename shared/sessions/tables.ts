@@ -1,3 +1,6 @@
+/** Why a session is held until it steps up. */
+export type StepUpReason = 'impossible_travel';
+
 export interface SessionsTable {
   id: string;
   token_hash: Buffer;
@@ -7,6 +10,13 @@ export interface SessionsTable {
   ip: string | null;
   user_agent: string | null;
   country: string | null;
+  city: string | null;
+  /** Where the sign-in that started this session was located (the next sign-in is compared with it). */
+  latitude: number | null;
+  longitude: number | null;
+  accuracy_radius_km: number | null;
+  /** Set while the session must step up before it may act ('impossible_travel'). */
+  step_up_reason: StepUpReason | null;
   created_at: Date;
   last_seen_at: Date;
   expires_at: Date;
@@ -31,6 +41,9 @@ export interface KnownDevicesTable {
   user_id: string;
   fingerprint: string;
   user_agent: string | null;
+  /** Where the device was last seen signing in from. */
+  country: string | null;
+  city: string | null;
   trusted: boolean;
   first_seen_at: Date;
   last_seen_at: Date;

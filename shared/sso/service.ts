@@ -6,6 +6,7 @@ import { type KeyRing, open, seal } from '../crypto/seal.js';
 import { type Failure, fail, type Result } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import { isId, membershipActive } from '../orgs/model.js';
+import type { OutboundFetch } from '../outbound/client.js';
 import { createExternalUser } from './external-users.js';
 import { emailDomainAllowed, issuerAllowed, linkerMatches, safeReturnTo, ssoSatisfied } from './model.js';
 import { oidcConfiguration, oidcErrorReason, verifyIdTokenSignature } from './oidc-client.js';
@@ -21,6 +22,8 @@ export interface SsoDeps {
   appOrigins: readonly string[];
   /** Plain-http loopback issuers allowed (embedded runtime only, never on Google Cloud). */
   allowLoopbackHttp: boolean;
+  /** Every request to a provider (discovery, JWKS, token, userinfo) goes through this client. */
+  fetch: OutboundFetch;
   logger: Logger;
 }
 
@@ -122,10 +125,14 @@ export class SsoService {
         clientId: input.clientId,
         clientSecret,
         allowInsecure: this.deps.allowLoopbackHttp,
+        fetch: this.deps.fetch,
       });
     } catch (error) {
-      return fail('VALIDATION_FAILED', 'The issuer did not answer OpenID Connect discovery correctly.', {
-        issues: [{ path: 'issuerUrl', message: oidcErrorReason(error) }],
+      // One answer whatever happened (closed port, some other server, refused address), so this
+      // route cannot map networks; what happened is in our logs.
+      this.deps.logger.warn('sso discovery refused', { orgId, reason: oidcErrorReason(error) });
+      return fail('VALIDATION_FAILED', 'The identity provider could not be reached.', {
+        issues: [{ path: 'issuerUrl', message: 'could not be reached' }],
       });
     }
     const allowedDomains = [...new Set(input.allowedDomains.map((d) => d.toLowerCase()))].sort();
@@ -208,6 +215,7 @@ export class SsoService {
       clientId: config.clientId,
       clientSecret: secret.toString('utf8'),
       allowInsecure: this.deps.allowLoopbackHttp,
+      fetch: this.deps.fetch,
     });
     value.catch(() => this.discovered.delete(config.orgId));
     this.discovered.set(config.orgId, {
@@ -331,7 +339,7 @@ export class SsoService {
       });
       const idClaims = tokens.claims();
       if (!idClaims || !tokens.id_token) throw new Error('no ID token');
-      await verifyIdTokenSignature(oidc, tokens.id_token);
+      await verifyIdTokenSignature(oidc, tokens.id_token, this.deps.fetch);
       claims = idClaims;
       if (claims.email === undefined && tokens.access_token) {
         const info = await client.fetchUserInfo(oidc, tokens.access_token, idClaims.sub);

@@ -5,20 +5,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { hasCommand } from '../helpers/commands.js';
 import { issueApiKey } from '../helpers/keys.js';
 import { createOrg, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
 import { parseAsciicast, rawGet } from '../helpers/recordings.js';
 
 const run = promisify(execFile);
-
-function hasCommand(name: string): boolean {
-  try {
-    execFileSync('which', [name], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** .ci/run installs the Debian `asciinema` package; elsewhere the test names why it skips. */
 const hasAsciinema = hasCommand('asciinema');

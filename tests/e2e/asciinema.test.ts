@@ -1,11 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sha256 } from '../../shared/crypto/tokens.js';
 import { FakeClock } from '../../shared/time/clock.js';
 import { from, stepUp } from '../helpers/allowlist.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { uploadCast, v2Cast } from '../helpers/asciinema.js';
+import { ASCIINEMA_UPLOAD_PATH, uploadCast, v2Cast } from '../helpers/asciinema.js';
 import { issueApiKey } from '../helpers/keys.js';
 import { createOrg, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
+import { offerBody, streamingRequest } from '../helpers/raw-request.js';
 import { parseAsciicast, rawGet } from '../helpers/recordings.js';
 
 const MiB = 1024 * 1024;
@@ -17,7 +19,8 @@ let otherOrgId: string;
 let memberKey: string;
 
 beforeAll(async () => {
-  app = await startTestApp({ clock, env: { ...orgTestEnv, RECORDING_MAX_BYTES: String(MiB) } });
+  // 8 MiB per recording: room for uploads that span several 4 MiB batches, and a cap within reach.
+  app = await startTestApp({ clock, env: { ...orgTestEnv, RECORDING_MAX_BYTES: String(8 * MiB) } });
   owner = await newUser(app, 'owner');
   const outsider = await newUser(app, 'outsider');
   orgId = (await createOrg(app, owner)).id;
@@ -48,6 +51,172 @@ async function playback(id: string, token = owner.token) {
   return parseAsciicast(served.body);
 }
 
+const counts = async () => {
+  const db = app.runtime.platform.db;
+  const recordings = await db.selectFrom('recordings').select('id').execute();
+  const chunks = await db.selectFrom('recording_chunks').select('seq').execute();
+  return { recordings: recordings.length, chunks: chunks.length };
+};
+
+const boundary = 'sfBoundary7MA4YWxkTrZu0gW';
+const multipartHead = Buffer.from(
+  `--${boundary}\r\nContent-Disposition: form-data; name="asciicast"; filename="ascii.cast"\r\n` +
+    'Content-Type: application/octet-stream\r\n\r\n',
+);
+const multipartTail = Buffer.from(`\r\n--${boundary}--\r\n`);
+const multipartType = { 'content-type': `multipart/form-data; boundary=${boundary}` };
+const basic = (password: string) => ({
+  authorization: `Basic ${Buffer.from(`alice:${password}`).toString('base64')}`,
+});
+
+describe('asciinema uploads: nothing is read before the key is', () => {
+  it('answers an unauthenticated 400 MiB upload with 401 before reading it, closes the connection, and memory stays flat', async () => {
+    const answer = await offerBody(app.url, ASCIINEMA_UPLOAD_PATH, multipartType, 400 * MiB, {
+      prefix: multipartHead,
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.headers['content-type']).toMatch(/^text\/plain/);
+    expect(answer.text).toMatch(/install-id/);
+    expect(answer.headers.connection).toBe('close');
+    expect(answer.closed).toBe(true);
+    expect(answer.sentBeforeAnswer).toBeLessThan(32 * MiB);
+    expect(answer.rssGrowthMiB).toBeLessThan(64);
+  });
+
+  it('answers a wrong key and a viewer key the same way, before the body: 401 and 403', async () => {
+    const wrong = await offerBody(
+      app.url,
+      ASCIINEMA_UPLOAD_PATH,
+      { ...multipartType, ...basic('sf_live_notarealkey') },
+      400 * MiB,
+      { prefix: multipartHead, chunked: true },
+    );
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toMatch(/^Invalid API key/);
+    expect(wrong.closed).toBe(true);
+    expect(wrong.sentBeforeAnswer).toBeLessThan(32 * MiB);
+
+    const viewer = await offerBody(
+      app.url,
+      ASCIINEMA_UPLOAD_PATH,
+      { ...multipartType, ...basic(await issueApiKey(app, orgId, 'viewer')) },
+      400 * MiB,
+      { prefix: multipartHead },
+    );
+    expect(viewer.status).toBe(403);
+    expect(viewer.closed).toBe(true);
+    expect(viewer.sentBeforeAnswer).toBeLessThan(32 * MiB);
+  });
+
+  it('answers a JSON route’s huge body with a bad token by 401 at once, declared or chunked', async () => {
+    for (const chunked of [false, true]) {
+      const answer = await offerBody(
+        app.url,
+        `/api/orgs/${orgId}/recordings`,
+        { authorization: 'Bearer not-a-session', 'content-type': 'application/json' },
+        400 * MiB,
+        { prefix: Buffer.from('{"title":"'), chunked },
+      );
+      expect(answer.status).toBe(401);
+      expect(answer.body.error.code).toBe('UNAUTHENTICATED');
+      expect(answer.closed).toBe(true);
+      expect(answer.sentBeforeAnswer).toBeLessThan(32 * MiB);
+      expect(answer.rssGrowthMiB).toBeLessThan(64);
+    }
+  });
+
+  it('refuses an upload over 32 MiB with 413: by its declared length before reading, or while it streams in', async () => {
+    const before = await counts();
+    const declared = await offerBody(
+      app.url,
+      ASCIINEMA_UPLOAD_PATH,
+      { ...multipartType, ...basic(memberKey) },
+      32 * MiB + 1,
+      { prefix: multipartHead },
+    );
+    expect(declared.status).toBe(413);
+    expect(declared.headers['content-type']).toMatch(/^text\/plain/);
+    expect(declared.text).toBe('The request body is larger than 32 MiB, the most accepted.\n');
+    expect(declared.closed).toBe(true);
+    expect(declared.sentBeforeAnswer).toBeLessThan(16 * MiB);
+
+    // Chunked: no length to judge up front, so the running count stops it. The bytes go to
+    // another file field, which is skipped but still counted.
+    const padding = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="padding"; filename="p.bin"\r\n\r\n`,
+    );
+    const streamed = await offerBody(
+      app.url,
+      ASCIINEMA_UPLOAD_PATH,
+      { ...multipartType, ...basic(memberKey) },
+      400 * MiB,
+      { prefix: padding, chunked: true },
+    );
+    expect(streamed.status).toBe(413);
+    expect(streamed.text).toBe('The upload is larger than 32 MiB, the most accepted.\n');
+    expect(streamed.closed).toBe(true);
+    expect(streamed.sentBeforeAnswer).toBeLessThan(48 * MiB);
+    expect(streamed.rssGrowthMiB).toBeLessThan(64);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses an event line over 4 MiB, and a file without a v2 header line over 4 MiB (read whole as v1), with 413', async () => {
+    const longLine = await uploadCast(
+      app,
+      `${JSON.stringify({ version: 2, width: 80, height: 24 })}\n${JSON.stringify([0, 'o', 'l'.repeat(4 * MiB)])}\n`,
+      { password: memberKey },
+    );
+    expect(longLine.status).toBe(413);
+    expect(longLine.text).toBe('An asciicast line is longer than 4 MiB, the most one event may hold.\n');
+    const v1 = JSON.stringify({ version: 1, width: 80, height: 24, stdout: [[0.1, 'v'.repeat(4 * MiB)]] });
+    const wholeTooBig = await uploadCast(app, v1, { password: memberKey });
+    expect(wholeTooBig.status).toBe(413);
+    expect(wholeTooBig.text).toMatch(/read whole as asciicast v1, which may hold at most 4 MiB/);
+  });
+
+  it('streams an authenticated upload into the frame buffer in 4 MiB batches while it is still arriving', async () => {
+    const before = await counts();
+    const header = Buffer.from(`${JSON.stringify({ version: 2, width: 80, height: 24, title: 'big' })}\n`);
+    const eventLines = (from: number, n: number) =>
+      Buffer.from(
+        Array.from(
+          { length: n },
+          (_, i) => `${JSON.stringify([(from + i) / 100, 'o', 'y'.repeat(1000)])}\n`,
+        ).join(''),
+      );
+    const upload = streamingRequest(app.url, 'POST', ASCIINEMA_UPLOAD_PATH, {
+      ...multipartType,
+      ...basic(memberKey),
+      'transfer-encoding': 'chunked',
+    });
+    await upload.write(Buffer.concat([multipartHead, header]));
+    for (let i = 0; i < 6; i++) await upload.write(eventLines(i * 1024, 1024)); // ~6 MiB
+    // Half the file is sent and the request is still open: the first batch is already buffered.
+    await vi.waitFor(async () => expect((await counts()).chunks).toBeGreaterThan(before.chunks), {
+      timeout: 10_000,
+    });
+    expect(upload.answered()).toBe(false);
+    await upload.write(eventLines(6 * 1024, 512));
+    await upload.write(multipartTail);
+    upload.end();
+    const answer = await upload.answer;
+    expect(answer.status).toBe(201);
+    const id = idOf(JSON.parse(answer.text).url);
+    const chunks = await app.runtime.platform.db
+      .selectFrom('recording_chunks')
+      .select(['seq', sql<number>`length(data)`.as('bytes')])
+      .where('recording_id', '=', id)
+      .orderBy('seq')
+      .execute();
+    expect(chunks.length).toBeGreaterThanOrEqual(2);
+    for (const chunk of chunks) expect(Number(chunk.bytes)).toBeLessThanOrEqual(4 * MiB);
+    await app.settle();
+    const cast = await playback(id);
+    expect(cast.events).toHaveLength(6 * 1024 + 512);
+    expect(cast.header).toMatchObject({ width: 80, height: 24 });
+  });
+});
+
 describe('asciinema uploads', () => {
   it('stores a v2 upload as a recording that is listed, archived, audited and playable', async () => {
     const uploaded = await uploadCast(app, v2Cast(['hello ', 'world\r\n']), {
@@ -76,7 +245,14 @@ describe('asciinema uploads', () => {
     const cast = await playback(id);
     expect(cast.header).toMatchObject({ version: 2, width: 80, height: 24 });
     expect(cast.events.map((e) => e[2]).join('')).toBe('hello world\r\n');
-    expect(await auditActions(id)).toEqual(['session.started', 'session.stopped', 'recording.archived']);
+    // The two reads above each handed out a playback link.
+    expect(await auditActions(id)).toEqual([
+      'session.started',
+      'session.stopped',
+      'recording.archived',
+      'recording.playback_issued',
+      'recording.playback_issued',
+    ]);
   });
 
   it('converts a v1 upload to v2 events at cumulative times', async () => {
@@ -167,6 +343,31 @@ describe('asciinema uploads', () => {
     const refused = await uploadCast(app, v2Cast(['x']), { password: viewerKey });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(refused.text).toBe(
+      'This API key has the viewer role; uploading needs a key with the member role or higher.\n',
+    );
+  });
+
+  it('tells the asciinema CLI why a viewer key is refused, as the 400 whose body it prints', async () => {
+    const viewerKey = await issueApiKey(app, orgId, 'viewer');
+    const refused = await uploadCast(app, v2Cast(['x']), {
+      password: viewerKey,
+      headers: { 'user-agent': 'asciinema/2.2.0 CPython/3.11.2 Linux/6.1.0-x86_64-with-glibc2.36' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toBe(
+      'This API key has the viewer role; uploading needs a key with the member role or higher.\n',
+    );
+    // An install id that is no key: the CLI would print only "Invalid or revoked install ID".
+    const invalid = await uploadCast(app, v2Cast(['x']), {
+      password: '0b8f7a52-3c1e-4f0a-9d55-6f2d0c9e1a77',
+      headers: { 'user-agent': 'asciinema/2.2.0' },
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.text).toBe(
+      'Invalid API key: put a valid org API key (sf_live_...) in your asciinema install-id.\n',
+    );
+    // Too large keeps its 413: the CLI's own words for it fit.
   });
 
   it('answers a plain-text 400 for a file that is not an asciicast or a missing field', async () => {
@@ -188,14 +389,13 @@ describe('asciinema uploads', () => {
     expect(wrongField.text).toMatch(/asciicast/);
   });
 
-  it('answers a plain-text 413 for an upload over RECORDING_MAX_BYTES and keeps no recording', async () => {
-    const before = (await app.runtime.platform.db.selectFrom('recordings').select('id').execute()).length;
-    const big = v2Cast(['x'.repeat(MiB + 10)]);
+  it('answers a plain-text 413 for an upload over RECORDING_MAX_BYTES and keeps no recording or staged frames', async () => {
+    const before = await counts();
+    const big = v2Cast(Array.from({ length: 9 * 16 }, () => 'x'.repeat(64 * 1024)));
     const refused = await uploadCast(app, big, { password: memberKey });
     expect(refused.status).toBe(413);
     expect(refused.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect(refused.text).toMatch(/too large/);
-    const after = (await app.runtime.platform.db.selectFrom('recordings').select('id').execute()).length;
-    expect(after).toBe(before);
+    expect(refused.text).toBe('The recording is too large: a recording holds at most 8 MiB.\n');
+    expect(await counts()).toEqual(before);
   });
 });

@@ -10,6 +10,7 @@ import { makeEnvelope } from '../../shared/bus/envelope.js';
 import type { CloudEventHandler } from '../../shared/bus/local-bus.js';
 import { enqueue } from '../../shared/bus/outbox.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { chainRows } from '../helpers/audit.js';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -34,8 +35,8 @@ describe('GET /api/accounts/activity', () => {
     const activity = await app.request('GET', '/api/accounts/activity', { token: alice.token });
     expect(activity.status).toBe(200);
     const events: Array<{ seq: number; action: string }> = activity.body.events;
-    // Device tracking (sessions) may add login.new_device; this test is about the login outcomes.
-    const logins = events.filter((e) => e.action !== 'login.new_device');
+    // Signup, verification and device tracking add their own rows; this test is about the login outcomes.
+    const logins = events.filter((e) => e.action === 'login.succeeded' || e.action === 'login.failed');
     expect(logins.map((e) => e.action)).toEqual(['login.succeeded', 'login.failed', 'login.succeeded']);
     expect(events.map((e) => e.seq)).toEqual(
       Array.from({ length: events.length }, (_, i) => events.length - i),
@@ -101,7 +102,7 @@ describe('the audit-events topic', () => {
       pubsubCloudEvent('audit-events', envelope, messageId),
     );
 
-  it('chains a valid event from another service into its org, once per event id', async () => {
+  it('chains a valid event from another service into its org, once per event id, at the time it arrived', async () => {
     const orgId = randomUUID();
     const db = app.runtime.platform.db;
     const envelope = await db.transaction().execute((tx) =>
@@ -119,6 +120,7 @@ describe('the audit-events topic', () => {
         { now: new Date('2026-05-01T00:00:00Z'), orgId },
       ),
     );
+    const before = Date.now();
     await app.settle();
     await deliver(envelope, 'redelivery-1');
     const rows = await db.selectFrom('audit_logs').selectAll().where('chain', '=', orgChain(orgId)).execute();
@@ -131,9 +133,91 @@ describe('the audit-events topic', () => {
       actor_id: 'key-9',
       target_type: 'machine',
       target_id: 'm-1',
-      metadata: { hostname: 'build-01' },
+      // The producer's own time is kept as what it said; the chain's time is ours.
+      metadata: { hostname: 'build-01', occurredAt: '2026-05-01T00:00:00.000Z' },
     });
-    expect(rows[0]?.created_at.toISOString()).toBe('2026-05-01T00:00:00.000Z');
+    expect(rows[0]?.created_at.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    expect(rows[0]?.created_at.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+  });
+
+  it('never lets a producer choose the row time: a backdated or future event is chained now, its claim in metadata', async () => {
+    const orgId = randomUUID();
+    const db = app.runtime.platform.db;
+    const base = { actorType: 'system' as const, actorId: null, metadata: { occurredAt: 'forged' } };
+    const backdated = makeEnvelope(
+      'audit-events',
+      { ...base, action: 'machine.deleted' },
+      new Date('2019-01-01T00:00:00Z'),
+      orgId,
+    );
+    const future = makeEnvelope(
+      'audit-events',
+      { ...base, action: 'plan.changed' },
+      new Date('2099-01-01T00:00:00Z'),
+      orgId,
+    );
+    const before = Date.now();
+    await deliver(backdated, 'backdated-1');
+    await deliver(future, 'future-1');
+    const rows = await db
+      .selectFrom('audit_logs')
+      .select(['action', 'created_at', 'metadata'])
+      .where('chain', '=', orgChain(orgId))
+      .orderBy('seq')
+      .execute();
+    expect(rows.map((r) => r.action)).toEqual(['machine.deleted', 'plan.changed']);
+    for (const row of rows) {
+      expect(row.created_at.getTime()).toBeGreaterThanOrEqual(before - 1000);
+      expect(row.created_at.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+    }
+    expect(rows.map((r) => (r.metadata as { occurredAt: string }).occurredAt)).toEqual([
+      '2019-01-01T00:00:00.000Z',
+      '2099-01-01T00:00:00.000Z',
+    ]);
+    // Row times never go backwards along the chain, whatever producers claim.
+    expect(rows[1]!.created_at.getTime()).toBeGreaterThanOrEqual(rows[0]!.created_at.getTime());
+  });
+
+  it('drops, logs and counts events claiming an action of ours (member.role_changed, api_key.created, sso.login…)', async () => {
+    const orgId = randomUUID();
+    const now = new Date();
+    const metrics = app.runtime.platform.metrics;
+    const droppedBefore = metrics.value('audit_events_dropped');
+    const ours = [
+      'member.role_changed',
+      'member.joined',
+      'api_key.created',
+      'sso.login',
+      'session.started',
+      'recording.archived',
+      'ip_allowlist.updated',
+      'auth_session.revoked',
+      'backup.verified',
+    ];
+    for (const [i, action] of ours.entries()) {
+      const metadata =
+        action === 'recording.archived'
+          ? { sizeBytes: 1, sha256: 'a'.repeat(64) }
+          : { from: 'viewer', to: 'owner' };
+      await deliver(
+        makeEnvelope(
+          'audit-events',
+          { action, actorType: 'user', actorId: randomUUID(), metadata },
+          now,
+          orgId,
+        ),
+        `ours-${i}`,
+      );
+    }
+    expect(await chainRows(app.runtime.platform.db, orgChain(orgId))).toEqual([]);
+    expect(metrics.value('audit_events_dropped') - droppedBefore).toBe(ours.length);
+    // Acknowledged, not retried: each one is recorded as processed.
+    const processed = await app.runtime.platform.db
+      .selectFrom('processed_events')
+      .select('event_id')
+      .where('consumer', '=', 'audit')
+      .execute();
+    expect(processed.length).toBeGreaterThanOrEqual(ours.length);
   });
 
   it('drops events outside the closed org action list, without an org, or with bad metadata', async () => {
@@ -153,12 +237,7 @@ describe('the audit-events topic', () => {
       ),
     ];
     for (const [i, envelope] of invalid.entries()) await deliver(envelope, `invalid-${i}`);
-    const rows = await app.runtime.platform.db
-      .selectFrom('audit_logs')
-      .select('id')
-      .where('chain', '=', orgChain(orgId))
-      .execute();
-    expect(rows).toEqual([]);
+    expect(await chainRows(app.runtime.platform.db, orgChain(orgId))).toEqual([]);
   });
 
   it('chains deliveries that arrive together into one gap-free chain, each event once, dropping bad ones', async () => {

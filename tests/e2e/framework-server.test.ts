@@ -5,6 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEnvelope } from '../../shared/bus/envelope.js';
 import { FRAMEWORK_BODY_LIMIT_BYTES } from '../../shared/http/framework-body.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { ASCIINEMA_UPLOAD_PATH, multipartBody, v2Cast } from '../helpers/asciinema.js';
+import { issueApiKey } from '../helpers/keys.js';
+import { createOrg, newUser } from '../helpers/orgs.js';
+import { offerBody } from '../helpers/raw-request.js';
+
+const MiB = 1024 * 1024;
+const multipart = { 'content-type': 'multipart/form-data; boundary=sfBoundary7MA4YWxkTrZu0gW' };
 
 /**
  * Requests as a deployed function receives them: through the Functions Framework's own Express
@@ -13,6 +20,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 let app: TestApp;
 let base: string;
 let pushUrl: string;
+let recordingsBase: string;
 const closers: Array<() => Promise<void>> = [];
 
 async function listen(unit: string): Promise<string> {
@@ -26,6 +34,7 @@ beforeAll(async () => {
   app = await startTestApp();
   base = await listen('accounts');
   pushUrl = `${await listen('audit-consumer')}/`;
+  recordingsBase = await listen('recordings');
 });
 afterAll(async () => {
   for (const close of closers) await close();
@@ -41,6 +50,13 @@ describe('HTTP units behind the Functions Framework server', () => {
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect((await res.json()).error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('answer a known path asked with another method with 405 METHOD_NOT_ALLOWED and Allow, as locally', async () => {
+    const res = await fetch(`${base}/api/accounts/signup`, { method: 'PUT', body: '{}' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect((await res.json()).error.code).toBe('METHOD_NOT_ALLOWED');
   });
 
   it('refuse a gzip bomb with 415 without inflating it', async () => {
@@ -75,6 +91,46 @@ describe('HTTP units behind the Functions Framework server', () => {
       { 'content-type': 'application/json' },
     );
     expect(ok.status).toBe(202);
+  });
+
+  it('authenticate before the body: an unauthenticated 400 MiB upload gets its 401 at once, unread, the connection closed', async () => {
+    const answer = await offerBody(recordingsBase, ASCIINEMA_UPLOAD_PATH, multipart, 400 * MiB);
+    expect(answer.status).toBe(401);
+    expect(answer.text).toMatch(/install-id/);
+    expect(answer.closed).toBe(true);
+    expect(answer.sentBeforeAnswer).toBeLessThan(32 * MiB);
+    expect(answer.rssGrowthMiB).toBeLessThan(64);
+
+    const json = await offerBody(
+      recordingsBase,
+      '/api/orgs/00000000-0000-4000-8000-000000000000/recordings',
+      { 'content-type': 'application/json', authorization: 'Bearer not-a-session' },
+      400 * MiB,
+      { chunked: true },
+    );
+    expect(json.status).toBe(401);
+    expect(json.body.error.code).toBe('UNAUTHENTICATED');
+    expect(json.closed).toBe(true);
+    expect(json.sentBeforeAnswer).toBeLessThan(32 * MiB);
+  });
+
+  it('refuse an authenticated upload over the 32 MiB request cap with our 413, and store one within it', async () => {
+    const owner = await newUser(app, 'framework');
+    const orgId = (await createOrg(app, owner)).id;
+    const key = await issueApiKey(app, orgId, 'member');
+    const basic = { authorization: `Basic ${Buffer.from(`ci:${key}`).toString('base64')}` };
+    const over = await offerBody(recordingsBase, ASCIINEMA_UPLOAD_PATH, { ...multipart, ...basic }, 33 * MiB);
+    expect(over.status).toBe(413);
+    expect(over.text).toBe('The request body is larger than 32 MiB, the most accepted.\n');
+    expect(over.closed).toBe(true);
+
+    const { body, contentType } = multipartBody('asciicast', v2Cast(['deployed']));
+    const stored = await fetch(`${recordingsBase}${ASCIINEMA_UPLOAD_PATH}`, {
+      method: 'POST',
+      headers: { ...basic, 'content-type': contentType },
+      body: new Uint8Array(body),
+    });
+    expect(stored.status).toBe(201);
   });
 
   it('leave Pub/Sub push bodies parsed for the framework’s CloudEvent conversion', async () => {

@@ -111,7 +111,8 @@ describe('password login', () => {
     for (let i = 0; i < 105; i++) {
       expect((await login({ email: regular.email, password: regular.password }, newIp())).status).toBe(200);
     }
-  });
+    // 105 bcrypt verifications: minutes, not seconds, on a loaded 2-core CI machine.
+  }, 180_000);
 
   it('fails open when the rate-limit store is down: login works, the failure is logged and counted', async () => {
     const hit = vi.spyOn(PostgresRateLimitStore.prototype, 'hit').mockRejectedValue(new Error('store down'));
@@ -188,12 +189,13 @@ describe('request edge', () => {
     expect(none.body.error.code).toBe('VALIDATION_FAILED');
   });
 
-  it('routes on the normalized path and answers unknown routes and methods with NOT_FOUND', async () => {
+  it('routes on the normalized path, answers unknown routes with NOT_FOUND and a wrong method with METHOD_NOT_ALLOWED', async () => {
     expect((await app.request('GET', '/api/health/../health')).status).toBe(200);
     expect((await app.request('GET', '/api/health/%2e%2e/sessions/current')).status).toBe(401);
-    const unknown = await app.request('DELETE', '/api/login');
-    expect(unknown.status).toBe(404);
-    expect(unknown.body.error.code).toBe('NOT_FOUND');
+    const unknown = await app.request('GET', '/api/login/nowhere');
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'NOT_FOUND']);
+    const wrongMethod = await app.request('DELETE', '/api/login');
+    expect([wrongMethod.status, wrongMethod.body.error.code]).toEqual([405, 'METHOD_NOT_ALLOWED']);
   });
 
   it('API keys are never accepted on user routes', async () => {

@@ -117,7 +117,8 @@ describe('accepting an invitation', () => {
     const invitation = await invitationFor(org.id, invitee.email, 'viewer');
 
     const accepted = await app.request('POST', '/api/orgs/invitations/accept', {
-      headers: cookie(invitee.token),
+      // A browser sends its page's origin; cookie-borne unsafe requests need APP_URL's.
+      headers: { ...cookie(invitee.token), origin: 'http://localhost:8080' },
       body: { token: invitation },
     });
     expect(accepted.status, accepted.text).toBe(200);

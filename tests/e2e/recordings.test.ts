@@ -17,7 +17,16 @@ import { RecordingService } from '../../shared/recordings/service.js';
 import { RecordingSweep } from '../../shared/recordings/sweep.js';
 import { FakeClock, MINUTE_MS } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createOrg, grantMembership, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
+import { issueApiKey } from '../helpers/keys.js';
+import {
+  createOrg,
+  grantMembership,
+  newMember,
+  newUser,
+  orgTestEnv,
+  type TestUser,
+} from '../helpers/orgs.js';
+import { offerBody } from '../helpers/raw-request.js';
 import { ndjson, parseAsciicast, postFrames, rawGet } from '../helpers/recordings.js';
 
 const MiB = 1024 * 1024;
@@ -159,7 +168,12 @@ describe('recording a session end to end', () => {
 
     expect(await chunkCount(id)).toBe(0);
     const audit = await auditActions(id);
-    expect(audit.map((a) => a.action)).toEqual(['session.started', 'session.stopped', 'recording.archived']);
+    expect(audit.map((a) => a.action)).toEqual([
+      'session.started',
+      'session.stopped',
+      'recording.archived',
+      'recording.playback_issued',
+    ]);
     expect(audit[0]?.metadata).toEqual({ machineId: 'web-1' });
     expect(audit[2]).toMatchObject({
       actorType: 'system',
@@ -326,6 +340,127 @@ describe('who may do what', () => {
   });
 });
 
+describe('who may feed and stop a recording', () => {
+  let alice: TestUser;
+  let bob: TestUser;
+  let admin: TestUser;
+  beforeAll(async () => {
+    alice = await newMember(app, orgId, 'member', 'alice');
+    bob = await newMember(app, orgId, 'member', 'bob');
+    admin = await newMember(app, orgId, 'admin', 'admin');
+  });
+
+  const stop = (id: string, token: string) => app.request('POST', `/api/recordings/${id}/stop`, { token });
+  const refusedBy = async (id: string, action: string) =>
+    (await auditActions(id)).filter((row) => row.action === action);
+
+  it("refuses a member appending to or stopping another member's recording with 403, and audits each refusal", async () => {
+    const id = (await start(alice.token)).body.id as string;
+    const frames = await postFrames(app, bob.token, id, 0, ndjson([[0, 'o', 'not typed by alice']]));
+    expect(frames.status).toBe(403);
+    expect(frames.body.error.code).toBe('INSUFFICIENT_ROLE');
+    const stopped = await stop(id, bob.token);
+    expect(stopped.status).toBe(403);
+    expect(stopped.body.error.code).toBe('INSUFFICIENT_ROLE');
+    expect(await chunkCount(id)).toBe(0);
+
+    const rows = await app.runtime.platform.db
+      .selectFrom('audit_logs')
+      .select(['action', 'actor_type', 'actor_id', 'metadata'])
+      .where('target_id', '=', id)
+      .orderBy('seq')
+      .execute();
+    expect(rows.map((r) => [r.action, r.actor_type, r.actor_id])).toEqual([
+      ['session.started', 'user', alice.userId],
+      ['recording.frames_refused', 'user', bob.userId],
+      ['recording.stop_refused', 'user', bob.userId],
+    ]);
+    expect(
+      (await app.request('GET', `/api/orgs/${orgId}/recordings`, { token: owner.token })).body,
+    ).toMatchObject({
+      recordings: expect.arrayContaining([expect.objectContaining({ id, status: 'recording' })]),
+    });
+    // The starter is not hindered.
+    expect((await postFrames(app, alice.token, id, 0, ndjson([[0, 'o', 'mine']]))).status).toBe(202);
+    expect((await stop(id, alice.token)).status).toBe(202);
+  });
+
+  it('refuses the frames before reading their body: 403 at once, the connection closed, nothing buffered', async () => {
+    const id = (await start(alice.token)).body.id as string;
+    const answer = await offerBody(
+      app.url,
+      `/api/recordings/${id}/frames`,
+      { authorization: `Bearer ${bob.token}`, 'content-type': 'application/x-ndjson', 'x-frame-seq': '0' },
+      400 * MiB,
+    );
+    expect(answer.status).toBe(403);
+    expect(answer.body.error.code).toBe('INSUFFICIENT_ROLE');
+    expect(answer.headers.connection).toBe('close');
+    expect(answer.closed).toBe(true);
+    expect(answer.sentBeforeAnswer).toBeLessThan(32 * MiB);
+    expect(answer.rssGrowthMiB).toBeLessThan(64);
+    expect(await refusedBy(id, 'recording.frames_refused')).toHaveLength(1);
+  });
+
+  it('lets the API key that started a recording feed and stop it, and refuses another member key of the org', async () => {
+    const starterKey = await issueApiKey(app, orgId, 'member');
+    const otherKey = await issueApiKey(app, orgId, 'member');
+    const id = (await start(starterKey)).body.id as string;
+    expect((await postFrames(app, starterKey, id, 0, ndjson([[0, 'o', 'ci']]))).status).toBe(202);
+
+    const refusedFrames = await postFrames(app, otherKey, id, 1, ndjson([[1, 'o', 'forged']]));
+    expect(refusedFrames.status).toBe(403);
+    expect(refusedFrames.body.error.code).toBe('INSUFFICIENT_ROLE');
+    expect((await stop(id, otherKey)).status).toBe(403);
+    // Nor a user of the org: the key, not whoever holds keys, is the principal that started it.
+    expect((await stop(id, alice.token)).status).toBe(403);
+    const refusals = [
+      ...(await refusedBy(id, 'recording.frames_refused')),
+      ...(await refusedBy(id, 'recording.stop_refused')),
+    ];
+    expect(refusals.map((r) => r.actorType)).toEqual(['api_key', 'api_key', 'user']);
+
+    expect((await stop(id, starterKey)).status).toBe(202);
+    const stopped = await refusedBy(id, 'session.stopped');
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]?.actorType).toBe('api_key');
+    expect(stopped[0]?.metadata.byAdmin).toBeUndefined();
+  });
+
+  it("lets an admin feed and stop a member's recording; the stop is audited with byAdmin", async () => {
+    const id = (await start(alice.token)).body.id as string;
+    expect((await postFrames(app, admin.token, id, 0, ndjson([[0, 'o', 'admin note']]))).status).toBe(202);
+    const adminKey = await issueApiKey(app, orgId, 'admin');
+    expect((await postFrames(app, adminKey, id, 1, ndjson([[1, 'o', 'admin key note']]))).status).toBe(202);
+    expect((await stop(id, admin.token)).status).toBe(202);
+    const stopped = await refusedBy(id, 'session.stopped');
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]).toMatchObject({ actorType: 'user', metadata: { byAdmin: true } });
+    expect(await refusedBy(id, 'recording.stop_refused')).toEqual([]);
+  });
+
+  it('treats a recording that names no starter as admin-only', async () => {
+    const id = (await start(alice.token)).body.id as string;
+    // Every start stores its starter (since migration 0008); a row naming none is made by hand.
+    await app.runtime.platform.db
+      .updateTable('recordings')
+      .set({ started_by_id: null })
+      .where('id', '=', id)
+      .execute();
+    expect((await postFrames(app, alice.token, id, 0, ndjson([[0, 'o', 'x']]))).status).toBe(403);
+    expect((await stop(id, alice.token)).status).toBe(403);
+    expect((await stop(id, owner.token)).status).toBe(202);
+    expect((await refusedBy(id, 'session.stopped'))[0]?.metadata.byAdmin).toBe(true);
+  });
+
+  it("still answers 404 for another org's recording, before any ownership check or audit row", async () => {
+    const id = (await start(alice.token)).body.id as string;
+    expect((await stop(id, outsider.token)).status).toBe(404);
+    expect((await postFrames(app, outsider.token, id, 0, ndjson([[0, 'o', 'x']]))).status).toBe(404);
+    expect((await auditActions(id)).map((r) => r.action)).toEqual(['session.started']);
+  });
+});
+
 describe('playback links', () => {
   let path: string;
   let id: string;
@@ -382,7 +517,7 @@ describe('archive crashes and redelivery', () => {
       await postFrames(app, owner.token, id, seq, ndjson([[seq, 'o', `frame ${seq}\r\n`]]));
     }
     const service = new RecordingService({ db: p.db, buffer: new PostgresFrameBuffer(p.db), maxBytes: MiB });
-    await service.stop(id, { type: 'user', id: owner.userId }, null, clock.now());
+    await service.stop(id, { actor: { type: 'user', id: owner.userId }, role: 'owner' }, null, clock.now());
     const row = await p.db
       .deleteFrom('outbox')
       .where('topic', '=', 'recording-stopped')

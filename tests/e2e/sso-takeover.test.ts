@@ -311,6 +311,11 @@ const personalRequests: Record<string, { body?: unknown; path?: string }> = {
   'DELETE /api/mfa/totp': {},
   'POST /api/mfa/totp/enroll': {},
   'GET /api/accounts/activity': {},
+  'GET /api/accounts/security-events': {},
+  'GET /api/accounts/security-events/stream': {},
+  'POST /api/accounts/security-events/:id/acknowledge': {
+    path: '/api/accounts/security-events/00000000-0000-4000-8000-000000000000/acknowledge',
+  },
   'POST /api/orgs/invitations/accept': { body: { token: 'x'.repeat(43) } },
   'POST /api/orgs': { body: { name: 'Elsewhere', slug: 'elsewhere-from-sso' } },
   'DELETE /api/sessions/devices/:id': { path: '/api/sessions/devices/00000000-0000-4000-8000-000000000000' },

@@ -38,3 +38,8 @@ export async function tamper(db: Db, ...statements: string[]): Promise<void> {
     await sql`alter table audit_logs enable trigger audit_logs_refuse_update_delete`.execute(tx);
   });
 }
+
+/** One chain's rows (`user:<id>`, `org:<id>`), oldest first, as the database holds them. */
+export function chainRows(db: Db, chain: string) {
+  return db.selectFrom('audit_logs').selectAll().where('chain', '=', chain).orderBy('seq').execute();
+}

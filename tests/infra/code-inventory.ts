@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { unitPublishes } from '../../shared/bus/publishers.js';
 import { schedules, subscriptions, topicSchemas } from '../../shared/bus/topics.js';
 import { loadRewrites } from '../../shared/runtime/rewrites.js';
 import { secretSpecs } from '../../shared/secrets/secrets.js';
@@ -8,6 +9,8 @@ export interface CodeInventory {
   /** unit → served over HTTP (edge route or http() registration), topics it consumes. */
   units: Map<string, { http: boolean; consumes: string[] }>;
   topics: string[];
+  /** unit → topics its code publishes to (the outbox relay of a deployed unit drains only these). */
+  publishes: Record<string, string[]>;
   subscriptions: Array<{ topic: string; unit: string }>;
   schedules: Array<{ topic: string; cron: string }>;
   secrets: string[];
@@ -62,6 +65,7 @@ export function codeInventory(): CodeInventory {
   return {
     units,
     topics: Object.keys(topicSchemas),
+    publishes: Object.fromEntries(Object.entries(unitPublishes).map(([unit, topics]) => [unit, [...topics]])),
     subscriptions: subscriptions.map((s) => ({ topic: s.topic, unit: s.unit })),
     schedules: schedules.map((s) => ({ topic: s.topic, cron: s.cron })),
     secrets: Object.keys(secretSpecs),

@@ -10,6 +10,7 @@ export function checkConsistency(code: CodeInventory, tf: TerraformModel): strin
   return [
     ...checkUnits(code, tf),
     ...checkTopics(code, tf),
+    ...checkPublishers(code, tf),
     ...checkSchedules(code, tf),
     ...checkSecrets(code, tf),
     ...checkBuckets(code, tf),
@@ -165,6 +166,106 @@ function checkTopics(code: CodeInventory, tf: TerraformModel): string[] {
     }
     if (typeof deadLetter?.max_delivery_attempts !== 'number')
       problems.push('dead-letter policy needs max_delivery_attempts');
+  }
+  return problems;
+}
+
+const PUBLISHER = 'roles/pubsub.publisher';
+const EXTERNAL_TOPIC = 'audit-events';
+
+/**
+ * The topics each unit may publish to in Terraform, as the grants resolve: a (unit, topic) pair per
+ * entry of local.unit_publishes, when the unit_publisher grant is generated from it.
+ */
+export function publisherGrants(tf: TerraformModel): Record<string, string[]> {
+  const grant = resource(tf, 'google_pubsub_topic_iam_member', 'unit_publisher');
+  const pairs = String(tf.locals.unit_publisher_pairs ?? '');
+  if (!String(grant?.for_each ?? '').includes('local.unit_publisher_pairs')) return {};
+  if (!pairs.includes('local.unit_publishes')) return {};
+  const declared = (tf.locals.unit_publishes as Record<string, string[]> | undefined) ?? {};
+  return Object.fromEntries(Object.entries(declared).map(([unit, topics]) => [unit, [...topics]]));
+}
+
+/**
+ * Pub/Sub publishing is granted per topic: each unit's account on exactly the topics its code
+ * publishes to, audit-events only to the declared external accounts, and nothing project-wide.
+ */
+function checkPublishers(code: CodeInventory, tf: TerraformModel): string[] {
+  const problems: string[] = [];
+  const grant = resource(tf, 'google_pubsub_topic_iam_member', 'unit_publisher');
+  if (!grant)
+    problems.push('google_pubsub_topic_iam_member.unit_publisher (per-topic unit publishers) is missing');
+  else {
+    if (!String(grant.for_each ?? '').includes('local.unit_publisher_pairs')) {
+      problems.push(
+        'unit publishers must be generated from local.unit_publisher_pairs, not every unit × topic',
+      );
+    }
+    if (!String(tf.locals.unit_publisher_pairs ?? '').includes('local.unit_publishes')) {
+      problems.push('local.unit_publisher_pairs must derive from local.unit_publishes');
+    }
+    if (grant.role !== PUBLISHER) problems.push(`unit publishers must have ${PUBLISHER}`);
+    if (!String(grant.member ?? '').includes('google_service_account.unit[each.value.unit]')) {
+      problems.push("unit publishers must be the unit's own service account");
+    }
+    if (!String(grant.topic ?? '').includes('google_pubsub_topic.topic[each.value.topic]')) {
+      problems.push('unit publishers must be granted on the one topic of their pair');
+    }
+  }
+  const granted = publisherGrants(tf);
+  problems.push(...setDiff('publishing unit', Object.keys(code.publishes), Object.keys(granted)));
+  for (const unit of code.units.keys()) {
+    if (!(unit in code.publishes))
+      problems.push(`unit "${unit}" does not declare the topics it publishes to`);
+  }
+  for (const [unit, topics] of Object.entries(code.publishes)) {
+    if (!(unit in granted)) continue;
+    problems.push(...setDiff(`publishing by unit "${unit}" to topic`, topics, granted[unit] ?? []));
+    for (const topic of topics) {
+      if (!code.topics.includes(topic)) problems.push(`unit "${unit}" publishes to unknown topic "${topic}"`);
+    }
+  }
+  for (const [unit, topics] of Object.entries(granted)) {
+    if (topics.includes(EXTERNAL_TOPIC)) {
+      problems.push(`unit "${unit}" may publish to ${EXTERNAL_TOPIC}, which is for other services only`);
+    }
+  }
+
+  const variable = tf.variables.audit_event_publishers;
+  if (!variable || !String(variable.type ?? '').includes('list(string)')) {
+    problems.push('var.audit_event_publishers (a list of service account emails) is missing');
+  }
+  const external = resource(tf, 'google_pubsub_topic_iam_member', 'audit_events_publisher');
+  if (
+    !external ||
+    !String(external.for_each ?? '').includes('var.audit_event_publishers') ||
+    !String(external.topic ?? '').includes(`google_pubsub_topic.topic["${EXTERNAL_TOPIC}"]`) ||
+    external.member !== `serviceAccount:\${each.key}` ||
+    external.role !== PUBLISHER
+  ) {
+    problems.push(`${EXTERNAL_TOPIC} publishers must be var.audit_event_publishers, on that topic only`);
+  }
+
+  // Nothing else may publish: no other topic grant, no project-wide Pub/Sub role.
+  const allowed = new Set(['unit_publisher', 'audit_events_publisher', 'dead_letter_publisher']);
+  for (const type of ['google_pubsub_topic_iam_member', 'google_pubsub_topic_iam_binding']) {
+    for (const [name, block] of Object.entries(tf.resources[type] ?? {})) {
+      if (!allowed.has(name) && /roles\/pubsub\.(publisher|editor|admin)/.test(String(block.role))) {
+        problems.push(`${type}.${name} grants publishing outside the per-topic lists`);
+      }
+    }
+  }
+  const deadLetter = resource(tf, 'google_pubsub_topic_iam_member', 'dead_letter_publisher');
+  if (deadLetter && deadLetter.member !== `\${local.pubsub_agent}`) {
+    problems.push('only the Pub/Sub service agent publishes to dead-letter topics');
+  }
+  for (const text of [
+    ...allStrings(tf.resources.google_project_iam_member ?? {}),
+    ...allStrings(tf.resources.google_project_iam_binding ?? {}),
+    ...allStrings(tf.locals.units ?? {}),
+  ]) {
+    if (/roles\/pubsub\.(publisher|editor|admin)\b/.test(text))
+      problems.push(`project-wide Pub/Sub role ${text}`);
   }
   return problems;
 }

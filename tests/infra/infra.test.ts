@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CodeInventory, codeInventory } from './code-inventory.js';
-import { checkConsistency, checkSecurityBaseline } from './consistency.js';
+import { checkConsistency, checkSecurityBaseline, publisherGrants } from './consistency.js';
 import { loadTerraform, nested, type TerraformModel } from './terraform.js';
 
 let tf: TerraformModel;
@@ -74,7 +74,99 @@ describe('infra/*.tf matches what the code declares', () => {
       edited((c) => c.units.set('billing', { http: true, consumes: [] })),
       tf,
     );
-    expect(problems).toEqual(['unit "billing" is declared in code but missing in Terraform']);
+    expect(problems).toEqual([
+      'unit "billing" is declared in code but missing in Terraform',
+      'unit "billing" does not declare the topics it publishes to',
+    ]);
+  });
+});
+
+describe('Pub/Sub publishing is granted per topic', () => {
+  /** Terraform with one change, as if infra/ had been edited but not the code. */
+  function brokenTf(change: (model: TerraformModel) => void): TerraformModel {
+    const copy: TerraformModel = structuredClone(tf);
+    change(copy);
+    return copy;
+  }
+  const grants = (model: TerraformModel) => model.resources.google_pubsub_topic_iam_member ?? {};
+
+  it('each unit can publish exactly to the topics its code publishes to', () => {
+    expect(publisherGrants(tf)).toEqual(code.publishes);
+    expect([...code.units.keys()].sort()).toEqual(Object.keys(code.publishes).sort());
+    // Spot checks of what the code does: mail from accounts, archiving from recordings, alerts from backups.
+    expect(code.publishes.accounts).toContain('mail-outbox');
+    expect(code.publishes.recordings).toContain('recording-stopped');
+    expect(code.publishes['backup-verify']).toEqual(['security-events']);
+    expect(code.publishes.notify).toEqual([]);
+  });
+
+  it('audit-events publishers are a declared list of external service accounts, never a unit', () => {
+    for (const [unit, topics] of Object.entries(publisherGrants(tf))) {
+      expect(topics, unit).not.toContain('audit-events');
+    }
+    expect(tf.variables.audit_event_publishers?.type).toBe(`\${list(string)}`);
+    const external = grants(tf).audit_events_publisher;
+    expect(external?.for_each).toBe(`\${toset(var.audit_event_publishers)}`);
+    expect(external?.topic).toBe(`\${google_pubsub_topic.topic["audit-events"].name}`);
+  });
+
+  it('code that starts publishing to a topic Terraform does not grant fails the check', () => {
+    const problems = checkConsistency(
+      edited((c) => c.publishes.keys?.push('mail-outbox')),
+      tf,
+    );
+    expect(problems).toEqual([
+      'publishing by unit "keys" to topic "mail-outbox" is declared in code but missing in Terraform',
+    ]);
+  });
+
+  it('a grant the code does not need is reported stale, and a unit on audit-events is refused', () => {
+    const problems = checkConsistency(
+      code,
+      brokenTf((model) => {
+        (model.locals.unit_publishes as Record<string, string[]>).orgs?.push('audit-events');
+      }),
+    );
+    expect(problems).toEqual([
+      'publishing by unit "orgs" to topic "audit-events" is in Terraform but not declared in code (stale)',
+      'unit "orgs" may publish to audit-events, which is for other services only',
+    ]);
+  });
+
+  it('every unit on every topic, or units as audit-events publishers, fail the check', () => {
+    const problems = checkConsistency(
+      code,
+      brokenTf((model) => {
+        const unitPublisher = grants(model).unit_publisher as Record<string, unknown>;
+        unitPublisher.for_each = `\${{ for pair in setproduct(keys(local.units), local.topics) : "\${pair[0]}/\${pair[1]}" => { unit = pair[0], topic = pair[1] } }}`;
+        const external = grants(model).audit_events_publisher as Record<string, unknown>;
+        external.for_each = `\${local.units}`;
+        external.member = `serviceAccount:\${google_service_account.unit[each.key].email}`;
+      }),
+    );
+    expect(problems).toContain(
+      'unit publishers must be generated from local.unit_publisher_pairs, not every unit × topic',
+    );
+    expect(problems).toContain(
+      'audit-events publishers must be var.audit_event_publishers, on that topic only',
+    );
+  });
+
+  it('a project-wide publisher role or an extra topic grant fails the check', () => {
+    const problems = checkConsistency(
+      code,
+      brokenTf((model) => {
+        grants(model).sneaky = { topic: 'x', role: 'roles/pubsub.publisher', member: 'serviceAccount:y' };
+        model.resources.google_project_iam_member = {
+          ...model.resources.google_project_iam_member,
+          wide: { role: 'roles/pubsub.publisher', member: 'serviceAccount:z' },
+        };
+      }),
+    );
+    expect(problems).toEqual([
+      'google_pubsub_topic_iam_member.sneaky grants publishing outside the per-topic lists',
+      'project-wide Pub/Sub role roles/pubsub.publisher',
+    ]);
   });
 });
 

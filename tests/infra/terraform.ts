@@ -5,7 +5,7 @@ import { parse } from '@cdktf/hcl2json';
 /** A block as hcl2json gives it: attributes, with nested blocks as arrays of objects. */
 export type Block = Record<string, unknown>;
 
-/** Every `infra/*.tf` file merged: `resource.<type>.<name>` and `data.<type>.<name>` blocks, and all locals. */
+/** Every `infra/*.tf` file merged: `resource.<type>.<name>` and `data.<type>.<name>` blocks, variables and all locals. */
 export interface TerraformModel {
   resources: Record<string, Record<string, Block>>;
   data: Record<string, Record<string, Block>>;

@@ -15,9 +15,9 @@ export const mfaRegenerateBackupCodes = defineRoute({
     403: { description: 'Outside the step-up window (STEP_UP_REQUIRED)' },
     409: { description: 'MFA is not on (CONFLICT)' },
   },
-  handler: async ({ principal, now }, deps: Core) => {
+  handler: async ({ principal, ip, now }, deps: Core) => {
     const { user } = requireSession(principal);
-    const result = await deps.mfa.regenerateBackupCodes(user.id, { now });
+    const result = await deps.mfa.regenerateBackupCodes(user.id, { ip, now });
     return result.ok ? json(200, { backupCodes: result.backupCodes }) : result;
   },
 });

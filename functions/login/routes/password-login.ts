@@ -8,7 +8,13 @@ import type { Core } from '../../../shared/runtime/core.js';
 
 export const loginResponse = z.object({
   token: z.string(),
-  session: z.object({ id: z.string(), expiresAt: z.string(), idleExpiresAt: z.string() }),
+  session: z.object({
+    id: z.string(),
+    expiresAt: z.string(),
+    idleExpiresAt: z.string(),
+    /** 'impossible_travel': this session must step up (or be confirmed by mail) before it may act. */
+    stepUpReason: z.enum(['impossible_travel']).nullable(),
+  }),
   user: userView,
 });
 
@@ -22,6 +28,7 @@ export function loginReply(success: LoginSuccess, now: Date): Reply {
         id: success.session.id,
         expiresAt: success.session.expiresAt.toISOString(),
         idleExpiresAt: success.session.idleExpiresAt.toISOString(),
+        stepUpReason: success.session.stepUpReason,
       },
       user: success.user,
     },

@@ -24,7 +24,8 @@ export const ssoCallback = defineRoute({
     const search = new URL(req.url ?? '/', 'http://localhost').search;
     // Only a link needs the caller's session; the service compares it with the one that started.
     const token = presentedToken(req);
-    const found = token ? await deps.sessions.authenticate(token, now, { touch: false }) : null;
+    const found =
+      typeof token === 'string' ? await deps.sessions.authenticate(token, now, { touch: false }) : null;
     const current = found?.ok ? { sessionId: found.value.session.id, userId: found.value.user.id } : null;
     const result = await deps.sso.callback(
       readCookie(req.headers.cookie, SSO_STATE_COOKIE),

@@ -24,6 +24,11 @@ export const listOrgSessions = defineRoute({
   query: z.strictObject({
     userId: z.uuid().optional(),
     deviceId: z.uuid().optional(),
+    country: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code')
+      .transform((c) => c.toUpperCase())
+      .optional(),
     active: z
       .enum(['true', 'false'])
       .transform((v) => v === 'true')
@@ -49,6 +54,7 @@ export const listOrgSessions = defineRoute({
       {
         ...(query.userId ? { userId: query.userId } : {}),
         ...(query.deviceId ? { deviceId: query.deviceId } : {}),
+        ...(query.country ? { country: query.country } : {}),
         ...(query.active !== undefined ? { active: query.active } : {}),
         ...(after ? { after } : {}),
         limit: query.limit + 1,

@@ -14,7 +14,7 @@ import { aaguidListSchema } from '../../../shared/passkeys/model.js';
 import type { Core } from '../../../shared/runtime/core.js';
 import { memberActor } from '../actor.js';
 
-const policyView = z.object({
+export const policyView = z.object({
   maxConcurrentSessions: z.number().int().nullable(),
   idleTimeoutMinutes: z.number().int().nullable(),
   absoluteTimeoutHours: z.number().int().nullable(),

@@ -1,102 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { authorizeApiKey } from '../../../shared/http/auth.js';
-import { statusOf } from '../../../shared/http/errors.js';
-import { defineRoute, json, type Reply } from '../../../shared/http/route.js';
-import { readAsciicast } from '../../../shared/recordings/asciinema.js';
-import { parseFrames } from '../../../shared/recordings/model.js';
+import { type Failure, fail } from '../../../shared/errors/codes.js';
+import { basicCredentials } from '../../../shared/http/auth.js';
+import { PLATFORM_BODY_LIMIT_BYTES, tooLarge } from '../../../shared/http/body.js';
+import { errorText, statusOf } from '../../../shared/http/errors.js';
+import { requireOrg } from '../../../shared/http/org-guard.js';
+import { defineRoute, json } from '../../../shared/http/route.js';
+import { type CastHeader, streamAsciicast } from '../../../shared/recordings/asciinema.js';
 import { actorOf, type Deps } from '../deps.js';
-import { multipartFile } from './multipart.js';
+import { type MultipartOutcome, streamMultipartFile } from './multipart.js';
 
 /**
- * The router's cap: the default RECORDING_MAX_BYTES plus multipart overhead. The configured
- * recording cap is judged in the handler, so the CLI gets a plain-text 413.
+ * The most one upload request may carry: what a deployed unit receives at all (Cloud Run's 32 MiB
+ * request cap), locally too, so an upload that works locally works deployed. Longer sessions
+ * stream as frames (4 MiB a request, RECORDING_MAX_BYTES in all).
  */
-export const ASCIINEMA_BODY_LIMIT_BYTES = 513 * 1024 * 1024;
+export const ASCIINEMA_UPLOAD_LIMIT_BYTES = PLATFORM_BODY_LIMIT_BYTES;
 
-/** asciinema prints a failed upload's body as is, so errors are one plain-text line. */
-const plain = (status: number, message: string): Reply => ({
-  status,
-  headers: { 'content-type': 'text/plain; charset=utf-8' },
-  raw: Buffer.from(`${message}\n`, 'utf8'),
-});
+function refusal(upload: MultipartOutcome<Failure | null>): Failure | null {
+  switch (upload.kind) {
+    case 'file':
+      return upload.value;
+    case 'missing':
+      return fail('VALIDATION_FAILED', 'The upload has no `asciicast` file field.');
+    case 'malformed':
+      return fail('VALIDATION_FAILED', 'The upload is not a complete multipart/form-data body.');
+    case 'too_large':
+      return tooLarge(ASCIINEMA_UPLOAD_LIMIT_BYTES, 'The upload');
+  }
+}
 
-/** `Authorization: Basic base64(user:password)`; the password is asciinema's install id. */
-function basicCredentials(header: string | undefined): { user: string; password: string } | null {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-  if (!match?.[1]) return null;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon === -1) return null;
-  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+/**
+ * asciinema 2.x prints a failure's body only for 400 ("upload failed: Invalid request: <body>")
+ * and 422. For 413 its own words fit; for 401 it says "Invalid or revoked install ID", which does
+ * not tell a user to put an sf_live_ key there; a 403 becomes "HTTP status: 403" and the reason is
+ * lost. So the CLI itself (User-Agent `asciinema/…`) gets those refusals as a 400 it prints; every
+ * other client keeps the real status.
+ */
+export function cliRefusal(failure: Failure, req: IncomingMessage): { status: number; message: string } {
+  const status = statusOf[failure.code];
+  const message =
+    failure.code === 'UNAUTHENTICATED'
+      ? basicCredentials(req)
+        ? 'Invalid API key: put a valid org API key (sf_live_...) in your asciinema install-id.'
+        : 'Authentication required: put an org API key (sf_live_...) in your asciinema install-id.'
+      : failure.code === 'INSUFFICIENT_ROLE'
+        ? 'This API key has the viewer role; uploading needs a key with the member role or higher.'
+        : errorText(failure);
+  const cli = /^asciinema\//i.test(req.headers['user-agent'] ?? '');
+  return { status: cli && (status === 401 || status === 403) ? 400 : status, message };
 }
 
 export const asciinemaUpload = defineRoute({
   method: 'POST',
   path: '/api/recordings/asciinema/api/asciicasts',
   summary:
-    'asciinema CLI upload: multipart `asciicast` file (v2, or v1 converted), HTTP Basic with an org API key (member+) as password.',
+    'asciinema CLI upload: multipart `asciicast` file (v2, or v1 converted), HTTP Basic with an org API key (member+) as password; at most 32 MiB a request.',
   tags: ['recordings'],
-  // The key arrives as a Basic password, which the handler authorizes with authorizeApiKey.
-  auth: { kind: 'none' },
+  auth: { kind: 'basic_key', minRole: 'member' },
   contentTypes: ['multipart/form-data'],
-  bodyLimitBytes: ASCIINEMA_BODY_LIMIT_BYTES,
-  body: z.instanceof(Buffer),
+  bodyLimitBytes: ASCIINEMA_UPLOAD_LIMIT_BYTES,
+  streamsBody: true,
+  // asciinema prints a failed upload's body as is, so errors are one plain-text line.
+  errorFormat: 'text',
+  textError: cliRefusal,
   responses: {
     201: { description: 'Stored and being archived', schema: z.object({ url: z.string() }) },
     400: { description: 'No `asciicast` file, or not an asciicast (text/plain)' },
-    401: { description: 'No or invalid API key (text/plain)' },
-    413: { description: 'Over RECORDING_MAX_BYTES (text/plain)' },
+    401: {
+      description:
+        'No or invalid API key, answered before the body is read (text/plain; 400 to the asciinema CLI)',
+    },
+    403: {
+      description:
+        'A viewer key, or outside the allowlist; before the body is read (text/plain; 400 to the asciinema CLI, which prints only 400 bodies)',
+    },
+    413: {
+      description:
+        'Over 32 MiB a request (refused by its declared length before reading), an event line over 4 MiB, a v1 file over 4 MiB, or over RECORDING_MAX_BYTES (text/plain)',
+    },
   },
-  handler: async ({ req, body, ip, now, log }, deps: Deps) => {
-    const credentials = basicCredentials(req.headers.authorization);
-    if (!credentials) {
-      return plain(
-        401,
-        'Authentication required: put an org API key (sf_live_...) in your asciinema install-id.',
-      );
-    }
-    const auth = await authorizeApiKey(
-      deps.keyAuth,
-      credentials.password,
-      { kind: 'org', minRole: 'member' },
-      { ip, now },
-      true,
+  handler: async ({ req, principal, org, ip, now, log }, deps: Deps) => {
+    const access = requireOrg(org);
+    // Events go to the frame buffer as they arrive, at most 4 MiB at a time, under the id the
+    // recording gets once the whole file is in: a refused upload leaves no recording.
+    const id = randomUUID();
+    const cast: { header?: CastHeader } = {};
+    let seq = 0;
+    const upload = await streamMultipartFile(req, 'asciicast', ASCIINEMA_UPLOAD_LIMIT_BYTES, (file) =>
+      streamAsciicast(file, {
+        header: async (header) => {
+          cast.header = header;
+          return null;
+        },
+        events: async (frames) => {
+          const staged = await deps.recordings.stage(id, seq++, frames);
+          return staged.ok === false ? staged : null;
+        },
+      }),
     );
-    if (auth.ok === false) {
-      const message =
-        auth.code === 'UNAUTHENTICATED'
-          ? 'Invalid API key: put a valid org API key (sf_live_...) in your asciinema install-id.'
-          : (auth.message ?? 'Not allowed.');
-      return plain(statusOf[auth.code], message);
+    const refused = refusal(upload);
+    if (refused || !cast.header) {
+      await deps.recordings.discardStaged(id);
+      return refused ?? fail('VALIDATION_FAILED', 'The file is not an asciicast (v1 or v2).');
     }
-    const orgId = auth.org?.orgId ?? '';
-    const maxBytes = deps.platform.config.recordingMaxBytes;
-    const file = await multipartFile(req.headers['content-type'] ?? '', body, 'asciicast');
-    if (!file) return plain(400, 'The upload has no `asciicast` file field.');
-    if (file.length > maxBytes) return plain(413, `The recording is too large: at most ${maxBytes} bytes.`);
-    const cast = readAsciicast(file);
-    if (!cast.ok) return plain(400, cast.message);
-    const frames = parseFrames(cast.cast.events);
-    if (!frames.ok)
-      return plain(400, `The asciicast events are not valid: ${frames.issues[0]?.message ?? ''}`);
 
-    const uploader = credentials.user.trim().slice(0, 100) || 'asciinema';
-    const actor = actorOf(auth.principal);
-    const title = `${cast.cast.title ?? 'asciinema upload'} (uploaded by ${uploader})`.slice(0, 200);
-    const started = await deps.recordings.start(
-      orgId,
-      { title, width: cast.cast.width, height: cast.cast.height, machineId: `asciinema:${uploader}` },
+    const uploader = basicCredentials(req)?.user.trim().slice(0, 100) || 'asciinema';
+    const actor = actorOf(principal);
+    const { width, height, title } = cast.header;
+    await deps.recordings.start(
+      access.orgId,
+      {
+        title: `${title ?? 'asciinema upload'} (uploaded by ${uploader})`.slice(0, 200),
+        width,
+        height,
+        machineId: `asciinema:${uploader}`,
+      },
       actor,
       ip,
       now,
+      id,
     );
-    const ingested = await deps.recordings.ingest(started.id, 0, frames.data, now);
-    // Stopped either way, so a refused upload does not stay "recording" forever.
-    const stopped = await deps.recordings.stop(started.id, actor, ip, now);
-    if (ingested.ok === false) return plain(statusOf[ingested.code], ingested.message ?? 'Refused.');
-    if (stopped.ok === false) return plain(statusOf[stopped.code], stopped.message ?? 'Refused.');
-    log.info('asciinema upload stored', { recordingId: started.id, orgId, bytes: frames.data.length });
-    const url = `${deps.platform.config.appUrl}/api/recordings/${started.id}/playback`;
-    return json(201, { url });
+    const stopped = await deps.recordings.stop(id, { actor, role: access.role }, ip, now);
+    if (stopped.ok === false) return stopped;
+    log.info('asciinema upload stored', { recordingId: id, orgId: access.orgId, seqs: seq });
+    return json(201, { url: `${deps.platform.config.appUrl}/api/recordings/${id}/playback` });
   },
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { fail } from '../../../shared/errors/codes.js';
 import { requireOrgRole } from '../../../shared/http/org-guard.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
-import { type Deps, recordingOrg } from '../deps.js';
+import { actorOf, type Deps, recordingOrg } from '../deps.js';
 
 export const playbackUrl = defineRoute({
   method: 'GET',
@@ -15,13 +15,14 @@ export const playbackUrl = defineRoute({
     200: { description: 'Signed URL', schema: z.object({ url: z.string(), expiresAt: z.string() }) },
     409: { description: 'The recording is not archived (yet)' },
   },
-  handler: async ({ params, now }, deps: Deps) => {
+  handler: async ({ params, principal, ip, now }, deps: Deps) => {
     const recording = await deps.recordings.get(params.id ?? '');
     if (!recording) return fail('NOT_FOUND');
     if (recording.status !== 'archived' || !recording.blobKey) {
       return fail('CONFLICT', `The recording is ${recording.status}; playback needs an archived recording.`);
     }
     const link = await deps.playback.issue({ id: recording.id, blobKey: recording.blobKey }, now);
+    await deps.recordings.auditPlayback(recording, actorOf(principal), ip, link.expiresAt, now);
     return json(200, { url: link.url, expiresAt: link.expiresAt.toISOString() });
   },
 });

@@ -9,7 +9,7 @@ export const currentSession = defineRoute({
   path: '/api/sessions/current',
   summary: 'The session this request is made with, and its user. A revoked or expired token answers 401.',
   tags: ['sessions'],
-  auth: { kind: 'session', boundSessions: true },
+  auth: { kind: 'session', boundSessions: true, whileHeld: true },
   responses: {
     200: { description: 'The current session', schema: z.object({ session: sessionView, user: userView }) },
   },

@@ -11,6 +11,9 @@ export const deviceView = z.object({
   firstSeenAt: z.string(),
   lastSeenAt: z.string(),
   userAgent: z.string().nullable(),
+  /** Where the device last signed in from (null: unknown or a private address). */
+  country: z.string().nullable(),
+  city: z.string().nullable(),
 });
 
 export function toDeviceView(row: DeviceRow): z.infer<typeof deviceView> {
@@ -21,6 +24,8 @@ export function toDeviceView(row: DeviceRow): z.infer<typeof deviceView> {
     firstSeenAt: row.first_seen_at.toISOString(),
     lastSeenAt: row.last_seen_at.toISOString(),
     userAgent: row.user_agent,
+    country: row.country,
+    city: row.city,
   };
 }
 
@@ -30,7 +35,7 @@ export const listDevices = defineRoute({
   summary:
     'The devices (IP and browser) you signed in from, most recently seen first; forgotten ones are left out.',
   tags: ['sessions'],
-  auth: { kind: 'session' },
+  auth: { kind: 'session', whileHeld: true },
   responses: { 200: { description: 'Known devices', schema: z.object({ devices: z.array(deviceView) }) } },
   handler: async ({ principal }, deps: Core) => {
     const { user } = requireSession(principal);

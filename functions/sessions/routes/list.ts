@@ -3,7 +3,7 @@ import { requireSession } from '../../../shared/http/principal.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
 import { sessionView, toSessionView } from '../../../shared/http/views.js';
 import type { Core } from '../../../shared/runtime/core.js';
-import { sessionState } from '../../../shared/sessions/model.js';
+import { stateOf } from '../../../shared/sessions/service.js';
 
 export const listedSession = sessionView.extend({ current: z.boolean() });
 
@@ -13,26 +13,14 @@ export const listSessions = defineRoute({
   summary:
     'Where the user is signed in: every session still valid now, newest first; `current` marks this one.',
   tags: ['sessions'],
-  auth: { kind: 'session' },
+  auth: { kind: 'session', whileHeld: true },
   responses: {
     200: { description: 'The live sessions', schema: z.object({ sessions: z.array(listedSession) }) },
   },
   handler: async ({ principal, now }, deps: Core) => {
     const { session, user } = requireSession(principal);
     const rows = await deps.sessionStore.listUnrevoked(user.id);
-    const live = rows.filter(
-      (row) =>
-        sessionState(
-          {
-            createdAt: row.created_at,
-            lastSeenAt: row.last_seen_at,
-            expiresAt: row.expires_at,
-            idleTimeoutMinutes: row.idle_timeout_minutes,
-            revokedAt: row.revoked_at,
-          },
-          now,
-        ) === 'active',
-    );
+    const live = rows.filter((row) => stateOf(row, now) === 'active');
     return json(200, {
       sessions: live.map((row) => ({ ...toSessionView(row), current: row.id === session.id })),
     });

@@ -11,7 +11,7 @@ export const stepUpPasskeyOptions = defineRoute({
   summary:
     'Start a passkey step-up: request options listing your passkeys and a `challengeId` bound to this session (single use, 5 minutes); answer at POST /api/sessions/step-up with `{challengeId, passkey}`.',
   tags: ['sessions'],
-  auth: { kind: 'session', boundSessions: true },
+  auth: { kind: 'session', boundSessions: true, whileHeld: true },
   responses: {
     200: {
       description: 'The challenge id and PublicKeyCredentialRequestOptionsJSON',

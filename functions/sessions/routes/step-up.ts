@@ -14,7 +14,7 @@ export const stepUp = defineRoute({
   summary:
     'Confirm a TOTP or backup code (users with MFA), the password (users without), or a passkey (`{challengeId, passkey}`, after POST /api/sessions/step-up/passkey/options) for a 10-minute sudo window. An org that requires passkeys accepts only a passkey window on its step-up routes. The session is replaced by a fresh one (new token in the body and cookie; the old token stops working). Throttled like login.',
   tags: ['sessions'],
-  auth: { kind: 'session', boundSessions: true },
+  auth: { kind: 'session', boundSessions: true, whileHeld: true },
   body: z.union([
     z.strictObject({ code: mfaCodeField }),
     z.strictObject({ password: passwordField }),

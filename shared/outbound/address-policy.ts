@@ -1,0 +1,36 @@
+import ipaddr from 'ipaddr.js';
+
+/**
+ * Cloud metadata servers (GCE and AWS IMDS over IPv4 and IPv6): credentials live there, so they are
+ * refused even where private addresses are allowed.
+ */
+const METADATA = ['169.254.169.254', 'fd00:ec2::254'];
+
+/** Ranges no outbound fetch may reach in any mode: nothing answers there that we should talk to. */
+const NEVER = new Set(['unspecified', 'multicast', 'broadcast']);
+
+export type AddressVerdict = { ok: true; address: string; family: 4 | 6 } | { ok: false; reason: string };
+
+/**
+ * Decides whether an outbound fetch may connect to `address` (an IP literal). Only global unicast
+ * passes in production: loopback, private (10/8, 172.16/12, 192.168/16), link-local (169.254/16,
+ * fe80::/10), ULA (fc00::/7), CGNAT (100.64/10), reserved and translation ranges (NAT64, 6to4,
+ * Teredo, which embed an IPv4 address) are refused. IPv4-mapped IPv6 (`::ffff:10.0.0.1`) is judged
+ * as the IPv4 address it carries. `allowPrivate` (embedded mode) lets loopback and private ranges
+ * through, never metadata, unspecified, multicast or broadcast.
+ */
+export function checkAddress(address: string, allowPrivate: boolean): AddressVerdict {
+  const literal = address.replace(/^\[|\]$/g, '');
+  if (!ipaddr.isValid(literal)) return { ok: false, reason: `not an IP address: ${literal}` };
+  // process() turns IPv4-mapped IPv6 into the IPv4 address it carries.
+  const parsed = ipaddr.process(literal);
+  const normalized = parsed.toString();
+  const range = parsed.range();
+  const family = parsed.kind() === 'ipv4' ? 4 : 6;
+  if (METADATA.some((m) => ipaddr.process(m).toString() === normalized)) {
+    return { ok: false, reason: `metadata address ${normalized}` };
+  }
+  if (NEVER.has(range)) return { ok: false, reason: `${range} address ${normalized}` };
+  if (range === 'unicast' || allowPrivate) return { ok: true, address: normalized, family };
+  return { ok: false, reason: `${range} address ${normalized}` };
+}

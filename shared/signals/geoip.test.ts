@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { MaxMindLocator } from './geoip.js';
+
+describe('the bundled DB-IP Lite City database', () => {
+  const locator = new MaxMindLocator();
+
+  it('places real public addresses of both families', async () => {
+    expect(await locator.locate('8.8.8.8')).toMatchObject({ country: 'US', city: 'Mountain View' });
+    expect(await locator.locate('85.214.132.117')).toMatchObject({ country: 'DE' });
+    expect(await locator.locate('210.130.1.1')).toMatchObject({ country: 'JP' });
+    expect(await locator.locate('2001:4860:4860::8888')).toMatchObject({
+      country: expect.stringMatching(/^[A-Z]{2}$/),
+    });
+    expect(await locator.locate('::ffff:8.8.8.8')).toMatchObject({ country: 'US' });
+  });
+
+  it('private and special addresses are never looked up', async () => {
+    for (const ip of ['10.0.0.1', '100.64.0.1', '127.0.0.1', '::1', 'fd00::1']) {
+      expect(await locator.locate(ip), ip).toBeNull();
+    }
+  });
+
+  it('GEOIP_DATABASE replaces the bundled files with one file for both families', async () => {
+    const custom = new MaxMindLocator(locator.files.v4);
+    expect(custom.files).toEqual({ v4: locator.files.v4, v6: locator.files.v4 });
+    expect(await custom.locate('8.8.8.8')).toMatchObject({ country: 'US' });
+  });
+
+  it('a database file that cannot be read fails the lookup (the sign-in watch turns it into null)', async () => {
+    await expect(new MaxMindLocator('/nonexistent/geo.mmdb').locate('8.8.8.8')).rejects.toThrow();
+  });
+});

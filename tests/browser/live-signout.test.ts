@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { openPage, PASSWORD, signInByForm, uniqueEmail, useRig } from './harness.js';
+
+describe('signing out from another device', { timeout: 90_000 }, () => {
+  const rig = useRig();
+
+  it('"Sign out everywhere" in B brings A’s open tab to /login within 3 s, saying why', async () => {
+    const user = await rig.app.signupVerifiedAndLogin(uniqueEmail('two-devices'), PASSWORD);
+    const a = await openPage(await rig.context(), '/login');
+    await signInByForm(a, user.email);
+    await a.getByText('This session').waitFor();
+    const b = await openPage(await rig.context(), '/login');
+    await signInByForm(b, user.email);
+    await b.getByText('This session').waitFor();
+    // A's stream is open before B acts.
+    await a.waitForLoadState('networkidle').catch(() => undefined);
+
+    const started = Date.now();
+    await b.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await b.waitForURL('**/login**');
+    await a.waitForURL('**/login?**reason=revoked**', { timeout: 3000 });
+    expect(Date.now() - started).toBeLessThan(3000);
+    await a.getByText('You were signed out from another device').waitFor({ timeout: 1000 });
+  });
+
+  it('revoking one session from the list ends only that one, live', async () => {
+    const user = await rig.app.signupVerifiedAndLogin(uniqueEmail('revoke-one'), PASSWORD);
+    const a = await openPage(await rig.context(), '/login');
+    await signInByForm(a, user.email);
+    const b = await openPage(await rig.context(), '/login');
+    await signInByForm(b, user.email);
+    const otherRow = b
+      .getByRole('row')
+      .filter({ hasNot: b.getByText('This session') })
+      .filter({ hasText: '127.0.0.1' });
+    await expect.poll(() => otherRow.count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    await otherRow
+      .first()
+      .getByRole('button', { name: /Revoke/ })
+      .click();
+    await a.waitForURL('**/login?**reason=revoked**', { timeout: 3000 });
+    expect(b.url()).toContain('/settings/security');
+  });
+});
