@@ -231,7 +231,7 @@ describe('signing in with a passkey', () => {
       .where('action', '=', 'login.succeeded')
       .orderBy('seq', 'desc')
       .executeTakeFirstOrThrow();
-    expect(audit.metadata).toEqual({ method: 'passkey' });
+    expect(audit.metadata).toMatchObject({ method: 'passkey' });
     const row = await passkeyRow(passkeyId);
     expect(Number(row.sign_count)).toBe(1);
     expect(row.last_used_at).toEqual(clock.now());
