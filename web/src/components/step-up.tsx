@@ -64,7 +64,9 @@ export function StepUpDialog() {
         <ActionForm onSubmit={confirm.run}>
           <h2 id="step-up-title">Confirm it’s you</h2>
           <p>This action needs a fresh confirmation. It stays valid for 10 minutes in this session.</p>
-          {mode === 'password' ? (
+          {passkeyOnly ? (
+            <p>This organization accepts only a passkey.</p>
+          ) : mode === 'password' ? (
             <Field
               label="Password"
               name="password"
@@ -94,16 +96,18 @@ export function StepUpDialog() {
             <Button busy={byPasskey.busy} onClick={() => void byPasskey.run()}>
               Use a passkey
             </Button>
-            <button
-              type="button"
-              class="btn plain"
-              onClick={() => {
-                setValue('');
-                setMode(mode === 'password' ? 'code' : 'password');
-              }}
-            >
-              {mode === 'password' ? 'Use a code instead' : 'Use my password instead'}
-            </button>
+            {!passkeyOnly && (
+              <button
+                type="button"
+                class="btn plain"
+                onClick={() => {
+                  setValue('');
+                  setMode(mode === 'password' ? 'code' : 'password');
+                }}
+              >
+                {mode === 'password' ? 'Use a code instead' : 'Use my password instead'}
+              </button>
+            )}
             <button type="button" class="btn plain" onClick={() => finish(false)}>
               Cancel
             </button>
