@@ -75,6 +75,18 @@ function passkeyStepUp(token: string, challengeId: string, passkey: unknown) {
   });
 }
 
+/** The metadata of the user's newest audit row of `action`. */
+async function newestAuditMetadata(userId: string, action: string) {
+  const row = await db()
+    .selectFrom('audit_logs')
+    .select('metadata')
+    .where('chain', '=', `user:${userId}`)
+    .where('action', '=', action)
+    .orderBy('seq', 'desc')
+    .executeTakeFirstOrThrow();
+  return row.metadata;
+}
+
 async function passkeyRow(id: string) {
   return db().selectFrom('passkey_credentials').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
@@ -224,14 +236,7 @@ describe('signing in with a passkey', () => {
     const current = await app.request('GET', '/api/sessions/current', { token: signedIn.body.token });
     expect(current.status).toBe(200);
 
-    const audit = await db()
-      .selectFrom('audit_logs')
-      .select('metadata')
-      .where('chain', '=', `user:${user.userId}`)
-      .where('action', '=', 'login.succeeded')
-      .orderBy('seq', 'desc')
-      .executeTakeFirstOrThrow();
-    expect(audit.metadata).toMatchObject({ method: 'passkey' });
+    expect(await newestAuditMetadata(user.userId, 'login.succeeded')).toMatchObject({ method: 'passkey' });
     const row = await passkeyRow(passkeyId);
     expect(Number(row.sign_count)).toBe(1);
     expect(row.last_used_at).toEqual(clock.now());
@@ -377,14 +382,7 @@ describe('passkey step-up', () => {
     expect(stepped.status, stepped.text).toBe(200);
     expect(stepped.body.sudoUntil).toBe(new Date(clock.now().getTime() + 10 * MINUTE_MS).toISOString());
     expect((await app.request('GET', '/api/sessions/current', { token: plain })).status).toBe(401);
-    const audit = await db()
-      .selectFrom('audit_logs')
-      .select('metadata')
-      .where('chain', '=', `user:${user.userId}`)
-      .where('action', '=', 'step_up.succeeded')
-      .orderBy('seq', 'desc')
-      .executeTakeFirstOrThrow();
-    expect(audit.metadata).toMatchObject({ method: 'passkey' });
+    expect(await newestAuditMetadata(user.userId, 'step_up.succeeded')).toMatchObject({ method: 'passkey' });
     // The window works: removing needs a step-up.
     const listed = await app.request('GET', '/api/passkeys', { token: stepped.body.token });
     expect(
