@@ -21,20 +21,22 @@ locals {
     { priority = 150, unit = "audit", path = "/api/accounts/activity", exact = true },
     { priority = 160, unit = "accounts", path = "/api/accounts/**", exact = false },
     { priority = 170, unit = "accounts", path = "/api/mfa/**", exact = false },
-    { priority = 180, unit = "login", path = "/api/login", exact = true },
-    { priority = 190, unit = "login", path = "/api/login/**", exact = false },
-    { priority = 200, unit = "sessions", path = "/api/sessions", exact = true },
-    { priority = 210, unit = "sessions", path = "/api/sessions/**", exact = false },
-    { priority = 220, unit = "login", path = "/api/orgs/*/sso", exact = false },
-    { priority = 230, unit = "login", path = "/api/orgs/*/sso/**", exact = false },
-    { priority = 240, unit = "login", path = "/api/orgs/*/domains", exact = false },
-    { priority = 250, unit = "login", path = "/api/orgs/*/domains/**", exact = false },
-    { priority = 260, unit = "orgs", path = "/api/orgs", exact = true },
-    { priority = 270, unit = "orgs", path = "/api/orgs/**", exact = false },
+    { priority = 180, unit = "accounts", path = "/api/passkeys", exact = true },
+    { priority = 190, unit = "accounts", path = "/api/passkeys/**", exact = false },
+    { priority = 200, unit = "login", path = "/api/login", exact = true },
+    { priority = 210, unit = "login", path = "/api/login/**", exact = false },
+    { priority = 220, unit = "sessions", path = "/api/sessions", exact = true },
+    { priority = 230, unit = "sessions", path = "/api/sessions/**", exact = false },
+    { priority = 240, unit = "login", path = "/api/orgs/*/sso", exact = false },
+    { priority = 250, unit = "login", path = "/api/orgs/*/sso/**", exact = false },
+    { priority = 260, unit = "login", path = "/api/orgs/*/domains", exact = false },
+    { priority = 270, unit = "login", path = "/api/orgs/*/domains/**", exact = false },
+    { priority = 280, unit = "orgs", path = "/api/orgs", exact = true },
+    { priority = 290, unit = "orgs", path = "/api/orgs/**", exact = false },
   ]
 
   # Cloud Armor rate-based ban (armor.tf): first-factor and mail-sending routes.
-  throttled_routes     = ["POST /api/accounts/signup", "POST /api/accounts/password-reset/request", "POST /api/accounts/password-reset/confirm", "POST /api/login", "POST /api/login/mfa", "POST /api/login/oauth", "POST /api/login/sso/confirm-link", "POST /api/sessions/step-up"]
+  throttled_routes     = ["POST /api/accounts/signup", "POST /api/accounts/password-reset/request", "POST /api/accounts/password-reset/confirm", "POST /api/login", "POST /api/login/mfa", "POST /api/login/passkey/options", "POST /api/login/passkey/verify", "POST /api/login/oauth", "POST /api/login/sso/confirm-link", "POST /api/sessions/step-up"]
   throttled_methods    = ["POST"]
-  throttled_path_regex = "^(?:/api/accounts/signup|/api/accounts/password-reset/request|/api/accounts/password-reset/confirm|/api/login|/api/login/mfa|/api/login/oauth|/api/login/sso/confirm-link|/api/sessions/step-up)/?$"
+  throttled_path_regex = "^(?:/api/accounts/signup|/api/accounts/password-reset/request|/api/accounts/password-reset/confirm|/api/login|/api/login/mfa|/api/login/passkey/options|/api/login/passkey/verify|/api/login/oauth|/api/login/sso/confirm-link|/api/sessions/step-up)/?$"
 }

@@ -7,6 +7,13 @@ import { mfaRegenerateBackupCodes } from './routes/mfa-backup-codes.js';
 import { mfaConfirm } from './routes/mfa-confirm.js';
 import { mfaDisable } from './routes/mfa-disable.js';
 import { mfaEnroll } from './routes/mfa-enroll.js';
+import {
+  listPasskeys,
+  passkeyRegisterOptions,
+  passkeyRegisterVerify,
+  removePasskey,
+  renamePasskey,
+} from './routes/passkeys.js';
 import { confirmPasswordReset, requestPasswordReset } from './routes/password-reset.js';
 import { acknowledgeSecurityEvent, listSecurityEvents } from './routes/security-events.js';
 import { securityEventStream } from './routes/security-events-stream.js';
@@ -23,6 +30,11 @@ export const accountsRoutes: AnyRoute<Core>[] = [
   mfaConfirm,
   mfaDisable,
   mfaRegenerateBackupCodes,
+  passkeyRegisterOptions,
+  passkeyRegisterVerify,
+  listPasskeys,
+  renamePasskey,
+  removePasskey,
   confirmLogin,
   securityEventStream,
   listSecurityEvents,

@@ -4,6 +4,7 @@ import { addDomain, listDomains, removeDomain, verifyDomain } from './routes/dom
 import { logout } from './routes/logout.js';
 import { mfaLogin } from './routes/mfa-login.js';
 import { oauthLogin } from './routes/oauth-login.js';
+import { passkeyLogin, passkeyLoginOptions } from './routes/passkey-login.js';
 import { passwordLogin } from './routes/password-login.js';
 import { samlAcs, samlMetadata } from './routes/saml.js';
 import { ssoCallback } from './routes/sso-callback.js';
@@ -16,6 +17,8 @@ import { ssoStart } from './routes/sso-start.js';
 export const loginRoutes: AnyRoute<LoginUnitDeps>[] = [
   passwordLogin,
   mfaLogin,
+  passkeyLoginOptions,
+  passkeyLogin,
   logout,
   oauthLogin,
   ssoCallback,

@@ -1,8 +1,8 @@
-import { type Failure, fail } from '../../shared/errors/codes.js';
+import type { Failure } from '../../shared/errors/codes.js';
+import { steppedUpFor, stepUpRequired, sudoOf } from '../../shared/http/auth.js';
 import { requireSession } from '../../shared/http/principal.js';
 import type { RouteContext } from '../../shared/http/route.js';
 import type { OrgRole } from '../../shared/orgs/model.js';
-import { inSudo } from '../../shared/sessions/model.js';
 
 /**
  * Making someone an owner (role change or invitation) transfers ownership, which SECURITY.md puts
@@ -14,9 +14,9 @@ export function ownerGrantNeedsStepUp(
 ): Failure | null {
   if (role !== 'owner' || ctx.org?.role !== 'owner') return null;
   const { session } = requireSession(ctx.principal);
-  if (inSudo(session.sudo_until, ctx.now)) return null;
-  return fail(
-    'STEP_UP_REQUIRED',
+  if (steppedUpFor(sudoOf(session), ctx.org, ctx.now)) return null;
+  return stepUpRequired(
+    ctx.org.passkeyPolicy,
     'Granting the owner role transfers ownership: confirm your identity (step-up) first.',
   );
 }

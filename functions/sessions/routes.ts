@@ -9,6 +9,7 @@ import { revokeAllSessions } from './routes/revoke-all.js';
 import { revokeSession } from './routes/revoke-one.js';
 import { revokeOtherSessions } from './routes/revoke-others.js';
 import { stepUp } from './routes/step-up.js';
+import { stepUpPasskeyOptions } from './routes/step-up-passkey-options.js';
 import { revocationStream } from './routes/stream.js';
 
 export const sessionsRoutes: AnyRoute<Core>[] = [
@@ -21,5 +22,6 @@ export const sessionsRoutes: AnyRoute<Core>[] = [
   revokeOtherSessions,
   revokeAllSessions,
   stepUp,
+  stepUpPasskeyOptions,
   revokeSession,
 ];

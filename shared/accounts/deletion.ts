@@ -27,6 +27,10 @@ export const accountDataToDelete: Record<string, (tx: Tx, userId: string) => Pro
     count(await tx.deleteFrom('mfa_challenges').where('user_id', '=', userId).executeTakeFirst()),
   oneTimeTokens: async (tx, userId) =>
     count(await tx.deleteFrom('one_time_tokens').where('user_id', '=', userId).executeTakeFirst()),
+  passkeys: async (tx, userId) =>
+    count(await tx.deleteFrom('passkey_credentials').where('user_id', '=', userId).executeTakeFirst()),
+  passkeyChallenges: async (tx, userId) =>
+    count(await tx.deleteFrom('passkey_challenges').where('user_id', '=', userId).executeTakeFirst()),
   ssoIdentities: async (tx, userId) =>
     count(await tx.deleteFrom('sso_identities').where('user_id', '=', userId).executeTakeFirst()),
   // Sessions go after they were revoked and announced (their ip and user agent are personal data);

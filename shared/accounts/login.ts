@@ -3,6 +3,8 @@ import { appendAudit } from '../audit/append.js';
 import type { Db } from '../db/connect.js';
 import { fail, type Result } from '../errors/codes.js';
 import type { FirstFactor } from '../mfa/model.js';
+import type { PasskeyService } from '../passkeys/service.js';
+import type { AuthenticationResponse } from '../passkeys/wire.js';
 import type { LoginThrottle } from '../ratelimit/login-throttle.js';
 import type { DeviceTracker } from '../sessions/devices.js';
 import { idleExpiresAt } from '../sessions/model.js';
@@ -34,6 +36,8 @@ export interface LoginDeps {
   sessions: SessionService;
   /** Records the device and tells the user about new ones (absent in tools that need no mail). */
   devices?: DeviceTracker;
+  /** Passkey assertions (the passkeys domain); absent, there is no passkey sign-in. */
+  passkeys?: Pick<PasskeyService, 'verifyAssertion'>;
   /** Locates sign-ins and judges them against the previous one (the login unit sets it; others sign in unlocated). */
   signals?: SignInWatch;
   /** Sends accounts of a domain an org verified with `enforceSso` to that org's SSO (absent: no org rule). */
@@ -108,18 +112,8 @@ export class LoginService {
         : await this.deps.hasher.verifyDummy(input.password);
 
     if (!user || user.disabled_at || !passwordOk) {
-      if (user) {
-        await this.deps.db.transaction().execute((tx) =>
-          appendAudit(tx, {
-            userId: user.id,
-            action: 'login.failed',
-            actor: { type: 'user', id: null },
-            metadata: { method: 'password', reason: user.disabled_at ? 'disabled' : 'wrong_password' },
-            ip: meta.ip,
-            now: meta.now,
-          }),
-        );
-      }
+      if (user)
+        await this.loginFailed(user.id, 'password', user.disabled_at ? 'disabled' : 'wrong_password', meta);
       return fail('INVALID_CREDENTIALS', WRONG);
     }
 
@@ -159,6 +153,51 @@ export class LoginService {
     return this.completeLogin(user, meta, firstFactor);
   }
 
+  /**
+   * Sign-in with a passkey: the assertion names the account (discoverable credential), and with
+   * user verification it is both factors, so no MFA_REQUIRED. Login's per-IP limit applies (its
+   * 'login' scope: password and passkey attempts from one address count together), then the
+   * account's own rules: disabled accounts are refused like a wrong credential, unverified
+   * addresses get EMAIL_NOT_VERIFIED, and the session starts as every login's does.
+   */
+  async passkeyLogin(
+    input: { challengeId: string; response: AuthenticationResponse },
+    meta: ClientMeta,
+  ): Promise<Result<LoginSuccess>> {
+    if (!this.deps.passkeys) return fail('NOT_FOUND');
+    const throttle = await this.deps.throttle.attempt(meta.ip, `passkey:${input.response.id}`, meta.now);
+    if (!throttle.ok) {
+      return fail('RATE_LIMITED', 'Too many sign-in attempts.', {
+        retryAfterSeconds: throttle.retryAfterSeconds,
+      });
+    }
+    const checked = await this.deps.passkeys.verifyAssertion(
+      { purpose: 'login' },
+      input.challengeId,
+      input.response,
+      meta,
+    );
+    if (!checked.ok) return checked;
+    await throttle.succeeded();
+    const user = await this.deps.db
+      .selectFrom('users')
+      .select(['id', 'email', 'name', 'email_verified_at', 'disabled_at'])
+      .where('id', '=', checked.passkey.userId)
+      .executeTakeFirst();
+    if (!user || user.disabled_at) {
+      if (user) await this.loginFailed(user.id, 'passkey', 'disabled', meta);
+      return fail('INVALID_CREDENTIALS', 'The passkey was refused.');
+    }
+    if (!user.email_verified_at) {
+      return fail('EMAIL_NOT_VERIFIED', 'Confirm your email address first; we sent you a link.');
+    }
+    // An org that verified this account's domain and enforces SSO governs every personal
+    // credential, a passkey as much as a password (only a password keeps the owners' break-glass).
+    const enforced = await this.deps.ssoEnforcement?.check(user, 'passkey', meta);
+    if (enforced && !enforced.ok) return enforced;
+    return this.completeLogin({ id: user.id, email: user.email, name: user.name }, meta, 'passkey');
+  }
+
   /** The second step for users with MFA: the token from MFA_REQUIRED plus a TOTP or backup code. */
   async mfaLogin(input: { mfaToken: string; code: string }, meta: ClientMeta): Promise<Result<LoginSuccess>> {
     if (!this.deps.secondFactor) return fail('UNAUTHENTICATED', 'Sign in first.');
@@ -184,6 +223,19 @@ export class LoginService {
       { id: user.id, email: user.email, name: user.name },
       meta,
       `${checked.firstFactor}+${checked.method}`,
+    );
+  }
+
+  private async loginFailed(userId: string, method: string, reason: string, meta: ClientMeta): Promise<void> {
+    await this.deps.db.transaction().execute((tx) =>
+      appendAudit(tx, {
+        userId,
+        action: 'login.failed',
+        actor: { type: 'user', id: null },
+        metadata: { method, reason },
+        ip: meta.ip,
+        now: meta.now,
+      }),
     );
   }
 

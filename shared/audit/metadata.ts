@@ -142,6 +142,14 @@ export const accountMetadataSchemas: Record<AccountAction, z.ZodType> = {
   'step_up.failed': any,
   'device.trusted': any,
   'device.deleted': any,
+  'passkey.registered': fields({ name: z.string().optional(), aaguid: z.string().optional() }),
+  'passkey.renamed': fields({ from: z.string().optional(), to: z.string().optional() }),
+  'passkey.removed': fields({ name: z.string().optional() }),
+  // The counters that gave the clone away: what the server had, and what the assertion claimed.
+  'passkey.clone_suspected': fields({
+    storedCount: z.number().int().nonnegative(),
+    receivedCount: z.number().int().nonnegative(),
+  }),
   'account.created': fields({ method: z.string().optional() }),
   'email.verified': any,
   'mfa.backup_codes_regenerated': fields({ count: z.number().int().nonnegative().optional() }),

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { type Failure, fail } from '../errors/codes.js';
+import { type PasskeyPolicy, stepUpSatisfies } from '../passkeys/model.js';
 import { inSudo } from '../sessions/model.js';
 import type { SessionService } from '../sessions/service.js';
 import type { SessionWithUser } from '../sessions/store.js';
@@ -171,13 +172,7 @@ export function createAuthenticator(parts: AuthenticatorParts) {
     });
     if (member.ok === false) return member;
     await parts.sessions.touch(result.value, context.now);
-    const denied = await orgChecks(
-      parts,
-      requirement,
-      member.access,
-      context,
-      result.value.session.sudo_until,
-    );
+    const denied = await orgChecks(parts, requirement, member.access, context, sudoOf(result.value.session));
     return denied ?? { ok: true, principal, org: member.access };
   };
 }
@@ -242,15 +237,15 @@ async function orgChecks(
   requirement: Extract<AuthRequirement, { kind: 'org' }>,
   access: OrgAccess,
   context: { ip: string; now: Date },
-  sudoUntil: Date | null,
+  sudo: { until: Date | null; method: string | null; aaguid: string | null } | null,
 ): Promise<Failure | null> {
   const blocked = parts.network ? await parts.network.check(access.orgId, context.ip) : null;
   if (blocked) return blocked;
   if (!roleAtLeast(access.role, requirement.minRole)) {
     return fail('INSUFFICIENT_ROLE', `This needs the ${requirement.minRole} role or higher.`);
   }
-  if (requirement.stepUp && !inSudo(sudoUntil, context.now)) return stepUpRequired();
-  return null;
+  if (!requirement.stepUp || steppedUpFor(sudo, access, context.now)) return null;
+  return stepUpRequired(access.passkeyPolicy);
 }
 
 /**
@@ -275,6 +270,33 @@ function personalSessionRequired(): Failure {
 const heldMessage =
   'This sign-in came from an unexpected place: confirm it (step up with your second factor, or use the link we mailed you) before continuing.';
 
-function stepUpRequired(): Failure {
-  return fail('STEP_UP_REQUIRED', 'Confirm your identity again (step-up) to continue.');
+/**
+ * Whether a session's sudo window counts in an org: inside the window, and for an org that
+ * requires passkeys only a window a passkey (of an allowed model) opened.
+ */
+export function steppedUpFor(
+  sudo: { until: Date | null; method: string | null; aaguid: string | null } | null,
+  access: OrgAccess,
+  now: Date,
+): boolean {
+  return sudo !== null && inSudo(sudo.until, now) && stepUpSatisfies(access.passkeyPolicy ?? null, sudo);
+}
+
+/** The session's sudo fields as `steppedUpFor` reads them. */
+export function sudoOf(session: {
+  sudo_until: Date | null;
+  sudo_method: string | null;
+  sudo_aaguid: string | null;
+}) {
+  return { until: session.sudo_until, method: session.sudo_method, aaguid: session.sudo_aaguid };
+}
+
+/** STEP_UP_REQUIRED; for an org that requires passkeys it names the one method that will do. */
+export function stepUpRequired(passkeyPolicy?: PasskeyPolicy, message?: string): Failure {
+  if (passkeyPolicy) {
+    return fail('STEP_UP_REQUIRED', message ?? 'This organization requires a step-up with a passkey.', {
+      extra: { methods: ['passkey'] },
+    });
+  }
+  return fail('STEP_UP_REQUIRED', message ?? 'Confirm your identity again (step-up) to continue.');
 }

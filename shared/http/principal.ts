@@ -1,3 +1,4 @@
+import type { PasskeyPolicy } from '../passkeys/model.js';
 import type { SessionWithUser } from '../sessions/store.js';
 import type { Role } from './route.js';
 
@@ -5,6 +6,8 @@ import type { Role } from './route.js';
 export interface OrgAccess {
   orgId: string;
   role: Role;
+  /** Set when the org requires passkeys: its step-up routes accept only a passkey's sudo window. */
+  passkeyPolicy?: PasskeyPolicy;
 }
 
 export interface ApiKeyIdentity {

@@ -1,10 +1,11 @@
 import { type Failure, fail } from '../errors/codes.js';
+import type { OrgAccess } from '../http/principal.js';
 import { hasMfa } from '../mfa/enrolled.js';
 import type { SessionWithUser } from '../sessions/store.js';
 import { ssoSatisfied, ssoStartUrl } from '../sso/model.js';
-import { isId, membershipActive, type OrgRole, sessionAllowedByPolicy } from './model.js';
+import { isId, membershipActive, sessionAllowedByPolicy } from './model.js';
 import type { OrgSessionReach } from './session-reach.js';
-import type { OrgStore } from './store.js';
+import { type OrgStore, policyOf } from './store.js';
 
 /**
  * Decides, on every request, whether a session may act in an org: membership (read from the
@@ -25,7 +26,7 @@ export class OrgMembershipGate {
     found: SessionWithUser,
     orgId: string,
     context: { ip: string; now: Date },
-  ): Promise<{ ok: true; access: { orgId: string; role: OrgRole } } | Failure> {
+  ): Promise<{ ok: true; access: OrgAccess } | Failure> {
     if (!isId(orgId)) return fail('NOT_FOUND');
     // A session started for one org (SSO) acts in that org only.
     if (found.session.org_id !== null && found.session.org_id !== orgId) return fail('NOT_FOUND');
@@ -86,6 +87,9 @@ export class OrgMembershipGate {
       const refused = await this.reach.enter(found.session, access.org, context);
       if (refused) return refused;
     }
-    return { ok: true, access: { orgId, role: access.role } };
+    const passkeyPolicy = access.org.require_passkey
+      ? { allowedAaguids: policyOf(access.org).allowedAaguids }
+      : undefined;
+    return { ok: true, access: { orgId, role: access.role, ...(passkeyPolicy ? { passkeyPolicy } : {}) } };
   }
 }

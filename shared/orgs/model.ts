@@ -51,6 +51,10 @@ export interface OrgPolicy {
   onLimit: SessionLimitAction;
   enforceSso: boolean;
   allowBreakGlass: boolean;
+  /** Step-ups for this org accept only a passkey. */
+  requirePasskey: boolean;
+  /** With requirePasskey: only passkeys of these authenticator models (AAGUIDs) count; null for any. */
+  allowedAaguids: string[] | null;
 }
 
 /** The org's own idle timeout, else 24 h for enterprise orgs, else the short 30-minute fallback. */

@@ -32,6 +32,8 @@ export class PolicyService {
           on_session_limit: after.onLimit,
           enforce_sso: after.enforceSso,
           allow_break_glass: after.allowBreakGlass,
+          require_passkey: after.requirePasskey,
+          allowed_aaguids: after.allowedAaguids === null ? null : JSON.stringify(after.allowedAaguids),
         })
         .where('id', '=', orgId)
         .execute();

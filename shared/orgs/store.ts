@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
+import { aaguidListSchema } from '../passkeys/model.js';
 import '../accounts/tables.js';
 import '../keys/tables.js';
 import { invitationSurvives, keySurvives, type OrgPolicy, type OrgRole } from './model.js';
@@ -10,7 +11,7 @@ import '../sessions/tables.js';
 import './tables.js';
 import '../sso/tables.js';
 
-export type OrgRow = OrgsTable;
+export type OrgRow = Selectable<OrgsTable>;
 
 export interface MemberRow {
   userId: string;
@@ -29,6 +30,14 @@ export function policyOf(org: OrgRow): OrgPolicy {
     onLimit: org.on_session_limit,
     enforceSso: org.enforce_sso,
     allowBreakGlass: org.allow_break_glass,
+    requirePasskey: org.require_passkey,
+    allowedAaguids: aaguidListSchema
+      .nullable()
+      .parse(
+        typeof org.allowed_aaguids === 'string'
+          ? JSON.parse(org.allowed_aaguids)
+          : (org.allowed_aaguids ?? null),
+      ),
   };
 }
 

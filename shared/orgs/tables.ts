@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 import type { OrgRole, SessionLimitAction } from './model.js';
 
 export interface OrgsTable {
@@ -9,11 +10,15 @@ export interface OrgsTable {
   idle_timeout_minutes: number | null;
   absolute_timeout_hours: number | null;
   require_mfa: boolean;
+  /** Migration 0050: this org's step-ups accept only a passkey. */
+  require_passkey: Generated<boolean>;
+  /** Migration 0050: null, or a JSON array of AAGUIDs whose passkeys count here. */
+  allowed_aaguids: unknown;
   on_session_limit: SessionLimitAction;
   /** Sign-in for accounts of the org's verified domains goes through its SSO only. */
-  enforce_sso: boolean;
+  enforce_sso: Generated<boolean>;
   /** With enforce_sso: owners may still sign in with a password (audited as `sso.fallback`). */
-  allow_break_glass: boolean;
+  allow_break_glass: Generated<boolean>;
   created_at: Date;
   /** Migration 0045: set while deleted (404 everywhere); restorable until purge_after. */
   deleted_at?: Date | null;

@@ -13,6 +13,9 @@ import { mfaKeyRing } from '../mfa/keys.js';
 import type { MfaService } from '../mfa/service.js';
 import { createMfaService } from '../mfa/services.js';
 import { createOrgServices, type OrgServices } from '../orgs/services.js';
+import { relyingParty } from '../passkeys/model.js';
+import { PasskeyService } from '../passkeys/service.js';
+import { PasskeyStore } from '../passkeys/store.js';
 import { LoginThrottle } from '../ratelimit/login-throttle.js';
 import { RequestThrottle } from '../ratelimit/request-throttle.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
@@ -43,6 +46,7 @@ export interface Core {
   accountDeletion: AccountDeletion;
   login: LoginService;
   mfa: MfaService;
+  passkeys: PasskeyService;
   orgs: OrgServices;
   devices: DeviceStore;
   sessionCommands: SessionCommands;
@@ -87,6 +91,10 @@ export const core = perPlatform(async (p): Promise<Core> => {
     logger: p.logger,
     metrics: p.metrics,
   });
+  const passkeys = new PasskeyService(
+    new PasskeyStore(p.db),
+    relyingParty(p.config.appUrl, p.config.appOrigins),
+  );
   const devices = new DeviceStore(p.db);
   const tracker = new DeviceTracker({ devices, mailKeys: () => p.mailKeys(), appUrl: p.config.appUrl });
   const login = new LoginService({
@@ -97,9 +105,10 @@ export const core = perPlatform(async (p): Promise<Core> => {
     devices: tracker,
     secondFactor: mfa,
     ssoEnforcement: new SsoEnforcement({ domains: new DomainStore(p.db), appUrl: p.config.appUrl }),
+    passkeys,
   });
   const sessionCommands = new SessionCommands(p.db, sessionStore, sessions, devices);
-  const stepUp = new StepUpService({ db: p.db, passwords: hasher, throttle, sessions, codes: mfa });
+  const stepUp = new StepUpService({ db: p.db, passwords: hasher, throttle, sessions, codes: mfa, passkeys });
   return {
     platform: p,
     sessions,
@@ -112,6 +121,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
     accountDeletion: new AccountDeletion({ db: p.db, sessions, orgStore: orgs.store, members: orgs.members }),
     login,
     mfa,
+    passkeys,
     devices,
     sessionCommands,
     stepUp,

@@ -23,6 +23,8 @@ export const edgeRoutes: ReadonlyArray<{ source: string; unit: string }> = [
   { source: '/api/accounts/activity', unit: 'audit' },
   { source: '/api/accounts/**', unit: 'accounts' },
   { source: '/api/mfa/**', unit: 'accounts' },
+  { source: '/api/passkeys', unit: 'accounts' },
+  { source: '/api/passkeys/**', unit: 'accounts' },
   { source: '/api/login', unit: 'login' },
   { source: '/api/login/**', unit: 'login' },
   { source: '/api/sessions', unit: 'sessions' },

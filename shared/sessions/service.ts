@@ -13,7 +13,7 @@ import {
   sessionTokenHash,
   shouldTouch,
 } from './model.js';
-import type { RevokedSession, SessionRow, SessionStore, SessionWithUser } from './store.js';
+import type { RevokedSession, SessionRow, SessionStore, SessionWithUser, SudoProof } from './store.js';
 import type { StepUpReason } from './tables.js';
 
 export interface StartSessionInput {
@@ -30,6 +30,7 @@ export interface StartSessionInput {
   idleTimeoutMinutes?: number;
   lifetimeMs?: number;
   sudoUntil?: Date | null;
+  sudo?: SudoProof | null;
   /** Where the sign-in happened (null: unknown or a private address). */
   location?: Location | null;
   /** Holds the session until it steps up (impossible travel). */
@@ -67,6 +68,7 @@ export class SessionService {
       expiresAt: new Date(input.now.getTime() + lifetimeMs),
       idleTimeoutMinutes: input.idleTimeoutMinutes ?? DEFAULT_IDLE_TIMEOUT_MINUTES,
       sudoUntil: input.sudoUntil ?? null,
+      sudo: input.sudo ?? null,
       location: input.location ?? null,
       stepUpReason: input.stepUpReason ?? null,
     });
@@ -88,7 +90,7 @@ export class SessionService {
     current: SessionRow,
     reason: string,
     meta: { ip: string | null; userAgent: string | null; now: Date },
-    options: { sudoUntil?: Date | null; releaseHold?: boolean } = {},
+    options: { sudoUntil?: Date | null; sudo?: SudoProof | null; releaseHold?: boolean } = {},
   ): Promise<Result<{ token: string; session: SessionRow }>> {
     const revoked = await this.store.revokeById(tx, current.id, reason, meta.now);
     if (revoked.length === 0) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
@@ -103,6 +105,7 @@ export class SessionService {
       idleTimeoutMinutes: current.idle_timeout_minutes,
       lifetimeMs: current.expires_at.getTime() - meta.now.getTime(),
       sudoUntil: options.sudoUntil ?? null,
+      sudo: options.sudo ?? null,
       location: locationOf(current),
       stepUpReason: options.releaseHold ? null : current.step_up_reason,
     });

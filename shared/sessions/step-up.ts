@@ -1,6 +1,8 @@
 import { appendAudit } from '../audit/append.js';
 import type { Db } from '../db/connect.js';
 import { fail, type Result } from '../errors/codes.js';
+import type { PasskeyService } from '../passkeys/service.js';
+import type { AuthenticationResponse } from '../passkeys/wire.js';
 import type { LoginThrottle } from '../ratelimit/login-throttle.js';
 import '../accounts/tables.js';
 import { SUDO_WINDOW_MS } from './model.js';
@@ -29,6 +31,8 @@ export interface StepUpDeps {
   throttle: LoginThrottle;
   sessions: SessionService;
   codes?: CodeCheck;
+  /** Passkey assertions (the passkeys domain); absent, there is no passkey step-up. */
+  passkeys?: Pick<PasskeyService, 'verifyAssertion'>;
 }
 
 export interface SteppedUp {
@@ -115,16 +119,47 @@ export class StepUpService {
     return this.grant(current, checked.method, meta);
   }
 
+  /**
+   * Step-up with a passkey of the session's user, for anyone who has one (with or without TOTP):
+   * the only step-up an org with requirePasskey accepts, so the window remembers the method and
+   * the authenticator model. The challenge is bound to this session (from
+   * POST /api/sessions/step-up/passkey/options). Shares the step-up attempt limits.
+   */
+  async withPasskey(
+    current: SessionRow,
+    input: { challengeId: string; response: AuthenticationResponse },
+    meta: { ip: string; userAgent: string | null; now: Date },
+  ): Promise<Result<SteppedUp>> {
+    if (!this.deps.passkeys) return fail('NOT_FOUND');
+    const throttle = await this.deps.throttle.attempt(meta.ip, current.user_id, meta.now, 'step-up');
+    if (!throttle.ok) {
+      return fail('RATE_LIMITED', 'Too many step-up attempts.', {
+        retryAfterSeconds: throttle.retryAfterSeconds,
+      });
+    }
+    const checked = await this.deps.passkeys.verifyAssertion(
+      { purpose: 'step_up', sessionId: current.id, userId: current.user_id },
+      input.challengeId,
+      input.response,
+      meta,
+    );
+    if (!checked.ok) return checked;
+    await throttle.succeeded();
+    return this.grant(current, 'passkey', meta, checked.passkey.aaguid);
+  }
+
   private async grant(
     current: SessionRow,
     method: string,
     meta: { ip: string; userAgent: string | null; now: Date },
+    aaguid: string | null = null,
   ): Promise<Result<SteppedUp>> {
     const sudoUntil = new Date(meta.now.getTime() + SUDO_WINDOW_MS);
     return this.deps.db.transaction().execute(async (tx) => {
-      // A second factor also lifts an impossible-travel hold (the password never reaches here for one).
+      // A second factor or a passkey also lifts an impossible-travel hold (the password never reaches here for one).
       const started = await this.deps.sessions.replace(tx, current, 'step_up', meta, {
         sudoUntil,
+        sudo: { method, aaguid },
         releaseHold: true,
       });
       // Revoked meanwhile (another tab, a reset): the old session cannot be stepped up any more.
@@ -137,6 +172,7 @@ export class StepUpService {
         metadata: {
           method,
           previousSessionId: current.id,
+          ...(aaguid ? { aaguid } : {}),
           ...(current.step_up_reason ? { released: current.step_up_reason } : {}),
         },
         ip: meta.ip,

@@ -23,6 +23,12 @@ export interface RevokedSession {
   orgId: string | null;
 }
 
+/** How a step-up was passed: what an org that requires passkeys asks of a sudo window. */
+export interface SudoProof {
+  method: string;
+  aaguid: string | null;
+}
+
 export interface NewSession {
   id?: string;
   tokenHash: Buffer;
@@ -37,6 +43,7 @@ export interface NewSession {
   expiresAt: Date;
   idleTimeoutMinutes: number;
   sudoUntil?: Date | null;
+  sudo?: SudoProof | null;
   location?: Location | null;
   stepUpReason?: StepUpReason | null;
 }
@@ -67,6 +74,8 @@ export class SessionStore {
         expires_at: input.expiresAt,
         idle_timeout_minutes: input.idleTimeoutMinutes,
         sudo_until: input.sudoUntil ?? null,
+        sudo_method: input.sudo?.method ?? null,
+        sudo_aaguid: input.sudo?.aaguid ?? null,
         revoked_at: null,
         revoked_reason: null,
       })

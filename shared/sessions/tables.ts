@@ -22,6 +22,10 @@ export interface SessionsTable {
   expires_at: Date;
   idle_timeout_minutes: number;
   sudo_until: Date | null;
+  /** How the sudo window was gained ('password', 'totp', 'backup_code', 'passkey'; migration 0050). */
+  sudo_method: string | null;
+  /** The authenticator model (AAGUID) of a passkey step-up (migration 0050). */
+  sudo_aaguid: string | null;
   revoked_at: Date | null;
   revoked_reason: string | null;
 }

@@ -36,10 +36,12 @@ export interface BrowserRig {
  * The local runtime on a known port (APP_URL must be the page's origin: mail links point there
  * and cookie-borne writes are checked against it) and a headless Debian chromium.
  */
-export async function startRig(): Promise<BrowserRig> {
+export async function startRig(options: { host?: string } = {}): Promise<BrowserRig> {
   await ensureConsoleBuilt();
   const port = await freePort();
-  const app = await startTestApp({ env: { PORT: String(port), APP_URL: `http://127.0.0.1:${port}` } });
+  // WebAuthn takes the RP ID from APP_URL's host, and refuses IP addresses: passkey tests use localhost.
+  const appUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  const app = await startTestApp({ env: { PORT: String(port), APP_URL: appUrl } });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -49,7 +51,7 @@ export async function startRig(): Promise<BrowserRig> {
     app,
     browser,
     async context() {
-      const context = await browser.newContext({ baseURL: app.url, viewport: { width: 1100, height: 800 } });
+      const context = await browser.newContext({ baseURL: appUrl, viewport: { width: 1100, height: 800 } });
       context.setDefaultTimeout(15_000);
       // Some refusals (WebAssembly, eval) throw instead of logging: report every violation event.
       await context.addInitScript(() =>
@@ -115,10 +117,10 @@ export function uniqueEmail(label: string): string {
 }
 
 /** The rig for one test file: started before its tests, stopped after them. */
-export function useRig(): BrowserRig {
+export function useRig(options: { host?: string } = {}): BrowserRig {
   let rig: BrowserRig | undefined;
   beforeAll(async () => {
-    rig = await startRig();
+    rig = await startRig(options);
   });
   afterAll(() => rig?.stop());
   return {

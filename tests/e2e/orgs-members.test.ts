@@ -480,6 +480,8 @@ describe('org security policy', () => {
       onLimit: 'revoke_oldest',
       enforceSso: false,
       allowBreakGlass: false,
+      requirePasskey: false,
+      allowedAaguids: null,
       effectiveIdleTimeoutMinutes: 30,
     });
     const changed = await app.request('PATCH', `/api/orgs/${org.id}/policy`, {

@@ -3,6 +3,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import type { Insertable } from 'kysely';
 import pg from 'pg';
 import { type Db, type DbHandle, openDatabase, wrapPGlite } from '../../shared/db/connect.js';
 import type { OrgsTable } from '../../shared/orgs/tables.js';
@@ -75,9 +76,9 @@ async function migratedSnapshot(migrations: Migration[]): Promise<Blob> {
  * need one without going through the orgs service. Returns its id.
  */
 export async function insertOrg(db: Db, org: { slug: string; name?: string; now: Date }): Promise<string> {
-  // The policy columns later migrations added (enforce_sso, allow_break_glass) keep their database
+  // The policy columns later migrations added (enforce_sso, require_passkey, …) keep their database
   // defaults, so migration tests can insert orgs into a schema from before them.
-  const values: Omit<OrgsTable, 'enforce_sso' | 'allow_break_glass'> = {
+  const values: Insertable<OrgsTable> = {
     id: randomUUID(),
     name: org.name ?? org.slug,
     slug: org.slug,
@@ -89,11 +90,7 @@ export async function insertOrg(db: Db, org: { slug: string; name?: string; now:
     on_session_limit: 'revoke_oldest',
     created_at: org.now,
   };
-  const row = await db
-    .insertInto('orgs')
-    .values(values as OrgsTable)
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const row = await db.insertInto('orgs').values(values).returning('id').executeTakeFirstOrThrow();
   return row.id;
 }
 

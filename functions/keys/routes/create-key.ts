@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { steppedUpFor, stepUpRequired, sudoOf } from '../../../shared/http/auth.js';
 import { requireOrg, requireOrgRole } from '../../../shared/http/org-guard.js';
 import { requireSession } from '../../../shared/http/principal.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
 import type { Core } from '../../../shared/runtime/core.js';
-import { inSudo } from '../../../shared/sessions/model.js';
 import { issuedKeyView, keyNameField, keyRoleField, toIssuedKeyView } from '../views.js';
 
 export const createKey = defineRoute({
@@ -28,9 +28,10 @@ export const createKey = defineRoute({
     const result = await deps.apiKeys.issue(
       access.orgId,
       { name: body.name, role: body.role, expiresAt: body.expiresAt ? new Date(body.expiresAt) : null },
-      { userId: user.id, role: access.role, inStepUp: inSudo(session.sudo_until, now), ip },
+      { userId: user.id, role: access.role, inStepUp: steppedUpFor(sudoOf(session), access, now), ip },
       now,
     );
-    return result.ok ? json(201, toIssuedKeyView(result.issued)) : result;
+    if (result.ok) return json(201, toIssuedKeyView(result.issued));
+    return result.code === 'STEP_UP_REQUIRED' ? stepUpRequired(access.passkeyPolicy, result.message) : result;
   },
 });

@@ -11,6 +11,7 @@ import {
   type OrgPolicy,
   sessionLimitActions,
 } from '../../../shared/orgs/model.js';
+import { aaguidListSchema } from '../../../shared/passkeys/model.js';
 import type { Core } from '../../../shared/runtime/core.js';
 import { inSudo } from '../../../shared/sessions/model.js';
 import { SsoStore } from '../../../shared/sso/store.js';
@@ -25,6 +26,8 @@ export const policyView = z.object({
   onLimit: z.enum(sessionLimitActions),
   enforceSso: z.boolean(),
   allowBreakGlass: z.boolean(),
+  requirePasskey: z.boolean(),
+  allowedAaguids: z.array(z.string()).nullable(),
   /** What the gate applies: idleTimeoutMinutes, else 1440 for enterprise orgs, else 30. */
   effectiveIdleTimeoutMinutes: z.number().int(),
 });
@@ -52,7 +55,7 @@ export const updatePolicy = defineRoute({
   method: 'PATCH',
   path: '/api/orgs/:orgId/policy',
   summary:
-    "Change the session policy (null clears a limit). absoluteTimeoutHours is at most 336 (14 days); with requireMfa, org routes refuse members without MFA (403 INSUFFICIENT_ROLE, requirement mfa). `enforceSso` and `allowBreakGlass` (owner only, step-up; enforceSso needs the org's SSO set up): password and Google/GitHub sign-in of accounts at the org's verified domains answer 403 SSO_REQUIRED with `ssoUrl`, except owners' password sign-in when allowBreakGlass (audited as sso.fallback).",
+    "Change the session policy (null clears a limit). absoluteTimeoutHours is at most 336 (14 days); with requireMfa, org routes refuse members without MFA (403 INSUFFICIENT_ROLE, requirement mfa). `enforceSso` and `allowBreakGlass` (owner only, step-up; enforceSso needs the org's SSO set up): password and Google/GitHub sign-in of accounts at the org's verified domains answer 403 SSO_REQUIRED with `ssoUrl`, except owners' password sign-in when allowBreakGlass (audited as sso.fallback). With requirePasskey, the org's step-up routes accept only a sudo window opened with a passkey (403 STEP_UP_REQUIRED with methods [\"passkey\"]), and allowedAaguids (null: any) limits that to passkeys of the listed authenticator models.",
   tags: ['orgs'],
   auth: requireOrgRole('admin', { apiKeys: false }),
   body: z
@@ -65,6 +68,8 @@ export const updatePolicy = defineRoute({
       onLimit: z.enum(sessionLimitActions).optional(),
       enforceSso: z.boolean().optional(),
       allowBreakGlass: z.boolean().optional(),
+      requirePasskey: z.boolean().optional(),
+      allowedAaguids: aaguidListSchema.min(1).nullable().optional(),
     })
     .refine((b) => Object.keys(b).length > 0, { message: 'give at least one field' }),
   responses: {

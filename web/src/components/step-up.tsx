@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { type ApiError, api, setStepUpPrompt } from '../api/client.js';
-import { ActionForm, ErrorText, Field, Submit, useAction } from './ui.js';
+import { stepUpWithPasskey } from '../passkeys.js';
+import { ActionForm, Button, ErrorText, Field, Submit, useAction } from './ui.js';
 
 type Pending = { resolve: (ok: boolean) => void; reason: ApiError };
 
@@ -40,11 +41,21 @@ export function StepUpDialog() {
     finish(true);
   });
 
+  const byPasskey = useAction(async () => {
+    await stepUpWithPasskey();
+    finish(true);
+  });
+  const passkeyOnly =
+    pending !== null &&
+    Array.isArray(pending.reason.extra.methods) &&
+    pending.reason.extra.methods.includes('passkey');
+
   const finish = (ok: boolean) => {
     dialog.current?.close();
     pending?.resolve(ok);
     setPending(null);
     confirm.setError(null);
+    byPasskey.setError(null);
   };
 
   return (
@@ -53,7 +64,9 @@ export function StepUpDialog() {
         <ActionForm onSubmit={confirm.run}>
           <h2 id="step-up-title">Confirm it’s you</h2>
           <p>This action needs a fresh confirmation. It stays valid for 10 minutes in this session.</p>
-          {mode === 'password' ? (
+          {passkeyOnly ? (
+            <p>This organization accepts only a passkey.</p>
+          ) : mode === 'password' ? (
             <Field
               label="Password"
               name="password"
@@ -77,19 +90,24 @@ export function StepUpDialog() {
               required
             />
           )}
-          <ErrorText error={confirm.error} />
+          <ErrorText error={confirm.error ?? byPasskey.error} />
           <div class="actions">
-            <Submit busy={confirm.busy}>Confirm</Submit>
-            <button
-              type="button"
-              class="btn plain"
-              onClick={() => {
-                setValue('');
-                setMode(mode === 'password' ? 'code' : 'password');
-              }}
-            >
-              {mode === 'password' ? 'Use a code instead' : 'Use my password instead'}
-            </button>
+            {!passkeyOnly && <Submit busy={confirm.busy}>Confirm</Submit>}
+            <Button busy={byPasskey.busy} onClick={() => void byPasskey.run()}>
+              Use a passkey
+            </Button>
+            {!passkeyOnly && (
+              <button
+                type="button"
+                class="btn plain"
+                onClick={() => {
+                  setValue('');
+                  setMode(mode === 'password' ? 'code' : 'password');
+                }}
+              >
+                {mode === 'password' ? 'Use a code instead' : 'Use my password instead'}
+              </button>
+            )}
             <button type="button" class="btn plain" onClick={() => finish(false)}>
               Cancel
             </button>

@@ -2,7 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ApiError, api } from '../api/client.js';
 import type { LoginAnswer } from '../api/types.js';
-import { ActionForm, ErrorText, Field, Notice, Page, Submit, useAction } from '../components/ui.js';
+import { ActionForm, Button, ErrorText, Field, Notice, Page, Submit, useAction } from '../components/ui.js';
+import { signInWithPasskey } from '../passkeys.js';
 import { safeNext, useSession } from '../session.js';
 
 function useQuery(): Record<string, string> {
@@ -42,6 +43,10 @@ export function Login() {
       }
       throw error;
     }
+    await done();
+  });
+  const byPasskey = useAction(async () => {
+    await signInWithPasskey();
     await done();
   });
   const second = useAction(async () => {
@@ -103,6 +108,13 @@ export function Login() {
           <a href={`/signup${query.next ? `?next=${encodeURIComponent(next)}` : ''}`}>Create an account</a>
         </p>
       </ActionForm>
+      <section class="card" aria-labelledby="passkey-title">
+        <h2 id="passkey-title">Passkey</h2>
+        <ErrorText error={byPasskey.error} />
+        <Button busy={byPasskey.busy} onClick={() => void byPasskey.run()}>
+          Sign in with a passkey
+        </Button>
+      </section>
       <form
         class="card"
         onSubmit={(e) => {

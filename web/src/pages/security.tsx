@@ -20,6 +20,7 @@ import {
   useLoad,
   when,
 } from '../components/ui.js';
+import { addPasskey, type Passkey } from '../passkeys.js';
 import { useSession } from '../session.js';
 
 export function Security() {
@@ -30,6 +31,7 @@ export function Security() {
       <Sessions />
       <Devices />
       <TwoFactor />
+      <Passkeys />
       <PasswordChange />
       <Activity />
     </Page>
@@ -153,6 +155,95 @@ function Devices() {
           ))}
         </ul>
       )}
+    </section>
+  );
+}
+
+function Passkeys() {
+  const list = useLoad(() => api<{ passkeys: Passkey[] }>('GET', '/api/passkeys'));
+  const [name, setName] = useState('');
+  const [renaming, setRenaming] = useState<{ id: string; name: string } | null>(null);
+  const add = useAction(async () => {
+    await addPasskey(name.trim() || undefined);
+    setName('');
+    list.reload();
+  });
+  const rename = useAction(async () => {
+    if (!renaming) return;
+    await api('PATCH', `/api/passkeys/${renaming.id}`, { name: renaming.name.trim() });
+    setRenaming(null);
+    list.reload();
+  });
+  const remove = useAction(async (id: string) => {
+    await api('DELETE', `/api/passkeys/${id}`);
+    list.reload();
+  });
+  return (
+    <section aria-labelledby="passkeys-title" class="card">
+      <h2 id="passkeys-title">Passkeys</h2>
+      <p class="muted">Sign in and confirm it’s you with this device’s screen lock or a security key.</p>
+      <ErrorText error={list.error ?? remove.error} />
+      {!list.data ? (
+        !list.error && <Loading what="passkeys" />
+      ) : list.data.passkeys.length === 0 ? (
+        <Empty>No passkeys yet.</Empty>
+      ) : (
+        <ul class="rows">
+          {list.data.passkeys.map((p) => (
+            <li key={p.id}>
+              {renaming?.id === p.id ? (
+                <ActionForm onSubmit={rename.run}>
+                  <Field
+                    label={`New name for ${p.name}`}
+                    name="passkeyName"
+                    value={renaming.name}
+                    onInput={(v) => setRenaming({ id: p.id, name: v })}
+                    error={rename.error}
+                    required
+                  />
+                  <ErrorText error={rename.error} />
+                  <Submit busy={rename.busy}>Save name</Submit>
+                </ActionForm>
+              ) : (
+                <span>
+                  <strong>{p.name}</strong> {p.backedUp && <span class="badge">Synced</span>}
+                  <br />
+                  <small class="muted">
+                    Added {when(p.createdAt)} · last used {p.lastUsedAt ? when(p.lastUsedAt) : 'never'}
+                  </small>
+                </span>
+              )}
+              <span class="actions">
+                <Button
+                  aria-label={`Rename ${p.name}`}
+                  onClick={() => setRenaming({ id: p.id, name: p.name })}
+                >
+                  Rename
+                </Button>
+                <Button
+                  variant="danger"
+                  busy={remove.busy}
+                  aria-label={`Remove ${p.name}`}
+                  onClick={() => void remove.run(p.id)}
+                >
+                  Remove
+                </Button>
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ActionForm onSubmit={add.run}>
+        <Field
+          label="Passkey name"
+          name="newPasskeyName"
+          hint="Optional, e.g. Laptop"
+          value={name}
+          onInput={setName}
+        />
+        <ErrorText error={add.error} />
+        <Submit busy={add.busy}>Add a passkey</Submit>
+      </ActionForm>
     </section>
   );
 }
