@@ -10,8 +10,9 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
  * Packages left out of the bundle and installed by Cloud Build from the unit's package.json:
  * the Functions Framework (its runner and the unit must share one registry), and packages that
  * load files beside their code at run time (gRPC protos, PGlite's WASM) which a bundle would lose,
- * and SAML's XML stack (node-saml with xml-crypto, xmldom, xml-encryption): some 400 KB that only
- * the login unit loads, installed beside it so its bundle stays within the 2 MiB budget.
+ * and two sign-in stacks only the login and accounts units load, installed beside them so their
+ * bundles stay within the 2 MiB budget: SAML's XML stack (node-saml with xml-crypto, xmldom,
+ * xml-encryption, some 400 KB) and WebAuthn's (@simplewebauthn/server with its ASN.1 and CBOR parsers).
  */
 export const EXTERNAL_PACKAGES = [
   '@google-cloud/functions-framework',
@@ -22,6 +23,7 @@ export const EXTERNAL_PACKAGES = [
   '@google-cloud/firestore',
   'firebase-admin',
   '@node-saml/node-saml',
+  '@simplewebauthn/server',
 ];
 
 /** Optional native addons that bundled code probes for with try/require; never installed. */

@@ -311,6 +311,16 @@ const personalRequests: Record<string, { body?: unknown; path?: string }> = {
   'DELETE /api/mfa/totp': {},
   'POST /api/mfa/totp/enroll': {},
   'GET /api/accounts/activity': {},
+  'DELETE /api/accounts/me': {},
+  'POST /api/orgs/:orgId/restore': {},
+  'GET /api/passkeys': {},
+  'PATCH /api/passkeys/:id': {
+    path: '/api/passkeys/00000000-0000-4000-8000-000000000000',
+    body: { name: 'x' },
+  },
+  'DELETE /api/passkeys/:id': { path: '/api/passkeys/00000000-0000-4000-8000-000000000000' },
+  'POST /api/passkeys/register/options': {},
+  'POST /api/passkeys/register/verify': { body: { response: {} } },
   'GET /api/accounts/security-events': {},
   'GET /api/accounts/security-events/stream': {},
   'POST /api/accounts/security-events/:id/acknowledge': {
