@@ -29,7 +29,8 @@ describe('passkeys in the console', { timeout: 120_000 }, () => {
     await dialog.getByLabel('Password').fill(PASSWORD);
     await dialog.getByRole('button', { name: 'Confirm' }).click();
     const passkeys = page.getByRole('region', { name: 'Passkeys' });
-    await passkeys.getByText('Laptop').waitFor();
+    // The list's own row (the name field's hint also says "Laptop").
+    await passkeys.getByRole('button', { name: 'Rename Laptop' }).waitFor();
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     expect(credentials).toHaveLength(1);
     expect(credentials[0]?.isResidentCredential).toBe(true);
