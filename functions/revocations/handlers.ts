@@ -13,8 +13,14 @@ export interface RevocationsDeps {
   feedIn: (tx: Tx) => RevocationFeed;
   /** Rate-limit windows, when they live in PostgreSQL (Firestore expires them by its TTL policy). */
   rateLimitsIn: ((tx: Tx) => { sweep(now: Date): Promise<number> }) | null;
-  /** Purges deleted orgs past their grace period (shared/orgs/deletion.ts), each in its own transaction. */
-  orgPurge: { purgeDue(now: Date): Promise<string[]> };
+  /**
+   * Purges deleted orgs past their grace period, then deletes the closed audit chains of orgs
+   * purged more than AUDIT_RETENTION_DAYS ago (shared/orgs/deletion.ts), each in its own transaction.
+   */
+  orgPurge: {
+    purgeDue(now: Date): Promise<string[]>;
+    expireAuditChains(now: Date): Promise<Array<{ orgId: string; rowsDeleted: number }>>;
+  };
   retention: RetentionSettings;
   clock: Clock;
   logger: Logger;
@@ -46,7 +52,8 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
      * any more, expired SAML requests, assertion ids and SSO link confirmations, and personal data
      * past its retention (shared/retention). The consumer drains the outbox after every event, so
      * this tick also publishes anything a failed publish left behind. Then, once the tick is claimed
-     * and outside its transaction (each org gets its own), deleted orgs past their grace period are purged.
+     * and outside its transaction (each org gets its own), deleted orgs past their grace period are purged
+     * and the closed audit chains of orgs purged longer ago than AUDIT_RETENTION_DAYS are deleted.
      */
     'maintenance-sweep': async (_envelope, tx) => {
       const now = deps.clock.now();
@@ -65,6 +72,9 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
       return async () => {
         const orgsPurged = await deps.orgPurge.purgeDue(now);
         if (orgsPurged.length > 0) deps.logger.info('deleted orgs purged', { orgIds: orgsPurged });
+        const chainsExpired = await deps.orgPurge.expireAuditChains(now);
+        if (chainsExpired.length > 0)
+          deps.logger.info('expired audit chains deleted', { chains: chainsExpired });
       };
     },
   };

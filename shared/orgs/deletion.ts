@@ -201,6 +201,42 @@ export class OrgDeletion {
     return purged;
   }
 
+  /**
+   * The maintenance sweep's last part: deletes the closed audit chains of orgs purged more than
+   * AUDIT_RETENTION_DAYS ago, with their heads and checkpoint bookkeeping, through the database's
+   * purge_expired_audit_chain (migration 0055), which re-checks that each chain is closed, quiet
+   * and old enough and writes the purge log. Returns the org ids whose chains went.
+   */
+  async expireAuditChains(now: Date): Promise<Array<{ orgId: string; rowsDeleted: number }>> {
+    const due = await this.store.db
+      .selectFrom('orgs')
+      .select('id')
+      .where('purged_at', 'is not', null)
+      .where('audit_expires_at', '<=', now)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('audit_chain_purges')
+              .select('chain')
+              .whereRef('audit_chain_purges.org_id', '=', 'orgs.id'),
+          ),
+        ),
+      )
+      .orderBy('audit_expires_at')
+      .limit(PURGE_BATCH)
+      .execute();
+    const expired: Array<{ orgId: string; rowsDeleted: number }> = [];
+    for (const { id } of due) {
+      const result = await sql<{ rows: number | string | null }>`
+        select purge_expired_audit_chain(${id}::uuid, ${this.settings.auditRetentionDays}::int, ${now}::timestamptz) as rows`.execute(
+        this.store.db,
+      );
+      const rows = result.rows[0]?.rows;
+      if (rows !== null && rows !== undefined) expired.push({ orgId: id, rowsDeleted: Number(rows) });
+    }
+    return expired;
+  }
+
   async #purge(orgId: string, now: Date): Promise<boolean> {
     return this.store.db.transaction().execute(async (tx) => {
       const org = await this.store.lockOrg(tx, orgId);
