@@ -3,6 +3,7 @@ import { auditDeps } from '../../functions/audit/deps.js';
 import { orgChain } from '../../shared/audit/chain.js';
 import { makeEnvelope } from '../../shared/bus/envelope.js';
 import type { Topic } from '../../shared/bus/topics.js';
+import { localPlaybackPath } from '../../shared/recordings/playback.js';
 import { DAY_MS, FakeClock, MINUTE_MS } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { issueApiKey } from '../helpers/keys.js';
@@ -19,7 +20,7 @@ import {
   sudoToken,
   type TestUser,
 } from '../helpers/orgs.js';
-import { ndjson, postFrames } from '../helpers/recordings.js';
+import { ndjson, postFrames, rawGet } from '../helpers/recordings.js';
 
 const clock = new FakeClock('2026-07-01T10:00:00Z');
 let app: TestApp;
@@ -70,7 +71,10 @@ async function populatedOrg() {
     token: admin.token,
   });
   expect(playback.status, playback.text).toBe(200);
-  return { org, admin, key, bound, invitation, recordingId };
+  const link = new URL(playback.body.url);
+  const playbackPath = `${link.pathname}${link.search}`;
+  expect((await rawGet(app, playbackPath)).status).toBe(200);
+  return { org, admin, key, bound, invitation, recordingId, playbackPath };
 }
 
 async function deleteOrg(orgId: string, slug: string) {
@@ -107,7 +111,7 @@ describe('deleting an org', () => {
   });
 
   it('at once ends bound sessions, stops keys and invitations, and makes the org 404 for every member', async () => {
-    const { org, admin, key, bound, invitation, recordingId } = await populatedOrg();
+    const { org, admin, key, bound, invitation, recordingId, playbackPath } = await populatedOrg();
     const deleted = await deleteOrg(org.id, org.slug);
     expect(deleted.status, deleted.text).toBe(202);
     expect(deleted.body).toEqual({
@@ -138,6 +142,8 @@ describe('deleting an org', () => {
       const list = await app.request('GET', '/api/orgs', { token: user.token });
       expect(list.body.orgs.map((o: { id: string }) => o.id)).not.toContain(org.id);
     }
+    // A playback link issued a moment before the deletion, still inside its 15 minutes, stops too.
+    expect((await rawGet(app, playbackPath)).status).toBe(404);
     // Members cannot leave, be removed or be changed in an org that is gone.
     expectError(
       await app.request('POST', `/api/orgs/${org.id}/leave`, { token: admin.token }),
@@ -201,7 +207,7 @@ describe('deleting an org', () => {
   });
 
   it('is purged after the grace period: data and recordings gone, the audit chain closed, verified and signed', async () => {
-    const { org, recordingId } = await populatedOrg();
+    const { org, admin, recordingId } = await populatedOrg();
     const db = app.runtime.platform.db;
     const recording = await db
       .selectFrom('recordings')
@@ -240,6 +246,21 @@ describe('deleting an org', () => {
       expect(left, table).toEqual([]);
     }
     expect(await blobs.get(recording.blob_key as string)).toBeNull();
+    // Playback is gone for every former member, and a correctly signed, unexpired link finds nothing.
+    for (const user of [owner, await signIn(admin)]) {
+      expectError(
+        await app.request('GET', `/api/recordings/${recordingId}/playback`, { token: user.token }),
+        404,
+        'NOT_FOUND',
+      );
+    }
+    const key = await (await import('../../shared/runtime/recordings.js')).recordingsDeps();
+    const forged = localPlaybackPath(
+      await key.blobUrlKey(),
+      recordingId,
+      new Date(clock.now().getTime() + MINUTE_MS),
+    );
+    expect((await rawGet(app, forged)).status).toBe(404);
     const tombstone = await db
       .selectFrom('orgs')
       .selectAll()
