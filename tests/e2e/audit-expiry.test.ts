@@ -1,17 +1,16 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orgChain } from '../../shared/audit/chain.js';
-import { makeEnvelope } from '../../shared/bus/envelope.js';
-import type { Topic } from '../../shared/bus/topics.js';
 import { DAY_MS, FakeClock } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import {
   createOrg,
   expectError,
-  login,
   newUser,
   orgAudit,
   orgTestEnv,
+  runScheduled,
+  signInAgain,
   sudoToken,
   type TestUser,
 } from '../helpers/orgs.js';
@@ -33,19 +32,6 @@ beforeAll(async () => {
 afterAll(() => app?.stop());
 
 const db = () => app.runtime.platform.db;
-
-async function tick(topic: Topic) {
-  const p = app.runtime.platform;
-  await p.publisher.publish(topic, makeEnvelope(topic, {}, clock.now()));
-  await p.localBus?.idle();
-  await app.settle();
-}
-
-async function signIn(user: TestUser): Promise<TestUser> {
-  const signedIn = await login(app, user.email, user.password);
-  expect(signedIn.status, signedIn.text).toBe(200);
-  return { ...user, token: signedIn.body.token };
-}
 
 async function chainRows(orgId: string) {
   return db()
@@ -86,8 +72,8 @@ describe('audit chains of purged orgs', () => {
     });
     expect(deleted.status, deleted.text).toBe(202);
     clock.advance(7 * DAY_MS);
-    await tick('maintenance-sweep');
-    await tick('audit-checkpoint');
+    await runScheduled(app, clock, 'maintenance-sweep');
+    await runScheduled(app, clock, 'audit-checkpoint');
     expect((await orgAudit(app, closed.id)).at(-1)?.action).toBe('org.deleted');
   }, 120_000);
 
@@ -144,11 +130,11 @@ describe('audit chains of purged orgs', () => {
     const liveRows = (await chainRows(live.id)).length;
 
     clock.advance(400 * DAY_MS - 60_000);
-    await tick('maintenance-sweep');
+    await runScheduled(app, clock, 'maintenance-sweep');
     expect(await chainRows(closed.id)).toEqual(before);
 
     clock.advance(60_000);
-    await tick('maintenance-sweep');
+    await runScheduled(app, clock, 'maintenance-sweep');
     expect(await chainRows(closed.id)).toEqual([]);
     expect(
       await db().selectFrom('audit_chain_heads').select('chain').where('chain', '=', chain).execute(),
@@ -174,13 +160,13 @@ describe('audit chains of purged orgs', () => {
       await db().selectFrom('orgs').select(['name', 'slug']).where('id', '=', closed.id).executeTakeFirst(),
     ).toEqual({ name: '', slug: `deleted-${closed.id}` });
     // Nothing left to say about it over HTTP, and the next sweep finds nothing to do.
-    owner = await signIn(owner);
+    owner = await signInAgain(app, owner);
     expectError(
       await app.request('GET', `/api/orgs/${closed.id}/audit`, { token: owner.token }),
       404,
       'NOT_FOUND',
     );
-    await tick('maintenance-sweep');
+    await runScheduled(app, clock, 'maintenance-sweep');
     expect(await db().selectFrom('audit_chain_purges').select('chain').execute()).toEqual([{ chain }]);
   });
 });
