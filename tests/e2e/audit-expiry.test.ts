@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orgChain } from '../../shared/audit/chain.js';
+import { makeEnvelope } from '../../shared/bus/envelope.js';
 import { DAY_MS, FakeClock } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import {
@@ -114,6 +115,25 @@ describe('audit chains of purged orgs', () => {
     await expect(purge(closed.id, 1, farFuture)).rejects.toThrow(/at least 30 days/);
     expect((await chainRows(closed.id)).length).toBeGreaterThan(0);
     expect(await db().selectFrom('audit_chain_purges').selectAll().execute()).toEqual([]);
+  });
+
+  it('another service cannot reopen a closed chain: its events for a purged org are dropped', async () => {
+    const before = await chainRows(closed.id);
+    const p = app.runtime.platform;
+    for (const orgId of [closed.id, live.id]) {
+      const envelope = makeEnvelope(
+        'audit-events',
+        { action: 'machine.added', actorType: 'system', actorId: null, metadata: {} },
+        clock.now(),
+        orgId,
+      );
+      await p.publisher.publish('audit-events', envelope);
+    }
+    await p.localBus?.idle();
+    await app.settle();
+    expect(await chainRows(closed.id)).toEqual(before);
+    expect((await chainRows(live.id)).at(-1)?.action).toBe('machine.added');
+    await runScheduled(app, clock, 'audit-checkpoint');
   });
 
   it('keeps a closed chain until AUDIT_RETENTION_DAYS after the purge, then deletes it with its head and checkpoint, and logs the purge', async () => {
