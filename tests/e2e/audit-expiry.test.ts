@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orgChain } from '../../shared/audit/chain.js';
 import { makeEnvelope } from '../../shared/bus/envelope.js';
+import type { Tx } from '../../shared/bus/outbox.js';
 import { DAY_MS, FakeClock } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import {
@@ -40,6 +41,10 @@ async function chainRows(orgId: string) {
     .select(['seq', 'action'])
     .where('chain', '=', orgChain(orgId))
     .execute();
+}
+
+async function currentSchema(tx: Tx): Promise<string | undefined> {
+  return (await sql<{ schema: string }>`select current_schema() as schema`.execute(tx)).rows[0]?.schema;
 }
 
 /**
@@ -98,6 +103,38 @@ describe('audit chains of purged orgs', () => {
     expect(await refusal(sql`delete from audit_logs where chain = ${closedChain}`, closedChain)).toContain(
       'append-only',
     );
+    expect((await chainRows(live.id)).length).toBeGreaterThan(0);
+  });
+
+  it('as the application role: no DELETE on audit rows, no writing the purge log, only the purge function', async () => {
+    const chain = orgChain(live.id);
+    const asApp = async (statement: ReturnType<typeof sql>) => {
+      try {
+        return await db()
+          .transaction()
+          .execute(async (tx) => {
+            await sql`select set_config('sessionforge.audit_chain_expiring', ${chain}, true)`.execute(tx);
+            await sql
+              .raw(`grant usage on schema "${await currentSchema(tx)}" to sessionforge_app`)
+              .execute(tx);
+            await sql`set local role sessionforge_app`.execute(tx);
+            return (await statement.execute(tx)).rows;
+          });
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(await asApp(sql`delete from audit_logs where chain = ${chain}`)).toMatch(/permission denied/);
+    expect(
+      await asApp(
+        sql`insert into audit_chain_purges values (${chain}, ${live.id}::uuid, 1, 'x', now(), 0, now())`,
+      ),
+    ).toMatch(/permission denied/);
+    expect(
+      await asApp(
+        sql`select purge_expired_audit_chain(${live.id}::uuid, 30, ${new Date('2099-01-01T00:00:00Z')}::timestamptz) as rows`,
+      ),
+    ).toEqual([{ rows: null }]);
     expect((await chainRows(live.id)).length).toBeGreaterThan(0);
   });
 
