@@ -28,6 +28,7 @@ export function Security() {
   return (
     <Page title="Security">
       {query.joined && <Notice>You joined the organization. It is in the Organization menu.</Notice>}
+      {query.left && <Notice>You left the organization.</Notice>}
       <Sessions />
       <Devices />
       <TwoFactor />
