@@ -17,6 +17,7 @@ export function Field(props: {
   required?: boolean;
   hint?: string;
   inputMode?: 'numeric' | 'text' | 'email';
+  onFocus?: () => void;
 }) {
   const id = useId();
   const issue = props.error instanceof ApiError ? props.error.fieldIssue(props.name) : undefined;
@@ -35,6 +36,7 @@ export function Field(props: {
         aria-invalid={issue ? 'true' : undefined}
         aria-describedby={issue ? `${id}-issue` : props.hint ? `${id}-hint` : undefined}
         onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
+        onFocus={props.onFocus}
       />
       {props.hint && !issue && (
         <small id={`${id}-hint`} class="hint">

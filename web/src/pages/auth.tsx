@@ -1,9 +1,14 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ApiError, api } from '../api/client.js';
 import type { LoginAnswer } from '../api/types.js';
 import { ActionForm, Button, ErrorText, Field, Notice, Page, Submit, useAction } from '../components/ui.js';
-import { signInWithPasskey } from '../passkeys.js';
+import {
+  cancelPasskeyCeremony,
+  isCeremonyAbort,
+  signInWithPasskey,
+  supportsPasskeyAutofill,
+} from '../passkeys.js';
 import { safeNext, useSession } from '../session.js';
 
 function useQuery(): Record<string, string> {
@@ -38,6 +43,7 @@ export function Login() {
         error.code === 'MFA_REQUIRED' &&
         typeof error.extra.mfaToken === 'string'
       ) {
+        cancelPasskeyCeremony();
         setMfaToken(error.extra.mfaToken);
         return;
       }
@@ -46,9 +52,39 @@ export function Login() {
     await done();
   });
   const byPasskey = useAction(async () => {
-    await signInWithPasskey();
+    try {
+      await signInWithPasskey();
+    } catch (error) {
+      if (isCeremonyAbort(error)) return;
+      throw error;
+    }
     await done();
   });
+
+  /*
+   * Passkey autofill (conditional UI). The options are fetched on the first focus of the Email
+   * field, not on page load: each fetch stores a challenge and counts against the edge throttle
+   * of /api/login/passkey/options for this address, so every page view (bots, the redirect of
+   * signed-out visits, a tab left open) would spend them. Focusing the field is the first sign
+   * that someone means to sign in, and it is where the browser shows the passkeys.
+   */
+  const autofill = useRef<'idle' | 'offered'>('idle');
+  const offerPasskeys = () => {
+    if (autofill.current !== 'idle') return;
+    autofill.current = 'offered';
+    void (async () => {
+      if (!(await supportsPasskeyAutofill())) return;
+      try {
+        await signInWithPasskey({ autofill: true });
+        await done();
+      } catch (error) {
+        // A later focus offers them again (a challenge lasts 5 minutes).
+        autofill.current = 'idle';
+        if (!isCeremonyAbort(error)) byPasskey.setError(error as Error);
+      }
+    })();
+  };
+  useEffect(() => cancelPasskeyCeremony, []);
   const second = useAction(async () => {
     await api<LoginAnswer>('POST', '/api/login/mfa', { mfaToken, code: code.trim() }, { anonymous: true });
     await done();
@@ -85,9 +121,10 @@ export function Login() {
           label="Email"
           name="email"
           type="email"
-          autoComplete="username"
+          autoComplete="username webauthn"
           value={email}
           onInput={setEmail}
+          onFocus={offerPasskeys}
           error={signIn.error}
           required
         />
