@@ -9,7 +9,7 @@ import { Loading } from './components/ui.js';
 import { AcceptInvitation, Login, ResetPassword, Signup, VerifyEmail } from './pages/auth.js';
 // The page most visits land on after signing in ships with the app, not as a later chunk.
 import { Security } from './pages/security.js';
-import { loginUrl, SessionProvider, useSession } from './session.js';
+import { type FirstSession, firstSession, loginUrl, SessionProvider, useSession } from './session.js';
 
 // Signed-in pages load on demand, so the sign-in page ships only what it needs.
 const OrgPage = lazy(() => import('./pages/org.js').then((m) => m.OrgPage));
@@ -129,10 +129,10 @@ function NotFound() {
   );
 }
 
-export function App() {
+export function App({ initial }: { initial?: FirstSession }) {
   return (
     <LocationProvider>
-      <SessionProvider>
+      <SessionProvider initial={initial}>
         <a class="skip" href="#main">
           Skip to content
         </a>
@@ -162,4 +162,5 @@ export function App() {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+// The first render waits for the session check (already in flight): pages then render once, signed in or not.
+void firstSession().then((initial) => render(<App initial={initial} />, document.getElementById('app')!));

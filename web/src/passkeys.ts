@@ -1,7 +1,6 @@
 import {
   browserSupportsWebAuthnAutofill,
   startAuthentication,
-  startRegistration,
   WebAuthnAbortService,
 } from '@simplewebauthn/browser';
 import { api } from './api/client.js';
@@ -16,14 +15,9 @@ export interface Passkey {
 
 type Options = Parameters<typeof startAuthentication>[0]['optionsJSON'];
 
-/** Creates a passkey on this device and registers it (the options call asks for a step-up first). */
+/** Registers a new passkey; the registration code downloads on first use. */
 export async function addPasskey(name?: string): Promise<Passkey> {
-  const optionsJSON = await api<Parameters<typeof startRegistration>[0]['optionsJSON']>(
-    'POST',
-    '/api/passkeys/register/options',
-  );
-  const response = await startRegistration({ optionsJSON });
-  return api<Passkey>('POST', '/api/passkeys/register/verify', name ? { response, name } : { response });
+  return (await import('./passkey-registration.js')).addPasskey(name);
 }
 
 /**
