@@ -6,7 +6,7 @@ import { ErrorBoundary, LocationProvider, lazy, Route, Router, useLocation } fro
 import { api } from './api/client.js';
 import { StepUpDialog } from './components/step-up.js';
 import { Loading } from './components/ui.js';
-import { AcceptInvitation, Login, ResetPassword, Signup, VerifyEmail } from './pages/auth.js';
+import { AcceptInvitation, Login, ProviderReturn, ResetPassword, Signup, VerifyEmail } from './pages/auth.js';
 // The page most visits land on after signing in ships with the app, not as a later chunk.
 import { Security } from './pages/security.js';
 import { type FirstSession, firstSession, loginUrl, SessionProvider, useSession } from './session.js';
@@ -142,6 +142,7 @@ export function App({ initial }: { initial?: FirstSession }) {
             <Router>
               <Route path="/" component={Home} />
               <Route path="/login" component={Login} />
+              <Route path="/login/provider" component={ProviderReturn} />
               <Route path="/signup" component={Signup} />
               <Route path="/verify-email" component={VerifyEmail} />
               <Route path="/reset-password" component={ResetPassword} />

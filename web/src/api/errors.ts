@@ -70,3 +70,10 @@ export function toApiError(status: number, body: unknown, retryAfter: string | n
   if (retryAfter && /^\d+$/.test(retryAfter)) extra.retryAfter = Number(retryAfter);
   return new ApiError(status, code, message, issues, extra);
 }
+
+/** A failure outside our API (a provider's sign-in, the browser) whose message is already in words. */
+export class SayableError extends Error {
+  get words(): string {
+    return this.message;
+  }
+}
