@@ -163,5 +163,9 @@ export function App({ initial }: { initial?: FirstSession }) {
   );
 }
 
-// The first render waits for the session check (already in flight): pages then render once, signed in or not.
-void firstSession().then((initial) => render(<App initial={initial} />, document.getElementById('app')!));
+// Pages that need a session wait for the check (already in flight) and render once, signed in;
+// the public ones render at once and learn who is signed in when the answer comes.
+const publicPages = ['/login', '/signup', '/verify-email', '/reset-password', '/login/provider'];
+const mount = (initial?: FirstSession) => render(<App initial={initial} />, document.getElementById('app')!);
+if (publicPages.includes(location.pathname)) mount();
+else void firstSession().then(mount);
