@@ -148,3 +148,20 @@ export async function signedInPage(rig: BrowserRig, label: string) {
   await signInByForm(page, user.email);
   return { user, page };
 }
+
+/** Chromium's virtual authenticator: a platform authenticator with resident keys and user verification. */
+export async function virtualAuthenticator(page: Page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}

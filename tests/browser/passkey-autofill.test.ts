@@ -1,23 +1,5 @@
-import type { CDPSession, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { checkPage, PASSWORD, signedInPage, useRig } from './harness.js';
-
-/** Chromium's virtual authenticator: a platform authenticator with resident keys and user verification. */
-async function virtualAuthenticator(page: Page): Promise<CDPSession> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return cdp;
-}
+import { checkPage, PASSWORD, signedInPage, useRig, virtualAuthenticator } from './harness.js';
 
 describe('passkey autofill on /login', { timeout: 120_000 }, () => {
   // WebAuthn refuses an IP address as the RP ID, so this rig serves the console on localhost.
