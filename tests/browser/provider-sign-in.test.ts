@@ -1,7 +1,9 @@
 import type { BrowserContext, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../shared/time/clock.js';
 import { type FakeGoogleCerts, fakeGoogleCerts } from '../helpers/firebase.js';
-import { checkPage, openPage, uniqueEmail, useRig } from './harness.js';
+import { enableMfa } from '../helpers/mfa.js';
+import { checkPage, openPage, PASSWORD, uniqueEmail, useRig } from './harness.js';
 
 const PROJECT = 'sf-console-project';
 const WEB_API_KEY = 'test-web-api-key';
@@ -17,6 +19,7 @@ async function fakeFirebase(
   options: { email: string; fail?: string },
 ) {
   const seen: Array<{ method: string; body: Record<string, unknown> }> = [];
+  let provider = 'google.com';
   const cors = (route: Route) => ({
     'access-control-allow-origin': new URL(route.request().headers().origin ?? 'http://x').origin,
     'access-control-allow-headers': 'content-type',
@@ -38,6 +41,7 @@ async function fakeFirebase(
         body: JSON.stringify(value),
       });
     if (method === 'createAuthUri') {
+      provider = body.providerId as string;
       const back = `${body.continueUri as string}?state=st-1&code=provider-code`;
       return json(200, {
         authUri: `https://accounts.example-idp.test/authorize?next=${encodeURIComponent(back)}`,
@@ -49,7 +53,7 @@ async function fakeFirebase(
     expect(body.sessionId).toBe('firebase-session-1');
     expect(body.requestUri).toContain('code=provider-code');
     return json(200, {
-      idToken: await google.idToken({ claims: { email: options.email, name: 'Ada Lovelace' } }),
+      idToken: await google.idToken({ claims: { email: options.email, name: 'Ada Lovelace' }, provider }),
     });
   });
   // The provider's consent page: the person agrees and is sent back to the console.
@@ -88,6 +92,22 @@ describe('Google and GitHub sign-in when Firebase is configured', { timeout: 120
     expect(current.user.email).toBe(email);
     // Nothing of the flow is left in web storage once the tab is back.
     expect(await page.evaluate(() => sessionStorage.length + localStorage.length)).toBe(0);
+  });
+
+  it('asks an account with two-factor for its code after GitHub, then signs in', async () => {
+    const user = await rig.app.signupVerifiedAndLogin(uniqueEmail('github-mfa'), PASSWORD);
+    const { backupCodes } = await enableMfa(rig.app, new FakeClock(new Date()), user);
+    const context = await rig.context();
+    const seen = await fakeFirebase(context, google, { email: user.email });
+    const page = await openPage(context, '/login');
+    await page.getByRole('button', { name: 'Sign in with GitHub' }).click();
+    await page.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
+    expect(seen[0]?.body).toMatchObject({ providerId: 'github.com' });
+    await page.getByLabel('Code').fill(backupCodes[0]!);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL('**/settings/security');
+    const current = await page.evaluate(async () => (await fetch('/api/sessions/current')).json());
+    expect(current.user.id).toBe(user.userId);
   });
 
   it('says in words when the provider’s answer is refused, and when the return page is opened on its own', async () => {
