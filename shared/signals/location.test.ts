@@ -61,5 +61,14 @@ describe('reading a database record', () => {
     expect(toLocation({ country_code: 'ZZZ', latitude: 1, longitude: 2 })).toBeNull();
     expect(toLocation({ country: { iso_code: 'US' } })).toBeNull();
     expect(toLocation({ country_code: 'US', latitude: 91, longitude: 0 })).toBeNull();
+    expect(toLocation({ country_code: 'US', city: 5, latitude: 1, longitude: 2 })).toBeNull();
+    expect(toLocation({ country_code: 'US', latitude: '1', longitude: 2 })).toBeNull();
+    expect(
+      toLocation({
+        country: { iso_code: 'US' },
+        location: { latitude: 1, longitude: 2, accuracy_radius: -1 },
+      }),
+    ).toBeNull();
+    expect(toLocation('US')).toBeNull();
   });
 });
