@@ -17,6 +17,41 @@ export interface Location {
  */
 export const DEFAULT_ACCURACY_RADIUS_KM = 100;
 
+/** Plain dotted-decimal IPv4 (what proxies put in X-Forwarded-For): read without ipaddr.js. */
+const DOTTED_QUAD =
+  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+/**
+ * ipaddr.js's IPv4 special ranges (everything its range() does not call 'unicast'), as
+ * [network, mask]; location.test.ts checks this list against ipaddr.js on every boundary.
+ */
+const NOT_UNICAST_V4: ReadonlyArray<readonly [number, number]> = (
+  [
+    ['0.0.0.0', 8],
+    ['255.255.255.255', 32],
+    ['224.0.0.0', 4],
+    ['169.254.0.0', 16],
+    ['127.0.0.0', 8],
+    ['100.64.0.0', 10],
+    ['10.0.0.0', 8],
+    ['172.16.0.0', 12],
+    ['192.168.0.0', 16],
+    ['192.0.0.0', 24],
+    ['192.0.2.0', 24],
+    ['192.88.99.0', 24],
+    ['198.18.0.0', 15],
+    ['198.51.100.0', 24],
+    ['203.0.113.0', 24],
+    ['240.0.0.0', 4],
+    ['192.175.48.0', 24],
+    ['192.31.196.0', 24],
+    ['192.52.193.0', 24],
+  ] as const
+).map(([network, bits]) => {
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const [a, b, c, d] = network.split('.').map(Number) as [number, number, number, number];
+  return [(((a << 24) | (b << 16) | (c << 8) | d) & mask) >>> 0, mask] as const;
+});
+
 /**
  * Only globally routed unicast addresses are looked up: loopback, private, CGNAT (100.64/10),
  * link-local, ULA, documentation and other special ranges say nothing about where a person is.
@@ -24,6 +59,13 @@ export const DEFAULT_ACCURACY_RADIUS_KM = 100;
  * null; the address is parsed once.
  */
 export function locatableAddress(ip: string): { address: string; family: 4 | 6 } | null {
+  const quad = DOTTED_QUAD.exec(ip);
+  if (quad) {
+    const n = ((+quad[1]! << 24) | (+quad[2]! << 16) | (+quad[3]! << 8) | +quad[4]!) >>> 0;
+    return NOT_UNICAST_V4.some(([base, mask]) => (n & mask) >>> 0 === base)
+      ? null
+      : { address: ip, family: 4 };
+  }
   if (!ipaddr.isValid(ip)) return null;
   let parsed = ipaddr.parse(ip);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
