@@ -1,0 +1,136 @@
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { checkPage, openPage, PASSWORD, signInByForm, uniqueEmail, useRig } from './harness.js';
+
+// Real public addresses and where the bundled DB-IP Lite database puts them (DB-IP names the
+// German one's city "Berlin (Charlottenburg-Wilmersdorf)"); the runtime trusts
+// one proxy hop, so each browser profile's X-Forwarded-For is its address.
+const US = '8.8.8.8'; // Google Public DNS → Mountain View, United States
+const US_TOO = '8.8.4.4';
+const DE = '85.214.132.117'; // Strato AG → Berlin (a district), Germany
+
+describe('security signals in the console', { timeout: 120_000 }, () => {
+  const rig = useRig({ env: { TRUSTED_PROXY_HOPS: '1' } });
+
+  /** A fresh browser profile whose requests come from `ip`. */
+  async function from(ip: string): Promise<BrowserContext> {
+    const context = await rig.context();
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': ip });
+    return context;
+  }
+
+  async function signedInFrom(ip: string, email: string): Promise<Page> {
+    const page = await openPage(await from(ip), '/login');
+    await signInByForm(page, email);
+    return page;
+  }
+
+  /** The user's first located sign-in, in the US, made through the API. */
+  async function usUser(label: string, ip = US) {
+    const user = await rig.app.signupVerifiedAndLogin(uniqueEmail(label), PASSWORD);
+    const home = await rig.app.request('POST', '/api/login', {
+      body: { email: user.email, password: PASSWORD },
+      headers: { 'x-forwarded-for': ip },
+    });
+    expect(home.status, home.text).toBe(200);
+    return user;
+  }
+
+  it('a sign-in from Germany shows up live in the US tab, and "Not me" revokes it and offers a reset', async () => {
+    const user = await rig.app.signupVerifiedAndLogin(uniqueEmail('live-signal'), PASSWORD);
+    const home = await signedInFrom(US, user.email);
+    // The list loads once the events stream is open ("ready"): from here on, events arrive live.
+    await home.getByRole('list', { name: 'Security events' }).waitFor();
+    await expect
+      .poll(() => home.getByRole('row').filter({ hasText: 'Mountain View, United States' }).count())
+      .toBeGreaterThan(0);
+
+    const started = Date.now();
+    const away = await signedInFrom(DE, user.email);
+    await away.getByRole('heading', { name: 'We noticed a sign-in from an unusual place' }).waitFor();
+
+    const events = home.getByRole('list', { name: 'Security events' });
+    const travel = events.getByRole('listitem').filter({ hasText: 'Sign-in from an unusual place' });
+    await travel.waitFor({ timeout: 5000 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expect.poll(() => travel.textContent()).toMatch(/Berlin.*, Germany/);
+    await expect.poll(() => travel.textContent()).toContain(DE);
+    await events.getByRole('listitem').filter({ hasText: 'Sign-in from another country' }).waitFor();
+    await home.getByRole('link', { name: 'IP Geolocation by DB-IP' }).first().waitFor();
+    expect(home.url()).toContain('/settings/security');
+    await checkPage(home, 'security-events');
+
+    // Acknowledging one event clears its "New" badge without touching the session.
+    const changed = events.getByRole('listitem').filter({ hasText: 'Sign-in from another country' });
+    await changed.getByRole('button', { name: /^Acknowledge/ }).click();
+    await expect.poll(() => changed.getByText('New', { exact: true }).count()).toBe(0);
+
+    await travel.getByRole('button', { name: /Not me\? Revoke that session/ }).click();
+    await away.waitForURL('**/login?**reason=revoked**', { timeout: 5000 });
+    await home.getByText('That session is signed out.').waitFor();
+    await home.getByRole('button', { name: 'Mail me a password-reset link' }).click();
+    await home.getByText(`We sent a password-reset link to ${user.email}.`).waitFor();
+    await rig.app.settle();
+    expect(rig.app.tokenFromMail(user.email, 'password-reset')).toMatch(/.+/);
+    // The revocation itself is an event too, and the disowned one is acknowledged.
+    await events.getByRole('listitem').filter({ hasText: 'A session was signed out' }).first().waitFor();
+    await expect.poll(() => travel.getByText('New', { exact: true }).count()).toBe(0);
+    expect(home.url()).toContain('/settings/security');
+  });
+
+  it('the held sign-in sees only the unusual-place screen until "yes" on the mailed link frees it', async () => {
+    const user = await usUser('held-yes');
+    const away = await signedInFrom(DE, user.email);
+    await away.getByRole('heading', { name: 'We noticed a sign-in from an unusual place' }).waitFor();
+    await away.getByText('We sent you a link.').waitFor();
+    await away.getByText(/from Berlin.*, Germany \(85\.214\.132\.117\)/).waitFor();
+    // No step-up dialog over it, and nothing of the security page behind it.
+    expect(await away.getByRole('dialog').isVisible()).toBe(false);
+    expect(await away.getByRole('heading', { name: 'Security events' }).count()).toBe(0);
+    await checkPage(away, 'held-sign-in');
+
+    await rig.app.settle();
+    const token = rig.app.tokenFromMail(user.email, 'login-confirmation');
+    const mailPage = await openPage(await from(US_TOO), `/confirm-login?token=${encodeURIComponent(token)}`);
+    await mailPage.getByRole('heading', { name: 'Was this you?' }).waitFor();
+    await checkPage(mailPage, 'confirm-login');
+    await mailPage.getByRole('button', { name: 'Yes, it was me' }).click();
+    await mailPage.getByRole('heading', { name: 'Sign-in confirmed' }).waitFor();
+
+    // The held tab moves on by itself to the page it was going to.
+    await away.getByRole('heading', { name: 'Security events' }).waitFor({ timeout: 10_000 });
+    expect(away.url()).toContain('/settings/security');
+
+    // The link works once.
+    const again = await openPage(await from(US_TOO), `/confirm-login?token=${encodeURIComponent(token)}`);
+    await again.getByRole('button', { name: 'No, sign it out' }).click();
+    await again
+      .getByRole('alert')
+      .filter({ hasText: /invalid|expired|used/i })
+      .waitFor();
+    await away.reload();
+    await away.getByRole('heading', { name: 'Security events' }).waitFor();
+  });
+
+  it('"no" on the mailed link signs the held tab out and offers a password reset', async () => {
+    const user = await usUser('held-no', US_TOO);
+    const away = await signedInFrom(DE, user.email);
+    await away.getByRole('heading', { name: 'We noticed a sign-in from an unusual place' }).waitFor();
+    await rig.app.settle();
+    const token = rig.app.tokenFromMail(user.email, 'login-confirmation');
+    const mailPage = await openPage(await from(US), `/confirm-login?token=${encodeURIComponent(token)}`);
+    await mailPage.getByRole('button', { name: 'No, sign it out' }).click();
+    await mailPage.getByRole('heading', { name: 'That session is signed out' }).waitFor();
+    await mailPage.getByText('We sent you an email with a link to choose a new one.').waitFor();
+    await away.waitForURL('**/login?**reason=revoked**', { timeout: 5000 });
+    await rig.app.settle();
+    expect(rig.app.tokenFromMail(user.email, 'password-reset')).toMatch(/.+/);
+    await mailPage.getByRole('link', { name: 'Reset your password' }).click();
+    await mailPage.waitForURL('**/reset-password');
+  });
+
+  it('a link without a token says so', async () => {
+    const page = await openPage(await from(US), '/confirm-login');
+    await page.getByText('This link is incomplete.').waitFor();
+  });
+});
