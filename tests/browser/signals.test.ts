@@ -1,3 +1,4 @@
+import { generate } from 'otplib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { checkPage, openPage, PASSWORD, signInByForm, uniqueEmail, useRig } from './harness.js';
@@ -127,6 +128,54 @@ describe('security signals in the console', { timeout: 120_000 }, () => {
     expect(rig.app.tokenFromMail(user.email, 'password-reset')).toMatch(/.+/);
     await mailPage.getByRole('link', { name: 'Reset your password' }).click();
     await mailPage.waitForURL('**/reset-password');
+  });
+
+  it('a held sign-in of an account with two-factor confirms with a code on the unusual-place screen', async () => {
+    const user = await rig.app.signupVerifiedAndLogin(uniqueEmail('held-mfa'), PASSWORD);
+    // Two-factor on, through the API; backup codes stand in for the app (a TOTP step is single use).
+    const sudo = await rig.app.request('POST', '/api/sessions/step-up', {
+      token: user.token,
+      body: { password: PASSWORD },
+    });
+    expect(sudo.status, sudo.text).toBe(200);
+    const enrolled = await rig.app.request('POST', '/api/mfa/totp/enroll', { token: sudo.body.token });
+    const confirmed = await rig.app.request('POST', '/api/mfa/totp/confirm', {
+      token: sudo.body.token,
+      body: { code: await generate({ secret: enrolled.body.secret, epoch: Math.floor(Date.now() / 1000) }) },
+    });
+    expect(confirmed.status, confirmed.text).toBe(200);
+    const [first, second, third] = confirmed.body.backupCodes as string[];
+    const usHeaders = { 'x-forwarded-for': US };
+    const password = await rig.app.request('POST', '/api/login', {
+      body: { email: user.email, password: PASSWORD },
+      headers: usHeaders,
+    });
+    const home = await rig.app.request('POST', '/api/login/mfa', {
+      body: { mfaToken: password.body.error.mfaToken, code: first },
+      headers: usHeaders,
+    });
+    expect(home.status, home.text).toBe(200);
+
+    const away = await openPage(await from(DE), '/login');
+    await away.getByLabel('Email').fill(user.email);
+    await away.getByLabel('Password').fill(PASSWORD);
+    await away.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await away.getByLabel('Code').fill(second!);
+    await away.getByRole('button', { name: 'Verify' }).click();
+    await away.getByRole('heading', { name: 'We noticed a sign-in from an unusual place' }).waitFor();
+    expect(await away.getByText('We sent you a link.').count()).toBe(0);
+    await rig.app.settle();
+    expect(
+      rig.app.mails().filter((m) => m.to === user.email && m.action.type === 'login-confirmation'),
+    ).toEqual([]);
+    // A wrong code says so and keeps the screen.
+    await away.getByLabel('Code').fill('000000');
+    await away.getByRole('button', { name: 'Confirm' }).click();
+    await away.getByRole('alert').waitFor();
+    await away.getByLabel('Code').fill(third!);
+    await away.getByRole('button', { name: 'Confirm' }).click();
+    await away.getByRole('heading', { name: 'Security events' }).waitFor();
+    expect(away.url()).toContain('/settings/security');
   });
 
   it('a link without a token says so', async () => {
