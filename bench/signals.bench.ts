@@ -159,6 +159,7 @@ async function loginOverhead(): Promise<Row[]> {
     const c = await core();
     const rows: Row[] = [];
     const files = new MaxMindLocator().files;
+    const p50s: Record<number, { base: number; before: number; after: number }> = {};
     for (const cost of [12, 4]) {
       const hasher = new PasswordHasher(await runtime.platform.secrets.get('password-pepper'), cost);
       const password = 'bench passphrase for signals';
@@ -219,10 +220,17 @@ async function loginOverhead(): Promise<Row[]> {
       const without: number[] = [];
       const withBefore: number[] = [];
       const withAfter: number[] = [];
+      // The order turns each round, so no way always follows the same one.
+      const ways: Array<[LoginService, number[]]> = [
+        [plain, without],
+        [before, withBefore],
+        [after, withAfter],
+      ];
       for (let i = 0; i < LOGINS; i++) {
-        without.push(await signIn(plain));
-        withBefore.push(await signIn(before));
-        withAfter.push(await signIn(after));
+        for (let k = 0; k < ways.length; k++) {
+          const [service, times] = ways[(i + k) % ways.length]!;
+          times.push(await signIn(service));
+        }
       }
       for (const list of [without, withBefore, withAfter]) list.sort((a, b) => a - b);
       const base = percentile(without, 50);
@@ -230,8 +238,9 @@ async function loginOverhead(): Promise<Row[]> {
         const p50 = percentile(sorted, 50);
         return `${p50.toFixed(1)} ms (+${(p50 - base).toFixed(2)} ms, ${(((p50 - base) / base) * 100).toFixed(1)} %)`;
       };
+      p50s[cost] = { base, before: percentile(withBefore, 50), after: percentile(withAfter, 50) };
       rows.push({
-        measure: `password sign-in, bcrypt cost ${cost} (${engine}, p50 of ${LOGINS}, three ways alternating; without signals ${base.toFixed(1)} ms)`,
+        measure: `password sign-in, bcrypt cost ${cost} (${engine}, p50 of ${LOGINS}, three ways in turn; without signals ${base.toFixed(1)} ms)`,
         before: added(withBefore),
         after: added(withAfter),
         target: cost === 12 ? '≤ 2 %' : '',
@@ -244,6 +253,20 @@ async function loginOverhead(): Promise<Row[]> {
           target: '',
         });
       }
+    }
+    // Under load bcrypt's own spread (tens of ms at cost 12) hides a sub-millisecond difference:
+    // the signals' cost is read where bcrypt is cheap (cost 4) and set against a cost-12 sign-in.
+    const cheap = p50s[4];
+    const full = p50s[12];
+    if (cheap && full) {
+      const share = (p50: number) =>
+        `+${(p50 - cheap.base).toFixed(2)} ms = ${(((p50 - cheap.base) / full.base) * 100).toFixed(2)} %`;
+      rows.push({
+        measure: `signals' added time (cost-4 p50 difference) as a share of a cost-12 sign-in (${full.base.toFixed(1)} ms)`,
+        before: share(cheap.before),
+        after: share(cheap.after),
+        target: '≤ 2 %',
+      });
     }
     return rows;
   } finally {

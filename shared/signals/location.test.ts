@@ -38,9 +38,12 @@ describe('which addresses are located', () => {
 describe('the dotted-quad fast path', () => {
   const byIpaddr = (ip: string) => ipaddr.parse(ip).range() === 'unicast';
   it('agrees with ipaddr.js on both sides of every special range and on random addresses', () => {
-    const ranges = Object.values(
-      (ipaddr.IPv4.prototype as unknown as { SpecialRanges: Record<string, unknown> }).SpecialRanges,
-    ).flatMap((r) => (Array.isArray(r[0]) ? (r as [ipaddr.IPv4, number][]) : [r as [ipaddr.IPv4, number]]));
+    type Range = [ipaddr.IPv4, number];
+    const special = (ipaddr.IPv4.prototype as unknown as { SpecialRanges: Record<string, Range | Range[]> })
+      .SpecialRanges;
+    const ranges = Object.values(special).flatMap((r): Range[] =>
+      Array.isArray(r[0]) ? (r as Range[]) : [r as Range],
+    );
     const probes: string[] = [];
     for (const [network, bits] of ranges) {
       const base = network.toByteArray().reduce((n, byte) => n * 256 + byte, 0);

@@ -47,7 +47,7 @@ const NOT_UNICAST_V4: ReadonlyArray<readonly [number, number]> = (
     ['192.52.193.0', 24],
   ] as const
 ).map(([network, bits]) => {
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const mask = (0xffffffff << (32 - bits)) >>> 0;
   const [a, b, c, d] = network.split('.').map(Number) as [number, number, number, number];
   return [(((a << 24) | (b << 16) | (c << 8) | d) & mask) >>> 0, mask] as const;
 });
