@@ -79,6 +79,36 @@ describe('security signals in the console', { timeout: 120_000 }, () => {
     expect(home.url()).toContain('/settings/security');
   });
 
+  it('"Not me" also ends the session that sign-in stepped up into since', async () => {
+    const user = await rig.app.signupVerifiedAndLogin(uniqueEmail('not-me-replaced'), PASSWORD);
+    const home = await signedInFrom(US, user.email);
+    await home.getByRole('list', { name: 'Security events' }).waitFor();
+    const other = await signedInFrom(US_TOO, user.email);
+    await other.getByRole('heading', { name: 'Security events' }).waitFor();
+    // The other browser steps up (it knew the password): its session gets a new id.
+    const stepped = await other.evaluate(async (password) => {
+      const r = await fetch('/api/sessions/step-up', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ password }),
+      });
+      return r.status;
+    }, PASSWORD);
+    expect(stepped).toBe(200);
+
+    const newDevice = home
+      .getByRole('list', { name: 'Security events' })
+      .getByRole('listitem')
+      .filter({ hasText: 'Sign-in from a new device' })
+      .filter({ hasText: US_TOO });
+    await newDevice.getByRole('button', { name: /Not me\? Revoke that session/ }).click();
+    await home.getByText('That session is signed out.').waitFor();
+    await other.waitForURL('**/login?**reason=revoked**', { timeout: 5000 });
+    // The tab that pressed it is untouched.
+    await home.reload();
+    await home.getByRole('heading', { name: 'Security events' }).waitFor();
+  });
+
   it('the held sign-in sees only the unusual-place screen until "yes" on the mailed link frees it', async () => {
     const user = await usUser('held-yes');
     const away = await signedInFrom(DE, user.email);

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api/client.js';
-import type { SecurityEvent } from '../api/types.js';
+import type { ListedSession, SecurityEvent } from '../api/types.js';
 import { Button, deviceLabel, Empty, ErrorText, Loading, useAction, when } from '../components/ui.js';
 import { useSession } from '../session.js';
 
@@ -92,6 +92,12 @@ export function SecurityEvents() {
   const notMe = useAction(async (event: SecurityEvent) => {
     if (!event.sessionId) return;
     await api('DELETE', `/api/sessions/${event.sessionId}`);
+    // A step-up since then replaced that session with a new id that keeps the sign-in's start
+    // time (to the millisecond, the event's own time): end those replacements too.
+    const { sessions } = await api<{ sessions: ListedSession[] }>('GET', '/api/sessions');
+    for (const s of sessions) {
+      if (!s.current && s.createdAt === event.createdAt) await api('DELETE', `/api/sessions/${s.id}`);
+    }
     await api('POST', `/api/accounts/security-events/${event.id}/acknowledge`);
     setEvents((list) => list?.map((e) => (e.id === event.id ? { ...e, acknowledged: true } : e)) ?? null);
     setResetSent(false);
