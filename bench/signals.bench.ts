@@ -210,8 +210,14 @@ async function loginOverhead(): Promise<Row[]> {
       };
       // A cold instance: the first sign-in after the locator is made (the earlier one opened the
       // file on that sign-in; the current one starts reading as the unit starts).
-      const coldBefore = await signIn(watching(new BeforeLocator(files)));
-      const coldAfter = await signIn(watching(new MaxMindLocator().warm()));
+      const coldBefore: number[] = [];
+      const coldAfter: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        coldBefore.push(await signIn(watching(new BeforeLocator(files))));
+        coldAfter.push(await signIn(watching(new MaxMindLocator().warm())));
+      }
+      coldBefore.sort((a, b) => a - b);
+      coldAfter.sort((a, b) => a - b);
       const before = watching(new BeforeLocator(files));
       const after = watching(new MaxMindLocator().warm());
       await signIn(plain);
@@ -247,9 +253,9 @@ async function loginOverhead(): Promise<Row[]> {
       });
       if (cost === 12) {
         rows.push({
-          measure: `first sign-in of a fresh locator, bcrypt cost 12 (${engine}; the database opens meanwhile)`,
-          before: `${coldBefore.toFixed(1)} ms`,
-          after: `${coldAfter.toFixed(1)} ms`,
+          measure: `first sign-in of a fresh locator, bcrypt cost 12, median of 3 (${engine}; before: the file is read on that sign-in, after: from the unit's start, during bcrypt)`,
+          before: `${percentile(coldBefore, 50).toFixed(1)} ms`,
+          after: `${percentile(coldAfter, 50).toFixed(1)} ms`,
           target: '',
         });
       }

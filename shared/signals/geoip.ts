@@ -49,6 +49,8 @@ interface OpenDatabase {
 export class MaxMindLocator implements Locator {
   readonly #files: { v4: string; v6: string };
   readonly #open = new Map<string, Promise<OpenDatabase>>();
+  /** The files already read: a lookup then needs no await. */
+  readonly #ready = new Map<string, OpenDatabase>();
   /** Least recently used first (a Map keeps insertion order): the answer per address. */
   readonly #recent = new Map<string, Location | null>();
 
@@ -88,7 +90,8 @@ export class MaxMindLocator implements Locator {
   async #lookup(ip: string): Promise<Location | null> {
     const locatable = locatableAddress(ip);
     if (!locatable) return null;
-    const db = await this.#database(locatable.family === 4 ? this.#files.v4 : this.#files.v6);
+    const file = locatable.family === 4 ? this.#files.v4 : this.#files.v6;
+    const db = this.#ready.get(file) ?? (await this.#database(file));
     const record = db.reader.get(locatable.address);
     if (typeof record !== 'object' || record === null) return toLocation(record);
     let location = db.locations.get(record);
@@ -107,7 +110,10 @@ export class MaxMindLocator implements Locator {
   #database(file: string): Promise<OpenDatabase> {
     let opening = this.#open.get(file);
     if (!opening) {
-      opening = openDatabaseFile(file);
+      opening = openDatabaseFile(file).then((db) => {
+        this.#ready.set(file, db);
+        return db;
+      });
       // A failed open is retried by the next lookup rather than cached as a failure forever.
       opening.catch(() => this.#open.delete(file));
       this.#open.set(file, opening);
