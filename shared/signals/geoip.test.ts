@@ -54,4 +54,12 @@ describe('the bundled DB-IP Lite City database', () => {
     expect(await fresh.locate('8.8.8.8')).toBe(a);
     expect(await fresh.locate('8.8.8.9')).toEqual(a);
   });
+
+  it('keeps answering the same after many more addresses than it remembers', async () => {
+    const fresh = new MaxMindLocator();
+    const first = await fresh.locate('8.8.8.8');
+    for (let i = 0; i < 25_000; i++) await fresh.locate(`8.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    expect(await fresh.locate('8.8.8.8')).toEqual(first);
+    expect(await fresh.locate('10.1.2.3')).toBeNull();
+  });
 });
