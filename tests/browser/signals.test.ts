@@ -213,3 +213,47 @@ describe('security signals in the console', { timeout: 120_000 }, () => {
     await page.getByText('This link is incomplete.').waitFor();
   });
 });
+
+describe('a held sign-in with a passkey', { timeout: 120_000 }, () => {
+  // WebAuthn refuses an IP address as the RP ID, so this rig serves the console on localhost.
+  const rig = useRig({ host: 'localhost', env: { TRUSTED_PROXY_HOPS: '1' } });
+
+  it('confirms with the passkey on the unusual-place screen', async () => {
+    const user = await rig.app.signupVerifiedAndLogin(uniqueEmail('held-passkey'), PASSWORD);
+    const context = await rig.context();
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': US });
+    const page = await openPage(context, '/login');
+    await signInByForm(page, user.email);
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    await page.getByLabel('Passkey name').fill('Laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm it’s you' });
+    await dialog.getByLabel('Password').fill(PASSWORD);
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('button', { name: 'Rename Laptop' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL('**/login**');
+
+    // The same browser, now seemingly in Germany minutes later: held, with a passkey to confirm.
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': DE });
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'We noticed a sign-in from an unusual place' }).waitFor();
+    await page.getByText('We sent you a link.').waitFor();
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
+    await page.getByRole('heading', { name: 'Security events' }).waitFor();
+    expect(page.url()).toContain('/settings/security');
+  });
+});
