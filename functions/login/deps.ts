@@ -25,10 +25,10 @@ export interface LoginUnitDeps extends Core {
 /** The login unit's services: the shared core plus Firebase sign-in and per-org SSO. */
 export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
   const c = await core();
-  // Only this unit locates sign-ins: the database is opened here, on the first public address.
+  // Only this unit locates sign-ins: the database starts loading with the unit, in the background.
   const login = c.login.withSignals(
     new SignInWatch({
-      locator: new MaxMindLocator(p.config.geoipDatabase),
+      locator: new MaxMindLocator(p.config.geoipDatabase).warm(),
       sessions: c.sessionStore,
       mailKeys: () => p.mailKeys(),
       appUrl: p.config.appUrl,

@@ -7,6 +7,7 @@ import { api } from './api/client.js';
 import { StepUpDialog } from './components/step-up.js';
 import { Loading } from './components/ui.js';
 import { AcceptInvitation, Login, ProviderReturn, ResetPassword, Signup, VerifyEmail } from './pages/auth.js';
+import { Held } from './pages/held.js';
 // The page most visits land on after signing in ships with the app, not as a later chunk.
 import { Security } from './pages/security.js';
 import { type FirstSession, firstSession, loginUrl, SessionProvider, useSession } from './session.js';
@@ -15,6 +16,7 @@ import { type FirstSession, firstSession, loginUrl, SessionProvider, useSession 
 const OrgPage = lazy(() => import('./pages/org.js').then((m) => m.OrgPage));
 const Player = lazy(() => import('./pages/player.js').then((m) => m.Player));
 const Mailbox = lazy(() => import('./pages/mailbox.js').then((m) => m.Mailbox));
+const ConfirmLogin = lazy(() => import('./pages/confirm-login.js').then((m) => m.ConfirmLogin));
 const NewOrg = lazy(() => import('./pages/org.js').then((m) => m.NewOrg));
 
 // A deep link's page code downloads while the session check runs, not after it.
@@ -24,12 +26,14 @@ else if (first.startsWith('/orgs/')) void OrgPage.preload();
 
 /** Pages that need a session: signed-out visitors go to /login and come back afterwards. */
 function Private({ children }: { children: ComponentChildren }) {
-  const { user } = useSession();
+  const { user, session } = useSession();
   const { route } = useLocation();
   useEffect(() => {
     if (user === null) route(loginUrl(), true);
   }, [user, route]);
   if (!user) return <Loading what="your session" />;
+  // A held sign-in (impossible travel) sees only how to confirm it.
+  if (session?.stepUpReason) return <Held session={session} />;
   return <>{children}</>;
 }
 
@@ -148,6 +152,7 @@ export function App({ initial }: { initial?: FirstSession }) {
               <Route path="/reset-password" component={ResetPassword} />
               <Route path="/invitations/accept" component={AcceptInvitation} />
               <Route path="/dev/mailbox" component={Mailbox} />
+              <Route path="/confirm-login" component={ConfirmLogin} />
               <Route path="/settings/security" component={SecurityRoute} />
               <Route path="/settings/sessions" component={SecurityRoute} />
               <Route path="/orgs/new" component={NewOrgRoute} />

@@ -21,6 +21,7 @@ import {
 } from '../components/ui.js';
 import { addPasskey, type Passkey } from '../passkeys.js';
 import { useSession } from '../session.js';
+import { DbIpAttribution, place, SecurityEvents } from './security-events.js';
 
 export function Security() {
   const { query } = useLocation();
@@ -28,6 +29,7 @@ export function Security() {
     <Page title="Security">
       {query.joined && <Notice>You joined the organization. It is in the Organization menu.</Notice>}
       {query.left && <Notice>You left the organization.</Notice>}
+      <SecurityEvents />
       <Sessions />
       <Devices />
       <TwoFactor />
@@ -63,14 +65,14 @@ function Sessions() {
       {!list.data ? (
         !list.error && <Loading what="sessions" />
       ) : (
-        <Table caption="Your sessions" head={['Device', 'IP address', 'Country', 'Last seen', null]}>
+        <Table caption="Your sessions" head={['Device', 'IP address', 'Location', 'Last seen', null]}>
           {list.data.sessions.map((s) => (
             <tr key={s.id} class={s.current ? 'current' : undefined}>
               <td>
                 {deviceLabel(s.userAgent)} {s.current && <span class="badge">This session</span>}
               </td>
               <td>{s.ip ?? '—'}</td>
-              <td>{s.country ?? '—'}</td>
+              <td>{place(s.country, s.city) ?? '—'}</td>
               <td>{when(s.lastSeenAt)}</td>
               <td>
                 {!s.current && (
@@ -88,6 +90,7 @@ function Sessions() {
           ))}
         </Table>
       )}
+      {list.data?.sessions.some((s) => s.country) && <DbIpAttribution />}
       <div class="actions">
         <Button busy={others.busy} onClick={() => void others.run()}>
           Sign out other sessions
@@ -130,6 +133,7 @@ function Devices() {
                 <br />
                 <small class="muted">
                   First seen {when(d.firstSeenAt)} · last seen {when(d.lastSeenAt)}
+                  {place(d.country, d.city) && ` in ${place(d.country, d.city)}`}
                 </small>
               </span>
               <span class="actions">
@@ -155,6 +159,7 @@ function Devices() {
           ))}
         </ul>
       )}
+      {list.data?.devices.some((d) => d.country) && <DbIpAttribution />}
     </section>
   );
 }
