@@ -32,16 +32,22 @@ export interface BrowserRig {
   stop(): Promise<void>;
 }
 
+/** `env`: extra settings for the runtime (e.g. DNS_RESOLVER pointed at a loopback DNS server). */
+export interface RigOptions {
+  host?: string;
+  env?: Record<string, string>;
+}
+
 /**
  * The local runtime on a known port (APP_URL must be the page's origin: mail links point there
  * and cookie-borne writes are checked against it) and a headless Debian chromium.
  */
-export async function startRig(options: { host?: string } = {}): Promise<BrowserRig> {
+export async function startRig(options: RigOptions = {}): Promise<BrowserRig> {
   await ensureConsoleBuilt();
   const port = await freePort();
   // WebAuthn takes the RP ID from APP_URL's host, and refuses IP addresses: passkey tests use localhost.
   const appUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
-  const app = await startTestApp({ env: { PORT: String(port), APP_URL: appUrl } });
+  const app = await startTestApp({ env: { ...options.env, PORT: String(port), APP_URL: appUrl } });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -117,7 +123,7 @@ export function uniqueEmail(label: string): string {
 }
 
 /** The rig for one test file: started before its tests, stopped after them. */
-export function useRig(options: { host?: string } = {}): BrowserRig {
+export function useRig(options: RigOptions = {}): BrowserRig {
   let rig: BrowserRig | undefined;
   beforeAll(async () => {
     rig = await startRig(options);

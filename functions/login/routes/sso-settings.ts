@@ -9,7 +9,7 @@ import type { LoginUnitDeps } from '../deps.js';
 
 const ssoRole = z.enum(['viewer', 'member', 'admin']);
 
-const settingsView = z.object({
+export const settingsView = z.object({
   issuerUrl: z.string(),
   clientId: z.string(),
   allowedDomains: z.array(z.string()),

@@ -35,6 +35,8 @@ import {
   when,
 } from '../components/ui.js';
 import { useSession } from '../session.js';
+import { DomainsPage } from './domains.js';
+import { SsoPage } from './sso.js';
 
 const tabs = [
   ['members', 'Members'],
@@ -44,6 +46,8 @@ const tabs = [
   ['sessions', 'Sessions'],
   ['audit', 'Audit log'],
   ['recordings', 'Recordings'],
+  ['sso', 'Single sign-on'],
+  ['domains', 'Domains'],
 ] as const;
 
 export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
@@ -74,6 +78,8 @@ export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
       {tab === 'sessions' && <OrgSessions org={org} />}
       {tab === 'audit' && <Audit org={org} />}
       {tab === 'recordings' && <Recordings org={org} />}
+      {tab === 'sso' && <SsoPage org={org} />}
+      {tab === 'domains' && <DomainsPage org={org} />}
     </Page>
   );
 }
