@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLoopbackDns } from '../helpers/dns.js';
+import { startOidcProvider } from '../helpers/oidc.js';
 import { createOrg, grantMembership } from '../helpers/orgs.js';
 import { idpMetadata, makeKeyPair } from '../helpers/saml-idp.js';
 import { checkPage, openPage, PASSWORD, signInByForm, uniqueEmail, useRig } from './harness.js';
@@ -131,6 +132,43 @@ describe('enterprise single sign-on in the console', { timeout: 180_000 }, () =>
     const refused = await rig.app.request('POST', '/api/login', { body: { email: ann, password: PASSWORD } });
     expect(refused.status, refused.text).toBe(403);
     expect(refused.body.error).toMatchObject({ code: 'SSO_REQUIRED', ssoUrl: expect.stringContaining(slug) });
+  });
+
+  it('an owner sets up OpenID Connect: a provider that does not answer discovery is refused in words', async () => {
+    const idp = await startOidcProvider(`${rig.app.url}/api/login/sso/callback`);
+    try {
+      const owner = await rig.app.signupVerifiedAndLogin(uniqueEmail('oidc-owner'), PASSWORD);
+      const org = await createOrg(rig.app, owner);
+      const page = await openPage(await rig.context(), '/login');
+      await signInByForm(page, owner.email);
+      await page.goto(`/orgs/${org.slug}/sso`);
+      await page.getByLabel('OpenID Connect').check();
+      await page.getByLabel('Issuer URL').fill(`${idp.url}/nothing-here`);
+      await page.getByLabel('Client ID').fill(idp.clientId);
+      await page.getByLabel('Client secret').fill(idp.clientSecret);
+      await page.getByLabel('Allowed email domains').fill('acme.test, acme.example');
+      await page.getByLabel('Role of new members').selectOption('viewer');
+      await page.getByRole('button', { name: 'Save single sign-on settings' }).click();
+      await stepUp(page);
+      await page.getByRole('alert').getByText('The identity provider could not be reached.').waitFor();
+      expect(await page.getByTestId('sso-current').count()).toBe(0);
+
+      await page.getByLabel('Issuer URL').fill(idp.url);
+      await page.getByRole('button', { name: 'Save single sign-on settings' }).click();
+      await page.getByText(`OpenID Connect saved for ${idp.url}.`).waitFor();
+      const current = page.getByTestId('sso-current');
+      await current.getByText('OpenID Connect').waitFor();
+      await current.getByText('acme.example, acme.test').waitFor();
+      expect(await page.getByLabel('Redirect URI').inputValue()).toBe(
+        `${rig.app.url}/api/login/sso/callback`,
+      );
+      // The secret is sealed: never shown again, and the field says how to keep it.
+      expect(await page.content()).not.toContain(idp.clientSecret);
+      await page.getByText('Leave empty to keep the stored secret').waitFor();
+      await checkPage(page, 'org-sso-oidc');
+    } finally {
+      await idp.stop();
+    }
   });
 
   it('an admin who is not an owner sees single sign-on and domains read-only, and the API refuses them', async () => {

@@ -119,7 +119,7 @@ function DomainRow({ org, domain, onChange }: { org: Org; domain: Domain; onChan
       </td>
       <td>
         {domain.verified ? (
-          <span class="muted">Verified once; the record is not checked again, so you may remove it.</span>
+          <span class="muted">The record is not checked again; you may remove it.</span>
         ) : (
           <dl class="facts">
             <dt>Name</dt>
