@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyLike, type KeyObject } from 'node:crypto';
-import { SignedXml } from 'xml-crypto';
+import { createRequire } from 'node:module';
 
 /**
  * The IdP certificates' public keys, parsed once. node-saml hands xml-crypto each trusted
@@ -35,6 +35,17 @@ export function forgetParsedKeys(): void {
   parsed.clear();
 }
 
+/**
+ * The xml-crypto that node-saml itself loads. node-saml is installed beside the login unit rather
+ * than bundled (scripts/build/bundle.ts), so an `import 'xml-crypto'` here would be a second,
+ * bundled copy that node-saml never calls; resolving from node-saml's own entry finds its copy.
+ */
+function samlSignedXml(): typeof import('xml-crypto').SignedXml {
+  const here = createRequire(import.meta.url);
+  const fromSaml = createRequire(here.resolve('@node-saml/node-saml'));
+  return (fromSaml('xml-crypto') as typeof import('xml-crypto')).SignedXml;
+}
+
 type Verifier = {
   verifySignature: (material: string, key: KeyLike, signatureValue: string, ...rest: unknown[]) => unknown;
 };
@@ -50,7 +61,7 @@ let installed = false;
 export function useParsedIdpKeys(): void {
   if (installed) return;
   installed = true;
-  const proto = SignedXml.prototype as unknown as WithAlgorithms;
+  const proto = samlSignedXml().prototype as unknown as WithAlgorithms;
   const find = proto.findSignatureAlgorithm;
   proto.findSignatureAlgorithm = function (this: unknown, name: string) {
     const algorithm = find.call(this, name);
