@@ -31,7 +31,7 @@ describe('enterprise single sign-on in the console', { timeout: 180_000 }, () =>
     const page = await openPage(await rig.context(), '/login');
     await signInByForm(page, owner.email);
     await page.goto(`/orgs/${slug}/members`);
-    await page.getByRole('link', { name: 'Single sign-on' }).click();
+    await page.getByRole('link', { name: 'Single sign-on', exact: true }).click();
     await page.waitForURL(`**/orgs/${slug}/sso`);
     await page.getByText('Single sign-on is not set up.').waitFor();
 
@@ -132,6 +132,13 @@ describe('enterprise single sign-on in the console', { timeout: 180_000 }, () =>
     const refused = await rig.app.request('POST', '/api/login', { body: { email: ann, password: PASSWORD } });
     expect(refused.status, refused.text).toBe(403);
     expect(refused.body.error).toMatchObject({ code: 'SSO_REQUIRED', ssoUrl: expect.stringContaining(slug) });
+
+    // Turning SSO off while it is required would leave corp.test with no way in: refused in words.
+    await page.getByRole('link', { name: 'Single sign-on', exact: true }).click();
+    await page.getByRole('button', { name: 'Turn off single sign-on' }).click();
+    await page.getByRole('button', { name: 'Yes, turn off single sign-on' }).click();
+    await page.getByText('stop requiring it before turning it off.').waitFor();
+    await page.getByTestId('sso-current').getByText('SAML 2.0').waitFor();
   });
 
   it('an owner sets up OpenID Connect: a provider that does not answer discovery is refused in words', async () => {
@@ -166,6 +173,12 @@ describe('enterprise single sign-on in the console', { timeout: 180_000 }, () =>
       expect(await page.content()).not.toContain(idp.clientSecret);
       await page.getByText('Leave empty to keep the stored secret').waitFor();
       await checkPage(page, 'org-sso-oidc');
+
+      await page.getByRole('button', { name: 'Turn off single sign-on' }).click();
+      await page.getByRole('button', { name: 'Keep single sign-on' }).click();
+      await page.getByRole('button', { name: 'Turn off single sign-on' }).click();
+      await page.getByRole('button', { name: 'Yes, turn off single sign-on' }).click();
+      await page.getByText('Single sign-on is not set up.').waitFor();
     } finally {
       await idp.stop();
     }

@@ -105,8 +105,10 @@ function Current({
   settings: Settings | null;
   onRemoved: () => void;
 }) {
+  const [confirming, setConfirming] = useState(false);
   const remove = useAction(async () => {
     await api('DELETE', `/api/orgs/${org.id}/sso`);
+    setConfirming(false);
     onRemoved();
   });
   if (!settings) {
@@ -146,11 +148,26 @@ function Current({
         <Copyable label="Redirect URI" value={settings.redirectUri} testId="oidc-redirect-uri" />
       )}
       <ErrorText error={remove.error} />
-      <div class="actions">
-        <Button variant="danger" busy={remove.busy} onClick={() => void remove.run()}>
-          Turn off single sign-on
-        </Button>
-      </div>
+      {confirming ? (
+        <div class="warning">
+          <p>
+            Turn off single sign-on? Sign-in through {settings.issuerUrl} stops at once; members keep their
+            accounts.
+          </p>
+          <div class="actions">
+            <Button variant="danger" busy={remove.busy} onClick={() => void remove.run()}>
+              Yes, turn off single sign-on
+            </Button>
+            <Button onClick={() => setConfirming(false)}>Keep single sign-on</Button>
+          </div>
+        </div>
+      ) : (
+        <div class="actions">
+          <Button variant="danger" onClick={() => setConfirming(true)}>
+            Turn off single sign-on
+          </Button>
+        </div>
+      )}
     </>
   );
 }
