@@ -120,6 +120,17 @@ describe('enterprise single sign-on in the console', { timeout: 180_000 }, () =>
     expect(await row.getByRole('button', { name: 'Verify corp.test' }).count()).toBe(0);
     await checkPage(page, 'org-domains');
 
+    // A claim that is no longer wanted goes after a second click.
+    await page.getByLabel('Domain', { exact: true }).fill('spare.test');
+    await page.getByRole('button', { name: 'Add domain' }).click();
+    const spare = page.getByTestId('domain-spare.test');
+    await spare.getByRole('button', { name: 'Remove spare.test' }).click();
+    await spare.getByRole('button', { name: 'Keep spare.test' }).click();
+    await spare.getByRole('button', { name: 'Remove spare.test' }).click();
+    await spare.getByRole('button', { name: 'Yes, remove spare.test' }).click();
+    await spare.waitFor({ state: 'detached' });
+    await row.getByText(/^Verified /).waitFor();
+
     // Enforcement now holds: a password sign-in of an account at corp.test is sent to SSO.
     const ann = `ann-${Date.now()}@corp.test`;
     await rig.app.request('POST', '/api/accounts/signup', {

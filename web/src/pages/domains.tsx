@@ -102,8 +102,10 @@ function DomainRow({ org, domain, onChange }: { org: Org; domain: Domain; onChan
     await api<Domain>('POST', `${path}/verify`);
     onChange();
   });
+  const [confirming, setConfirming] = useState(false);
   const remove = useAction(async () => {
     await api('DELETE', path);
+    setConfirming(false);
     onChange();
   });
   const error = verify.error ?? remove.error;
@@ -145,9 +147,23 @@ function DomainRow({ org, domain, onChange }: { org: Org; domain: Domain; onChan
               Verify {domain.domain}
             </Button>
           )}
-          <Button variant="danger" busy={remove.busy} onClick={() => void remove.run()}>
-            Remove {domain.domain}
-          </Button>
+          {confirming ? (
+            <>
+              <p>
+                {domain.verified
+                  ? `Accounts at ${domain.domain} stop being this organization's to sign in or to hold to single sign-on, and another organization may verify it.`
+                  : `The claim on ${domain.domain} and its TXT value are forgotten.`}
+              </p>
+              <Button variant="danger" busy={remove.busy} onClick={() => void remove.run()}>
+                Yes, remove {domain.domain}
+              </Button>
+              <Button onClick={() => setConfirming(false)}>Keep {domain.domain}</Button>
+            </>
+          ) : (
+            <Button variant="danger" onClick={() => setConfirming(true)}>
+              Remove {domain.domain}
+            </Button>
+          )}
         </div>
       </td>
     </tr>
