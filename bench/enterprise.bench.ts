@@ -10,7 +10,7 @@ import { certPem } from '../shared/sso/saml-metadata.js';
 import { samlSpUrls } from '../shared/sso/saml-urls.js';
 import { type SsoConfig, SsoStore } from '../shared/sso/store.js';
 import { insertOrg, openTestDatabase } from '../tests/helpers/db.js';
-import { assertionXml, b64, makeKeyPair, responseXml, signAssertion } from '../tests/helpers/saml-idp.js';
+import { makeKeyPair, signedAnswer } from '../tests/helpers/saml-idp.js';
 import { machineLine, percentile, type Row, report, sample } from './lib/report.js';
 
 /**
@@ -45,27 +45,14 @@ function config(orgId: string): SsoConfig {
   };
 }
 
-function signedResponse(requestId: string, assertionId?: string): string {
-  const sp = samlSpUrls(APP_URL, 'bench');
-  const now = Date.now();
-  const assertion = assertionXml({
+function signedResponse(requestId: string): string {
+  return signedAnswer({
+    keys,
     issuer: IDP,
     email: 'ann@corp.test',
-    audience: sp.entityId,
-    recipient: sp.acsUrl,
-    inResponseTo: requestId,
-    notBefore: new Date(now - 60_000),
-    notOnOrAfter: new Date(now + 30 * 60_000),
-    ...(assertionId ? { id: assertionId } : {}),
+    sp: samlSpUrls(APP_URL, 'bench'),
+    requestId,
   });
-  return b64(
-    responseXml({
-      issuer: IDP,
-      destination: sp.acsUrl,
-      inResponseTo: requestId,
-      assertion: signAssertion(assertion, keys),
-    }),
-  );
 }
 
 async function boot(engine: 'pglite' | 'postgres'): Promise<LocalRuntime> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertionXml, b64, makeKeyPair, responseXml, signAssertion } from '../../tests/helpers/saml-idp.js';
+import { b64, makeKeyPair, signedAnswer } from '../../tests/helpers/saml-idp.js';
 import { validateSamlResponse } from './saml.js';
 import { forgetParsedKeys, parsedKeyCount } from './saml-keys.js';
 import { samlSpUrls } from './saml-urls.js';
@@ -29,24 +29,14 @@ function config(certs: string[]): SsoConfig {
 }
 
 function answerSignedBy(keys: ReturnType<typeof makeKeyPair>): string {
-  const now = Date.now();
-  const assertion = assertionXml({
+  return signedAnswer({
+    keys,
     issuer: IDP,
     email: 'ann@corp.test',
-    audience: sp.entityId,
-    recipient: sp.acsUrl,
-    inResponseTo: REQUEST,
-    notBefore: new Date(now - 60_000),
-    notOnOrAfter: new Date(now + 10 * 60_000),
+    sp,
+    requestId: REQUEST,
+    validMinutes: 10,
   });
-  return b64(
-    responseXml({
-      issuer: IDP,
-      destination: sp.acsUrl,
-      inResponseTo: REQUEST,
-      assertion: signAssertion(assertion, keys),
-    }),
-  );
 }
 
 describe('IdP public keys parsed once per certificate', () => {
