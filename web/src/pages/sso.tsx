@@ -27,7 +27,8 @@ const MAX_METADATA_BYTES = 256 * 1024;
 /**
  * Single sign-on for one org (owners): the identity provider (OIDC, or SAML from the IdP's
  * metadata), what to register at the IdP, and the enforcement policy for verified domains.
- * Other roles see the enforcement state read-only and the API's refusal in words.
+ * Other roles see the enforcement state read-only and a sentence saying only owners manage it (the
+ * API refuses them regardless; an owner demoted meanwhile gets its refusal in words).
  */
 export function SsoPage({ org }: { org: Org }) {
   const owner = org.role === 'owner';
@@ -331,6 +332,8 @@ function SsoForm({ org, current, onSaved }: { org: Org; current: Settings | null
                   Paste the EntityDescriptor your IdP offers for download, or upload the file above. We read
                   the entity ID, the HTTP-Redirect sign-in URL and the signing certificates; nothing is
                   fetched.
+                  {current?.protocol === 'saml' &&
+                    ' Any change here needs the metadata again: only what we read from it is kept.'}
                 </small>
               )}
             </div>
