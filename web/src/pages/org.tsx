@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { useLocation } from 'preact-iso';
+import { lazy, useLocation } from 'preact-iso';
 import { ApiError, api } from '../api/client.js';
 import {
   type Allowlist,
@@ -35,8 +35,10 @@ import {
   when,
 } from '../components/ui.js';
 import { useSession } from '../session.js';
-import { DomainsPage } from './domains.js';
-import { SsoPage } from './sso.js';
+
+// Owners' enterprise pages load on demand: members and admins seldom open them.
+const SsoPage = lazy(() => import('./sso.js').then((m) => m.SsoPage));
+const DomainsPage = lazy(() => import('./domains.js').then((m) => m.DomainsPage));
 
 const tabs = [
   ['members', 'Members'],
