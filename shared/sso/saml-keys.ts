@@ -58,7 +58,7 @@ let installed = false;
  * certificate as PEM text (how node-saml passes `idpCert`). Anything else (a KeyObject, HMAC
  * secrets, private keys for signing) goes through untouched.
  */
-export function useParsedIdpKeys(): void {
+export function installParsedIdpKeys(): void {
   if (installed) return;
   installed = true;
   const proto = samlSignedXml().prototype as unknown as WithAlgorithms;

@@ -6,7 +6,7 @@ import type { ClientMeta, LoginSuccess } from '../accounts/login.js';
 import { fail, type Result } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import { SSO_STATE_TTL_SECONDS, safeReturnTo } from './model.js';
-import { useParsedIdpKeys } from './saml-keys.js';
+import { installParsedIdpKeys } from './saml-keys.js';
 import { certPem, parseIdpMetadata } from './saml-metadata.js';
 import { signSamlState, verifySamlState } from './saml-state.js';
 import { samlSpUrls } from './saml-urls.js';
@@ -30,7 +30,7 @@ const EMAIL_ATTRIBUTES = [
 const emailSchema = z.email().max(320);
 
 // The IdP certificates are parsed once per certificate, not once per answer (saml-keys.ts).
-useParsedIdpKeys();
+installParsedIdpKeys();
 
 export interface SamlSettingsInput {
   idpMetadataXml: string;
