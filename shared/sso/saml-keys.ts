@@ -63,11 +63,14 @@ export function installParsedIdpKeys(): void {
   installed = true;
   const proto = samlSignedXml().prototype as unknown as WithAlgorithms;
   const find = proto.findSignatureAlgorithm;
+  // Only a speed-up: an xml-crypto without this method verifies as it always did.
+  if (typeof find !== 'function') return;
   proto.findSignatureAlgorithm = function (this: unknown, name: string) {
     const algorithm = find.call(this, name);
     const verify = algorithm.verifySignature;
     algorithm.verifySignature = (material, key, signatureValue, ...rest) =>
-      verify(
+      verify.call(
+        algorithm,
         material,
         typeof key === 'string' && CERTIFICATE_PEM.test(key) ? idpPublicKey(key) : key,
         signatureValue,
