@@ -18,6 +18,8 @@ export interface LoginUnitDeps extends Core {
   saml: SamlService;
   /** Null when no Firebase project is configured (FIREBASE_PROJECT_ID / GOOGLE_CLOUD_PROJECT). */
   oauth: OAuthLogin | null;
+  /** What the console needs for Google/GitHub sign-in; null unless Firebase and its Web API key are configured. */
+  firebaseWeb: { apiKey: string; providers: Array<'google.com' | 'github.com'> } | null;
 }
 
 /** The login unit's services: the shared core plus Firebase sign-in and per-org SSO. */
@@ -70,5 +72,6 @@ export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
     allowLoopbackHttp: p.config.googleCloudProject === undefined,
     logger: p.logger,
   });
-  return { ...c, login, sso, oauth, domains, saml };
+  const firebaseWeb = oauth && p.config.firebaseWeb ? p.config.firebaseWeb : null;
+  return { ...c, login, sso, oauth, domains, saml, firebaseWeb };
 });

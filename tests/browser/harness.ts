@@ -24,6 +24,12 @@ async function freePort(): Promise<number> {
   });
 }
 
+export interface RigOptions {
+  host?: string;
+  /** Further settings for the local runtime (PORT and APP_URL are the rig's). */
+  env?: Record<string, string>;
+}
+
 export interface BrowserRig {
   app: TestApp;
   browser: Browser;
@@ -147,4 +153,21 @@ export async function signedInPage(rig: BrowserRig, label: string) {
   const page = await openPage(await rig.context(), '/login');
   await signInByForm(page, user.email);
   return { user, page };
+}
+
+/** Chromium's virtual authenticator: a platform authenticator with resident keys and user verification. */
+export async function virtualAuthenticator(page: Page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
 }

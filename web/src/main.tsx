@@ -6,10 +6,10 @@ import { ErrorBoundary, LocationProvider, lazy, Route, Router, useLocation } fro
 import { api } from './api/client.js';
 import { StepUpDialog } from './components/step-up.js';
 import { Loading } from './components/ui.js';
-import { AcceptInvitation, Login, ResetPassword, Signup, VerifyEmail } from './pages/auth.js';
+import { AcceptInvitation, Login, ProviderReturn, ResetPassword, Signup, VerifyEmail } from './pages/auth.js';
 // The page most visits land on after signing in ships with the app, not as a later chunk.
 import { Security } from './pages/security.js';
-import { loginUrl, SessionProvider, useSession } from './session.js';
+import { type FirstSession, firstSession, loginUrl, SessionProvider, useSession } from './session.js';
 
 // Signed-in pages load on demand, so the sign-in page ships only what it needs.
 const OrgPage = lazy(() => import('./pages/org.js').then((m) => m.OrgPage));
@@ -129,10 +129,10 @@ function NotFound() {
   );
 }
 
-export function App() {
+export function App({ initial }: { initial?: FirstSession }) {
   return (
     <LocationProvider>
-      <SessionProvider>
+      <SessionProvider initial={initial}>
         <a class="skip" href="#main">
           Skip to content
         </a>
@@ -142,6 +142,7 @@ export function App() {
             <Router>
               <Route path="/" component={Home} />
               <Route path="/login" component={Login} />
+              <Route path="/login/provider" component={ProviderReturn} />
               <Route path="/signup" component={Signup} />
               <Route path="/verify-email" component={VerifyEmail} />
               <Route path="/reset-password" component={ResetPassword} />
@@ -162,4 +163,9 @@ export function App() {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+// Pages that need a session wait for the check (already in flight) and render once, signed in;
+// the public ones render at once and learn who is signed in when the answer comes.
+const publicPages = ['/login', '/signup', '/verify-email', '/reset-password', '/login/provider'];
+const mount = (initial?: FirstSession) => render(<App initial={initial} />, document.getElementById('app')!);
+if (publicPages.includes(location.pathname)) mount();
+else void firstSession().then(mount);

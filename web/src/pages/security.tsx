@@ -1,6 +1,5 @@
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { renderSVG } from 'uqr';
 import { api } from '../api/client.js';
 import type { AuditEvent, BackupCodes, Device, ListedSession } from '../api/types.js';
 import {
@@ -28,6 +27,7 @@ export function Security() {
   return (
     <Page title="Security">
       {query.joined && <Notice>You joined the organization. It is in the Organization menu.</Notice>}
+      {query.left && <Notice>You left the organization.</Notice>}
       <Sessions />
       <Devices />
       <TwoFactor />
@@ -289,12 +289,18 @@ function BackupCodeList({ codes }: { codes: string[] }) {
 
 function TwoFactor() {
   const status = useLoad(mfaEnabled);
-  const [enrolment, setEnrolment] = useState<{ secret: string; otpauthUrl: string } | null>(null);
+  const [enrolment, setEnrolment] = useState<{ secret: string; otpauthUrl: string; qr: string } | null>(null);
   const [code, setCode] = useState('');
   const [codes, setCodes] = useState<string[] | null>(null);
   const start = useAction(async () => {
     setCodes(null);
-    setEnrolment(await api<{ secret: string; otpauthUrl: string }>('POST', '/api/mfa/totp/enroll'));
+    // The QR encoder is needed only here, so it downloads with the enrolment, not with the page.
+    const [enrolled, { renderSVG }] = await Promise.all([
+      api<{ secret: string; otpauthUrl: string }>('POST', '/api/mfa/totp/enroll'),
+      import('uqr'),
+    ]);
+    const svg = renderSVG(enrolled.otpauthUrl, { border: 2 });
+    setEnrolment({ ...enrolled, qr: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}` });
   });
   const confirm = useAction(async () => {
     const r = await api<BackupCodes>('POST', '/api/mfa/totp/confirm', { code: code.trim() });
@@ -311,9 +317,7 @@ function TwoFactor() {
     setCodes(null);
     status.reload();
   });
-  const qr = enrolment
-    ? `data:image/svg+xml;charset=utf-8,${encodeURIComponent(renderSVG(enrolment.otpauthUrl, { border: 2 }))}`
-    : '';
+  const qr = enrolment?.qr ?? '';
   return (
     <section aria-labelledby="mfa-title" class="card">
       <h2 id="mfa-title">Two-factor authentication</h2>
