@@ -38,12 +38,6 @@ export interface BrowserRig {
   stop(): Promise<void>;
 }
 
-export interface RigOptions {
-  host?: string;
-  /** More settings for the local runtime (e.g. TRUSTED_PROXY_HOPS). */
-  env?: Record<string, string>;
-}
-
 /**
  * The local runtime on a known port (APP_URL must be the page's origin: mail links point there
  * and cookie-borne writes are checked against it) and a headless Debian chromium.

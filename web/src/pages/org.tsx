@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { useLocation } from 'preact-iso';
+import { lazy, useLocation } from 'preact-iso';
 import { ApiError, api } from '../api/client.js';
 import {
   type Allowlist,
@@ -36,6 +36,10 @@ import {
 } from '../components/ui.js';
 import { useSession } from '../session.js';
 
+// Owners' enterprise pages load on demand: members and admins seldom open them.
+const SsoPage = lazy(() => import('./sso.js').then((m) => m.SsoPage));
+const DomainsPage = lazy(() => import('./domains.js').then((m) => m.DomainsPage));
+
 const tabs = [
   ['members', 'Members'],
   ['keys', 'API keys'],
@@ -44,6 +48,8 @@ const tabs = [
   ['sessions', 'Sessions'],
   ['audit', 'Audit log'],
   ['recordings', 'Recordings'],
+  ['sso', 'Single sign-on'],
+  ['domains', 'Domains'],
 ] as const;
 
 export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
@@ -74,6 +80,8 @@ export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
       {tab === 'sessions' && <OrgSessions org={org} />}
       {tab === 'audit' && <Audit org={org} />}
       {tab === 'recordings' && <Recordings org={org} />}
+      {tab === 'sso' && <SsoPage org={org} />}
+      {tab === 'domains' && <DomainsPage org={org} />}
     </Page>
   );
 }
