@@ -1,7 +1,15 @@
 import { generate } from 'otplib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { checkPage, openPage, PASSWORD, signInByForm, uniqueEmail, useRig } from './harness.js';
+import {
+  checkPage,
+  openPage,
+  PASSWORD,
+  signInByForm,
+  uniqueEmail,
+  useRig,
+  virtualAuthenticator,
+} from './harness.js';
 
 // Real public addresses and where the bundled DB-IP Lite database puts them (DB-IP names the
 // German one's city "Berlin (Charlottenburg-Wilmersdorf)"); the runtime trusts
@@ -224,18 +232,7 @@ describe('a held sign-in with a passkey', { timeout: 120_000 }, () => {
     await context.setExtraHTTPHeaders({ 'x-forwarded-for': US });
     const page = await openPage(context, '/login');
     await signInByForm(page, user.email);
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    const { cdp, authenticatorId } = await virtualAuthenticator(page);
     await page.getByLabel('Passkey name').fill('Laptop');
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     const dialog = page.getByRole('dialog', { name: 'Confirm it’s you' });
@@ -247,11 +244,15 @@ describe('a held sign-in with a passkey', { timeout: 120_000 }, () => {
 
     // The same browser, now seemingly in Germany minutes later: held, with a passkey to confirm.
     await context.setExtraHTTPHeaders({ 'x-forwarded-for': DE });
+    // The Email field offers passkeys (autofill), and a virtual authenticator that answers by itself
+    // would take that offer: this sign-in is meant to be by password, so it answers nothing meanwhile.
+    await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false });
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'We noticed a sign-in from an unusual place' }).waitFor();
     await page.getByText('We sent you a link.').waitFor();
+    await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true });
     await page.getByRole('button', { name: 'Use a passkey' }).click();
     await page.getByRole('heading', { name: 'Security events' }).waitFor();
     expect(page.url()).toContain('/settings/security');
