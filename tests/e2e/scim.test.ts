@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../shared/time/clock.js';
+import { makeEnvelope } from '../../shared/bus/envelope.js';
+import { DAY_MS, FakeClock } from '../../shared/time/clock.js';
 import { type ApiResponse, startTestApp, type TestApp } from '../helpers/app.js';
 import {
   createOrg,
@@ -702,5 +703,40 @@ describe('identity providers', () => {
     expect(enabled.body.active).toBe(true);
     const gone = await scim('DELETE', `/Users/${created.body.id}`, scimToken);
     expect(gone.status).toBe(204);
+  });
+});
+
+describe('org purge', () => {
+  // Last in the file: it moves the clock past the deletion grace period.
+  it("deletes the org's SCIM tokens and what SCIM knew of its people", async () => {
+    const purgedOwner = await newUser(app, 'purged');
+    const org = await createOrg(app, purgedOwner);
+    const sudo = await sudoToken(app, purgedOwner);
+    const token = await newScimToken(sudo, org.id);
+    const created = await provision(uniqueEmail('purged'), { externalId: 'purged-1' }, token);
+    expect(created.status).toBe(201);
+    await scim('PATCH', `/Users/${created.body.id}`, token, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
+    expect(
+      (await app.request('DELETE', `/api/orgs/${org.id}`, { token: sudo, body: { confirmSlug: org.slug } }))
+        .status,
+    ).toBe(202);
+    clock.advance(8 * DAY_MS);
+    const p = app.runtime.platform;
+    await p.publisher.publish('maintenance-sweep', makeEnvelope('maintenance-sweep', {}, clock.now()));
+    await p.localBus?.idle();
+    await app.settle();
+    const db = app.runtime.platform.db;
+    expect(await db.selectFrom('scim_tokens').select('id').where('org_id', '=', org.id).execute()).toEqual(
+      [],
+    );
+    expect(
+      await db.selectFrom('scim_users').select('user_id').where('org_id', '=', org.id).execute(),
+    ).toEqual([]);
+    const purged = (await orgAudit(app, org.id)).at(-1);
+    expect(purged?.action).toBe('org.deleted');
+    expect(purged?.metadata).toMatchObject({ purged: { scimTokens: 1, scimUsers: 1 } });
   });
 });

@@ -4,7 +4,7 @@ import { requireSession } from '../../../shared/http/principal.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
 import type { Core } from '../../../shared/runtime/core.js';
 
-const scimTokenView = z.object({
+export const scimTokenView = z.object({
   id: z.string(),
   name: z.string(),
   prefix: z.string(),
@@ -12,7 +12,7 @@ const scimTokenView = z.object({
   lastUsedAt: z.string().nullable(),
 });
 
-const issuedScimTokenView = z.object({
+export const issuedScimTokenView = z.object({
   id: z.string(),
   name: z.string(),
   prefix: z.string(),
