@@ -84,68 +84,106 @@ function actorOf(actor: ScimActor) {
 export class ScimUserService {
   constructor(private readonly deps: ScimUserDeps) {}
 
-  /** One page in user-id order, and how many match in all. */
+  /**
+   * One page in user-id order, and how many match in all. A filter names one person (userName,
+   * externalId, id), so it is resolved to that person first; the unfiltered page takes its ids
+   * from the org's own ordered indexes (memberships, parked SCIM rows) and only then reads the
+   * page's hundred people, so a page costs the same at any size of the org.
+   */
   async list(
     orgId: string,
     filter: ScimFilter | null,
     page: { startIndex: number; count: number },
   ): Promise<{ total: number; people: ScimPerson[] }> {
-    const where = this.#filterSql(filter);
-    if (where === null) return { total: 0, people: [] };
-    const db = this.deps.db;
-    const totalRow = await sql<{ n: number }>`
-      select count(*)::int as n from (${this.#peopleSql(orgId)}) p where ${where}`.execute(db);
-    const total = totalRow.rows[0]?.n ?? 0;
-    if (page.count === 0 || total < page.startIndex) return { total, people: [] };
-    const rows = await sql<PersonRow>`
-      select * from (${this.#peopleSql(orgId)}) p where ${where}
-      order by p.id limit ${page.count} offset ${page.startIndex - 1}`.execute(db);
-    return { total, people: rows.rows.map(toPerson) };
+    if (filter) {
+      const userId = await this.#resolve(orgId, filter);
+      const person = userId ? await this.get(orgId, userId) : null;
+      const people = person && page.startIndex === 1 && page.count > 0 ? [person] : [];
+      return { total: person ? 1 : 0, people };
+    }
+    // One statement (one round trip): the count, and the page's people joined to their ids.
+    const rows = await sql<PersonRow & { total: number }>`
+      select
+        (select count(*) from memberships where org_id = ${orgId})::int
+          + (select count(*) from scim_users su where su.org_id = ${orgId}
+               and (su.suspended_at is not null or su.invitation_id is not null)
+               and not exists (select 1 from memberships mm where mm.org_id = ${orgId} and mm.user_id = su.user_id))::int
+          as total,
+        d.*
+      from (select 1) one
+      left join lateral (
+        ${this.#detailsSql(orgId)}
+        join (
+          select user_id from (${this.#idsSql(orgId)}) ids
+          order by user_id limit ${page.count} offset ${page.startIndex - 1}
+        ) page on page.user_id = u.id
+      ) d on true
+      order by d.id`.execute(this.deps.db);
+    const total = rows.rows[0]?.total ?? 0;
+    return { total, people: rows.rows.filter((r) => r.id !== null).map(toPerson) };
   }
 
   async get(orgId: string, userId: string, db: Db | Tx = this.deps.db): Promise<ScimPerson | null> {
     if (!isId(userId)) return null;
     const rows = await sql<PersonRow>`
-      select * from (${this.#peopleSql(orgId, userId)}) p`.execute(db);
+      ${this.#detailsSql(orgId)}
+      where u.id = ${userId}
+        and (m.user_id is not null or s.suspended_at is not null or s.invitation_id is not null)`.execute(db);
     const row = rows.rows[0];
     return row ? toPerson(row) : null;
   }
 
-  /**
-   * The org's people with what SCIM knows of them, driven from the org's own rows (memberships,
-   * then the suspended or invited ones without a membership) so the cost follows the org's size.
-   */
-  #peopleSql(orgId: string, userId?: string) {
-    const oneUser = (column: string) => (userId ? sql`and ${sql.ref(column)} = ${userId}` : sql``);
-    return sql<PersonRow>`
-      select u.id, u.email, u.name, m.role as member_role, m.created_at as member_since,
-        s.external_id, s.invitation_id, s.suspended_at, s.suspended_role,
-        s.created_at as scim_created_at, s.updated_at as scim_updated_at, u.email_normalized
-      from (
-        select user_id from memberships where org_id = ${orgId} ${oneUser('memberships.user_id')}
-        union all
-        select su.user_id from scim_users su
-        where su.org_id = ${orgId} ${oneUser('su.user_id')}
-          and (su.suspended_at is not null or su.invitation_id is not null)
-          and not exists (select 1 from memberships mm where mm.org_id = ${orgId} and mm.user_id = su.user_id)
-      ) ids
-      join users u on u.id = ids.user_id
-      left join memberships m on m.org_id = ${orgId} and m.user_id = ids.user_id
-      left join scim_users s on s.org_id = ${orgId} and s.user_id = ids.user_id`;
-  }
-
-  #filterSql(filter: ScimFilter | null) {
-    if (!filter) return sql`true`;
+  /** The one person a filter names, if any: by address, by the IdP's externalId, or by id. */
+  async #resolve(orgId: string, filter: ScimFilter): Promise<string | null> {
+    const db = this.deps.db;
     switch (filter.attribute) {
-      case 'userName':
-        return sql`p.email_normalized = ${normalizeEmail(filter.value)}`;
-      case 'externalId':
-        return sql`p.external_id = ${filter.value}`;
+      case 'userName': {
+        const row = await db
+          .selectFrom('users')
+          .select('id')
+          .where('email_normalized', '=', normalizeEmail(filter.value))
+          .executeTakeFirst();
+        return row?.id ?? null;
+      }
+      case 'externalId': {
+        const row = await db
+          .selectFrom('scim_users')
+          .select('user_id')
+          .where('org_id', '=', orgId)
+          .where('external_id', '=', filter.value)
+          .executeTakeFirst();
+        return row?.user_id ?? null;
+      }
       case 'id':
-        return isId(filter.value) ? sql`p.id = ${filter.value}` : null;
+        return isId(filter.value) ? filter.value : null;
       default:
         return null;
     }
+  }
+
+  /**
+   * The org's people's ids: its members, then those SCIM suspended or invited who hold no
+   * membership. Both halves come from (org_id, user_id) indexes, in order.
+   */
+  #idsSql(orgId: string) {
+    return sql<{ user_id: string }>`
+      select user_id from memberships where org_id = ${orgId}
+      union all
+      select su.user_id from scim_users su
+      where su.org_id = ${orgId}
+        and (su.suspended_at is not null or su.invitation_id is not null)
+        and not exists (select 1 from memberships mm where mm.org_id = ${orgId} and mm.user_id = su.user_id)`;
+  }
+
+  /** A person with what the org and SCIM know of them (callers add the `where`). */
+  #detailsSql(orgId: string) {
+    return sql`
+      select u.id, u.email, u.name, m.role as member_role, m.created_at as member_since,
+        s.external_id, s.invitation_id, s.suspended_at, s.suspended_role,
+        s.created_at as scim_created_at, s.updated_at as scim_updated_at
+      from users u
+      left join memberships m on m.org_id = ${orgId} and m.user_id = u.id
+      left join scim_users s on s.org_id = ${orgId} and s.user_id = u.id`;
   }
 
   /**
