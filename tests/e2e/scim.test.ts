@@ -331,6 +331,12 @@ describe('SCIM attacks', () => {
       Operations: [{ op: 'add', path: 'groups', value: [{ value: 'owner' }] }],
     });
     expectScimError(smuggle, 400, 'mutability');
+    // nor take over another address by renaming the User
+    const rename = await scim('PATCH', `/Users/${created.body.id}`, scimToken, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'userName', value: owner.email }],
+    });
+    expectScimError(rename, 400, 'mutability');
     expect((await membership(created.body.id))?.role).toBe('member');
   });
 
@@ -477,6 +483,27 @@ describe('deprovisioning', () => {
       404,
     );
     expect((await app.request('GET', '/api/sessions/current', { token: person.token })).status).toBe(200);
+  });
+});
+
+describe('account deletion', () => {
+  it('a suspended person who deletes their account is no SCIM User, and SCIM cannot bring them back', async () => {
+    const person = await newUser(app, 'erased');
+    await grantMembership(app, orgId, person.userId, 'member');
+    const off = await scim('PATCH', `/Users/${person.userId}`, scimToken, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
+    expect(off.body.active).toBe(false);
+    const deleted = await app.request('DELETE', '/api/accounts/me', { token: await sudoToken(app, person) });
+    expect(deleted.status, deleted.text).toBe(202);
+    expectScimError(await scim('GET', `/Users/${person.userId}`, scimToken), 404);
+    const back = await scim('PATCH', `/Users/${person.userId}`, scimToken, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'active', value: true }],
+    });
+    expectScimError(back, 404);
+    expect(await membership(person.userId)).toBeUndefined();
   });
 });
 
