@@ -1,9 +1,10 @@
+import { ScimError, type ScimPatchOperation, scimPatch } from 'scim-patch';
 import { z } from 'zod';
-import { fail } from '../../shared/errors/codes.js';
+import { type Failure, fail } from '../../shared/errors/codes.js';
 import { type Principal, requireScimToken } from '../../shared/http/principal.js';
 import type { Reply, RouteSpec } from '../../shared/http/route.js';
 import type { Core } from '../../shared/runtime/core.js';
-import { SCIM_MEDIA_TYPE } from '../../shared/scim/model.js';
+import { SCIM, SCIM_MEDIA_TYPE } from '../../shared/scim/model.js';
 import type { ScimActor } from '../../shared/scim/users.js';
 
 /** What every SCIM route shares: the token requirement, SCIM's error schema and media types. */
@@ -103,4 +104,27 @@ export function nameOf(body: z.infer<typeof userBody>): string | null {
   );
   if (parts.length) return parts.join(' ');
   return body.displayName?.trim() || null;
+}
+
+/**
+ * RFC 7644 §3.5.2 PATCH through scim-patch, applied to a copy of the resource as we would answer
+ * it: the patched copy (the caller decides what of it may change), or the SCIM 400 saying why not.
+ */
+export function patchedCopy(
+  resource: object,
+  body: z.infer<typeof patchBody>,
+): { ok: true; after: Record<string, unknown> } | Failure {
+  if (!body.schemas.includes(SCIM.patch)) {
+    return scimInvalid('invalidSyntax', `A PATCH body names the schema ${SCIM.patch}.`);
+  }
+  try {
+    const after = scimPatch(structuredClone(resource) as never, body.Operations as ScimPatchOperation[], {
+      treatMissingAsAdd: true,
+    }) as unknown as Record<string, unknown>;
+    return { ok: true, after };
+  } catch (error) {
+    if (error instanceof ScimError)
+      return scimInvalid(error.scimCode ?? 'invalidValue', error.message.slice(0, 300));
+    throw error;
+  }
 }
