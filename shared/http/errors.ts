@@ -121,9 +121,9 @@ export function sendJson(
   headers: Record<string, string | string[]> = {},
 ): void {
   const payload = body === undefined ? '' : JSON.stringify(body);
+  if (payload) res.setHeader('content-type', 'application/json; charset=utf-8');
+  // A JSON media type of its own (application/scim+json) comes in `headers` and wins.
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  if (payload && !res.hasHeader('content-type'))
-    res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(payload));
   res.statusCode = status;
   res.end(payload);
