@@ -406,6 +406,38 @@ describe('SCIM attacks', () => {
     expect(await membership(squatter.userId)).toBeUndefined();
   });
 
+  it("the org's IP allowlist binds its SCIM token like any credential", async () => {
+    const netOwner = await newUser(app, 'scim-net');
+    const net = await createOrg(app, netOwner);
+    const sudo = await sudoToken(app, netOwner);
+    const token = await newScimToken(sudo, net.id);
+    const saved = await app.request('PUT', `/api/orgs/${net.id}/allowlist`, {
+      token: sudo,
+      body: { enabled: true, entries: [{ cidr: '203.0.113.0/24', label: 'IdP' }] },
+      headers: { 'x-forwarded-for': '203.0.113.5' },
+    });
+    expect(saved.status, saved.text).toBe(200);
+    expectScimError(
+      await scim('GET', '/Users', token, undefined, { 'x-forwarded-for': '198.51.100.7' }),
+      403,
+    );
+    expect((await scim('GET', '/Users', token, undefined, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(
+      200,
+    );
+  });
+
+  it('two concurrent creates of one userName: one 201, one 409', async () => {
+    const email = uniqueEmail('race');
+    const answers = await Promise.all([provision(email), provision(email)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
+    const accounts = await app.runtime.platform.db
+      .selectFrom('users')
+      .select('id')
+      .where('email_normalized', '=', email.toLowerCase())
+      .execute();
+    expect(accounts).toHaveLength(1);
+  });
+
   it('provisioning the same userName twice answers 409 uniqueness', async () => {
     const email = uniqueEmail('twice');
     expect((await provision(email)).status).toBe(201);
