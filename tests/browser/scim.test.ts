@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openPage, PASSWORD, signInByForm, uniqueEmail, useRig } from './harness.js';
+import { checkPage, openPage, PASSWORD, signInByForm, uniqueEmail, useRig } from './harness.js';
 
 describe('SCIM tokens in the console', { timeout: 120_000 }, () => {
   const rig = useRig();
@@ -20,6 +20,7 @@ describe('SCIM tokens in the console', { timeout: 120_000 }, () => {
     await dialog.getByRole('button', { name: 'Confirm' }).click();
     const token = (await page.getByTestId('new-scim-token').textContent())?.trim() ?? '';
     expect(token).toMatch(/^sf_scim_/);
+    await checkPage(page, 'org-scim');
     const used = await rig.app.request('GET', '/api/scim/v2/Users', { token });
     expect(used.status).toBe(200);
     await page.reload();
