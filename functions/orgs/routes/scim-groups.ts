@@ -182,9 +182,7 @@ export const replaceScimGroup = defineRoute({
     const actor = scimActor(principal, ip);
     const role = params.id ?? '';
     if (!isScimRole(role)) return noSuchGroup();
-    if (body.displayName !== undefined && groupIdOf(body.displayName) !== role) {
-      return scimInvalid('mutability', 'Group names are the roles and cannot change.');
-    }
+    // displayName is read-only: a PUT's value is ignored (RFC 7644 §3.5.1), the role stays as named.
     const members = await deps.scimUsers.groupMembers(actor.orgId, role);
     const next = memberIds(body.members);
     if (!next) return scimInvalid('invalidValue', 'members must be a list of {"value": "<user id>"}.');
