@@ -128,3 +128,6 @@ export function patchedCopy(
     throw error;
   }
 }
+
+/** What the OpenAPI document says of a SCIM answer: a SCIM resource or message, named by its schemas. */
+export const scimResource = z.looseObject({ schemas: z.array(z.string()) });

@@ -1,12 +1,9 @@
-import { z } from 'zod';
 import { fail } from '../../../shared/errors/codes.js';
 import { defineRoute } from '../../../shared/http/route.js';
 import type { Core } from '../../../shared/runtime/core.js';
 import { resourceTypes, schemas, serviceProviderConfig } from '../../../shared/scim/discovery.js';
 import { listResponse } from '../../../shared/scim/model.js';
-import { SCIM_BASE_PATH, scimBaseUrl, scimReply, scimRoute } from '../scim.js';
-
-const scimResource = z.looseObject({ schemas: z.array(z.string()) });
+import { SCIM_BASE_PATH, scimBaseUrl, scimReply, scimResource, scimRoute } from '../scim.js';
 
 function docsUrl(deps: Core) {
   return `${deps.platform.config.appUrl.replace(/\/$/, '')}/api/openapi.json`;

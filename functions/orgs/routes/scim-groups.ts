@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { fail } from '../../../shared/errors/codes.js';
 import { defineRoute } from '../../../shared/http/route.js';
 import type { Core } from '../../../shared/runtime/core.js';
@@ -23,10 +22,10 @@ import {
   scimBaseUrl,
   scimInvalid,
   scimReply,
+  scimResource,
   scimRoute,
 } from '../scim.js';
 
-const scimResource = z.looseObject({ schemas: z.array(z.string()) });
 const noSuchGroup = () =>
   fail(
     'NOT_FOUND',

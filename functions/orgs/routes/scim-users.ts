@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { normalizeEmail } from '../../../shared/accounts/email.js';
 import { fail } from '../../../shared/errors/codes.js';
 import { defineRoute } from '../../../shared/http/route.js';
@@ -21,11 +20,11 @@ import {
   scimBaseUrl,
   scimInvalid,
   scimReply,
+  scimResource,
   scimRoute,
   userBody,
 } from '../scim.js';
 
-const scimResource = z.looseObject({ schemas: z.array(z.string()) });
 const noSuchUser = () => fail('NOT_FOUND', 'No such user in this organization.');
 
 export const listScimUsers = defineRoute({
