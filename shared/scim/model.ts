@@ -147,12 +147,15 @@ export function userResource(person: ScimPerson, baseUrl: string) {
     groups:
       person.state === 'member' && person.role
         ? [
-            {
-              value: person.role,
-              display: person.role === 'owner' ? 'Owners' : groupDisplayNames[person.role as ScimRole],
-              $ref: `${baseUrl}/Groups/${person.role}`,
-              type: 'direct',
-            },
+            // An owner's role shows, but as no group SCIM can address (no $ref: /Groups/owner is 404).
+            person.role === 'owner'
+              ? { value: 'owner', display: 'Owners', type: 'direct' }
+              : {
+                  value: person.role,
+                  display: groupDisplayNames[person.role as ScimRole],
+                  $ref: `${baseUrl}/Groups/${person.role}`,
+                  type: 'direct',
+                },
           ]
         : [],
     meta: {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allRoutes } from '../../functions/meta/all-routes.js';
 import { makeEnvelope } from '../../shared/bus/envelope.js';
 import { DAY_MS, FakeClock } from '../../shared/time/clock.js';
 import { type ApiResponse, startTestApp, type TestApp } from '../helpers/app.js';
@@ -152,6 +153,17 @@ describe('SCIM tokens', () => {
     // and a SCIM token is no session on the rest of the API
     const asSession = await app.request('GET', `/api/orgs/${orgId}/members`, { token: scimToken });
     expect(asSession.status).toBe(401);
+  });
+  it('a SCIM token opens no route but the SCIM ones: every session, org and key route answers 401', async () => {
+    const routes = allRoutes().filter((r) => r.auth.kind !== 'none' && r.auth.kind !== 'scim');
+    expect(routes.length).toBeGreaterThan(40);
+    for (const route of routes) {
+      const path = route.path
+        .replace(':orgId', orgId)
+        .replace(/:[a-zA-Z]+/g, '00000000-0000-4000-8000-000000000000');
+      const res = await app.request(route.method, path, { token: scimToken, headers: { origin: app.url } });
+      expect(res.status, `${route.method} ${route.path}`).toBe(401);
+    }
   });
 });
 
