@@ -69,6 +69,39 @@ export function errorPayload(failure: Failure): {
 }
 
 /**
+ * A failure in RFC 7644 §3.12's error schema, for SCIM routes: `status` as a string, `scimType`
+ * from the failure (`extra.scimType`) or, for a body that does not fit, `invalidValue`/`invalidSyntax`.
+ */
+export function scimErrorPayload(failure: Failure): {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+} {
+  const plain = errorPayload(failure);
+  const extraType = failure.extra?.scimType;
+  const scimType =
+    typeof extraType === 'string'
+      ? extraType
+      : failure.code === 'VALIDATION_FAILED'
+        ? failure.issues?.some((i) => i.message === 'the body is not valid JSON')
+          ? 'invalidSyntax'
+          : 'invalidValue'
+        : undefined;
+  const message = (plain.body as { error: { message: string } }).error.message;
+  const issues = failure.issues?.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)) ?? [];
+  return {
+    status: plain.status,
+    headers: { ...plain.headers, 'content-type': 'application/scim+json; charset=utf-8' },
+    body: {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: String(plain.status),
+      ...(scimType ? { scimType } : {}),
+      detail: issues.length > 0 ? `${message} ${issues.join('; ')}` : message,
+    },
+  };
+}
+
+/**
  * When to come back, in words, from the Retry-After seconds. Rounded up, so nobody who follows
  * the words arrives before the slot is free: 720 s is "12 minutes", 721 s is "13 minutes".
  */
@@ -90,8 +123,9 @@ export function sendJson(
   headers: Record<string, string | string[]> = {},
 ): void {
   const payload = body === undefined ? '' : JSON.stringify(body);
-  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   if (payload) res.setHeader('content-type', 'application/json; charset=utf-8');
+  // A JSON media type of its own (application/scim+json) comes in `headers` and wins.
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader('content-length', Buffer.byteLength(payload));
   res.statusCode = status;
   res.end(payload);

@@ -179,6 +179,7 @@ function authFailures(route: AnyRoute<unknown>): Record<string, string> {
 function securityOf(route: AnyRoute<unknown>): unknown[] {
   if (route.auth.kind === 'none') return [];
   if (route.auth.kind === 'basic_key') return [{ basicApiKey: [] }];
+  if (route.auth.kind === 'scim') return [{ bearer: [] }];
   return [{ bearer: [] }, { sessionCookie: [] }];
 }
 

@@ -19,7 +19,7 @@ import {
   tooLarge,
 } from './body.js';
 import { clientIp } from './client-ip.js';
-import { errorPayload, errorText, sendJson, sendText } from './errors.js';
+import { errorPayload, errorText, scimErrorPayload, sendJson, sendText } from './errors.js';
 import { guardFrameworkBodyParsers } from './framework-body.js';
 import { applySecurityHeaders } from './headers.js';
 import { compilePath, matchPath, normalizedPath } from './path.js';
@@ -213,7 +213,8 @@ async function parseBody<Deps>(
   const raw = await readBody(req, limit);
   if (!Buffer.isBuffer(raw)) return raw;
   let value: unknown = raw;
-  if (type === 'application/json') {
+  // application/json, and the JSON media types built on it (RFC 6839: application/scim+json).
+  if (type === 'application/json' || type.endsWith('+json')) {
     try {
       value = JSON.parse(raw.toString('utf8'));
     } catch {
@@ -276,7 +277,10 @@ async function respond(
   closeWhenAnswered(req, res);
   if (outcome.ok === false) {
     const payload = errorPayload(outcome);
-    if (route?.errorFormat === 'text') {
+    if (route?.errorFormat === 'scim') {
+      const scim = scimErrorPayload(outcome);
+      sendJson(res, scim.status, scim.body, scim.headers);
+    } else if (route?.errorFormat === 'text') {
       const text = route.textError?.(outcome, req) ?? { status: payload.status, message: errorText(outcome) };
       sendText(res, text.status, text.message, payload.headers);
     } else sendJson(res, payload.status, payload.body, payload.headers);

@@ -8,6 +8,7 @@ import type { OrgSessionReach } from './session-reach.js';
 import type { OrgStore } from './store.js';
 import '../allowlist/tables.js';
 import '../keys/tables.js';
+import '../scim/tables.js';
 import '../sso/tables.js';
 
 /**
@@ -24,6 +25,16 @@ export const orgCredentialsToStop: Record<
     (
       await tx
         .updateTable('api_keys')
+        .set({ revoked_at: now, revoked_by: by })
+        .where('org_id', '=', orgId)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .execute()
+    ).map((r) => r.id),
+  scimTokens: async (tx, orgId, by, now) =>
+    (
+      await tx
+        .updateTable('scim_tokens')
         .set({ revoked_at: now, revoked_by: by })
         .where('org_id', '=', orgId)
         .where('revoked_at', 'is', null)
@@ -62,6 +73,11 @@ export const orgDataToPurge: Record<string, (tx: Tx, orgId: string) => Promise<n
         )
         .executeTakeFirst(),
     ),
+  // Before invitations: its rows point at them.
+  scimUsers: async (tx, orgId) =>
+    count(await tx.deleteFrom('scim_users').where('org_id', '=', orgId).executeTakeFirst()),
+  scimTokens: async (tx, orgId) =>
+    count(await tx.deleteFrom('scim_tokens').where('org_id', '=', orgId).executeTakeFirst()),
   invitations: async (tx, orgId) =>
     count(await tx.deleteFrom('invitations').where('org_id', '=', orgId).executeTakeFirst()),
   memberships: async (tx, orgId) =>

@@ -35,6 +35,7 @@ import {
   when,
 } from '../components/ui.js';
 import { useSession } from '../session.js';
+import { ScimTokens } from './scim-tokens.js';
 
 // Owners' enterprise pages load on demand: members and admins seldom open them.
 const SsoPage = lazy(() => import('./sso.js').then((m) => m.SsoPage));
@@ -50,6 +51,7 @@ const tabs = [
   ['recordings', 'Recordings'],
   ['sso', 'Single sign-on'],
   ['domains', 'Domains'],
+  ['scim', 'SCIM'],
 ] as const;
 
 export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
@@ -82,6 +84,7 @@ export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
       {tab === 'recordings' && <Recordings org={org} />}
       {tab === 'sso' && <SsoPage org={org} />}
       {tab === 'domains' && <DomainsPage org={org} />}
+      {tab === 'scim' && <ScimTokens org={org} />}
     </Page>
   );
 }
