@@ -177,7 +177,7 @@ export async function startProxy(host: string, port: number): Promise<Proxy> {
     upstream.connect(port, host);
     client.on('data', (chunk: Buffer) => {
       // Statements travel as text in Query/Parse messages: match them before they leave.
-      if (trigger && trigger.pattern.test(chunk.toString('latin1'))) {
+      if (trigger?.pattern.test(chunk.toString('latin1'))) {
         const fired = trigger.fired;
         trigger = null;
         down = true;
