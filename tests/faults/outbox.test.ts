@@ -50,7 +50,8 @@ describe('Pub/Sub publish failing', () => {
     }
   }
 
-  const mailsTo = (email: string) => app.mails().filter((m) => m.to === email && m.action.type === 'verify-email');
+  const mailsTo = (email: string) =>
+    app.mails().filter((m) => m.to === email && m.action.type === 'verify-email');
 
   it('events stay in the outbox while publishing fails and each goes out once when it recovers', async () => {
     failing = true;
