@@ -51,7 +51,11 @@ describe('archive killed between upload and commit', () => {
     for (let seq = 0; seq < frames; seq++) {
       await postFrames(app, owner.token, id, seq, ndjson([[seq, 'o', `frame ${seq}\r\n`]]));
     }
-    const service = new RecordingService({ db: p.db, buffer: new PostgresFrameBuffer(p.db), maxBytes: 1 << 20 });
+    const service = new RecordingService({
+      db: p.db,
+      buffer: new PostgresFrameBuffer(p.db),
+      maxBytes: 1 << 20,
+    });
     await service.stop(id, { actor: { type: 'user', id: owner.userId }, role: 'owner' }, null, p.clock.now());
     const row = await p.db
       .deleteFrom('outbox')
@@ -113,8 +117,16 @@ describe('archive killed between upload and commit', () => {
 
   async function state(id: string, blobs: LocalBlobStore) {
     const db = app.runtime.platform.db;
-    const recording = await db.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    const chunks = await db.selectFrom('recording_chunks').select('seq').where('recording_id', '=', id).execute();
+    const recording = await db
+      .selectFrom('recordings')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    const chunks = await db
+      .selectFrom('recording_chunks')
+      .select('seq')
+      .where('recording_id', '=', id)
+      .execute();
     const archivedAudits = await db
       .selectFrom('audit_logs')
       .select('id')
