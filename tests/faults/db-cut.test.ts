@@ -128,4 +128,16 @@ describe(`database connections cut mid-request (${process.env.DATABASE_URL ? 'po
     });
     expect(retried.status, retried.text).toBe(201);
   });
+
+  it('the OpenAPI document lists UNAVAILABLE and a 503 with Retry-After on every operation', async () => {
+    const doc = (await app.request('GET', '/api/openapi.json')).body;
+    expect(doc.components.schemas.Error.properties.error.properties.code.enum).toContain('UNAVAILABLE');
+    for (const [path, operations] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const unavailable = operation.responses['503'];
+        expect(unavailable?.description, `${method} ${path}`).toMatch(/^UNAVAILABLE/);
+        expect(unavailable.headers['Retry-After'].schema.type).toBe('integer');
+      }
+    }
+  });
 });
