@@ -472,22 +472,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }))
       .sort((a, b) => b.requests - a.requests);
     const memoryOf = target.inProcess ? 'server' : 'client';
-    const markdown = soakMarkdown({
-      seconds: Math.round(elapsedSeconds),
-      target: target.url,
-      engine: target.engine,
-      connections,
-      loginsPerSecond,
-      routeRows,
-      errors,
-      errorSamples,
-      checkpoints,
-      warmupSeconds,
-      rssGrowth,
-      heapGrowth,
-      memoryOf,
-    });
-    return {
+    const measured: Omit<SoakReport, 'markdown'> = {
       seconds: elapsedSeconds,
       target: target.url,
       engine: target.engine,
@@ -501,8 +486,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       rssGrowth,
       heapGrowth,
       memoryOf,
-      markdown,
     };
+    return { ...measured, markdown: soakMarkdown(measured) };
   } finally {
     agent.destroy();
     await target.stop();
@@ -567,23 +552,9 @@ async function startTarget(options: SoakOptions): Promise<Target> {
   };
 }
 
-function soakMarkdown(r: {
-  seconds: number;
-  target: string;
-  engine: string;
-  connections: number;
-  loginsPerSecond: number;
-  routeRows: SoakRoute[];
-  errors: number;
-  errorSamples: string[];
-  checkpoints: SoakCheckpoint[];
-  warmupSeconds: number;
-  rssGrowth: number;
-  heapGrowth: number;
-  memoryOf: 'server' | 'client';
-}): string {
+function soakMarkdown(r: Omit<SoakReport, 'markdown'>): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  const routeTable: Row[] = r.routeRows.map((row) => ({
+  const routeTable: Row[] = r.routes.map((row) => ({
     route: row.route,
     requests: row.requests,
     'req/s': row.perSecond,
@@ -604,7 +575,7 @@ function soakMarkdown(r: {
   return [
     '## Soak: mixed load on loopback',
     '',
-    `${r.seconds} s against the local runtime (${r.engine}${r.target ? `, ${r.target}` : ''}), ${r.connections} clients plus logins at ${r.loginsPerSecond.toFixed(2)}/s (bcrypt cost 12, about a quarter of a core); Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, a shared 2-core machine under load. Written by \`npm run soak\`.`,
+    `${Math.round(r.seconds)} s against ${r.memoryOf === 'server' ? `the local runtime in process (${r.engine})` : r.target}, ${r.connections} clients plus logins at ${r.loginsPerSecond.toFixed(2)}/s (bcrypt cost 12, about a quarter of a core); Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, a shared 2-core machine under load. Written by \`npm run soak\`.`,
     '',
     `Errors: **${r.errors}**${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''}. Memory of the ${r.memoryOf} after a forced GC at each checkpoint; growth from the first checkpoint after the ${r.warmupSeconds} s warm-up to the last: RSS ${pct(r.rssGrowth)}, heap ${pct(r.heapGrowth)} (limit 10 %).`,
     '',
