@@ -15,6 +15,7 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     url: { type: 'string' },
     connections: { type: 'string', default: '8' },
+    'logins-per-second': { type: 'string' },
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'soak.md') },
   },
 });
@@ -25,6 +26,7 @@ const report = await runSoak({
   seconds,
   connections: Number(values.connections),
   ...(values.url ? { url: values.url } : {}),
+  ...(values['logins-per-second'] ? { loginsPerSecond: Number(values['logins-per-second']) } : {}),
 });
 process.stdout.write(`\n${report.markdown}`);
 mkdirSync(join(values.out, '..'), { recursive: true });

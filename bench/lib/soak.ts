@@ -26,6 +26,8 @@ export interface SoakOptions {
   intervalSeconds?: number;
   /** bcrypt cost of the in-process runtime (production's floor, 12, by default). */
   hashCost?: number;
+  /** Logins per second instead of the bcrypt-bound pace measured at the start. */
+  loginsPerSecond?: number;
   /** PGlite in memory rather than in DATA_DIR (tests); `npm start` keeps it on disk. */
   pgliteInMemory?: boolean;
   print?: (line: string) => void;
@@ -379,7 +381,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const probeStart = performance.now();
     await newLogin(members[0]!.email);
     const loginMs = performance.now() - probeStart;
-    const loginsPerSecond = Math.min(20, Math.max(0.2, 250 / loginMs));
+    const loginsPerSecond = options.loginsPerSecond ?? Math.min(20, Math.max(0.2, 250 / loginMs));
     async function newLogin(email: string): Promise<void> {
       const answer = await timed('POST /api/login', 200, () =>
         call('POST', '/api/login', {
