@@ -16,7 +16,7 @@ const { values } = parseArgs({
     url: { type: 'string' },
     connections: { type: 'string', default: '8' },
     'logins-per-second': { type: 'string' },
-    out: { type: 'string', default: join(import.meta.dirname, 'results', 'soak.md') },
+    out: { type: 'string' },
   },
 });
 const seconds = values.seconds ? Number(values.seconds) : Number(values.minutes) * 60;
@@ -29,8 +29,12 @@ const report = await runSoak({
   ...(values['logins-per-second'] ? { loginsPerSecond: Number(values['logins-per-second']) } : {}),
 });
 process.stdout.write(`\n${report.markdown}`);
-mkdirSync(join(values.out, '..'), { recursive: true });
-writeFileSync(values.out, report.markdown);
+// One results file per engine, so a PostgreSQL run does not replace the PGlite one.
+const out =
+  values.out ??
+  join(import.meta.dirname, 'results', report.engine === 'PostgreSQL' ? 'soak-postgres.md' : 'soak.md');
+mkdirSync(join(out, '..'), { recursive: true });
+writeFileSync(out, report.markdown);
 const flat = report.memoryOf === 'client' || (report.rssGrowth <= 0.1 && report.heapGrowth <= 0.1);
 if (report.errors > 0 || !flat) {
   process.stderr.write(
