@@ -271,6 +271,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     // The owner's first token was replaced by the step-up; the sudo token is its session now.
     const sessionTokens = [ownerToken, ...members.map((m) => m.token)];
+    // Checks in flight per token: a session logs out only once nobody is still checking it.
+    const checking = new Map<string, number>();
     let recording = {
       id: expect(
         await call('POST', `/api/orgs/${orgId}/recordings`, {
@@ -303,10 +305,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const operations: Array<[weight: number, op: () => Promise<unknown>]> = [
       [
         40,
-        () =>
-          timed('GET /api/sessions/current', 200, () =>
-            call('GET', '/api/sessions/current', { token: pick(sessionTokens) }),
-          ),
+        () => {
+          const token = pick(sessionTokens);
+          checking.set(token, (checking.get(token) ?? 0) + 1);
+          return timed('GET /api/sessions/current', 200, () =>
+            call('GET', '/api/sessions/current', { token }),
+          ).finally(() => {
+            const left = (checking.get(token) ?? 1) - 1;
+            if (left === 0) checking.delete(token);
+            else checking.set(token, left);
+          });
+        },
       ],
       [
         20,
@@ -395,7 +404,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       sessionTokens.push(answer.body.token);
       // Keep a steady number of live sessions: the oldest login logs out.
       if (sessionTokens.length > LOGIN_TOKENS_KEPT + 3) {
-        const [old] = sessionTokens.splice(3, 1);
+        const [old] = sessionTokens.splice(3, 1) as [string];
+        while (checking.has(old)) await new Promise((resolve) => setTimeout(resolve, 5));
         await timed('POST /api/login/logout', 204, () => call('POST', '/api/login/logout', { token: old }));
       }
     }
