@@ -12,6 +12,7 @@ export const errorCodes = [
   'IP_NOT_ALLOWED',
   'STEP_UP_REQUIRED',
   'SSO_REQUIRED',
+  'ORIGIN_NOT_ALLOWED',
   'NOT_FOUND',
   'METHOD_NOT_ALLOWED',
   'CONFLICT',

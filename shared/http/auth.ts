@@ -57,14 +57,15 @@ export function cookieOrigins(appOrigins: readonly string[]): string[] {
  * it always sends `Origin` on unsafe ones and a page cannot forge it. So a cookie-authenticated
  * unsafe request counts only from APP_URL's origin or APP_ORIGINS; a sibling subdomain is another
  * origin (SameSite=Lax alone would let it through: it is the same site). Bearer tokens are not
- * ambient, so they need no such check.
+ * ambient, so they need no such check. The answer is 403 ORIGIN_NOT_ALLOWED, not 401: the cookie
+ * is valid, so signing in again would not help (and the console must not sign the user out).
  */
 export function cookieOriginRefused(req: IncomingMessage, allowedOrigins: readonly string[]): Failure | null {
   if (SAFE_METHODS.has(req.method ?? 'GET')) return null;
   const origin = req.headers.origin;
   if (typeof origin === 'string' && allowedOrigins.includes(origin)) return null;
   return fail(
-    'UNAUTHENTICATED',
+    'ORIGIN_NOT_ALLOWED',
     `The session cookie is accepted on ${req.method} requests only from the console's own origin (${allowedOrigins.join(', ')}); this request came from ${typeof origin === 'string' ? origin : 'no origin'}. Use the console, or send the token as Authorization: Bearer.`,
   );
 }

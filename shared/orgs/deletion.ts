@@ -82,6 +82,11 @@ function count(result: { numDeletedRows: bigint }): number {
   return Number(result.numDeletedRows);
 }
 
+export interface AuditChainExpiry {
+  expired: Array<{ orgId: string; rowsDeleted: number }>;
+  declined: string[];
+}
+
 /** At most this many orgs per sweep, so one run stays well inside its deadline. */
 const PURGE_BATCH = 20;
 
@@ -199,6 +204,45 @@ export class OrgDeletion {
       if (await this.#purge(id, now)) purged.push(id);
     }
     return purged;
+  }
+
+  /**
+   * The maintenance sweep's last part: deletes the closed audit chains of orgs purged more than
+   * AUDIT_RETENTION_DAYS ago, with their heads and checkpoint bookkeeping, through the database's
+   * purge_expired_audit_chain (migration 0055), which re-checks that each chain is closed, quiet
+   * and old enough and writes the purge log. Returns the chains that went, and the org ids whose
+   * chain the database declined (not closed by the purge, or not yet old by its own clock).
+   */
+  async expireAuditChains(now: Date): Promise<AuditChainExpiry> {
+    const due = await this.store.db
+      .selectFrom('orgs')
+      .select('id')
+      .where('purged_at', 'is not', null)
+      .where('audit_expires_at', '<=', now)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('audit_chain_purges')
+              .select('chain')
+              .whereRef('audit_chain_purges.org_id', '=', 'orgs.id'),
+          ),
+        ),
+      )
+      .orderBy('audit_expires_at')
+      .limit(PURGE_BATCH)
+      .execute();
+    const expired: AuditChainExpiry['expired'] = [];
+    const declined: string[] = [];
+    for (const { id } of due) {
+      const result = await sql<{ rows: number | string | null }>`
+        select purge_expired_audit_chain(${id}::uuid, ${this.settings.auditRetentionDays}::int, ${now}::timestamptz) as rows`.execute(
+        this.store.db,
+      );
+      const rows = result.rows[0]?.rows;
+      if (rows !== null && rows !== undefined) expired.push({ orgId: id, rowsDeleted: Number(rows) });
+      else declined.push(id);
+    }
+    return { expired, declined };
   }
 
   async #purge(orgId: string, now: Date): Promise<boolean> {
