@@ -50,6 +50,8 @@ export interface SoakCheckpoint {
   errors: number;
   rssMiB: number;
   heapMiB: number;
+  /** Buffers and other memory V8 tracks outside its heap (part of RSS). */
+  externalMiB: number;
   loopP50Ms: number;
   loopP99Ms: number;
   loopMaxMs: number;
@@ -435,6 +437,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         errors: windowErrors,
         rssMiB: memory.rss / MiB,
         heapMiB: memory.heapUsed / MiB,
+        externalMiB: memory.external / MiB,
         loopP50Ms: loop.percentile(50) / 1e6,
         loopP99Ms: loop.percentile(99) / 1e6,
         loopMaxMs: loop.max / 1e6,
@@ -444,7 +447,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       windowStart = now;
       checkpoints.push(point);
       print(
-        `  ${String(point.atSeconds).padStart(4)} s  ${point.requestsPerSecond.toFixed(0).padStart(6)} req/s  errors ${point.errors}  rss ${point.rssMiB.toFixed(1)} MiB  heap ${point.heapMiB.toFixed(1)} MiB  loop delay p50 ${point.loopP50Ms.toFixed(1)} / p99 ${point.loopP99Ms.toFixed(1)} / max ${point.loopMaxMs.toFixed(1)} ms`,
+        `  ${String(point.atSeconds).padStart(4)} s  ${point.requestsPerSecond.toFixed(0).padStart(6)} req/s  errors ${point.errors}  rss ${point.rssMiB.toFixed(1)} MiB  heap ${point.heapMiB.toFixed(1)} MiB  external ${point.externalMiB.toFixed(1)} MiB  loop delay p50 ${point.loopP50Ms.toFixed(1)} / p99 ${point.loopP99Ms.toFixed(1)} / max ${point.loopMaxMs.toFixed(1)} ms`,
       );
     };
     const ticker = setInterval(checkpoint, intervalMs);
@@ -581,6 +584,7 @@ function soakMarkdown(r: Omit<SoakReport, 'markdown'>): string {
     errors: c.errors,
     'RSS MiB': c.rssMiB,
     'heap MiB': c.heapMiB,
+    'external MiB': c.externalMiB,
     'loop p50 ms': c.loopP50Ms,
     'loop p99 ms': c.loopP99Ms,
     'loop max ms': c.loopMaxMs,
