@@ -20,6 +20,7 @@ export const statusOf: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  UNAVAILABLE: 503,
 };
 
 const defaultMessages: Record<ErrorCode, string> = {
@@ -40,6 +41,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: 'Send application/json.',
   RATE_LIMITED: 'Too many requests. Try again later.',
   INTERNAL: 'Something went wrong on our side.',
+  UNAVAILABLE: 'The service is briefly unavailable; nothing was changed.',
 };
 
 export function errorPayload(failure: Failure): {
@@ -52,6 +54,11 @@ export function errorPayload(failure: Failure): {
   if (failure.code === 'RATE_LIMITED' && failure.retryAfterSeconds !== undefined) {
     headers['retry-after'] = String(failure.retryAfterSeconds);
     message = `${failure.message ?? 'Too many attempts.'} ${tryAgainIn(failure.retryAfterSeconds)}`;
+  }
+  if (failure.code === 'UNAVAILABLE') {
+    const seconds = failure.retryAfterSeconds ?? 1;
+    headers['retry-after'] = String(seconds);
+    message = `${message} ${tryAgainIn(seconds)}`;
   }
   if (failure.allow) headers.allow = failure.allow.join(', ');
   return {

@@ -53,6 +53,14 @@ export function buildOpenApi(
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
           };
     }
+    responses['503'] ??= {
+      description:
+        'UNAVAILABLE: a dependency (database, storage) is down and nothing was written; retry after `Retry-After` seconds',
+      headers: {
+        'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+      },
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
     responses.default =
       route.errorFormat === 'text'
         ? {

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { z } from 'zod';
 import { type Failure, fail, type Issue } from '../errors/codes.js';
+import { isDependencyUnavailable, unavailable } from '../errors/unavailable.js';
 import type { Logger } from '../log/logger.js';
 import type { AuthOutcome } from './auth.js';
 import {
@@ -78,10 +79,14 @@ export function createHttpFunction<Deps>(
       const status = outcome.ok === false ? errorPayload(outcome).status : (outcome as Reply).status;
       log.info('request', { method: req.method, path: normalizedPath(req.url ?? '/') ?? 'invalid', status });
     } catch (error) {
-      (log ?? console).error('unhandled error', { error });
+      // A dependency outage is not a bug: the client is told to come back, without a stack in the log.
+      const outage = isDependencyUnavailable(error);
+      if (outage) (log ?? console).warn('dependency unavailable', { error: String(error) });
+      else (log ?? console).error('unhandled error', { error });
       if (!res.headersSent) {
         closeWhenAnswered(req, res);
-        sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
+        const payload = errorPayload(outage ? unavailable() : fail('INTERNAL'));
+        sendJson(res, payload.status, payload.body, payload.headers);
       } else res.destroy();
     }
   };
