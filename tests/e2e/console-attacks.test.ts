@@ -136,6 +136,6 @@ describe('GET /api/login/providers', () => {
     const res = await app.request('GET', '/api/login/providers');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ firebase: null });
-    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(res.headers.getSetCookie()).toEqual([]);
   });
 });
