@@ -129,6 +129,22 @@ describe('the audit purge gate against a function’s database user', () => {
     ).toEqual([{ chain }]);
   });
 
+  it('cannot delete a chain head or its checkpoint row either (only the purge function does)', async () => {
+    const orgId = await orgWithChain(new Date(), false);
+    const chain = orgChain(orgId);
+    await sql`insert into audit_checkpoints values (${chain}, 1, 'x', now())`.execute(handle.db);
+    expect(await asUnit([sql`delete from audit_chain_heads where chain = ${chain}`])).toMatch(
+      /permission denied/,
+    );
+    expect(await asUnit([sql`delete from audit_checkpoints where chain = ${chain}`])).toMatch(
+      /permission denied/,
+    );
+    expect(await asUnit([sql`truncate audit_chain_heads`])).toMatch(/permission denied/);
+    expect(
+      await handle.db.selectFrom('audit_chain_heads').select('seq').where('chain', '=', chain).execute(),
+    ).toHaveLength(1);
+  });
+
   it('even given DELETE on audit rows and a purge log row for the chain, deletes only inside the purge function', async () => {
     const orgId = await orgWithChain(new Date(), false);
     const chain = orgChain(orgId);
