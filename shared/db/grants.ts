@@ -14,6 +14,8 @@ export function appUserGrants(role: string, schema = 'public'): string[] {
     `grant usage, select on all sequences in schema ${schema} to ${role};`,
     `revoke update, delete, truncate on ${schema}.audit_logs from ${role};`,
     `revoke insert, update, delete, truncate on ${schema}.audit_chain_purges from ${role};`,
+    // Heads and checkpoint rows go only with their expired chain, inside the purge function.
+    `revoke delete, truncate on ${schema}.audit_chain_heads, ${schema}.audit_checkpoints from ${role};`,
     // The maintenance sweep (revocations) expires closed chains through it; EXECUTE is not public.
     `grant execute on function ${schema}.purge_expired_audit_chain(uuid, integer, timestamptz) to ${role};`,
   ];
