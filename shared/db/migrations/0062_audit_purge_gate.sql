@@ -4,13 +4,17 @@
 -- The mark is open to every role (set_config), and a role granted DELETE on audit_logs and INSERT
 -- on audit_chain_purges (as a blanket "all tables" grant gives) could otherwise write both itself
 -- and delete a live chain. Updates and truncates are still always refused.
+-- Its search_path is pinned to pg_catalog: a caller's own schema put before pg_catalog cannot lend
+-- it another current_setting or "=" (tables are named through the trigger's own schema).
 create or replace function audit_logs_refuse_change() returns trigger
-language plpgsql as $$
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $$
 declare
   v_purger oid;
   v_logged boolean;
 begin
-  if tg_op = 'DELETE' and current_setting('sessionforge.audit_chain_expiring', true) = old.chain then
+  if tg_op = 'DELETE' and pg_catalog.current_setting('sessionforge.audit_chain_expiring', true) = old.chain then
     -- The function of this table's schema, by its exact signature (an overload someone else
     -- created does not count), and who owns it.
     select p.proowner into v_purger
