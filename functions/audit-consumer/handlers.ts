@@ -68,17 +68,23 @@ async function chainExternalEvents(
       parsed.flatMap(({ result }) => (result.ok && 'orgId' in result.event ? [result.event.orgId] : [])),
     ),
   ];
+  // FOR SHARE waits for a purge that holds the org row (it closes the chain in that same
+  // transaction) and then reads its outcome. The rows are locked, not filtered on purged_at in
+  // SQL: a row a filter skips is never waited for. Id order, so two batches cannot deadlock.
   const purged = new Set(
     orgIds.length === 0
       ? []
       : (
           await tx
             .selectFrom('orgs')
-            .select('id')
+            .select(['id', 'purged_at'])
             .where('id', 'in', orgIds)
-            .where('purged_at', 'is not', null)
+            .orderBy('id')
+            .forShare()
             .execute()
-        ).map((row) => row.id),
+        )
+          .filter((row) => row.purged_at !== null)
+          .map((row) => row.id),
   );
   const events: AuditEvent[] = [];
   for (const { envelope, result } of parsed) {

@@ -230,23 +230,33 @@ export class OrgDeletion {
    * chain the database declined (not closed by the purge, or not yet old by its own clock).
    */
   async expireAuditChains(now: Date): Promise<AuditChainExpiry> {
-    const due = await this.store.db
-      .selectFrom('orgs')
-      .select('id')
-      .where('purged_at', 'is not', null)
-      .where('audit_expires_at', '<=', now)
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('audit_chain_purges')
-              .select('chain')
-              .whereRef('audit_chain_purges.org_id', '=', 'orgs.id'),
+    // Whether the chain's head row is the purge's own org.deleted row (what the database checks
+    // first): the due orgs whose chain is not closed are only reported, never tried, so however
+    // many there are they cannot fill every batch and keep the closed ones behind them for good.
+    const closedByPurge = sql<boolean>`exists (
+      select 1 from audit_chain_heads h
+      join audit_logs l on l.chain = h.chain and l.seq = h.seq
+      where h.chain = 'org:' || orgs.id::text and l.action = 'org.deleted' and l.actor_type = 'system')`;
+    const dueOrgs = (closed: boolean) =>
+      this.store.db
+        .selectFrom('orgs')
+        .select('id')
+        .where('purged_at', 'is not', null)
+        .where('audit_expires_at', '<=', now)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('audit_chain_purges')
+                .select('chain')
+                .whereRef('audit_chain_purges.org_id', '=', 'orgs.id'),
+            ),
           ),
-        ),
-      )
-      .orderBy('audit_expires_at')
-      .limit(PURGE_BATCH)
-      .execute();
+        )
+        .where(closed ? closedByPurge : sql<boolean>`not ${closedByPurge}`)
+        .orderBy('audit_expires_at')
+        .limit(PURGE_BATCH)
+        .execute();
+    const due = await dueOrgs(true);
     const expired: AuditChainExpiry['expired'] = [];
     const declined: string[] = [];
     for (const { id } of due) {
@@ -258,6 +268,7 @@ export class OrgDeletion {
       if (rows !== null && rows !== undefined) expired.push({ orgId: id, rowsDeleted: Number(rows) });
       else declined.push(id);
     }
+    for (const { id } of await dueOrgs(false)) declined.push(id);
     return { expired, declined };
   }
 
