@@ -12,6 +12,7 @@ import { listOrgs } from './routes/list-orgs.js';
 import { listOrgSessions, revokeOrgSession } from './routes/org-sessions.js';
 import { getPolicy, updatePolicy } from './routes/policy.js';
 import { removeMember } from './routes/remove-member.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export const orgsRoutes: AnyRoute<Core>[] = [
   createOrg,
@@ -30,4 +31,5 @@ export const orgsRoutes: AnyRoute<Core>[] = [
   revokeOrgSession,
   deleteOrg,
   restoreOrg,
+  ...webhookRoutes,
 ];

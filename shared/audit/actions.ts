@@ -30,6 +30,11 @@ export const orgActions = [
   'org.deleted',
   'backup.restore_drill_passed',
   'backup.restore_drill_failed',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.secret_rotated',
+  'webhook.disabled',
 ] as const;
 
 /**
