@@ -124,7 +124,8 @@ export async function appendAuditBatch(tx: Tx, events: readonly AuditEvent[]): P
     .set({ seq: last.seq, hash: last.hash, prev_hash: last.prevHash })
     .where('chain', '=', chain)
     .execute();
-  for (const [i, row] of appended.entries()) await enqueueWebhookDeliveries(tx, row, (events[i] as AuditEvent).now);
+  for (const [i, row] of appended.entries())
+    await enqueueWebhookDeliveries(tx, row, (events[i] as AuditEvent).now);
   return appended;
 }
 

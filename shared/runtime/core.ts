@@ -28,9 +28,9 @@ import { SessionStore } from '../sessions/store.js';
 import { LoginConfirmation } from '../signals/confirmation.js';
 import { SecurityEventLog } from '../signals/security-events.js';
 import { DomainStore } from '../sso/domain-store.js';
+import { SsoEnforcement } from '../sso/enforcement.js';
 import { webhookKeyRing } from '../webhooks/keys.js';
 import { WebhookService } from '../webhooks/service.js';
-import { SsoEnforcement } from '../sso/enforcement.js';
 import { type FastState, fastState } from './fast-state.js';
 import { type Platform, perPlatform } from './platform.js';
 

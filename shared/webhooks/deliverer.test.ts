@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { insertOrg, openTestDatabase } from '../../tests/helpers/db.js';
+import { type Received, WebhookReceiver as Receiver } from '../../tests/helpers/webhook-receiver.js';
 import { appendAudit } from '../audit/append.js';
 import type { KeyRing } from '../crypto/seal.js';
 import type { DbHandle } from '../db/connect.js';
@@ -22,41 +22,6 @@ const logger = createLogger('silent');
 const metrics = createMetrics(logger);
 const ring: KeyRing = { currentKeyId: 't1', keys: new Map([['t1', randomBytes(32)]]) };
 const clock = new FakeClock('2026-05-01T10:00:00Z');
-
-interface Received {
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-/** A plain node:http receiver on loopback whose answer each test sets. */
-class Receiver {
-  readonly received: Received[] = [];
-  answer: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(200).end('ok');
-  inFlight = 0;
-  maxInFlight = 0;
-  server: Server;
-  constructor() {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      this.inFlight++;
-      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-      res.on('close', () => this.inFlight--);
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        this.answer(req, res);
-      });
-    });
-  }
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
-  }
-  async stop() {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 let database: DbHandle;
 let orgId: string;
@@ -89,16 +54,23 @@ function deliverer(options: { timeoutMs?: number; concurrency?: number } = {}) {
 const actor = { userId: randomUUID(), ip: null };
 
 async function endpoint(target = url, events = ['policy.updated']) {
-  const created = await service.create(orgId, { url: target, events, format: 'standard' }, actor, clock.now());
+  const created = await service.create(
+    orgId,
+    { url: target, events, format: 'standard' },
+    actor,
+    clock.now(),
+  );
   if (!created.ok) throw new Error(created.message);
   return created;
 }
 
 /** One audit row for the org, appended and committed (its deliveries queued with it). */
 async function auditEvent(action: 'policy.updated' | 'member.invited' = 'policy.updated') {
-  await database.db.transaction().execute((tx) =>
-    appendAudit(tx, { orgId, action, actor: { type: 'system', id: null }, now: clock.now() }),
-  );
+  await database.db
+    .transaction()
+    .execute((tx) =>
+      appendAudit(tx, { orgId, action, actor: { type: 'system', id: null }, now: clock.now() }),
+    );
 }
 
 async function deliveriesOf(endpointId: string) {
@@ -125,11 +97,22 @@ beforeAll(async () => {
   orgId = await insertOrg(database.db, { slug: `wh-${randomUUID().slice(0, 8)}`, now: clock.now() });
   await database.db
     .insertInto('users')
-    .values({ id: actor.userId, email: 'admin@example.com', email_normalized: 'admin@example.com', name: 'Admin' })
+    .values({
+      id: actor.userId,
+      email: 'admin@example.com',
+      email_normalized: 'admin@example.com',
+      name: 'Admin',
+    })
     .execute();
   await database.db
     .insertInto('memberships')
-    .values({ org_id: orgId, user_id: actor.userId, role: 'admin', expires_at: null, created_at: clock.now() })
+    .values({
+      org_id: orgId,
+      user_id: actor.userId,
+      role: 'admin',
+      expires_at: null,
+      created_at: clock.now(),
+    })
     .execute();
   receiver = new Receiver();
   url = await receiver.start();
@@ -144,9 +127,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  receiver.received.length = 0;
-  receiver.maxInFlight = 0;
-  receiver.answer = (_req, res) => res.writeHead(200).end('ok');
+  receiver.reset();
   await database.db.deleteFrom('webhook_endpoints').execute();
   await database.db.deleteFrom('outbox').execute();
 });
@@ -166,7 +147,9 @@ describe('delivery and signature', () => {
     // months behind), so the signature is checked against the library's own sign of the same input.
     const timestamp = new Date(Number(got.headers['webhook-timestamp']) * 1000);
     expect(timestamp).toEqual(clock.now());
-    expect(got.headers['webhook-signature']).toBe(new Webhook(secret).sign(delivery?.id as string, timestamp, got.body));
+    expect(got.headers['webhook-signature']).toBe(
+      new Webhook(secret).sign(delivery?.id as string, timestamp, got.body),
+    );
     expect(JSON.parse(got.body)).toMatchObject({ type: 'policy.updated', data: { orgId } });
     const [attempt] = await attemptsOf(delivery?.id as string);
     expect(attempt).toMatchObject({ attempt: 1, outcome: 'delivered', response_status: 200, error: null });
@@ -177,12 +160,19 @@ describe('delivery and signature', () => {
     const { endpoint: ep } = await endpoint();
     await expect(
       database.db.transaction().execute(async (tx) => {
-        await appendAudit(tx, { orgId, action: 'policy.updated', actor: { type: 'system', id: null }, now: clock.now() });
+        await appendAudit(tx, {
+          orgId,
+          action: 'policy.updated',
+          actor: { type: 'system', id: null },
+          now: clock.now(),
+        });
         throw new Error('the change failed');
       }),
     ).rejects.toThrow('the change failed');
     expect(await deliveriesOf(ep.id)).toEqual([]);
-    expect(await database.db.selectFrom('outbox').select('id').where('topic', '=', 'webhook-deliveries').execute()).toEqual([]);
+    expect(
+      await database.db.selectFrom('outbox').select('id').where('topic', '=', 'webhook-deliveries').execute(),
+    ).toEqual([]);
     expect(await deliverer().sweep()).toBe(0);
     expect(receiver.received).toEqual([]);
   });
@@ -213,7 +203,9 @@ describe('retries', () => {
       }
       const attempts = await attemptsOf(delivery?.id as string);
       expect(attempts.map((a) => a.outcome)).toEqual([...RETRY_DELAYS_MS.map(() => 'retrying'), 'failed']);
-      expect(attempts.map((a) => a.response_status)).toEqual(attempts.map(() => (label === 'a timeout' ? null : Number(label))));
+      expect(attempts.map((a) => a.response_status)).toEqual(
+        attempts.map(() => (label === 'a timeout' ? null : Number(label))),
+      );
       if (label === 'a timeout') expect(attempts[0]?.error).toBe('timed out');
       expect((await deliveriesOf(ep.id))[0]?.status).toBe('failed');
       const ids = new Set(receiver.received.map((r) => r.headers['webhook-id']));
@@ -285,11 +277,19 @@ describe('failing endpoints', () => {
     const started = clock.now();
     clock.advance(3 * DAY_MS);
     await fail();
-    let row = await database.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', ep.id).executeTakeFirstOrThrow();
+    let row = await database.db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('id', '=', ep.id)
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ enabled: true, failing_since: started });
     clock.advance(2 * DAY_MS);
     await fail();
-    row = await database.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', ep.id).executeTakeFirstOrThrow();
+    row = await database.db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('id', '=', ep.id)
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ enabled: false, disabled_reason: 'failing' });
     const audit = await database.db
       .selectFrom('audit_logs')
@@ -299,7 +299,11 @@ describe('failing endpoints', () => {
       .execute();
     expect(audit).toHaveLength(1);
     expect(audit[0]?.actor_type).toBe('system');
-    const mails = await database.db.selectFrom('outbox').select('topic').where('topic', '=', 'mail-outbox').execute();
+    const mails = await database.db
+      .selectFrom('outbox')
+      .select('topic')
+      .where('topic', '=', 'mail-outbox')
+      .execute();
     expect(mails).toHaveLength(1); // the org's one admin
     // Nothing more goes out to it, retries included.
     const before = receiver.received.length;
@@ -314,11 +318,15 @@ describe('failing endpoints', () => {
     const { endpoint: ep } = await endpoint(url, ['policy.updated']);
     await auditEvent();
     const d = deliverer();
-    await d.deliver(((await deliveriesOf(ep.id))[0]?.id) as string);
+    await d.deliver((await deliveriesOf(ep.id))[0]?.id as string);
     receiver.answer = (_req, res) => res.writeHead(204).end();
     clock.advance(4 * DAY_MS);
     expect(await d.sweep()).toBe(1);
-    const row = await database.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', ep.id).executeTakeFirstOrThrow();
+    const row = await database.db
+      .selectFrom('webhook_endpoints')
+      .selectAll()
+      .where('id', '=', ep.id)
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ enabled: true, failing_since: null });
   });
 });

@@ -75,7 +75,7 @@ export class WebhookDeliverer {
       .select(['endpoint_id', 'status'])
       .where('id', '=', deliveryId)
       .executeTakeFirst();
-    if (!row || row.status !== 'pending') return 0;
+    if (row?.status !== 'pending') return 0;
     return this.#work(row.endpoint_id, deliveryId);
   }
 
@@ -225,7 +225,11 @@ export class WebhookDeliverer {
   }
 
   async #mailAdmins(tx: Tx, orgId: string, now: Date): Promise<void> {
-    const org = await tx.selectFrom('orgs').select(['name', 'slug']).where('id', '=', orgId).executeTakeFirst();
+    const org = await tx
+      .selectFrom('orgs')
+      .select(['name', 'slug'])
+      .where('id', '=', orgId)
+      .executeTakeFirst();
     if (!org) return;
     const admins = await tx
       .selectFrom('memberships as m')
@@ -258,8 +262,11 @@ export class WebhookDeliverer {
     const elapsed = () => performance.now() - started;
     const ring = await this.deps.keys();
     const keys = this.#signersFor(ring, endpoint, now);
-    if (!keys) return { responseStatus: null, durationMs: 0, error: 'signing secret unreadable', final: true };
-    const extra = endpoint.headers_sealed ? open(ring, endpoint.headers_sealed, headersContext(endpoint.id)) : null;
+    if (!keys)
+      return { responseStatus: null, durationMs: 0, error: 'signing secret unreadable', final: true };
+    const extra = endpoint.headers_sealed
+      ? open(ring, endpoint.headers_sealed, headersContext(endpoint.id))
+      : null;
     const providerHeaders = extra ? (JSON.parse(extra.toString('utf8')) as Record<string, string>) : {};
     const { body, contentType } = wireBody(endpoint.format, delivery.id, delivery.payload, this.deps.host);
     const headers = {
@@ -277,7 +284,12 @@ export class WebhookDeliverer {
       const reason = error instanceof OutboundError ? error.reason : String(error);
       const redirect = /^redirect \((\d{3})\)/.exec(reason);
       if (redirect) {
-        return { responseStatus: Number(redirect[1]), durationMs: elapsed(), error: 'redirect not followed', final: true };
+        return {
+          responseStatus: Number(redirect[1]),
+          durationMs: elapsed(),
+          error: 'redirect not followed',
+          final: true,
+        };
       }
       if (reason.startsWith('refused:') || reason.startsWith('scheme ')) {
         return { responseStatus: null, durationMs: elapsed(), error: 'address not allowed', final: true };
@@ -302,7 +314,10 @@ export class WebhookDeliverer {
     const cacheKey = `${endpoint.secret_sealed}|${previousLive ? endpoint.previous_secret_sealed : ''}`;
     const cached = this.#signers.get(cacheKey);
     if (cached) return cached;
-    const sealed = [endpoint.secret_sealed, ...(previousLive ? [endpoint.previous_secret_sealed as string] : [])];
+    const sealed = [
+      endpoint.secret_sealed,
+      ...(previousLive ? [endpoint.previous_secret_sealed as string] : []),
+    ];
     const secrets: string[] = [];
     for (const value of sealed) {
       const plain = open(ring, value, secretContext(endpoint.id));

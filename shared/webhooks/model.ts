@@ -4,7 +4,12 @@ import { orgActions } from '../audit/actions.js';
 import { DAY_MS } from '../time/clock.js';
 import type { WebhookFormat, WebhookPayload } from './tables.js';
 
-export const webhookFormats = ['standard', 'splunk-hec', 'datadog', 'sumo'] as const satisfies WebhookFormat[];
+export const webhookFormats = [
+  'standard',
+  'splunk-hec',
+  'datadog',
+  'sumo',
+] as const satisfies WebhookFormat[];
 
 /**
  * Sign-in and session events of the account chains that an org also receives, when they belong to
@@ -72,7 +77,9 @@ export const headersField = z
   .record(
     z
       .string()
-      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, { error: 'A header name is letters, digits and - (at most 64).' })
+      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, {
+        error: 'A header name is letters, digits and - (at most 64).',
+      })
       .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), {
         error: 'This header is set by SessionForge itself and cannot be replaced.',
       }),
@@ -159,7 +166,12 @@ export interface WireRequest {
  *   `hostname`, `message` and the event as attributes.
  * - sumo: an HTTP Logs source: one JSON object a line (newline-delimited).
  */
-export function wireBody(format: WebhookFormat, webhookId: string, payload: WebhookPayload, host: string): WireRequest {
+export function wireBody(
+  format: WebhookFormat,
+  webhookId: string,
+  payload: WebhookPayload,
+  host: string,
+): WireRequest {
   const event = { webhookId, type: payload.type, timestamp: payload.timestamp, ...payload.data };
   switch (format) {
     case 'standard':

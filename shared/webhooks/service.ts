@@ -270,7 +270,12 @@ export class WebhookService {
   }
 
   /** Queues a `webhook.test` delivery to this endpoint only (also to a disabled one: that is how you check a fix). */
-  async sendTest(orgId: string, id: string, actor: Actor, now: Date): Promise<Result<{ deliveryId: string }>> {
+  async sendTest(
+    orgId: string,
+    id: string,
+    actor: Actor,
+    now: Date,
+  ): Promise<Result<{ deliveryId: string }>> {
     return this.deps.db.transaction().execute(async (tx) => {
       const endpoint = await this.#find(tx, orgId, id);
       if (!endpoint) return NOT_FOUND();
@@ -405,7 +410,8 @@ export class WebhookService {
       };
     });
     const lastRow = page.at(-1);
-    const next = rows.length > DELIVERY_PAGE_SIZE && lastRow ? { createdAt: lastRow.created_at, id: lastRow.id } : null;
+    const next =
+      rows.length > DELIVERY_PAGE_SIZE && lastRow ? { createdAt: lastRow.created_at, id: lastRow.id } : null;
     return { ok: true, deliveries, next };
   }
 

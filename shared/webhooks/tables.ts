@@ -8,7 +8,7 @@ export interface WebhookEndpointsTable {
   id: string;
   org_id: string;
   url: string;
-  description: string;
+  description: ColumnType<string, string | undefined, string>;
   format: WebhookFormat;
   events: ColumnType<string[], string, string>;
   enabled: boolean;
@@ -17,7 +17,7 @@ export interface WebhookEndpointsTable {
   previous_secret_sealed: string | null;
   previous_secret_expires_at: Date | null;
   headers_sealed: string | null;
-  header_names: ColumnType<string[], string, string>;
+  header_names: ColumnType<string[], string | undefined, string>;
   failing_since: Date | null;
   created_by: string | null;
   created_at: Date;

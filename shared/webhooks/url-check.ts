@@ -23,7 +23,8 @@ export async function checkEndpointUrl(raw: string, policy: UrlPolicy): Promise<
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && policy.allowHttp)) {
     return 'The endpoint must use https://.';
   }
-  const refused = 'This address is private, loopback, link-local or a metadata service, which webhooks may not reach.';
+  const refused =
+    'This address is private, loopback, link-local or a metadata service, which webhooks may not reach.';
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) return checkAddress(host, policy.allowPrivate).ok ? null : refused;
   let answers: Array<{ address: string }>;

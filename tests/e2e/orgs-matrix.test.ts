@@ -237,7 +237,9 @@ const webhookTable: MatrixRow[] = [
     minRole: 'admin',
     apiKeys: true,
     success: 200,
-    request: async ({ app, orgId }) => ({ path: `/api/orgs/${orgId}/webhooks/${await ensureEndpoint(app, orgId)}` }),
+    request: async ({ app, orgId }) => ({
+      path: `/api/orgs/${orgId}/webhooks/${await ensureEndpoint(app, orgId)}`,
+    }),
   },
   {
     method: 'PATCH',
@@ -256,7 +258,9 @@ const webhookTable: MatrixRow[] = [
     minRole: 'admin',
     apiKeys: false,
     success: 204,
-    request: async ({ app, orgId }) => ({ path: `/api/orgs/${orgId}/webhooks/${await ensureEndpoint(app, orgId)}` }),
+    request: async ({ app, orgId }) => ({
+      path: `/api/orgs/${orgId}/webhooks/${await ensureEndpoint(app, orgId)}`,
+    }),
   },
   {
     method: 'POST',
@@ -274,7 +278,9 @@ const webhookTable: MatrixRow[] = [
     minRole: 'admin',
     apiKeys: false,
     success: 202,
-    request: async ({ app, orgId }) => ({ path: `/api/orgs/${orgId}/webhooks/${await ensureEndpoint(app, orgId)}/test` }),
+    request: async ({ app, orgId }) => ({
+      path: `/api/orgs/${orgId}/webhooks/${await ensureEndpoint(app, orgId)}/test`,
+    }),
   },
   {
     method: 'GET',
@@ -589,7 +595,15 @@ describe('role × route matrix: webhooks (admin, stepped up)', () => {
   });
 
   for (const row of webhookTable) {
-    for (const caller of ['viewer', 'member', 'admin', 'owner', 'nonMember', 'anonymous', 'apiKeyOfOtherOrg'] as const) {
+    for (const caller of [
+      'viewer',
+      'member',
+      'admin',
+      'owner',
+      'nonMember',
+      'anonymous',
+      'apiKeyOfOtherOrg',
+    ] as const) {
       const want = expected(row, caller);
       it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, () =>
         expectAnswer(row, webhookOrgId, webhookCredentials.get(caller), want));

@@ -83,10 +83,13 @@ export const createWebhook = defineRoute({
 export const listWebhooks = defineRoute({
   method: 'GET',
   path: '/api/orgs/:orgId/webhooks',
-  summary: "The org's webhook endpoints (admin). Secrets and header values are never shown, only header names.",
+  summary:
+    "The org's webhook endpoints (admin). Secrets and header values are never shown, only header names.",
   tags: ['webhooks'],
   auth: requireOrgRole('admin'),
-  responses: { 200: { description: 'Every endpoint', schema: z.object({ webhooks: z.array(endpointView) }) } },
+  responses: {
+    200: { description: 'Every endpoint', schema: z.object({ webhooks: z.array(endpointView) }) },
+  },
   handler: async (ctx, deps: Core) =>
     json(200, { webhooks: await deps.webhooks.list(requireOrg(ctx.org).orgId, ctx.now) }),
 });
@@ -142,7 +145,12 @@ export const deleteWebhook = defineRoute({
   auth: requireOrgRole('admin', { stepUp: true, apiKeys: false }),
   responses: { 204: { description: 'Deleted' } },
   handler: async (ctx, deps: Core) => {
-    const result = await deps.webhooks.delete(requireOrg(ctx.org).orgId, ctx.params.id ?? '', actorOf(ctx), ctx.now);
+    const result = await deps.webhooks.delete(
+      requireOrg(ctx.org).orgId,
+      ctx.params.id ?? '',
+      actorOf(ctx),
+      ctx.now,
+    );
     return result.ok ? json(204) : result;
   },
 });
@@ -174,7 +182,12 @@ export const testWebhook = defineRoute({
   auth: requireOrgRole('admin', { apiKeys: false }),
   responses: { 202: { description: 'Queued', schema: z.object({ deliveryId: z.string() }) } },
   handler: async (ctx, deps: Core) => {
-    const result = await deps.webhooks.sendTest(requireOrg(ctx.org).orgId, ctx.params.id ?? '', actorOf(ctx), ctx.now);
+    const result = await deps.webhooks.sendTest(
+      requireOrg(ctx.org).orgId,
+      ctx.params.id ?? '',
+      actorOf(ctx),
+      ctx.now,
+    );
     return result.ok ? json(202, { deliveryId: result.deliveryId }) : result;
   },
 });
