@@ -9,7 +9,7 @@ import type { KeyRing } from '../crypto/seal.js';
 import type { DbHandle } from '../db/connect.js';
 import { createLogger } from '../log/logger.js';
 import { createMetrics } from '../log/metrics.js';
-import { createOutboundFetch } from '../outbound/client.js';
+import { createOutboundFetch, type Resolver } from '../outbound/client.js';
 import { DAY_MS, FakeClock, SECOND_MS } from '../time/clock.js';
 import { WebhookDeliverer } from './deliverer.js';
 import { RETRY_DELAYS_MS } from './model.js';
@@ -29,12 +29,15 @@ let receiver: Receiver;
 let url: string;
 let service: WebhookService;
 
-function deliverer(options: { timeoutMs?: number; concurrency?: number } = {}) {
+function deliverer(
+  options: { timeoutMs?: number; concurrency?: number; allowPrivate?: boolean; resolve?: Resolver } = {},
+) {
   return new WebhookDeliverer({
     db: database.db,
     keys: async () => ring,
     fetch: createOutboundFetch({
-      allowPrivate: true,
+      allowPrivate: options.allowPrivate ?? true,
+      ...(options.resolve ? { resolve: options.resolve } : {}),
       allowHttp: true,
       logger,
       timeoutMs: options.timeoutMs ?? 2000,
@@ -261,6 +264,39 @@ describe('retries', () => {
       expect.objectContaining({ outcome: 'failed', response_status: 302, error: 'redirect not followed' }),
     ]);
   });
+});
+
+describe('outbound refusals when private addresses are not allowed', () => {
+  // The URL passed the check when it was saved; the address policy is applied again at each
+  // delivery (DNS can change), before any connection is made: nothing below is ever contacted.
+  const hostile: Resolver = async (name) =>
+    name === 'rebound.example.com' ? [{ address: '10.9.8.7', family: 4 }] : [];
+  const targets = [
+    () => url, // loopback, where the receiver listens
+    () => 'http://10.0.0.1/hook',
+    () => 'http://169.254.169.254/latest/meta-data',
+    () => 'http://[::1]/hook',
+    () => 'http://[fd00::1]/hook',
+    () => 'http://[::ffff:10.0.0.1]/hook',
+    () => 'http://rebound.example.com/hook',
+  ];
+  for (const target of targets) {
+    it(`refuses ${target()} without connecting, and fails the delivery at once`, async () => {
+      const { endpoint: ep } = await endpoint();
+      await database.db
+        .updateTable('webhook_endpoints')
+        .set({ url: target() })
+        .where('id', '=', ep.id)
+        .execute();
+      await auditEvent();
+      const [delivery] = await deliveriesOf(ep.id);
+      await deliverer({ allowPrivate: false, resolve: hostile }).deliver(delivery?.id as string);
+      expect(await attemptsOf(delivery?.id as string)).toEqual([
+        expect.objectContaining({ outcome: 'failed', response_status: null, error: 'address not allowed' }),
+      ]);
+      expect(receiver.received).toEqual([]);
+    });
+  }
 });
 
 describe('failing endpoints', () => {
