@@ -35,6 +35,7 @@ import {
   when,
 } from '../components/ui.js';
 import { useSession } from '../session.js';
+import { Webhooks } from './webhooks.js';
 
 const tabs = [
   ['members', 'Members'],
@@ -44,6 +45,7 @@ const tabs = [
   ['sessions', 'Sessions'],
   ['audit', 'Audit log'],
   ['recordings', 'Recordings'],
+  ['webhooks', 'Webhooks'],
 ] as const;
 
 export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
@@ -74,6 +76,7 @@ export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
       {tab === 'sessions' && <OrgSessions org={org} />}
       {tab === 'audit' && <Audit org={org} />}
       {tab === 'recordings' && <Recordings org={org} />}
+      {tab === 'webhooks' && <Webhooks org={org} />}
     </Page>
   );
 }
