@@ -34,7 +34,7 @@ describe('webhooks in the console', { timeout: 120_000 }, () => {
     const secret = (await page.getByTestId('webhook-secret').textContent())!.trim();
     expect(secret).toMatch(/^whsec_/);
     await page.getByText('it is shown only once').waitFor();
-    await page.getByRole('cell', { name: url }).waitFor();
+    await page.getByRole('cell', { name: url, exact: true }).waitFor();
     await checkPage(page, 'org-webhooks');
 
     await page.getByRole('button', { name: 'Send test event' }).click();
