@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import { type Selectable, sql } from 'kysely';
-import type { Webhook } from 'standardwebhooks';
 import { appendAudit } from '../audit/append.js';
 import type { Tx } from '../bus/outbox.js';
 import { type KeyRing, open } from '../crypto/seal.js';
@@ -13,7 +12,7 @@ import { OutboundError, type OutboundFetch } from '../outbound/client.js';
 import { DAY_MS } from '../time/clock.js';
 import { headersContext, secretContext } from './keys.js';
 import { attemptVerdict, DISABLE_AFTER_FAILING_MS, nextAttemptAt, shouldDisable, wireBody } from './model.js';
-import { signatureHeader, signers } from './signing.js';
+import { type SigningKey, signatureHeader, signers } from './signing.js';
 import type { AttemptOutcome, WebhookDeliveriesTable, WebhookEndpointsTable } from './tables.js';
 import './tables.js';
 import '../orgs/tables.js';
@@ -41,6 +40,7 @@ type EndpointRow = Selectable<WebhookEndpointsTable>;
 type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 
 interface Claimed {
+  /** The endpoint as it was when this delivery was claimed. */
   endpoint: EndpointRow;
   delivery: DeliveryRow;
 }
@@ -64,7 +64,7 @@ const SWEEP_PARALLEL_ENDPOINTS = 16;
  * failing without a success for five days is disabled, audited and its org's admins are mailed.
  */
 export class WebhookDeliverer {
-  readonly #signers = new Map<string, Webhook[]>();
+  readonly #signers = new Map<string, SigningKey[]>();
 
   constructor(private readonly deps: DelivererDeps) {}
 
@@ -97,55 +97,57 @@ export class WebhookDeliverer {
     const queue = due.map((r) => r.endpoint_id);
     const lanes = Array.from({ length: Math.min(SWEEP_PARALLEL_ENDPOINTS, queue.length) }, async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        const workers = Array.from({ length: this.deps.concurrency }, () => this.#work(id, null));
-        for (const n of await Promise.all(workers)) sent += n;
+        sent += await this.#work(id, null);
       }
     });
     await Promise.all(lanes);
     return sent;
   }
 
-  /** One worker: claims and sends until nothing of this endpoint is due or its slots are taken. */
+  /**
+   * One worker: claims what the endpoint's free slots allow (the named delivery first), sends
+   * those at once, and goes on until nothing of this endpoint is due or its slots are taken.
+   */
   async #work(endpointId: string, first: string | null): Promise<number> {
     let sent = 0;
     let specific = first;
     for (;;) {
       const claimed = await this.#claim(endpointId, specific, this.deps.now());
       specific = null;
-      if (!claimed) return sent;
-      await this.#attempt(claimed);
-      sent++;
+      if (claimed.length === 0) return sent;
+      await Promise.all(claimed.map((c) => this.#attempt(c)));
+      sent += claimed.length;
     }
   }
 
-  async #claim(endpointId: string, deliveryId: string | null, now: Date): Promise<Claimed | null> {
+  async #claim(endpointId: string, deliveryId: string | null, now: Date): Promise<Claimed[]> {
     const leaseUntil = new Date(now.getTime() + (this.deps.leaseMs ?? DEFAULT_LEASE_MS));
     return this.deps.db.transaction().execute(async (tx) => {
-      // The endpoint's row lock makes count-then-claim atomic per endpoint.
+      // The endpoint's row lock makes count-then-claim atomic per endpoint; the claim is its own
+      // statement so that it counts, with a fresh snapshot, the leases of claims that committed
+      // while this one waited for the lock.
       const endpoint = await tx
         .selectFrom('webhook_endpoints')
         .selectAll()
         .where('id', '=', endpointId)
         .forUpdate()
         .executeTakeFirst();
-      if (!endpoint) return null;
+      if (!endpoint) return [];
       const { rows } = await sql<DeliveryRow>`
         update webhook_deliveries set lease_until = ${leaseUntil}::timestamptz, attempts = attempts + 1
-         where id = (
+         where id in (
            select id from webhook_deliveries
             where endpoint_id = ${endpointId}::uuid and status = 'pending'
               and next_attempt_at <= ${now}::timestamptz
               and (lease_until is null or lease_until <= ${now}::timestamptz)
-              ${deliveryId ? sql`and id = ${deliveryId}::uuid` : sql``}
               ${endpoint.enabled ? sql`` : sql`and type = 'webhook.test'`}
-            order by next_attempt_at, created_at
-            limit 1
+            order by ${deliveryId ? sql`(id = ${deliveryId}::uuid) desc,` : sql``} next_attempt_at, created_at
+            limit greatest(0, ${this.deps.concurrency}::int - (
+              select count(*) from webhook_deliveries
+               where endpoint_id = ${endpointId}::uuid and lease_until > ${now}::timestamptz)::int)
             for update skip locked)
-           and (select count(*) from webhook_deliveries
-                 where endpoint_id = ${endpointId}::uuid and lease_until > ${now}::timestamptz) < ${this.deps.concurrency}
         returning *`.execute(tx);
-      const delivery = rows[0];
-      return delivery ? { endpoint, delivery } : null;
+      return rows.map((delivery) => ({ endpoint, delivery }));
     });
   }
 
@@ -156,39 +158,35 @@ export class WebhookDeliverer {
     const attempt = delivery.attempts;
     const next = verdict === 'retry' ? nextAttemptAt(attempt, now) : null;
     const outcome: AttemptOutcome = verdict === 'delivered' ? 'delivered' : next ? 'retrying' : 'failed';
+    // One statement records the attempt and moves the delivery on; the endpoint is touched only
+    // when its failing run starts, goes on or ends.
+    const record = (tx: Tx) =>
+      sql`
+      with attempt as (
+        insert into webhook_attempts (id, delivery_id, attempt, outcome, response_status, duration_ms, error, attempted_at)
+        values (gen_random_uuid(), ${delivery.id}::uuid, ${attempt}, ${outcome}, ${result.responseStatus}::int,
+                ${Math.round(result.durationMs)}, ${result.error}, ${now}::timestamptz)
+      )
+      update webhook_deliveries set
+        status = ${outcome === 'retrying' ? 'pending' : outcome},
+        next_attempt_at = ${next}::timestamptz,
+        lease_until = null,
+        finished_at = ${outcome === 'retrying' ? null : now}::timestamptz
+      where id = ${delivery.id}::uuid`.execute(tx);
+    const touchesEndpoint =
+      delivery.type !== 'webhook.test' && (verdict !== 'delivered' || endpoint.failing_since !== null);
+    if (!touchesEndpoint) {
+      await record(this.deps.db);
+      return;
+    }
     await this.deps.db.transaction().execute(async (tx) => {
-      await tx
-        .insertInto('webhook_attempts')
-        .values({
-          id: crypto.randomUUID(),
-          delivery_id: delivery.id,
-          attempt,
-          outcome,
-          response_status: result.responseStatus,
-          duration_ms: Math.round(result.durationMs),
-          error: result.error,
-          attempted_at: now,
-        })
-        .execute();
-      await tx
-        .updateTable('webhook_deliveries')
-        .set({
-          status: outcome === 'retrying' ? 'pending' : outcome,
-          next_attempt_at: next,
-          lease_until: null,
-          finished_at: outcome === 'retrying' ? null : now,
-        })
-        .where('id', '=', delivery.id)
-        .execute();
-      if (delivery.type === 'webhook.test') return;
+      await record(tx);
       if (verdict === 'delivered') {
-        if (endpoint.failing_since !== null) {
-          await tx
-            .updateTable('webhook_endpoints')
-            .set({ failing_since: null })
-            .where('id', '=', endpoint.id)
-            .execute();
-        }
+        await tx
+          .updateTable('webhook_endpoints')
+          .set({ failing_since: null })
+          .where('id', '=', endpoint.id)
+          .execute();
         return;
       }
       await this.#recordFailure(tx, endpoint, now);
@@ -306,7 +304,7 @@ export class WebhookDeliverer {
   }
 
   /** The current secret, and the previous one while its 24 hours last; cached per sealed value. */
-  #signersFor(ring: KeyRing, endpoint: EndpointRow, now: Date): Webhook[] | null {
+  #signersFor(ring: KeyRing, endpoint: EndpointRow, now: Date): SigningKey[] | null {
     const previousLive =
       endpoint.previous_secret_sealed &&
       endpoint.previous_secret_expires_at &&
