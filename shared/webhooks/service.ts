@@ -11,6 +11,7 @@ import { newWebhookSecret, PREVIOUS_SECRET_TTL_MS } from './model.js';
 import type { WebhookEndpointsTable, WebhookFormat } from './tables.js';
 import { checkEndpointUrl, type UrlPolicy } from './url-check.js';
 import './tables.js';
+import '../orgs/tables.js';
 
 export interface WebhookServiceDeps {
   db: Db;
@@ -84,6 +85,8 @@ export interface DeliveryView {
 }
 
 const PREVIEW_CHARS = 500;
+/** Each audit event fans out to every endpoint: the cap bounds what one admin can make us send. */
+export const MAX_ENDPOINTS_PER_ORG = 20;
 export const DELIVERY_PAGE_SIZE = 50;
 const NOT_FOUND = () => fail('NOT_FOUND', 'No such webhook endpoint in this org.');
 
@@ -140,7 +143,20 @@ export class WebhookService {
     const id = randomUUID();
     const secret = newWebhookSecret();
     const headers = input.headers ?? {};
-    const row = await this.deps.db.transaction().execute(async (tx) => {
+    return this.deps.db.transaction().execute(async (tx) => {
+      // The org row's lock makes count-then-insert atomic against concurrent creates.
+      await tx.selectFrom('orgs').select('id').where('id', '=', orgId).forUpdate().executeTakeFirst();
+      const { n } = await tx
+        .selectFrom('webhook_endpoints')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('org_id', '=', orgId)
+        .executeTakeFirstOrThrow();
+      if (Number(n) >= MAX_ENDPOINTS_PER_ORG) {
+        return fail(
+          'CONFLICT',
+          `An organization can have at most ${MAX_ENDPOINTS_PER_ORG} webhook endpoints; delete one first.`,
+        );
+      }
       const inserted = await tx
         .insertInto('webhook_endpoints')
         .values({
@@ -166,9 +182,8 @@ export class WebhookService {
         events: input.events,
         headerNames: Object.keys(headers).sort(),
       });
-      return inserted;
+      return { ok: true as const, endpoint: endpointView(inserted, now), secret };
     });
-    return { ok: true, endpoint: endpointView(row, now), secret };
   }
 
   async update(

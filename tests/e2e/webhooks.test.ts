@@ -209,6 +209,14 @@ describe('endpoints', () => {
     }
   });
 
+  it('an org has at most 20 endpoints: one admin cannot make every event fan out without bound', async () => {
+    const made = await Promise.all(
+      Array.from({ length: 22 }, () => addEndpoint({ url: urls.standard, events: ['webhook.test'] })),
+    );
+    expect(made.filter((r) => r.status === 201)).toHaveLength(20);
+    for (const refused of made.filter((r) => r.status !== 201)) expectError(refused, 409, 'CONFLICT');
+  });
+
   it('updates, disables and deletes an endpoint; a disabled or deleted endpoint gets nothing', async () => {
     const id = (await addEndpoint({ url: urls.standard, events: ['policy.updated'] })).body.id;
     const off = await app.request('PATCH', `/api/orgs/${orgId}/webhooks/${id}`, {

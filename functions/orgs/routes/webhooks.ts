@@ -73,6 +73,7 @@ export const createWebhook = defineRoute({
   }),
   responses: {
     201: { description: 'Added; `secret` is never shown again', schema: withSecret },
+    409: { description: 'The org already has 20 endpoints' },
   },
   handler: async (ctx, deps: Core) => {
     const result = await deps.webhooks.create(requireOrg(ctx.org).orgId, ctx.body, actorOf(ctx), ctx.now);
