@@ -471,3 +471,21 @@ describe('org deletion', () => {
     });
   });
 });
+
+describe('contract', () => {
+  it('documents every webhook route in the OpenAPI document, secrets only in the create and rotate answers', async () => {
+    const doc = await app.request('GET', '/api/openapi.json');
+    expect(doc.status).toBe(200);
+    const paths = doc.body.paths as Record<string, Record<string, any>>;
+    const base = '/api/orgs/{orgId}/webhooks';
+    expect(Object.keys(paths[base] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(paths[`${base}/{id}`] ?? {}).sort()).toEqual(['delete', 'get', 'patch']);
+    for (const path of ['/rotate-secret', '/test', '/deliveries/{deliveryId}/retry']) {
+      expect(paths[`${base}/{id}${path}`]?.post, path).toBeDefined();
+    }
+    expect(paths[`${base}/{id}/deliveries`]?.get).toBeDefined();
+    const schemaOf = (op: any, status: string) => JSON.stringify(op?.responses?.[status]?.content ?? {});
+    expect(schemaOf(paths[base]?.post, '201')).toContain('secret');
+    expect(schemaOf(paths[`${base}/{id}`]?.get, '200')).not.toContain('"secret"');
+  });
+});
