@@ -10,20 +10,21 @@ locals {
   # equal). Nothing here publishes to audit-events: that topic is for other services.
   unit_publishes = {
     meta             = []
-    accounts         = ["mail-outbox", "session-revoked"]
-    login            = ["mail-outbox", "session-revoked"]
-    sessions         = ["session-revoked"]
-    orgs             = ["mail-outbox", "session-revoked"]
-    audit            = ["session-revoked"]
-    keys             = ["session-revoked"]
-    recordings       = ["recording-stopped", "session-revoked"]
-    allowlist        = ["allowlist-changed", "session-revoked"]
-    "audit-consumer" = []
+    accounts         = ["mail-outbox", "session-revoked", "webhook-deliveries"]
+    login            = ["mail-outbox", "session-revoked", "webhook-deliveries"]
+    sessions         = ["session-revoked", "webhook-deliveries"]
+    orgs             = ["mail-outbox", "session-revoked", "webhook-deliveries"]
+    audit            = ["session-revoked", "webhook-deliveries"]
+    keys             = ["session-revoked", "webhook-deliveries"]
+    recordings       = ["recording-stopped", "session-revoked", "webhook-deliveries"]
+    allowlist        = ["allowlist-changed", "session-revoked", "webhook-deliveries"]
+    "audit-consumer" = ["webhook-deliveries"]
     notify           = []
-    revocations      = []
-    archive          = ["recording-stopped"]
+    revocations      = ["webhook-deliveries"]
+    archive          = ["recording-stopped", "webhook-deliveries"]
     "backup-verify"  = ["security-events"]
     "restore-drill"  = []
+    webhooks         = ["mail-outbox", "webhook-deliveries"]
   }
 
   unit_publisher_pairs = merge([

@@ -2,7 +2,7 @@
 # secrets only; values are added with `gcloud secrets versions add` (README, Deploy), so no secret
 # value ever enters Terraform state.
 locals {
-  secrets = ["password-pepper", "mail-seal-key", "mfa-encryption-key", "blob-url-key", "oauth-state-key", "sso-seal-key", "audit-signing-key", "smtp-url"]
+  secrets = ["password-pepper", "mail-seal-key", "mfa-encryption-key", "blob-url-key", "oauth-state-key", "sso-seal-key", "webhook-seal-key", "audit-signing-key", "smtp-url"]
 }
 
 resource "google_secret_manager_secret" "secret" {

@@ -13,7 +13,7 @@ locals {
     accounts         = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 0, max_instances = 20 }
     login            = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "mfa-encryption-key", "oauth-state-key", "sso-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 1, max_instances = 40 }
     sessions         = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "mfa-encryption-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 1, max_instances = 40 }
-    orgs             = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 0, max_instances = 20 }
+    orgs             = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "webhook-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "512Mi", min_instances = 0, max_instances = 20 }
     audit            = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "audit-signing-key"], roles = ["roles/datastore.user"], bucket_roles = { audit_checkpoints = "roles/storage.objectViewer" }, memory = "256Mi", min_instances = 0, max_instances = 10 }
     keys             = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key"], roles = ["roles/datastore.user"], bucket_roles = {}, memory = "256Mi", min_instances = 1, max_instances = 40 }
     recordings       = { http = true, consumes = [], secrets = ["password-pepper", "mail-seal-key", "blob-url-key"], roles = ["roles/datastore.user"], bucket_roles = { recordings = "roles/storage.objectViewer" }, memory = "512Mi", min_instances = 0, max_instances = 20 }
@@ -25,19 +25,24 @@ locals {
     "backup-verify"  = { http = false, consumes = ["backup-verify"], secrets = [], roles = ["roles/cloudsql.viewer"], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 1 }
     # Clones the instance into a scratch one and deletes it again (cloudsql.admin), reads the signed
     # checkpoints to verify the copy's chains (audit-signing-key: the trusted public key).
-    "restore-drill"  = { http = false, consumes = ["restore-drill"], secrets = ["audit-signing-key"], roles = ["roles/cloudsql.admin"], bucket_roles = { audit_checkpoints = "roles/storage.objectViewer" }, memory = "512Mi", min_instances = 0, max_instances = 1 }
+    "restore-drill" = { http = false, consumes = ["restore-drill"], secrets = ["audit-signing-key"], roles = ["roles/cloudsql.admin"], bucket_roles = { audit_checkpoints = "roles/storage.objectViewer" }, memory = "512Mi", min_instances = 0, max_instances = 1 }
+    # Signs and posts org webhook deliveries to URLs org admins chose: its egress is the public
+    # internet only (the address policy refuses private ranges). Many deliveries per instance wait on
+    # remote servers at once; the per-endpoint bound is in the database (WEBHOOK_CONCURRENCY).
+    webhooks = { http = false, consumes = ["webhook-deliveries"], secrets = ["webhook-seal-key", "mail-seal-key"], roles = [], bucket_roles = {}, memory = "256Mi", min_instances = 0, max_instances = 10, concurrency = 32, cpu = "1" }
   }
 
   # Every Pub/Sub topic (shared/bus/topics.ts topicSchemas).
-  topics = ["mail-outbox", "security-events", "session-revoked", "recording-stopped", "audit-events", "audit-checkpoint", "backup-verify", "recordings-sweep", "maintenance-sweep", "allowlist-changed", "restore-drill"]
+  topics = ["mail-outbox", "security-events", "session-revoked", "recording-stopped", "audit-events", "audit-checkpoint", "backup-verify", "recordings-sweep", "maintenance-sweep", "allowlist-changed", "restore-drill", "webhook-deliveries"]
 
   # Cloud Scheduler: topic => cron (shared/bus/topics.ts schedules), in UTC.
   schedules = {
-    "audit-checkpoint"  = "0 * * * *"
-    "backup-verify"     = "0 6 * * 1"
-    "recordings-sweep"  = "30 * * * *"
-    "maintenance-sweep" = "15 * * * *"
-    "restore-drill"     = var.restore_drill_schedule
+    "audit-checkpoint"   = "0 * * * *"
+    "backup-verify"      = "0 6 * * 1"
+    "recordings-sweep"   = "30 * * * *"
+    "maintenance-sweep"  = "15 * * * *"
+    "restore-drill"      = var.restore_drill_schedule
+    "webhook-deliveries" = "* * * * *"
   }
 
   # One push subscription per (topic, unit), named <topic>--<unit>: the consumer reads the topic

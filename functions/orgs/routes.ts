@@ -35,6 +35,7 @@ import {
   patchScimUser,
   replaceScimUser,
 } from './routes/scim-users.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export const orgsRoutes: AnyRoute<Core>[] = [
   createOrg,
@@ -72,4 +73,5 @@ export const orgsRoutes: AnyRoute<Core>[] = [
   getScimGroup,
   patchScimGroup,
   replaceScimGroup,
+  ...webhookRoutes,
 ];

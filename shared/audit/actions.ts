@@ -35,6 +35,11 @@ export const orgActions = [
   'scim.user_provisioned',
   'scim.user_deprovisioned',
   'scim.group_changed',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.secret_rotated',
+  'webhook.disabled',
 ] as const;
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
+import { enqueueWebhookDeliveries } from '../webhooks/enqueue.js';
 import type { AccountAction, ActorType, OrgAction } from './actions.js';
 import {
   type ChainedRow,
@@ -82,6 +83,7 @@ export async function appendAudit(tx: Tx, event: AuditEvent): Promise<AppendedRo
   if (rowHash(stored.prev_hash, row) !== stored.hash) {
     throw new Error(`audit append to ${chain}: the database's hash differs from the canonical one`);
   }
+  await enqueueWebhookDeliveries(tx, row, event.now);
   return { ...row, hash: stored.hash, prevHash: stored.prev_hash };
 }
 
@@ -122,6 +124,8 @@ export async function appendAuditBatch(tx: Tx, events: readonly AuditEvent[]): P
     .set({ seq: last.seq, hash: last.hash, prev_hash: last.prevHash })
     .where('chain', '=', chain)
     .execute();
+  for (const [i, row] of appended.entries())
+    await enqueueWebhookDeliveries(tx, row, (events[i] as AuditEvent).now);
   return appended;
 }
 

@@ -133,6 +133,20 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
   }),
   'scim.group_changed': fields({ scimTokenId: z.string(), from: roleName, to: roleName }),
   /** The chain's last row: what the purge deleted, counted. */
+  /** Webhook endpoints: never the URL (a Sumo URL carries its token) nor secrets or header values. */
+  'webhook.created': fields({
+    format: z.string(),
+    events: z.array(z.string()),
+    headerNames: z.array(z.string()),
+  }),
+  'webhook.updated': fields({ changed: z.array(z.string()), enabled: z.boolean().optional() }),
+  'webhook.deleted': any,
+  /** Until when the previous secret still signs. */
+  'webhook.secret_rotated': fields({ previousValidUntil: z.iso.datetime({ offset: true }) }),
+  'webhook.disabled': fields({
+    reason: z.enum(['failing', 'org_deleted']),
+    failingSince: z.iso.datetime({ offset: true }).optional(),
+  }),
   'org.deleted': fields({
     deletedAt: z.iso.datetime({ offset: true }),
     purged: z.record(z.string(), z.number().int().nonnegative()),

@@ -9,31 +9,36 @@ import type { Topic } from './topics.js';
  * against this table, so the e2e suite fails when code starts publishing where infra would refuse.
  *
  * `session-revoked` is everywhere an org route is: the org gate ends a session idle in that org
- * (shared/orgs/gate.ts). `audit-events` is no unit's: other SessionForge services publish there
+ * (shared/orgs/gate.ts). `webhook-deliveries` is everywhere an org's audit chain (or a sign-in
+ * event an org receives) is appended: the append queues the org's webhook deliveries
+ * (shared/webhooks/enqueue.ts). `audit-events` is no unit's: other SessionForge services publish there
  * (infra/variables.tf `audit_event_publishers`).
  */
 export const unitPublishes: Readonly<Record<string, readonly Topic[]>> = {
   meta: [],
   // Verification and reset mail; a reset or password change ends sessions.
-  accounts: ['mail-outbox', 'session-revoked'],
+  accounts: ['mail-outbox', 'session-revoked', 'webhook-deliveries'],
   // New-device mail; logout, the org session cap and SSO settings (an org route) end sessions.
-  login: ['mail-outbox', 'session-revoked'],
-  sessions: ['session-revoked'],
+  login: ['mail-outbox', 'session-revoked', 'webhook-deliveries'],
+  sessions: ['session-revoked', 'webhook-deliveries'],
   // Invitation mail; removals, demotions and the admin session view end sessions.
-  orgs: ['mail-outbox', 'session-revoked'],
-  audit: ['session-revoked'],
-  keys: ['session-revoked'],
-  recordings: ['recording-stopped', 'session-revoked'],
-  allowlist: ['allowlist-changed', 'session-revoked'],
-  'audit-consumer': [],
+  orgs: ['mail-outbox', 'session-revoked', 'webhook-deliveries'],
+  audit: ['session-revoked', 'webhook-deliveries'],
+  keys: ['session-revoked', 'webhook-deliveries'],
+  recordings: ['recording-stopped', 'session-revoked', 'webhook-deliveries'],
+  allowlist: ['allowlist-changed', 'session-revoked', 'webhook-deliveries'],
+  'audit-consumer': ['webhook-deliveries'],
   notify: [],
-  revocations: [],
+  // The org purge closes the chain with org.deleted.
+  revocations: ['webhook-deliveries'],
   // The hourly sweep stops idle recordings, which queues their archiving.
-  archive: ['recording-stopped'],
+  archive: ['recording-stopped', 'webhook-deliveries'],
   // A missing backup raises an alert.
   'backup-verify': ['security-events'],
   // The monthly drill records and audits its result in the database; its alert is a log metric.
   'restore-drill': [],
+  // Disabling a failing endpoint is audited (and so delivered elsewhere) and mails the org's admins.
+  webhooks: ['mail-outbox', 'webhook-deliveries'],
 };
 
 const currentUnit = new AsyncLocalStorage<string>();

@@ -12,6 +12,7 @@ const mailAction = z.object({
     'new-device',
     'login-confirmation',
     'sso-link',
+    'webhook-disabled',
   ]),
   url: z.url(),
 });
@@ -56,6 +57,11 @@ export const topicSchemas = {
    * pull subscriber should a tighter bound be needed.
    */
   'allowlist-changed': z.object({ orgId: z.string() }),
+  /**
+   * One delivery to one webhook endpoint, queued with the audit row it carries (shared/webhooks).
+   * The minute schedule's tick carries no id: it sends the retries that have come due.
+   */
+  'webhook-deliveries': z.object({ deliveryId: z.uuid().optional() }),
 } as const;
 
 export type Topic = keyof typeof topicSchemas;
@@ -82,6 +88,7 @@ export const subscriptions: ReadonlyArray<{ topic: Topic; unit: string }> = [
   { topic: 'audit-checkpoint', unit: 'audit-consumer' },
   { topic: 'backup-verify', unit: 'backup-verify' },
   { topic: 'restore-drill', unit: 'restore-drill' },
+  { topic: 'webhook-deliveries', unit: 'webhooks' },
 ];
 
 /** Cloud Scheduler jobs: they publish an empty envelope to their topic. */
@@ -95,4 +102,6 @@ export const schedules: ReadonlyArray<{ topic: Topic; cron: string; everyMs: num
   // restore_drill_schedule, which operators may change.
   // Locally every 24 days: a timer cannot wait longer than 2^31 ms (24.8 days).
   { topic: 'restore-drill', cron: '0 4 1 * *', everyMs: 24 * 24 * 60 * 60 * 1000 },
+  // Webhook retries come due by the minute (5 s after a first failure is at most a minute late).
+  { topic: 'webhook-deliveries', cron: '* * * * *', everyMs: 60 * 1000 },
 ];

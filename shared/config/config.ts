@@ -97,6 +97,14 @@ const envSchema = z.object({
    * private addresses. Default: true in embedded mode (the local OIDC provider), false on Google Cloud.
    */
   OUTBOUND_ALLOW_PRIVATE: z.enum(['true', 'false']).optional(),
+  /**
+   * Whether webhook deliveries may reach loopback and private addresses (never metadata). Default:
+   * OUTBOUND_ALLOW_PRIVATE's value, so true in embedded mode and false on Google Cloud. Separate
+   * because org admins choose webhook URLs, while OIDC issuers are fewer and reviewed.
+   */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).optional(),
+  /** Deliveries in flight to one webhook endpoint at once, across all instances. */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   /** Set by Cloud Run functions to the entry point, which is the unit's name (infra/functions.tf). */
   FUNCTION_TARGET: optionalString,
 });
@@ -141,6 +149,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** The outbound client (shared/outbound): private addresses and plain http only in embedded mode. */
   outbound: { allowPrivate: boolean; allowHttp: boolean };
+  /** Webhook deliveries: the outbound policy for org-chosen URLs, and the per-endpoint bound. */
+  webhooks: { allowPrivate: boolean; allowHttp: boolean; concurrency: number };
   /** The deploy unit this process runs (FUNCTION_TARGET); undefined in the local runtime. */
   unit: string | undefined;
 }
@@ -259,6 +269,15 @@ export function loadConfig(env: Env): Config {
       allowPrivate: e.OUTBOUND_ALLOW_PRIVATE ? e.OUTBOUND_ALLOW_PRIVATE === 'true' : !onGoogleCloud,
       // https is never optional on Google Cloud, whatever the private-address switch says.
       allowHttp: !onGoogleCloud,
+    },
+    webhooks: {
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE
+        ? e.WEBHOOK_ALLOW_PRIVATE === 'true'
+        : e.OUTBOUND_ALLOW_PRIVATE
+          ? e.OUTBOUND_ALLOW_PRIVATE === 'true'
+          : !onGoogleCloud,
+      allowHttp: !onGoogleCloud,
+      concurrency: e.WEBHOOK_CONCURRENCY,
     },
     unit: e.FUNCTION_TARGET,
   };

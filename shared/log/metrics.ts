@@ -20,7 +20,9 @@ export type MetricName =
   /** `audit-events` messages refused (an action not theirs to append, bad org or metadata). */
   | 'audit_events_dropped'
   /** Outbound fetches refused or failed (address policy, redirect, size, timeout, network). */
-  | 'outbound_refused';
+  | 'outbound_refused'
+  /** Webhook endpoints turned off after five days of failed deliveries. */
+  | 'webhook_endpoints_disabled';
 
 export function createMetrics(logger: Logger): Metrics {
   const counters = new Map<MetricName, number>();

@@ -20,7 +20,8 @@ export type MailKind =
       place: string;
       previousPlace: string;
     }
-  | { type: 'sso-link'; to: string; orgName: string; token: string };
+  | { type: 'sso-link'; to: string; orgName: string; token: string }
+  | { type: 'webhook-disabled'; to: string; orgName: string; orgSlug: string; failingDays: number };
 
 export function renderMail(appUrl: string, mail: MailKind): MailMessage {
   switch (mail.type) {
@@ -87,6 +88,16 @@ export function renderMail(appUrl: string, mail: MailKind): MailMessage {
         subject: `${mail.orgName} asks to sign you in through its single sign-on`,
         text: `${mail.orgName} has verified your email domain, and its identity provider just tried to sign in to your SessionForge account. Nothing has changed yet.\n\nTo let ${mail.orgName}'s single sign-on sign you in from now on, confirm within 24 hours:\n${url}\n\nIf you did not just sign in through ${mail.orgName}, ignore this message and tell your administrator.`,
         action: { type: 'sso-link', url },
+      };
+    }
+    case 'webhook-disabled': {
+      // No token: the link only opens the page; the admin signs in as usual.
+      const url = new URL(`/orgs/${encodeURIComponent(mail.orgSlug)}/webhooks`, `${appUrl}/`).toString();
+      return {
+        to: mail.to,
+        subject: `A webhook endpoint of ${mail.orgName} was turned off`,
+        text: `Deliveries to one of ${mail.orgName}'s webhook endpoints have failed for ${mail.failingDays} days, so SessionForge turned the endpoint off. Events are no longer sent to it.\n\nSee the delivery log, fix the receiver and turn the endpoint back on:\n${url}`,
+        action: { type: 'webhook-disabled', url },
       };
     }
   }

@@ -10,6 +10,7 @@ import '../allowlist/tables.js';
 import '../keys/tables.js';
 import '../scim/tables.js';
 import '../sso/tables.js';
+import '../webhooks/tables.js';
 
 /**
  * The org's credentials that stop the moment the org is deleted, in the deletion's transaction.
@@ -38,6 +39,18 @@ export const orgCredentialsToStop: Record<
         .set({ revoked_at: now, revoked_by: by })
         .where('org_id', '=', orgId)
         .where('revoked_at', 'is', null)
+        .returning('id')
+        .execute()
+    ).map((r) => r.id),
+  // Nothing more leaves for the org's endpoints, queued deliveries included (the deliverer claims
+  // only for enabled endpoints).
+  webhooks: async (tx, orgId, _by, now) =>
+    (
+      await tx
+        .updateTable('webhook_endpoints')
+        .set({ enabled: false, disabled_reason: 'org_deleted', updated_at: now })
+        .where('org_id', '=', orgId)
+        .where('enabled', '=', true)
         .returning('id')
         .execute()
     ).map((r) => r.id),
@@ -90,6 +103,10 @@ export const orgDataToPurge: Record<string, (tx: Tx, orgId: string) => Promise<n
     count(await tx.deleteFrom('ip_allowlists').where('org_id', '=', orgId).executeTakeFirst()),
   ssoIdentities: async (tx, orgId) =>
     count(await tx.deleteFrom('sso_identities').where('org_id', '=', orgId).executeTakeFirst()),
+  webhookDeliveries: async (tx, orgId) =>
+    count(await tx.deleteFrom('webhook_deliveries').where('org_id', '=', orgId).executeTakeFirst()),
+  webhookEndpoints: async (tx, orgId) =>
+    count(await tx.deleteFrom('webhook_endpoints').where('org_id', '=', orgId).executeTakeFirst()),
   ssoSettings: async (tx, orgId) =>
     count(await tx.deleteFrom('org_sso_configs').where('org_id', '=', orgId).executeTakeFirst()),
 };

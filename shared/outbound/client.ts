@@ -23,6 +23,11 @@ export interface OutboundSettings {
   /** From the socket's creation to its (TLS) connection. */
   connectTimeoutMs?: number;
   maxResponseBytes?: number;
+  /**
+   * What a body over `maxResponseBytes` does: `fail` (default; a document we must read whole) or
+   * `truncate` (webhooks: only the status matters, so the rest is not read).
+   */
+  overflow?: 'fail' | 'truncate';
 }
 
 export interface OutboundInit {
@@ -92,7 +97,11 @@ export function createOutboundFetch(settings: OutboundSettings): OutboundFetch {
       const hostname = url.hostname.replace(/^\[|\]$/g, '');
       const pinned = await pin(hostname, deadline);
       if (!pinned.ok) throw new OutboundError(`refused: ${pinned.reason}`);
-      return await exchange(url, hostname, pinned, init, deadline, { connectTimeoutMs, maxResponseBytes });
+      return await exchange(url, hostname, pinned, init, deadline, {
+        connectTimeoutMs,
+        maxResponseBytes,
+        truncate: settings.overflow === 'truncate',
+      });
     } catch (error) {
       const reason =
         error instanceof OutboundError
@@ -131,7 +140,7 @@ function exchange(
   pinned: { address: string; family: 4 | 6 },
   init: OutboundInit,
   deadline: AbortSignal,
-  limits: { connectTimeoutMs: number; maxResponseBytes: number },
+  limits: { connectTimeoutMs: number; maxResponseBytes: number; truncate: boolean },
 ): Promise<Response> {
   // The socket asks this instead of DNS, so it can only ever reach the address checked above.
   const pinnedLookup: LookupFunction = (_name, options, callback) => {
@@ -184,20 +193,15 @@ function exchange(
       const status = response.statusCode ?? 0;
       if (status >= 300 && status < 400) return fail(`redirect (${status}) refused`);
       const declared = Number(response.headers['content-length'] ?? 0);
-      if (declared > limits.maxResponseBytes) return fail(`body of ${declared} bytes is over the cap`);
+      if (declared > limits.maxResponseBytes && !limits.truncate) {
+        return fail(`body of ${declared} bytes is over the cap`);
+      }
       const chunks: Buffer[] = [];
       let received = 0;
-      response.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > limits.maxResponseBytes) {
-          response.destroy();
-          fail(`body over ${limits.maxResponseBytes} bytes`);
-          return;
-        }
-        chunks.push(chunk);
-      });
-      response.on('error', reject);
-      response.on('end', () => {
+      let settled = false;
+      const finish = () => {
+        if (settled) return;
+        settled = true;
         const responseHeaders = new Headers();
         for (let i = 0; i + 1 < response.rawHeaders.length; i += 2) {
           responseHeaders.append(response.rawHeaders[i] as string, response.rawHeaders[i + 1] as string);
@@ -209,7 +213,27 @@ function exchange(
             headers: responseHeaders,
           }),
         );
+      };
+      response.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        received += chunk.length;
+        if (received > limits.maxResponseBytes) {
+          if (limits.truncate) {
+            chunks.push(chunk.subarray(0, chunk.length - (received - limits.maxResponseBytes)));
+            finish();
+            request.destroy();
+            return;
+          }
+          response.destroy();
+          fail(`body over ${limits.maxResponseBytes} bytes`);
+          return;
+        }
+        chunks.push(chunk);
       });
+      response.on('error', (error) => {
+        if (!settled) reject(error);
+      });
+      response.on('end', finish);
     });
     request.end(body);
   });

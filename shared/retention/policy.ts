@@ -15,6 +15,8 @@ export interface RetentionCutoffs {
   tokensDoneBefore: Date;
   /** Invitations accepted or withdrawn before this go (they hold the invitee's address). */
   invitationsSettledBefore: Date;
+  /** Webhook deliveries (with their attempts and payload) that finished, delivered or failed, before this go. */
+  webhookDeliveriesFinishedBefore: Date;
 }
 
 /** What is old enough to delete at `now`: each kind is kept its configured days after it stopped mattering. */
@@ -25,5 +27,6 @@ export function retentionCutoffs(now: Date, settings: RetentionSettings): Retent
     devicesForgottenBefore: daysAgo(settings.sessionDays),
     tokensDoneBefore: daysAgo(settings.tokenDays),
     invitationsSettledBefore: daysAgo(settings.tokenDays),
+    webhookDeliveriesFinishedBefore: daysAgo(settings.tokenDays),
   };
 }

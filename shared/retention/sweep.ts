@@ -5,9 +5,10 @@ import '../accounts/tables.js';
 import '../mfa/tables.js';
 import '../orgs/tables.js';
 import '../sessions/tables.js';
+import '../webhooks/tables.js';
 
 export type RetentionReport = Record<
-  'sessions' | 'devices' | 'oneTimeTokens' | 'mfaChallenges' | 'invitations',
+  'sessions' | 'devices' | 'oneTimeTokens' | 'mfaChallenges' | 'invitations' | 'webhookDeliveries',
   number
 >;
 
@@ -67,5 +68,12 @@ export async function purgeExpiredData(
       )
       .executeTakeFirst(),
   );
-  return { sessions, devices, oneTimeTokens, mfaChallenges, invitations };
+  // Pending deliveries are never here: only a delivery that finished (delivered or failed) has finished_at.
+  const webhookDeliveries = count(
+    await tx
+      .deleteFrom('webhook_deliveries')
+      .where('finished_at', '<', cut.webhookDeliveriesFinishedBefore)
+      .executeTakeFirst(),
+  );
+  return { sessions, devices, oneTimeTokens, mfaChallenges, invitations, webhookDeliveries };
 }

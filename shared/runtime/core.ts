@@ -31,6 +31,8 @@ import { LoginConfirmation } from '../signals/confirmation.js';
 import { SecurityEventLog } from '../signals/security-events.js';
 import { DomainStore } from '../sso/domain-store.js';
 import { SsoEnforcement } from '../sso/enforcement.js';
+import { webhookKeyRing } from '../webhooks/keys.js';
+import { WebhookService } from '../webhooks/service.js';
 import { type FastState, fastState } from './fast-state.js';
 import { type Platform, perPlatform } from './platform.js';
 
@@ -61,6 +63,7 @@ export interface Core {
   allowlists: AllowlistServices;
   securityEvents: SecurityEventLog;
   loginConfirmation: LoginConfirmation;
+  webhooks: WebhookService;
 }
 
 export const core = perPlatform(async (p): Promise<Core> => {
@@ -112,6 +115,12 @@ export const core = perPlatform(async (p): Promise<Core> => {
     passkeys,
   });
   const sessionCommands = new SessionCommands(p.db, sessionStore, sessions, devices);
+  let webhookRing: Promise<KeyRing> | undefined;
+  const webhooks = new WebhookService({
+    db: p.db,
+    keys: () => (webhookRing ??= webhookKeyRing(p.secrets)),
+    urlPolicy: { allowPrivate: p.config.webhooks.allowPrivate, allowHttp: p.config.webhooks.allowHttp },
+  });
   const stepUp = new StepUpService({ db: p.db, passwords: hasher, throttle, sessions, codes: mfa, passkeys });
   return {
     platform: p,
@@ -152,6 +161,7 @@ export const core = perPlatform(async (p): Promise<Core> => {
       mailKeys: () => p.mailKeys(),
       appUrl: p.config.appUrl,
     }),
+    webhooks,
   };
 });
 

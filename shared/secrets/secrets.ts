@@ -13,6 +13,8 @@ export const secretSpecs = {
   'oauth-state-key': { generate: () => randomBytes(32).toString('base64') },
   /** Seals per-org OIDC client secrets in the database (AES-256-GCM, org id as associated data). */
   'sso-seal-key': { generate: () => randomBytes(32).toString('base64') },
+  /** Seals webhook signing secrets and provider headers (AES-256-GCM, endpoint id as associated data). */
+  'webhook-seal-key': { generate: () => randomBytes(32).toString('base64') },
   'audit-signing-key': {
     generate: () =>
       generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),

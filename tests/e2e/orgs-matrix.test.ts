@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginRoutes } from '../../functions/login/routes.js';
 import { orgsRoutes } from '../../functions/orgs/routes.js';
@@ -18,6 +19,7 @@ import {
   sudoToken,
   type TestUser,
 } from '../helpers/orgs.js';
+import '../../shared/webhooks/tables.js';
 
 /**
  * The role × route matrix, generated from ONE table: every org route, its minimum role as
@@ -207,6 +209,146 @@ const deletionTable: MatrixRow[] = [
   },
 ];
 
+/**
+ * Webhook endpoints (admin; changes stepped up). Every caller below is stepped up, so only the role
+ * decides; each call that needs an endpoint or a delivery gets one of its own, written directly.
+ */
+const webhookUrl = 'http://127.0.0.1:9/matrix';
+async function ensureEndpoint(app: TestApp, orgId: string): Promise<string> {
+  const id = randomUUID();
+  const now = app.runtime.platform.clock.now();
+  await app.runtime.platform.db
+    .insertInto('webhook_endpoints')
+    .values({
+      id,
+      org_id: orgId,
+      url: webhookUrl,
+      format: 'standard',
+      events: JSON.stringify(['webhook.test']),
+      // Disabled, so the runtime never posts anywhere for these rows.
+      enabled: false,
+      disabled_reason: 'admin',
+      secret_sealed: 'x.unreadable',
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  return id;
+}
+async function ensureDelivery(app: TestApp, orgId: string, endpointId: string): Promise<string> {
+  const id = randomUUID();
+  const now = app.runtime.platform.clock.now();
+  await app.runtime.platform.db
+    .insertInto('webhook_deliveries')
+    .values({
+      id,
+      endpoint_id: endpointId,
+      org_id: orgId,
+      event_id: randomUUID(),
+      type: 'policy.updated',
+      payload: JSON.stringify({ type: 'policy.updated', timestamp: now.toISOString(), data: {} }),
+      status: 'failed',
+      created_at: now,
+      finished_at: now,
+    })
+    .execute();
+  return id;
+}
+const webhookTable: MatrixRow[] = [
+  {
+    method: 'POST',
+    path: '/api/orgs/:orgId/webhooks',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 201,
+    request: async ({ orgId }) => ({
+      path: `/api/orgs/${orgId}/webhooks`,
+      body: { url: webhookUrl, events: ['webhook.test'], format: 'standard' },
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/api/orgs/:orgId/webhooks',
+    minRole: 'admin',
+    apiKeys: true,
+    success: 200,
+    request: async ({ orgId }) => ({ path: `/api/orgs/${orgId}/webhooks` }),
+  },
+  {
+    method: 'GET',
+    path: '/api/orgs/:orgId/webhooks/:id',
+    minRole: 'admin',
+    apiKeys: true,
+    success: 200,
+    request: async ({ app, orgId }) => ({
+      path: `/api/orgs/${orgId}/webhooks/${await ensureEndpoint(app, orgId)}`,
+    }),
+  },
+  {
+    method: 'PATCH',
+    path: '/api/orgs/:orgId/webhooks/:id',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 200,
+    request: async ({ app, orgId }) => ({
+      path: `/api/orgs/${orgId}/webhooks/${await ensureEndpoint(app, orgId)}`,
+      body: { description: 'matrix' },
+    }),
+  },
+  {
+    method: 'DELETE',
+    path: '/api/orgs/:orgId/webhooks/:id',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 204,
+    request: async ({ app, orgId }) => ({
+      path: `/api/orgs/${orgId}/webhooks/${await ensureEndpoint(app, orgId)}`,
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/api/orgs/:orgId/webhooks/:id/rotate-secret',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 200,
+    request: async ({ app, orgId }) => ({
+      path: `/api/orgs/${orgId}/webhooks/${await ensureEndpoint(app, orgId)}/rotate-secret`,
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/api/orgs/:orgId/webhooks/:id/test',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 202,
+    request: async ({ app, orgId }) => ({
+      path: `/api/orgs/${orgId}/webhooks/${await ensureEndpoint(app, orgId)}/test`,
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/api/orgs/:orgId/webhooks/:id/deliveries',
+    minRole: 'admin',
+    apiKeys: true,
+    success: 200,
+    request: async ({ app, orgId }) => ({
+      path: `/api/orgs/${orgId}/webhooks/${await ensureEndpoint(app, orgId)}/deliveries`,
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/api/orgs/:orgId/webhooks/:id/deliveries/:deliveryId/retry',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 202,
+    request: async ({ app, orgId }) => {
+      const endpointId = await ensureEndpoint(app, orgId);
+      const deliveryId = await ensureDelivery(app, orgId, endpointId);
+      return { path: `/api/orgs/${orgId}/webhooks/${endpointId}/deliveries/${deliveryId}/retry` };
+    },
+  },
+];
+
 type Caller = Role | 'nonMember' | 'anonymous' | 'apiKeyOfOtherOrg';
 
 function expected(row: MatrixRow, caller: Caller): { status: number; code?: string } {
@@ -298,7 +440,7 @@ afterAll(async () => {
 
 describe('role × route matrix', () => {
   it('covers every org route of the orgs unit, with the auth each route declares', () => {
-    expectTableCovers(orgsRoutes, [...table, ...deletionTable]);
+    expectTableCovers(orgsRoutes, [...table, ...deletionTable, ...webhookTable]);
   });
 
   matrixCases(table, credentials);
@@ -472,6 +614,42 @@ describe('role × route matrix: SSO settings and domains (owner only)', () => {
         caller === 'apiKeyOfThisOrg' ? { status: 401, code: 'UNAUTHENTICATED' } : expected(row, caller);
       it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, () =>
         expectAnswer(row, ssoOrgId, ssoCredentials.get(caller), want));
+    }
+  }
+});
+
+describe('role × route matrix: webhooks (admin, stepped up)', () => {
+  const webhookCredentials = new Map<Caller, string | undefined>();
+  let webhookOrgId: string;
+  beforeAll(async () => {
+    const owner = await newUser(app, 'wh-owner');
+    webhookOrgId = (await createOrg(app, owner)).id;
+    webhookCredentials.set('owner', await sudoToken(app, owner));
+    for (const role of ['viewer', 'member', 'admin'] as const) {
+      const user = await newUser(app, `wh-${role}`);
+      await grantMembership(app, webhookOrgId, user.userId, role);
+      webhookCredentials.set(role, await sudoToken(app, user));
+    }
+    const outsider = await newUser(app, 'wh-outsider');
+    await createOrg(app, outsider);
+    webhookCredentials.set('nonMember', await sudoToken(app, outsider));
+    webhookCredentials.set('anonymous', undefined);
+    webhookCredentials.set('apiKeyOfOtherOrg', credentials.get('apiKeyOfOtherOrg'));
+  });
+
+  for (const row of webhookTable) {
+    for (const caller of [
+      'viewer',
+      'member',
+      'admin',
+      'owner',
+      'nonMember',
+      'anonymous',
+      'apiKeyOfOtherOrg',
+    ] as const) {
+      const want = expected(row, caller);
+      it(`${row.method} ${row.path} as ${caller} answers ${want.status}${want.code ? ` ${want.code}` : ''}`, () =>
+        expectAnswer(row, webhookOrgId, webhookCredentials.get(caller), want));
     }
   }
 });

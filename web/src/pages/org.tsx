@@ -41,6 +41,8 @@ import { ScimTokens } from './scim-tokens.js';
 const SsoPage = lazy(() => import('./sso.js').then((m) => m.SsoPage));
 const DomainsPage = lazy(() => import('./domains.js').then((m) => m.DomainsPage));
 
+import { Webhooks } from './webhooks.js';
+
 const tabs = [
   ['members', 'Members'],
   ['keys', 'API keys'],
@@ -52,6 +54,7 @@ const tabs = [
   ['sso', 'Single sign-on'],
   ['domains', 'Domains'],
   ['scim', 'SCIM'],
+  ['webhooks', 'Webhooks'],
 ] as const;
 
 export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
@@ -85,6 +88,7 @@ export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
       {tab === 'sso' && <SsoPage org={org} />}
       {tab === 'domains' && <DomainsPage org={org} />}
       {tab === 'scim' && <ScimTokens org={org} />}
+      {tab === 'webhooks' && <Webhooks org={org} />}
     </Page>
   );
 }
