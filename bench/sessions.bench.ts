@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { migrate } from '../shared/db/migrate.js';
 import { createLogger } from '../shared/log/logger.js';
 import { core } from '../shared/runtime/core.js';
 import { startLocalRuntime } from '../shared/runtime/local.js';
+import { bearerHash, type SideBySide, sideBySide, startBareServer } from './lib/bare.js';
 import { machineLine, percentile, type Row, report, sample } from './lib/report.js';
 
 /**
@@ -27,13 +28,31 @@ import { machineLine, percentile, type Row, report, sample } from './lib/report.
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2000);
 const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
 const CONNECTIONS = 10;
+const POOL_MAX = 10;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** `bare` measures only the side-by-side PostgreSQL comparison (for profiling runs). */
+const ONLY = process.env.BENCH_ONLY;
 const url = process.env.DATABASE_URL;
 const silent = createLogger('silent');
+
+/**
+ * The runtime logs as deployed (INFO: one access line per request), into a file rather than the
+ * bench's stdout; the bare server logs nothing.
+ */
+function accessLogger(dir: string) {
+  const stream = createWriteStream(join(dir, 'access.log'));
+  return { logger: createLogger('info', (line) => stream.write(`${line}\n`)), close: () => stream.end() };
+}
+
+/** The bare server's one statement: the session by its token hash, joined to its user. */
+const BARE_SQL =
+  'select s.*, u.email as user_email, u.name as user_name, u.disabled_at as user_disabled_at from sessions s join users u on u.id = s.user_id where s.token_hash = $1';
 
 interface Measured {
   inProcessUs: { p50: number; p99: number; mean: number };
   reqPerSec: number;
   httpP50Ms: number;
+  bare?: SideBySide;
 }
 
 function summarize(timesMs: number[]) {
@@ -69,20 +88,21 @@ async function ours(engine: 'pglite' | 'postgres'): Promise<Measured> {
     database = await openDatabase({ kind: 'pglite', dataDir: null });
   } else {
     await createSchema(schema);
-    database = await openDatabase({ kind: 'postgres', url: url ?? '', poolMax: 10 }, { searchPath: schema });
+    database = await openDatabase(
+      { kind: 'postgres', url: url ?? '', poolMax: POOL_MAX },
+      { searchPath: schema },
+    );
   }
   await migrate(database);
-  const config = loadConfig({
-    PORT: '0',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'sf-bench-')),
-    LOG_LEVEL: 'silent',
-  });
+  const dataDir = mkdtempSync(join(tmpdir(), 'sf-bench-'));
+  const config = loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+  const access = accessLogger(dataDir);
   const runtime = await startLocalRuntime(config, {
     database,
     env: {},
     migrate: false,
     scheduler: false,
-    logger: silent,
+    logger: access.logger,
   });
   try {
     const c = await core();
@@ -108,14 +128,60 @@ async function ours(engine: 'pglite' | 'postgres'): Promise<Measured> {
     const { token } = await database.db
       .transaction()
       .execute((tx) => c.sessions.start(tx, { userId: user.id, ip: '127.0.0.1', userAgent: 'bench', now }));
+    const headers = { authorization: `Bearer ${token}` };
+    if (engine === 'postgres' && url) {
+      const bare = await startBareServer(
+        { connectionString: url, schema, poolMax: POOL_MAX },
+        async (req, pool) => {
+          const hash = bearerHash(req);
+          const row = hash ? (await pool.query(BARE_SQL, [hash])).rows[0] : undefined;
+          if (!row) return { status: 401, body: { error: 'unauthenticated' } };
+          return {
+            status: 200,
+            body: {
+              session: { id: row.id, lastSeenAt: row.last_seen_at, expiresAt: row.expires_at },
+              user: { id: row.user_id, email: row.user_email, name: row.user_name },
+            },
+          };
+        },
+      );
+      try {
+        const compared = await sideBySide(
+          { url: `${bare.url}/`, headers },
+          { url: `${runtime.url}/api/sessions/current`, headers },
+          { rounds: ROUNDS, seconds: HTTP_SECONDS, connections: CONNECTIONS },
+        );
+        if (ONLY === 'bare') {
+          return {
+            inProcessUs: summarize([0]),
+            reqPerSec: compared.medianOurs,
+            httpP50Ms: compared.oursP50Ms,
+            bare: compared,
+          };
+        }
+        const times = await sample(async () => {
+          const result = await c.sessions.authenticate(token, new Date());
+          if (!result.ok) throw new Error('session did not validate');
+        }, ITERATIONS);
+        return {
+          inProcessUs: summarize(times),
+          reqPerSec: compared.medianOurs,
+          httpP50Ms: compared.oursP50Ms,
+          bare: compared,
+        };
+      } finally {
+        await bare.close();
+      }
+    }
     const times = await sample(async () => {
       const result = await c.sessions.authenticate(token, new Date());
       if (!result.ok) throw new Error('session did not validate');
     }, ITERATIONS);
-    const overHttp = await http(`${runtime.url}/api/sessions/current`, { authorization: `Bearer ${token}` });
+    const overHttp = await http(`${runtime.url}/api/sessions/current`, headers);
     return { inProcessUs: summarize(times), ...overHttp };
   } finally {
     await runtime.stop();
+    access.close();
     if (engine === 'postgres') await dropSchema(schema);
   }
 }
@@ -175,21 +241,47 @@ function row(name: string, m: Measured): Row {
 }
 
 const loadAtStart = loadavg()[0] ?? 0;
+const fmt = (values: number[]) => values.map((v) => Math.round(v)).join(', ');
+if (ONLY === 'bare') {
+  // Profiling and quick comparisons: only the side-by-side runs, printed, no results file.
+  const m = await ours('postgres');
+  process.stdout.write(
+    `bare ${fmt(m.bare?.bare ?? [])}\nours ${fmt(m.bare?.ours ?? [])}\nratios ${m.bare?.ratios.map((r) => r.toFixed(2)).join(', ')} median ${m.bare?.medianRatio.toFixed(2)}\n`,
+  );
+  process.exit(0);
+}
 const rows: Row[] = [row('SessionForge on PGlite', await ours('pglite'))];
 const notes = [
   machineLine(),
   `1-minute load average ${loadAtStart.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} after PGlite, on ${cpus().length} CPUs shared with other work: absolute figures are noisy, compare rows of one run.`,
-  `${ITERATIONS} sequential validations in process; HTTP: autocannon, ${CONNECTIONS} connections, ${HTTP_SECONDS} s, GET /api/sessions/current (ours, through the gateway, router and JSON reply) vs GET /api/auth/get-session (better-auth's Node handler). 1,001 sessions in each store.`,
+  `${ITERATIONS} sequential validations in process; HTTP: autocannon (in a worker thread), ${CONNECTIONS} connections, ${HTTP_SECONDS} s, GET /api/sessions/current (ours, through the gateway, router, authenticator, JSON reply and an INFO access line per request written to a file) vs GET /api/auth/get-session (better-auth's Node handler). 1,001 sessions in each store.`,
   'SessionForge stores only SHA-256(token); better-auth stores the raw token. Each looks up the session and its user by an indexed token column on every request; no cookie cache on either side.',
 ];
 if (url) {
   const oursPg = await ours('postgres');
   const theirs = await betterAuthOnPostgres();
   rows.push(row('SessionForge on PostgreSQL', oursPg), row('better-auth on PostgreSQL', theirs));
+  const b = oursPg.bare;
+  if (b) {
+    rows.push({
+      implementation: 'bare node:http + pg, one SELECT (PostgreSQL)',
+      'in-process p50 µs': '',
+      'in-process p99 µs': '',
+      'in-process mean µs': '',
+      'HTTP req/s': Math.round(b.medianBare),
+      'HTTP p50 ms': b.bareP50Ms,
+    });
+  }
   notes.push(
     '',
     `Ratios on the same PostgreSQL (>1 means SessionForge is better): in-process mean time better-auth/SessionForge = ${(theirs.inProcessUs.mean / oursPg.inProcessUs.mean).toFixed(2)}×; HTTP req/s SessionForge/better-auth = ${(oursPg.reqPerSec / theirs.reqPerSec).toFixed(2)}×.`,
   );
+  if (b) {
+    notes.push(
+      '',
+      `Against the floor (issue 27, target ≥ 0.85): a bare node:http server with its own pg.Pool (max ${POOL_MAX}, as ours) on the same schema, one indexed SELECT of the session by SHA-256(token) joined to its user per request, a small JSON answer, no logging. ${ROUNDS} alternated rounds of ${HTTP_SECONDS} s each (bare first on even rounds, ours first on odd ones), ${CONNECTIONS} connections. req/s per round: bare ${fmt(b.bare)}; SessionForge ${fmt(b.ours)}; ratio per round ${b.ratios.map((r) => r.toFixed(2)).join(', ')}; **median ratio ${b.medianRatio.toFixed(2)}** (the SessionForge PostgreSQL row shows the median of its rounds).`,
+    );
+  }
 } else {
   notes.push('', 'DATABASE_URL is not set: PostgreSQL and the better-auth comparison were skipped.');
 }
