@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -12,10 +13,10 @@ import pg from 'pg';
 import { loadConfig } from '../shared/config/config.js';
 import { type DbHandle, openDatabase } from '../shared/db/connect.js';
 import { migrate } from '../shared/db/migrate.js';
-import { createLogger } from '../shared/log/logger.js';
+import { batchedSink, createLogger } from '../shared/log/logger.js';
 import { core } from '../shared/runtime/core.js';
 import { startLocalRuntime } from '../shared/runtime/local.js';
-import { bearerHash, type SideBySide, sideBySide, startBareServer } from './lib/bare.js';
+import { bearerHash, profiled, type SideBySide, sideBySide, startBareServer } from './lib/bare.js';
 import { machineLine, percentile, type Row, report, sample } from './lib/report.js';
 
 /**
@@ -30,18 +31,30 @@ const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
 const CONNECTIONS = 10;
 const POOL_MAX = 10;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-/** `bare` measures only the side-by-side PostgreSQL comparison (for profiling runs). */
+/**
+ * `bare`: only the side-by-side PostgreSQL comparison, printed; `profile`: only our route under load
+ * (profiled; read it with `node bench/lib/cpuprofile.mjs <file>`).
+ */
 const ONLY = process.env.BENCH_ONLY;
 const url = process.env.DATABASE_URL;
 const silent = createLogger('silent');
 
 /**
- * The runtime logs as deployed (INFO: one access line per request), into a file rather than the
- * bench's stdout; the bare server logs nothing.
+ * The runtime logs as deployed: INFO, one access line per request, batched into a pipe the way
+ * stdout is a pipe to the logging agent on Cloud Run (here a `cat` into access.log, so the
+ * bench's own output stays readable). The bare server logs nothing.
  */
 function accessLogger(dir: string) {
-  const stream = createWriteStream(join(dir, 'access.log'));
-  return { logger: createLogger('info', (line) => stream.write(`${line}\n`)), close: () => stream.end() };
+  const reader = spawn('sh', ['-c', `cat > ${join(dir, 'access.log')}`], {
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  return {
+    logger: createLogger(
+      'info',
+      batchedSink((chunk) => reader.stdin.write(chunk)),
+    ),
+    close: () => reader.stdin.end(),
+  };
 }
 
 /** The bare server's one statement: the session by its token hash, joined to its user. */
@@ -146,12 +159,22 @@ async function ours(engine: 'pglite' | 'postgres'): Promise<Measured> {
         },
       );
       try {
+        if (ONLY === 'profile') {
+          // Each server alone under the same load, profiled for the length of the load only.
+          for (const [name, target] of [
+            ['bare', { url: `${bare.url}/`, headers }],
+            ['sessions-current', { url: `${runtime.url}/api/sessions/current`, headers }],
+          ] as const) {
+            process.stdout.write(`profile: ${await profiled(name, target, HTTP_SECONDS, CONNECTIONS)}\n`);
+          }
+          return { inProcessUs: summarize([0]), reqPerSec: 0, httpP50Ms: 0 };
+        }
         const compared = await sideBySide(
           { url: `${bare.url}/`, headers },
           { url: `${runtime.url}/api/sessions/current`, headers },
           { rounds: ROUNDS, seconds: HTTP_SECONDS, connections: CONNECTIONS },
         );
-        if (ONLY === 'bare') {
+        if (ONLY === 'bare' || ONLY === 'profile') {
           return {
             inProcessUs: summarize([0]),
             reqPerSec: compared.medianOurs,
@@ -242,11 +265,11 @@ function row(name: string, m: Measured): Row {
 
 const loadAtStart = loadavg()[0] ?? 0;
 const fmt = (values: number[]) => values.map((v) => Math.round(v)).join(', ');
-if (ONLY === 'bare') {
+if (ONLY === 'bare' || ONLY === 'profile') {
   // Profiling and quick comparisons: only the side-by-side runs, printed, no results file.
   const m = await ours('postgres');
   process.stdout.write(
-    `bare ${fmt(m.bare?.bare ?? [])}\nours ${fmt(m.bare?.ours ?? [])}\nratios ${m.bare?.ratios.map((r) => r.toFixed(2)).join(', ')} median ${m.bare?.medianRatio.toFixed(2)}\n`,
+    `bare ${fmt(m.bare?.bare ?? [])}\nours ${fmt(m.bare?.ours ?? [])}\nratios ${m.bare?.ratios.map((r) => r.toFixed(2)).join(', ')} median ${m.bare?.medianRatio.toFixed(2)}\ncpu µs/req bare ${m.bare?.bareCpuUsPerRequest.toFixed(0)} ours ${m.bare?.oursCpuUsPerRequest.toFixed(0)}\n`,
   );
   process.exit(0);
 }
@@ -254,7 +277,7 @@ const rows: Row[] = [row('SessionForge on PGlite', await ours('pglite'))];
 const notes = [
   machineLine(),
   `1-minute load average ${loadAtStart.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} after PGlite, on ${cpus().length} CPUs shared with other work: absolute figures are noisy, compare rows of one run.`,
-  `${ITERATIONS} sequential validations in process; HTTP: autocannon (in a worker thread), ${CONNECTIONS} connections, ${HTTP_SECONDS} s, GET /api/sessions/current (ours, through the gateway, router, authenticator, JSON reply and an INFO access line per request written to a file) vs GET /api/auth/get-session (better-auth's Node handler). 1,001 sessions in each store.`,
+  `${ITERATIONS} sequential validations in process; HTTP: autocannon (from a child process), ${CONNECTIONS} connections, ${HTTP_SECONDS} s, GET /api/sessions/current (ours, through the gateway, router, authenticator, JSON reply and an INFO access line per request written to a file) vs GET /api/auth/get-session (better-auth's Node handler). 1,001 sessions in each store.`,
   'SessionForge stores only SHA-256(token); better-auth stores the raw token. Each looks up the session and its user by an indexed token column on every request; no cookie cache on either side.',
 ];
 if (url) {
@@ -279,7 +302,7 @@ if (url) {
   if (b) {
     notes.push(
       '',
-      `Against the floor (issue 27, target ≥ 0.85): a bare node:http server with its own pg.Pool (max ${POOL_MAX}, as ours) on the same schema, one indexed SELECT of the session by SHA-256(token) joined to its user per request, a small JSON answer, no logging. ${ROUNDS} alternated rounds of ${HTTP_SECONDS} s each (bare first on even rounds, ours first on odd ones), ${CONNECTIONS} connections. req/s per round: bare ${fmt(b.bare)}; SessionForge ${fmt(b.ours)}; ratio per round ${b.ratios.map((r) => r.toFixed(2)).join(', ')}; **median ratio ${b.medianRatio.toFixed(2)}** (the SessionForge PostgreSQL row shows the median of its rounds).`,
+      `Against the floor (issue 27, target ≥ 0.85): a bare node:http server with its own pg.Pool (max ${POOL_MAX}, as ours) on the same schema, one indexed SELECT of the session by SHA-256(token) joined to its user per request, a small JSON answer, no logging. ${ROUNDS} alternated rounds of ${HTTP_SECONDS} s each (bare first on even rounds, ours first on odd ones), ${CONNECTIONS} connections. req/s per round: bare ${fmt(b.bare)}; SessionForge ${fmt(b.ours)}; ratio per round ${b.ratios.map((r) => r.toFixed(2)).join(', ')}; **median ratio ${b.medianRatio.toFixed(2)}** (the SessionForge PostgreSQL row shows the median of its rounds). CPU time of the serving process per answered request (median of rounds; the load generator runs in another process, so this is the servers' own cost and holds steadier than req/s when neighbours load the machine): bare ${b.bareCpuUsPerRequest.toFixed(0)} µs, SessionForge ${b.oursCpuUsPerRequest.toFixed(0)} µs, bare/SessionForge = ${(b.bareCpuUsPerRequest / b.oursCpuUsPerRequest).toFixed(2)}.`,
     );
   }
 } else {

@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Session } from 'node:inspector';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import autocannon from 'autocannon';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { percentile } from './report.js';
 
@@ -74,6 +79,9 @@ export interface SideBySide {
   medianRatio: number;
   oursP50Ms: number;
   bareP50Ms: number;
+  /** This process's CPU time (user + system) per answered request, median over rounds: the servers' own cost, robust to neighbours. */
+  bareCpuUsPerRequest: number;
+  oursCpuUsPerRequest: number;
 }
 
 const median = (values: number[]) =>
@@ -82,64 +90,106 @@ const median = (values: number[]) =>
     50,
   );
 
+const autocannonBin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  total: number;
+  cpuUs: number;
+}
+
 /**
- * autocannon against each target in turn, `rounds` times (bare, ours, ours, bare, ... so neither
- * always goes first), `connections` connections for `seconds` each; the load generator runs in a
- * worker thread so the servers' event loop is theirs alone. Every answer must be 2xx.
+ * One autocannon run from a child process (so the load generator's CPU is not this process's),
+ * with this process's CPU time over the run. Every answer must be 2xx.
+ */
+export async function load(target: LoadTarget, seconds: number, connections: number): Promise<LoadResult> {
+  const args = [autocannonBin, '-j', '-c', String(connections), '-d', String(seconds)];
+  args.push('-m', target.method ?? 'GET');
+  for (const [name, value] of Object.entries(target.headers ?? {})) args.push('-H', `${name}=${value}`);
+  if (target.body) args.push('-b', target.body);
+  args.push(target.url);
+  const cpuBefore = process.cpuUsage();
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, args, { maxBuffer: 16 << 20 }, (error, out) =>
+      error ? reject(error) : resolve(out),
+    ),
+  );
+  const cpu = process.cpuUsage(cpuBefore);
+  const result = JSON.parse(stdout) as {
+    requests: { average: number; total: number };
+    latency: { p50: number };
+    non2xx: number;
+    errors: number;
+  };
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${target.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    total: result.requests.total,
+    cpuUs: cpu.user + cpu.system,
+  };
+}
+
+/**
+ * autocannon against each target in turn, `rounds` times (bare first on even rounds, ours first
+ * on odd ones, so neither always goes first), `connections` connections for `seconds` each.
  */
 export async function sideBySide(
   bare: LoadTarget,
   ours: LoadTarget,
   options: { rounds: number; seconds: number; connections: number },
 ): Promise<SideBySide> {
-  const run = async (target: LoadTarget) => {
-    const result = await autocannon({
-      url: target.url,
-      method: target.method ?? 'GET',
-      headers: target.headers ?? {},
-      ...(target.body ? { body: target.body } : {}),
-      connections: options.connections,
-      duration: options.seconds,
-      workers: 1,
-    });
-    if (result.non2xx > 0 || result.errors > 0)
-      throw new Error(`${target.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    return { rps: result.requests.average, p50: result.latency.p50 };
-  };
   // Warm both (JIT, pool connections) before anything counts.
-  await autocannon({ url: bare.url, connections: options.connections, duration: 1, ...warm(bare) });
-  await autocannon({ url: ours.url, connections: options.connections, duration: 1, ...warm(ours) });
-  const out = {
-    bare: [] as number[],
-    ours: [] as number[],
-    bareP50: [] as number[],
-    oursP50: [] as number[],
-  };
+  await load(bare, 1, options.connections);
+  await load(ours, 1, options.connections);
+  const runs = { bare: [] as LoadResult[], ours: [] as LoadResult[] };
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const);
-    for (const which of order) {
-      const measured = await run(which === 'bare' ? bare : ours);
-      out[which].push(measured.rps);
-      out[which === 'bare' ? 'bareP50' : 'oursP50'].push(measured.p50);
-    }
+    for (const which of order)
+      runs[which].push(await load(which === 'bare' ? bare : ours, options.seconds, options.connections));
   }
-  const ratios = out.ours.map((o, i) => o / (out.bare[i] ?? Number.NaN));
+  const rps = (list: LoadResult[]) => list.map((r) => r.rps);
+  const cpuPerRequest = (list: LoadResult[]) => median(list.map((r) => r.cpuUs / Math.max(1, r.total)));
+  const ratios = runs.ours.map((o, i) => o.rps / (runs.bare[i]?.rps ?? Number.NaN));
   return {
-    bare: out.bare,
-    ours: out.ours,
+    bare: rps(runs.bare),
+    ours: rps(runs.ours),
     ratios,
-    medianBare: median(out.bare),
-    medianOurs: median(out.ours),
+    medianBare: median(rps(runs.bare)),
+    medianOurs: median(rps(runs.ours)),
     medianRatio: median(ratios),
-    bareP50Ms: median(out.bareP50),
-    oursP50Ms: median(out.oursP50),
+    bareP50Ms: median(runs.bare.map((r) => r.p50)),
+    oursP50Ms: median(runs.ours.map((r) => r.p50)),
+    bareCpuUsPerRequest: cpuPerRequest(runs.bare),
+    oursCpuUsPerRequest: cpuPerRequest(runs.ours),
   };
 }
 
-function warm(target: LoadTarget) {
-  return {
-    method: target.method ?? 'GET',
-    headers: target.headers ?? {},
-    ...(target.body ? { body: target.body } : {}),
-  } as const;
+/**
+ * A CPU profile of this process while `target` is under load (after a 1 s warm-up), written to
+ * the temp dir; returns its path. Read it with `node bench/lib/cpuprofile.mjs <file>`.
+ */
+export async function profiled(
+  name: string,
+  target: LoadTarget,
+  seconds: number,
+  connections: number,
+): Promise<string> {
+  await load(target, 1, connections);
+  const inspector = new Session();
+  inspector.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      inspector.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  const measured = await load(target, seconds, connections);
+  const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+  inspector.disconnect();
+  const file = join(tmpdir(), `${name}-${Date.now()}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  return `${file} (${measured.total} requests, ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUs / measured.total)} µs CPU each)`;
 }
