@@ -41,3 +41,21 @@ if (process.env.CALLERS) {
   for (const [key, us] of [...byParent].sort((a, b) => b[1] - a[1]).slice(0, 10))
     console.log(`${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`);
 }
+
+// `INCLUSIVE=1`: time with each function on the stack (self + callees), top entries.
+if (process.env.INCLUSIVE) {
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n);
+  const incl = new Map();
+  const frameKey = (n) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(node_modules\/)/, '$1').replace(/^file:\/\/.*\/wt\/[^/]+\//, '')}:${n.callFrame.lineNumber + 1}`;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const seen = new Set();
+    for (let n = byId.get(profile.samples[i]); n; n = parent.get(n.id)) {
+      const key = frameKey(n);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      incl.set(key, (incl.get(key) ?? 0) + (deltas[i] ?? 0));
+    }
+  }
+  for (const [key, us] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.INCLUSIVE) || 40)) console.log(`${((us / (total - idle)) * 100).toFixed(1).padStart(5)} %  ${key}`);
+}

@@ -34,16 +34,27 @@ describe('logger', () => {
     expect(JSON.parse(lines[0] ?? '{}')).not.toHaveProperty('method');
   });
 
-  it('batches the lines of one turn of the event loop into one write, in order', async () => {
-    const writes: string[] = [];
-    const sink = batchedSink((chunk) => writes.push(chunk));
-    sink('a');
-    sink('b');
-    expect(writes).toEqual([]);
-    await new Promise((resolve) => setImmediate(resolve));
-    sink('c');
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(writes).toEqual(['a\nb\n', 'c\n']);
+  it('batches lines into one write per interval, in order, and writes early when a batch grows large', async () => {
+    vi.useFakeTimers();
+    try {
+      const writes: string[] = [];
+      const sink = batchedSink((chunk) => writes.push(chunk), null, { maxDelayMs: 25, maxBytes: 20 });
+      sink('a');
+      sink('b');
+      expect(writes).toEqual([]);
+      vi.advanceTimersByTime(25);
+      expect(writes).toEqual(['a\nb\n']);
+      sink('0123456789');
+      sink('0123456789');
+      expect(writes).toEqual(['a\nb\n', '0123456789\n0123456789\n']);
+      sink('c');
+      vi.advanceTimersByTime(24);
+      expect(writes).toHaveLength(2);
+      vi.advanceTimersByTime(1);
+      expect(writes).toEqual(['a\nb\n', '0123456789\n0123456789\n', 'c\n']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('writes pending lines synchronously when the process exits', () => {

@@ -35,27 +35,35 @@ export interface Logger {
 export type LogSink = (line: string) => void;
 
 /**
- * A sink that hands lines to `write` in batches: every line logged in one turn of the event loop
- * goes out in one write (one syscall instead of one per request). Lines still pending when the
- * process exits are written synchronously, so a last error before `process.exit` is not lost.
+ * A sink that hands lines to `write` in batches: lines gather for up to `maxDelayMs` (or until
+ * `maxBytes` are pending) and go out in one write, so a busy server makes one write syscall per
+ * batch instead of one per request. Lines still pending when the process exits are written
+ * synchronously to `exitFd`, so a last error before `process.exit` is not lost.
  */
-export function batchedSink(write: (chunk: string) => void, exitFd: number | null = null): LogSink {
+export function batchedSink(
+  write: (chunk: string) => void,
+  exitFd: number | null = null,
+  { maxDelayMs = 25, maxBytes = 64 * 1024 }: { maxDelayMs?: number; maxBytes?: number } = {},
+): LogSink {
   let pending: string[] = [];
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    if (pending.length === 0) return;
+  let pendingBytes = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const take = () => {
     const chunk = `${pending.join('\n')}\n`;
     pending = [];
-    write(chunk);
+    pendingBytes = 0;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    return chunk;
+  };
+  const flush = () => {
+    if (pending.length > 0) write(take());
   };
   if (exitFd !== null) {
     process.once('exit', () => {
       if (pending.length === 0) return;
-      const chunk = `${pending.join('\n')}\n`;
-      pending = [];
       try {
-        writeSync(exitFd, chunk);
+        writeSync(exitFd, take());
       } catch {
         // stdout already gone: nothing left to tell.
       }
@@ -63,9 +71,12 @@ export function batchedSink(write: (chunk: string) => void, exitFd: number | nul
   }
   return (line) => {
     pending.push(line);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
+    pendingBytes += line.length + 1;
+    if (pendingBytes >= maxBytes) flush();
+    else if (!timer) {
+      timer = setTimeout(flush, maxDelayMs);
+      // Pending lines do not keep the process alive; the exit hook writes them.
+      if (exitFd !== null) timer.unref();
     }
   };
 }
