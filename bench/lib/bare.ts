@@ -97,6 +97,7 @@ interface LoadResult {
   p50: number;
   total: number;
   cpuUs: number;
+  userUs: number;
 }
 
 /**
@@ -129,6 +130,7 @@ export async function load(target: LoadTarget, seconds: number, connections: num
     p50: result.latency.p50,
     total: result.requests.total,
     cpuUs: cpu.user + cpu.system,
+    userUs: cpu.user,
   };
 }
 
@@ -191,5 +193,5 @@ export async function profiled(
   inspector.disconnect();
   const file = join(tmpdir(), `${name}-${Date.now()}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
-  return `${file} (${measured.total} requests, ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUs / measured.total)} µs CPU each)`;
+  return `${file} (${measured.total} requests, ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUs / measured.total)} µs CPU each, ${Math.round(measured.userUs / measured.total)} of it user)`;
 }

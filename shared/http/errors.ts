@@ -85,10 +85,10 @@ export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
-  headers: Record<string, string | string[]> = {},
+  headers?: Record<string, string | string[]>,
 ): void {
   const payload = body === undefined ? '' : JSON.stringify(body);
-  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  if (headers) for (const name in headers) res.setHeader(name, headers[name] as string | string[]);
   if (payload) res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(payload));
   res.statusCode = status;

@@ -75,7 +75,8 @@ export function createHttpFunction<Deps>(
       log = ctx.logger.child({ requestId, unit });
       const path = normalizedPath(req.url ?? '/');
       const { outcome, route } = await handle(req as RequestWithRawBody, ctx, table, path, requestId, log);
-      await respond(req, res, outcome, route);
+      const streaming = respond(req, res, outcome, route);
+      if (streaming) await streaming;
       const status = outcome.ok === false ? errorPayload(outcome).status : (outcome as Reply).status;
       log.access({ method: req.method, path: path ?? 'invalid', status });
     } catch (error) {
@@ -205,7 +206,11 @@ async function handleRoute<Deps>(
     if (refused) return refused;
   }
 
-  const body = await parseBody(req, route);
+  // No body expected and none sent (every GET): nothing to read, no need to wait for it.
+  const body =
+    !route.body && !route.streamsBody && !hasBody(req) && !req.rawBody
+      ? NO_BODY
+      : await parseBody(req, route);
   if (body.ok === false) return body;
 
   const query = parseQuery(req, route);
@@ -234,6 +239,8 @@ async function handleRoute<Deps>(
   }
   return result;
 }
+
+const NO_BODY = Object.freeze({ ok: true, value: undefined }) as { ok: true; value: unknown };
 
 async function parseBody<Deps>(
   req: RequestWithRawBody,
@@ -319,12 +326,13 @@ function headerValue(req: IncomingMessage, name: string): string | null {
   return (Array.isArray(value) ? value[0] : value)?.slice(0, 512) ?? null;
 }
 
-async function respond(
+/** Answers at once; returns a promise only while a streamed body is still being piped. */
+function respond(
   req: IncomingMessage,
   res: ServerResponse,
   outcome: HandlerResult,
   route: Pick<AnyRoute<unknown>, 'errorFormat' | 'textError'> | undefined,
-): Promise<void> {
+): Promise<void> | undefined {
   closeWhenAnswered(req, res);
   if (outcome.ok === false) {
     const payload = errorPayload(outcome);
@@ -346,10 +354,8 @@ async function respond(
     res.end(reply.raw);
     return;
   }
-  try {
-    await pipeline(reply.raw as Readable, res);
-  } catch (error) {
+  return pipeline(reply.raw as Readable, res).catch((error: unknown) => {
     // A client that hangs up on a stream (server-sent events) is normal, not a server fault.
     if ((error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
-  }
+  });
 }
