@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -13,10 +12,17 @@ import pg from 'pg';
 import { loadConfig } from '../shared/config/config.js';
 import { type DbHandle, openDatabase } from '../shared/db/connect.js';
 import { migrate } from '../shared/db/migrate.js';
-import { batchedSink, createLogger } from '../shared/log/logger.js';
+import { createLogger } from '../shared/log/logger.js';
 import { core } from '../shared/runtime/core.js';
 import { startLocalRuntime } from '../shared/runtime/local.js';
-import { bearerHash, profiled, type SideBySide, sideBySide, startBareServer } from './lib/bare.js';
+import {
+  accessLogger,
+  bearerHash,
+  profiled,
+  type SideBySide,
+  sideBySide,
+  startBareServer,
+} from './lib/bare.js';
 import { machineLine, percentile, type Row, report, sample } from './lib/report.js';
 
 /**
@@ -38,24 +44,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ONLY = process.env.BENCH_ONLY;
 const url = process.env.DATABASE_URL;
 const silent = createLogger('silent');
-
-/**
- * The runtime logs as deployed: INFO, one access line per request, batched into a pipe the way
- * stdout is a pipe to the logging agent on Cloud Run (here a `cat` into access.log, so the
- * bench's own output stays readable). The bare server logs nothing.
- */
-function accessLogger(dir: string) {
-  const reader = spawn('sh', ['-c', `cat > ${join(dir, 'access.log')}`], {
-    stdio: ['pipe', 'ignore', 'inherit'],
-  });
-  return {
-    logger: createLogger(
-      'info',
-      batchedSink((chunk) => reader.stdin.write(chunk)),
-    ),
-    close: () => reader.stdin.end(),
-  };
-}
 
 /** The bare server's one statement: the session by its token hash, joined to its user. */
 const BARE_SQL =

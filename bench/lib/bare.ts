@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { batchedSink, createLogger } from '../../shared/log/logger.js';
 import { percentile } from './report.js';
 
 /**
@@ -15,6 +16,24 @@ import { percentile } from './report.js';
  * (same database, schema and pool size as the product) that does one indexed SELECT per request
  * and answers a small JSON body. No framework, no logging, no policy checks beyond "row found".
  */
+/**
+ * The runtime logs as deployed: INFO, one access line per request, batched into a pipe the way
+ * stdout is a pipe to the logging agent on Cloud Run (here a `cat` into access.log, so the
+ * bench's own output stays readable). The bare server logs nothing.
+ */
+export function accessLogger(dir: string) {
+  const reader = spawn('sh', ['-c', `cat > ${join(dir, 'access.log')}`], {
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  return {
+    logger: createLogger(
+      'info',
+      batchedSink((chunk) => reader.stdin.write(chunk)),
+    ),
+    close: () => reader.stdin.end(),
+  };
+}
+
 export interface BareServer {
   url: string;
   close(): Promise<void>;

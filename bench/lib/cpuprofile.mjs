@@ -47,7 +47,8 @@ if (process.env.INCLUSIVE) {
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n);
   const incl = new Map();
-  const frameKey = (n) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(node_modules\/)/, '$1').replace(/^file:\/\/.*\/wt\/[^/]+\//, '')}:${n.callFrame.lineNumber + 1}`;
+  const frameKey = (n) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(node_modules\/)/, '$1').replace(/^file:\/\/.*\/wt\/[^/]+\//, '')}:${n.callFrame.lineNumber + 1}`;
   for (let i = 0; i < profile.samples.length; i++) {
     const seen = new Set();
     for (let n = byId.get(profile.samples[i]); n; n = parent.get(n.id)) {
@@ -57,5 +58,6 @@ if (process.env.INCLUSIVE) {
       incl.set(key, (incl.get(key) ?? 0) + (deltas[i] ?? 0));
     }
   }
-  for (const [key, us] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.INCLUSIVE) || 40)) console.log(`${((us / (total - idle)) * 100).toFixed(1).padStart(5)} %  ${key}`);
+  for (const [key, us] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.INCLUSIVE) || 40))
+    console.log(`${((us / (total - idle)) * 100).toFixed(1).padStart(5)} %  ${key}`);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type CompiledQuery, createQueryId, type ExpressionBuilder, sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
+import { compiledOnce } from '../db/compiled.js';
 import type { Db } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import '../accounts/tables.js';
@@ -49,11 +50,14 @@ export interface NewSession {
 }
 
 /** Session persistence, named by intent. Every revocation returns what it revoked so callers can emit events. */
-type TokenHashRow = SessionRow & {
-  user_email: string;
-  user_name: string;
-  user_disabled_at: Date | null;
-};
+const byTokenHash = compiledOnce((db: Db, tokenHash: Buffer) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .selectAll('sessions')
+    .select(['users.email as user_email', 'users.name as user_name', 'users.disabled_at as user_disabled_at'])
+    .where('sessions.token_hash', '=', tokenHash),
+);
 
 export class SessionStore {
   constructor(private readonly db: Db) {}
@@ -90,37 +94,9 @@ export class SessionStore {
   }
 
   /** One indexed lookup by token hash, with the owning user. */
-  private byTokenHash: CompiledQuery<TokenHashRow> | undefined;
-
-  private tokenHashQuery(tokenHash: Buffer) {
-    return this.db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .selectAll('sessions')
-      .select([
-        'users.email as user_email',
-        'users.name as user_name',
-        'users.disabled_at as user_disabled_at',
-      ])
-      .where('sessions.token_hash', '=', tokenHash);
-  }
-
-  /**
-   * Every request's lookup: built and compiled once (the SQL never changes, only the hash), then
-   * executed with this request's parameter.
-   */
+  /** Every request's lookup (compiled once: the SQL never changes, only the hash). */
   async findByTokenHash(tokenHash: Buffer): Promise<SessionWithUser | null> {
-    if (!this.byTokenHash) {
-      const compiled = this.tokenHashQuery(tokenHash).compile();
-      if (compiled.parameters.length !== 1) throw new Error('the session lookup must take one parameter');
-      this.byTokenHash = compiled;
-    }
-    const { rows } = await this.db.executeQuery<TokenHashRow>({
-      ...this.byTokenHash,
-      parameters: [tokenHash],
-      queryId: createQueryId(),
-    });
-    const row = rows[0];
+    const [row] = await byTokenHash(this.db, tokenHash);
     if (!row) return null;
     const { user_email, user_name, user_disabled_at, ...session } = row;
     return {
