@@ -12,7 +12,6 @@ import pg from 'pg';
 import { loadConfig } from '../shared/config/config.js';
 import { type DbHandle, openDatabase } from '../shared/db/connect.js';
 import { migrate } from '../shared/db/migrate.js';
-import { createLogger } from '../shared/log/logger.js';
 import { core } from '../shared/runtime/core.js';
 import { startLocalRuntime } from '../shared/runtime/local.js';
 import {
@@ -43,7 +42,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
  */
 const ONLY = process.env.BENCH_ONLY;
 const url = process.env.DATABASE_URL;
-const silent = createLogger('silent');
 
 /** The bare server's one statement: the session by its token hash, joined to its user. */
 const BARE_SQL =

@@ -35,18 +35,14 @@ export class PostgresRateLimitStore implements RateLimitStore {
   async hit(key: string, now: Date, rule: WindowRule): Promise<WindowDecision> {
     const expiresAt = new Date(now.getTime() + rule.windowMs);
     for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
-      const row = await this.db
-        .selectFrom('rate_limits')
-        .select('hits')
-        .where('key', '=', key)
-        .executeTakeFirst();
+      const row = await this.#hits(key);
       const decision = decideHit(row?.hits ?? [], now, rule);
       const written = row
         ? await this.db
             .updateTable('rate_limits')
             .set({ hits: decision.hits, expires_at: expiresAt })
             .where('key', '=', key)
-            .where('hits', '=', sql.val(row.hits))
+            .where('hits', '=', sql.val(row.hits)) // only if nobody changed them since the read
             .executeTakeFirst()
         : await this.db
             .insertInto('rate_limits')
@@ -77,13 +73,13 @@ export class PostgresRateLimitStore implements RateLimitStore {
     });
   }
 
+  #hits(key: string) {
+    return this.db.selectFrom('rate_limits').select('hits').where('key', '=', key).executeTakeFirst();
+  }
+
   async forget(key: string, at: Date): Promise<void> {
     for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
-      const row = await this.db
-        .selectFrom('rate_limits')
-        .select('hits')
-        .where('key', '=', key)
-        .executeTakeFirst();
+      const row = await this.#hits(key);
       if (!row) return;
       const written = await this.db
         .updateTable('rate_limits')
