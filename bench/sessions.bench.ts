@@ -249,6 +249,15 @@ function row(name: string, m: Measured): Row {
   };
 }
 
+/**
+ * What the profile of this route showed when the hot path was last worked on (issue 27); rerun with
+ * `BENCH_ONLY=profile` and read the files with `node bench/lib/cpuprofile.mjs <file>`.
+ */
+const PROFILE_NOTES = [
+  'Profile (issue 27, 2026-12-05, `BENCH_ONLY=profile`, inspector CPU profile of the serving process during 8 s of load each, measured under load; self time per answered request): GET /api/sessions/current 60 µs of JavaScript + GC per request vs 45 µs for the bare server. Shared by both: pg result parsing (addFields, parseDate, ~14 µs), writev of the answer and of the query (kernel time, counted as wall time by the profiler). Ours alone: GC 5.7 µs (bare 8.6), node:http headers 5.0 µs (ten headers: the security set, x-request-id, type, length), AsyncLocalStorage promise hooks 3.5 µs (the local gateway runs each unit inside runAsUnit so a unit cannot publish topics it does not own; on Node 24 this is AsyncContextFrame and costs far less), Kysely executor 2.1 µs (the lookup itself is compiled once), session view (five ISO dates) 2.0 µs, router 2.0 µs, JSON answer 1.5 µs, access line 1.3 µs.',
+  "Removed for issue 27 (before: 210/194/187 µs CPU per request vs the bare server's 92/118/86 in three alternated runs, ratio 0.46 median; after: 118/103/152 vs 100/95/101, ratio 0.85 median, same machine and hour): the access line built as one string from pre-serialized fields and written in batches (one pipe write per 25 ms instead of one per request: that write alone had cost ~60 µs of wall time per request), the edge (authenticator, origin list) built once instead of per request, fixed paths found in a map, plain paths and known client addresses no longer re-parsed, the session and API-key lookups compiled once, and no awaits for a body that is not there, for a stream that is not streaming, for a touch that will not write or for the platform already known.",
+];
+
 const loadAtStart = loadavg()[0] ?? 0;
 const fmt = (values: number[]) => values.map((v) => Math.round(v)).join(', ');
 if (ONLY === 'bare' || ONLY === 'profile') {
@@ -263,7 +272,7 @@ const rows: Row[] = [row('SessionForge on PGlite', await ours('pglite'))];
 const notes = [
   machineLine(),
   `1-minute load average ${loadAtStart.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} after PGlite, on ${cpus().length} CPUs shared with other work: absolute figures are noisy, compare rows of one run.`,
-  `${ITERATIONS} sequential validations in process; HTTP: autocannon (from a child process), ${CONNECTIONS} connections, ${HTTP_SECONDS} s, GET /api/sessions/current (ours, through the gateway, router, authenticator, JSON reply and an INFO access line per request written to a file) vs GET /api/auth/get-session (better-auth's Node handler). 1,001 sessions in each store.`,
+  `${ITERATIONS} sequential validations in process; HTTP: autocannon (from a child process), ${CONNECTIONS} connections, ${HTTP_SECONDS} s, GET /api/sessions/current (ours, through the gateway, router, authenticator, JSON reply and an INFO access line per request, batched into a pipe as stdout is deployed) vs GET /api/auth/get-session (better-auth's Node handler). 1,001 sessions in each store.`,
   'SessionForge stores only SHA-256(token); better-auth stores the raw token. Each looks up the session and its user by an indexed token column on every request; no cookie cache on either side.',
 ];
 if (url) {
@@ -286,6 +295,7 @@ if (url) {
     `Ratios on the same PostgreSQL (>1 means SessionForge is better): in-process mean time better-auth/SessionForge = ${(theirs.inProcessUs.mean / oursPg.inProcessUs.mean).toFixed(2)}×; HTTP req/s SessionForge/better-auth = ${(oursPg.reqPerSec / theirs.reqPerSec).toFixed(2)}×.`,
   );
   if (b) {
+    notes.push('', ...PROFILE_NOTES);
     notes.push(
       '',
       `Against the floor (issue 27, target ≥ 0.85): a bare node:http server with its own pg.Pool (max ${POOL_MAX}, as ours) on the same schema, one indexed SELECT of the session by SHA-256(token) joined to its user per request, a small JSON answer, no logging. ${ROUNDS} alternated rounds of ${HTTP_SECONDS} s each (bare first on even rounds, ours first on odd ones), ${CONNECTIONS} connections. req/s per round: bare ${fmt(b.bare)}; SessionForge ${fmt(b.ours)}; ratio per round ${b.ratios.map((r) => r.toFixed(2)).join(', ')}; **median ratio ${b.medianRatio.toFixed(2)}** (the SessionForge PostgreSQL row shows the median of its rounds). CPU time of the serving process per answered request (median of rounds; the load generator runs in another process, so this is the servers' own cost and holds steadier than req/s when neighbours load the machine): bare ${b.bareCpuUsPerRequest.toFixed(0)} µs, SessionForge ${b.oursCpuUsPerRequest.toFixed(0)} µs, bare/SessionForge = ${(b.bareCpuUsPerRequest / b.oursCpuUsPerRequest).toFixed(2)}.`,

@@ -25,12 +25,20 @@ export function accessLogger(dir: string) {
   const reader = spawn('sh', ['-c', `cat > ${join(dir, 'access.log')}`], {
     stdio: ['pipe', 'ignore', 'inherit'],
   });
+  let open = true;
   return {
     logger: createLogger(
       'info',
-      batchedSink((chunk) => reader.stdin.write(chunk)),
+      batchedSink((chunk) => {
+        if (open) reader.stdin.write(chunk);
+      }),
     ),
-    close: () => reader.stdin.end(),
+    // After the last batch has gone out (batches leave within 25 ms).
+    close: () =>
+      setTimeout(() => {
+        open = false;
+        reader.stdin.end();
+      }, 100),
   };
 }
 
