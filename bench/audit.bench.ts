@@ -13,7 +13,7 @@ import type { DbHandle } from '../shared/db/connect.js';
 import { createLogger } from '../shared/log/logger.js';
 import { createMetrics } from '../shared/log/metrics.js';
 import { systemClock } from '../shared/time/clock.js';
-import { openTestDatabase } from '../tests/helpers/db.js';
+import { insertOrg, openTestDatabase } from '../tests/helpers/db.js';
 import { machineLine, type Row, report } from './lib/report.js';
 
 /**
@@ -74,7 +74,8 @@ async function appendRate(
  * flight at a time for one org, so concurrent ones share a transaction (GroupCommitter).
  */
 async function consumerRate(handle: DbHandle, writers: number, appends = APPENDS): Promise<number> {
-  const orgId = randomUUID();
+  // A real org row: the consumer share-locks it to judge whether the org is purged.
+  const orgId = await insertOrg(handle.db, { slug: `bench-${randomUUID()}`, now: new Date() });
   const logger = createLogger('silent');
   const audit = new AuditService({
     db: handle.db,

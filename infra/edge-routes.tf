@@ -31,8 +31,9 @@ locals {
     { priority = 250, unit = "login", path = "/api/orgs/*/sso/**", exact = false },
     { priority = 260, unit = "login", path = "/api/orgs/*/domains", exact = false },
     { priority = 270, unit = "login", path = "/api/orgs/*/domains/**", exact = false },
-    { priority = 280, unit = "orgs", path = "/api/orgs", exact = true },
-    { priority = 290, unit = "orgs", path = "/api/orgs/**", exact = false },
+    { priority = 280, unit = "orgs", path = "/api/scim/**", exact = false },
+    { priority = 290, unit = "orgs", path = "/api/orgs", exact = true },
+    { priority = 300, unit = "orgs", path = "/api/orgs/**", exact = false },
   ]
 
   # Cloud Armor rate-based ban (armor.tf): first-factor and mail-sending routes.

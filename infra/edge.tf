@@ -25,7 +25,7 @@ locals {
     "Referrer-Policy: same-origin",
     "X-Frame-Options: DENY",
     # Must equal consoleCsp in shared/runtime/console.ts (the local gateway's); tests/e2e/console-edge.test.ts compares them.
-    "Content-Security-Policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self' https://storage.googleapis.com; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "Content-Security-Policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self' https://storage.googleapis.com https://identitytoolkit.googleapis.com; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   ]
 }
 

@@ -37,7 +37,7 @@ locals {
     "backup-verify"     = "0 6 * * 1"
     "recordings-sweep"  = "30 * * * *"
     "maintenance-sweep" = "15 * * * *"
-    "restore-drill"     = "0 4 1 * *"
+    "restore-drill"     = var.restore_drill_schedule
   }
 
   # One push subscription per (topic, unit), named <topic>--<unit>: the consumer reads the topic

@@ -97,3 +97,14 @@ variable "lock_audit_checkpoint_retention" {
   type        = bool
   default     = false
 }
+
+variable "restore_drill_schedule" {
+  description = "Cron (UTC) of the restore drill (functions/restore-drill): monthly by default, the 1st at 04:00, away from the nightly backup window. Each run clones the Cloud SQL instance into a scratch instance for a few minutes."
+  type        = string
+  default     = "0 4 1 * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.restore_drill_schedule))) == 5
+    error_message = "restore_drill_schedule: a cron expression of five fields, e.g. \"0 4 1 * *\"."
+  }
+}

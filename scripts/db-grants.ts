@@ -1,11 +1,13 @@
 import { loadConfig } from '../shared/config/config.js';
 import { openDatabase } from '../shared/db/connect.js';
+import { appUserGrants } from '../shared/db/grants.js';
 import { createLogger } from '../shared/log/logger.js';
 
 /**
  * `npm run db:grant`: after migrations, lets each function's IAM database user (DB_APP_USERS,
  * comma separated; `terraform output function_db_users`) read and write the application tables.
  * Cloud SQL IAM users start with no privileges, and tables belong to the migrator that created them.
+ * Audit rows stay append-only and the audit purge log read-only for them (shared/db/grants.ts).
  */
 const IAM_USER = /^[a-z][a-z0-9-]{4,29}@[a-z][a-z0-9-]{4,29}\.iam$/;
 
@@ -35,13 +37,7 @@ try {
     for (const user of users) {
       // The name is validated above, so quoting it as an identifier is safe.
       const role = `"${user}"`;
-      await session.run(
-        [
-          `grant usage on schema public to ${role};`,
-          `grant select, insert, update, delete on all tables in schema public to ${role};`,
-          `grant usage, select on all sequences in schema public to ${role};`,
-        ].join('\n'),
-      );
+      await session.run(appUserGrants(role).join('\n'));
     }
   });
   logger.info('database grants applied', { users });

@@ -7,6 +7,7 @@ import type { Tx } from '../../shared/bus/outbox.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { Metrics } from '../../shared/log/metrics.js';
 import type { Clock } from '../../shared/time/clock.js';
+import '../../shared/orgs/tables.js';
 
 export interface AuditConsumerDeps {
   audit: AuditService;
@@ -59,18 +60,48 @@ async function chainExternalEvents(
   deps: ChainDeps,
 ): Promise<void> {
   const now = deps.clock.now();
+  const parsed = envelopes.map((envelope) => ({ envelope, result: externalOrgEvent(envelope, now) }));
+  // A purged org's chain is closed by its `org.deleted` row and kept only to expire
+  // (AUDIT_RETENTION_DAYS): nothing may reopen it.
+  const orgIds = [
+    ...new Set(
+      parsed.flatMap(({ result }) => (result.ok && 'orgId' in result.event ? [result.event.orgId] : [])),
+    ),
+  ];
+  // FOR SHARE waits for a purge that holds the org row (it closes the chain in that same
+  // transaction) and then reads its outcome. The rows are locked, not filtered on purged_at in
+  // SQL: a row a filter skips is never waited for. Id order, so two batches cannot deadlock.
+  const purged = new Set(
+    orgIds.length === 0
+      ? []
+      : (
+          await tx
+            .selectFrom('orgs')
+            .select(['id', 'purged_at'])
+            .where('id', 'in', orgIds)
+            .orderBy('id')
+            .forShare()
+            .execute()
+        )
+          .filter((row) => row.purged_at !== null)
+          .map((row) => row.id),
+  );
   const events: AuditEvent[] = [];
-  for (const envelope of envelopes) {
-    const parsed = externalOrgEvent(envelope, now);
-    if (parsed.ok) {
-      events.push(parsed.event);
+  for (const { envelope, result } of parsed) {
+    const reason = !result.ok
+      ? result.reason
+      : 'orgId' in result.event && purged.has(result.event.orgId)
+        ? 'the org is purged; its audit chain is closed'
+        : null;
+    if (result.ok && reason === null) {
+      events.push(result.event);
       continue;
     }
     deps.metrics.increment('audit_events_dropped', { action: envelope.data.action.slice(0, 64) });
     deps.logger.error('dropping refused audit event', {
       eventId: envelope.id,
       orgId: envelope.orgId,
-      reason: parsed.reason,
+      reason,
     });
   }
   await appendAuditBatch(tx, events);

@@ -18,15 +18,17 @@ export interface LoginUnitDeps extends Core {
   saml: SamlService;
   /** Null when no Firebase project is configured (FIREBASE_PROJECT_ID / GOOGLE_CLOUD_PROJECT). */
   oauth: OAuthLogin | null;
+  /** What the console needs for Google/GitHub sign-in; null unless Firebase and its Web API key are configured. */
+  firebaseWeb: { apiKey: string; providers: Array<'google.com' | 'github.com'> } | null;
 }
 
 /** The login unit's services: the shared core plus Firebase sign-in and per-org SSO. */
 export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
   const c = await core();
-  // Only this unit locates sign-ins: the database is opened here, on the first public address.
+  // Only this unit locates sign-ins: the database starts loading with the unit, in the background.
   const login = c.login.withSignals(
     new SignInWatch({
-      locator: new MaxMindLocator(p.config.geoipDatabase),
+      locator: new MaxMindLocator(p.config.geoipDatabase).warm(),
       sessions: c.sessionStore,
       mailKeys: () => p.mailKeys(),
       appUrl: p.config.appUrl,
@@ -70,5 +72,6 @@ export const loginDeps = perPlatform(async (p): Promise<LoginUnitDeps> => {
     allowLoopbackHttp: p.config.googleCloudProject === undefined,
     logger: p.logger,
   });
-  return { ...c, login, sso, oauth, domains, saml };
+  const firebaseWeb = oauth && p.config.firebaseWeb ? p.config.firebaseWeb : null;
+  return { ...c, login, sso, oauth, domains, saml, firebaseWeb };
 });

@@ -6,6 +6,7 @@ import { mfaLogin } from './routes/mfa-login.js';
 import { oauthLogin } from './routes/oauth-login.js';
 import { passkeyLogin, passkeyLoginOptions } from './routes/passkey-login.js';
 import { passwordLogin } from './routes/password-login.js';
+import { signInProviders } from './routes/providers.js';
 import { samlAcs, samlMetadata } from './routes/saml.js';
 import { ssoCallback } from './routes/sso-callback.js';
 import { ssoConfirmLink } from './routes/sso-confirm-link.js';
@@ -21,6 +22,7 @@ export const loginRoutes: AnyRoute<LoginUnitDeps>[] = [
   passkeyLogin,
   logout,
   oauthLogin,
+  signInProviders,
   ssoCallback,
   samlAcs,
   samlMetadata,

@@ -12,6 +12,29 @@ import { listOrgs } from './routes/list-orgs.js';
 import { listOrgSessions, revokeOrgSession } from './routes/org-sessions.js';
 import { getPolicy, updatePolicy } from './routes/policy.js';
 import { removeMember } from './routes/remove-member.js';
+import {
+  scimResourceType,
+  scimResourceTypes,
+  scimSchema,
+  scimSchemas,
+  scimServiceProviderConfig,
+} from './routes/scim-discovery.js';
+import {
+  createScimGroup,
+  getScimGroup,
+  listScimGroups,
+  patchScimGroup,
+  replaceScimGroup,
+} from './routes/scim-groups.js';
+import { createScimToken, listScimTokens, revokeScimToken } from './routes/scim-tokens.js';
+import {
+  createScimUser,
+  deleteScimUser,
+  getScimUser,
+  listScimUsers,
+  patchScimUser,
+  replaceScimUser,
+} from './routes/scim-users.js';
 
 export const orgsRoutes: AnyRoute<Core>[] = [
   createOrg,
@@ -30,4 +53,23 @@ export const orgsRoutes: AnyRoute<Core>[] = [
   revokeOrgSession,
   deleteOrg,
   restoreOrg,
+  createScimToken,
+  listScimTokens,
+  revokeScimToken,
+  scimServiceProviderConfig,
+  scimResourceTypes,
+  scimResourceType,
+  scimSchemas,
+  scimSchema,
+  listScimUsers,
+  createScimUser,
+  getScimUser,
+  replaceScimUser,
+  patchScimUser,
+  deleteScimUser,
+  listScimGroups,
+  createScimGroup,
+  getScimGroup,
+  patchScimGroup,
+  replaceScimGroup,
 ];

@@ -15,7 +15,7 @@ afterAll(() => handle?.close());
 const tick = () => makeEnvelope('restore-drill', {}, new Date('2026-08-01T04:00:00Z'));
 
 describe('the restore-drill unit', () => {
-  it('skips on an embedded database, where there is no instance to clone', async () => {
+  it('skips when there is neither a Cloud SQL instance nor a data directory to copy', async () => {
     const handlers = restoreDrillHandlers({ db: handle.db, drill: null, logger: createLogger('silent') });
     expect(await handlers['restore-drill']?.(tick() as never, handle.db as never)).toBeUndefined();
   });

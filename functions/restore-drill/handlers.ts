@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/log/logger.js';
 
 export interface RestoreDrillUnitDeps {
   db: Db;
-  /** Null on an embedded database: there is no Cloud SQL instance to clone. */
+  /** Null on an in-memory database (no data directory to copy) or without a Cloud SQL instance. */
   drill: ((expectedMigrationVersion: string) => { run(): Promise<DrillResult> }) | null;
   logger: Logger;
 }
@@ -21,7 +21,7 @@ export function restoreDrillHandlers(deps: RestoreDrillUnitDeps): TopicHandlers 
     'restore-drill': async () => {
       const drill = deps.drill;
       if (!drill) {
-        deps.logger.info('no Cloud SQL instance configured; restore drill skipped');
+        deps.logger.info('no Cloud SQL instance or data directory to copy; restore drill skipped');
         return;
       }
       return async () => {

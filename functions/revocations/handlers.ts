@@ -2,6 +2,7 @@ import type { TopicHandlers } from '../../shared/bus/consumer.js';
 import { forgetProcessedEvents } from '../../shared/bus/maintenance.js';
 import type { Tx } from '../../shared/bus/outbox.js';
 import type { Logger } from '../../shared/log/logger.js';
+import type { AuditChainExpiry } from '../../shared/orgs/deletion.js';
 import type { RetentionSettings } from '../../shared/retention/policy.js';
 import { purgeExpiredData } from '../../shared/retention/sweep.js';
 import { ABSOLUTE_LIFETIME_MS } from '../../shared/sessions/model.js';
@@ -13,8 +14,14 @@ export interface RevocationsDeps {
   feedIn: (tx: Tx) => RevocationFeed;
   /** Rate-limit windows, when they live in PostgreSQL (Firestore expires them by its TTL policy). */
   rateLimitsIn: ((tx: Tx) => { sweep(now: Date): Promise<number> }) | null;
-  /** Purges deleted orgs past their grace period (shared/orgs/deletion.ts), each in its own transaction. */
-  orgPurge: { purgeDue(now: Date): Promise<string[]> };
+  /**
+   * Purges deleted orgs past their grace period, then deletes the closed audit chains of orgs
+   * purged more than AUDIT_RETENTION_DAYS ago (shared/orgs/deletion.ts), each in its own transaction.
+   */
+  orgPurge: {
+    purgeDue(now: Date): Promise<string[]>;
+    expireAuditChains(now: Date): Promise<AuditChainExpiry>;
+  };
   retention: RetentionSettings;
   clock: Clock;
   logger: Logger;
@@ -46,7 +53,8 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
      * any more, expired SAML requests, assertion ids and SSO link confirmations, and personal data
      * past its retention (shared/retention). The consumer drains the outbox after every event, so
      * this tick also publishes anything a failed publish left behind. Then, once the tick is claimed
-     * and outside its transaction (each org gets its own), deleted orgs past their grace period are purged.
+     * and outside its transaction (each org gets its own), deleted orgs past their grace period are purged
+     * and the closed audit chains of orgs purged longer ago than AUDIT_RETENTION_DAYS are deleted.
      */
     'maintenance-sweep': async (_envelope, tx) => {
       const now = deps.clock.now();
@@ -65,6 +73,13 @@ export function revocationsHandlers(deps: RevocationsDeps): TopicHandlers {
       return async () => {
         const orgsPurged = await deps.orgPurge.purgeDue(now);
         if (orgsPurged.length > 0) deps.logger.info('deleted orgs purged', { orgIds: orgsPurged });
+        const chains = await deps.orgPurge.expireAuditChains(now);
+        if (chains.expired.length > 0)
+          deps.logger.info('expired audit chains deleted', { chains: chains.expired });
+        // Due by the tombstone but declined by the database: someone should look at these chains.
+        if (chains.declined.length > 0) {
+          deps.logger.warn('expired audit chains kept: not closed by the purge', { orgIds: chains.declined });
+        }
       };
     },
   };

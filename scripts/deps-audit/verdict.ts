@@ -23,12 +23,22 @@ const npmAuditReport = z
   })
   .passthrough();
 
-export type AuditVerdict =
-  | { status: 'passed'; exitCode: 0; counts: Counts; message: string }
-  | { status: 'failed'; exitCode: 1; counts: Counts; message: string }
-  | { status: 'unreachable' | 'unreadable'; exitCode: 2; message: string };
-
 type Counts = { low: number; moderate: number; high: number; critical: number };
+
+/**
+ * Three outcomes, never confused: `clean` (exit 0) means an advisories endpoint answered and found
+ * no high or critical advisory; `vulnerable` (exit 1) that it found some; `unknown` (exit 2) that
+ * there is no verdict at all — no advisories endpoint could be reached, or npm printed no report.
+ */
+export type AuditVerdict =
+  | { verdict: 'clean'; exitCode: 0; counts: Counts; message: string }
+  | { verdict: 'vulnerable'; exitCode: 1; counts: Counts; message: string }
+  | {
+      verdict: 'unknown';
+      exitCode: 2;
+      reason: 'advisories_unreachable' | 'npm_failed' | 'no_report';
+      message: string;
+    };
 
 const NETWORK_CODES = new Set([
   'ENOTFOUND',
@@ -41,7 +51,8 @@ const NETWORK_CODES = new Set([
 
 /**
  * Reads `npm audit --omit=dev --json` output: high or critical advisories in production
- * dependencies fail; a registry that cannot be reached gives no verdict at all (exit 2), never a pass.
+ * dependencies fail; a registry whose advisories endpoint cannot be reached gives no verdict at
+ * all (exit 2), never a pass.
  */
 export function auditVerdict(stdout: string): AuditVerdict {
   let json: unknown;
@@ -57,34 +68,47 @@ export function auditVerdict(stdout: string): AuditVerdict {
     const network =
       NETWORK_CODES.has(code) ||
       /request to .* failed/i.test(parsed.error.summary ?? '') ||
+      // npm 11 puts a refused connection in `message` with an empty error object.
+      /request to .* failed/i.test(parsed.message ?? '') ||
       parsed.statusCode !== undefined;
     const why =
       parsed.statusCode !== undefined
         ? (parsed.message ?? `HTTP ${parsed.statusCode}`)
-        : code || 'network error';
-    return {
-      status: network ? 'unreachable' : 'unreadable',
-      exitCode: 2,
-      message: network
-        ? `npm audit could not get advisories from the registry (${why}): no verdict. Run it again with access to the registry's audit endpoint.`
-        : `npm audit failed (${code || 'unknown error'}): ${parsed.error.summary || 'no summary'}`,
-    };
+        : code || parsed.message || 'network error';
+    return network
+      ? {
+          verdict: 'unknown',
+          exitCode: 2,
+          reason: 'advisories_unreachable',
+          message: `No verdict: no advisories endpoint could be reached (${why}). This is not a pass: run it again where the registry answers POST /-/npm/v1/security/advisories/bulk, or name one with --registry <url>.`,
+        }
+      : {
+          verdict: 'unknown',
+          exitCode: 2,
+          reason: 'npm_failed',
+          message: `No verdict: npm audit failed (${code || 'unknown error'}): ${parsed.error.summary || 'no summary'}`,
+        };
   }
   const report = npmAuditReport.safeParse(json);
   if (!report.success) {
-    return { status: 'unreadable', exitCode: 2, message: 'npm audit printed no report: no verdict.' };
+    return {
+      verdict: 'unknown',
+      exitCode: 2,
+      reason: 'no_report',
+      message: 'No verdict: npm audit printed no report.',
+    };
   }
   const counts = report.data.metadata.vulnerabilities;
   const blocking = counts.high + counts.critical;
   return blocking > 0
     ? {
-        status: 'failed',
+        verdict: 'vulnerable',
         exitCode: 1,
         counts,
         message: `${counts.critical} critical and ${counts.high} high advisories in production dependencies.`,
       }
     : {
-        status: 'passed',
+        verdict: 'clean',
         exitCode: 0,
         counts,
         message: 'No high or critical advisories in production dependencies.',

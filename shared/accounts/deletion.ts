@@ -8,6 +8,7 @@ import type { SessionService } from '../sessions/service.js';
 import './tables.js';
 import '../mfa/tables.js';
 import '../orgs/tables.js';
+import '../scim/tables.js';
 import '../sessions/tables.js';
 import '../sso/tables.js';
 
@@ -31,6 +32,10 @@ export const accountDataToDelete: Record<string, (tx: Tx, userId: string) => Pro
     count(await tx.deleteFrom('passkey_credentials').where('user_id', '=', userId).executeTakeFirst()),
   passkeyChallenges: async (tx, userId) =>
     count(await tx.deleteFrom('passkey_challenges').where('user_id', '=', userId).executeTakeFirst()),
+  // What orgs' identity providers knew of the person (externalId, a suspension): a deleted account
+  // is no SCIM User anywhere, and no SCIM re-activation can bring a tombstone back into an org.
+  scimUsers: async (tx, userId) =>
+    count(await tx.deleteFrom('scim_users').where('user_id', '=', userId).executeTakeFirst()),
   ssoIdentities: async (tx, userId) =>
     count(await tx.deleteFrom('sso_identities').where('user_id', '=', userId).executeTakeFirst()),
   // Sessions go after they were revoked and announced (their ip and user agent are personal data);

@@ -30,6 +30,11 @@ export const orgActions = [
   'org.deleted',
   'backup.restore_drill_passed',
   'backup.restore_drill_failed',
+  'scim.token_created',
+  'scim.token_revoked',
+  'scim.user_provisioned',
+  'scim.user_deprovisioned',
+  'scim.group_changed',
 ] as const;
 
 /**

@@ -111,6 +111,27 @@ export const orgMetadataSchemas: Record<OrgAction, z.ZodType> = {
   'org.restored': any,
   'backup.restore_drill_passed': any,
   'backup.restore_drill_failed': any,
+  /** The token's display prefix only (the token itself is never stored). */
+  'scim.token_created': fields({ prefix: z.string() }),
+  'scim.token_revoked': fields({ prefix: z.string() }),
+  /**
+   * SCIM changes: the actor is the org's SCIM token (`system`, its id); `outcome` says what
+   * happened to the person (account created, member attached, invited, re-activated).
+   */
+  'scim.user_provisioned': fields({
+    scimTokenId: z.string(),
+    outcome: z.enum(['account_created', 'member_attached', 'invited', 'reactivated']),
+    role: roleName.optional(),
+    invitationId: z.string().optional(),
+  }),
+  'scim.user_deprovisioned': fields({
+    scimTokenId: z.string(),
+    outcome: z.enum(['suspended', 'invitation_withdrawn', 'deleted']),
+    role: roleName.optional(),
+    sessionsRevoked: z.number().int().nonnegative().optional(),
+    sessionsCutOff: z.number().int().nonnegative().optional(),
+  }),
+  'scim.group_changed': fields({ scimTokenId: z.string(), from: roleName, to: roleName }),
   /** The chain's last row: what the purge deleted, counted. */
   'org.deleted': fields({
     deletedAt: z.iso.datetime({ offset: true }),

@@ -32,10 +32,22 @@ export interface AuditCheckpointsTable {
   signed_at: Date;
 }
 
+/** One row per org chain deleted after its retention (migration 0055): written only by the database's purge function. */
+export interface AuditChainPurgesTable {
+  chain: string;
+  org_id: string;
+  last_seq: number;
+  last_hash: string;
+  closed_at: Date;
+  rows_deleted: number;
+  purged_at: Date;
+}
+
 declare module '../db/schema.js' {
   interface Database {
     audit_chain_heads: AuditChainHeadsTable;
     audit_logs: AuditLogsTable;
     audit_checkpoints: AuditCheckpointsTable;
+    audit_chain_purges: AuditChainPurgesTable;
   }
 }

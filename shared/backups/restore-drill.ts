@@ -40,6 +40,8 @@ export interface RestoreDrillDeps {
   logger: Logger;
   /** How long to wait for the clone (Cloud SQL clones take minutes). */
   timeoutMs?: number;
+  /** How far back the copy is asked for (default DRILL_POINT_IN_TIME_AGE_MS; 0 for a local copy of the present). */
+  pointInTimeAgeMs?: number;
 }
 
 export interface DrillResult {
@@ -69,7 +71,7 @@ export class RestoreDrill {
   async run(): Promise<DrillResult> {
     const { deps } = this;
     const startedAt = deps.now();
-    const pointInTime = new Date(startedAt.getTime() - DRILL_POINT_IN_TIME_AGE_MS);
+    const pointInTime = new Date(startedAt.getTime() - (deps.pointInTimeAgeMs ?? DRILL_POINT_IN_TIME_AGE_MS));
     const scratch = `${deps.source.instance}-drill-${startedAt.toISOString().slice(0, 16).replace(/[-:T]/g, '')}`;
     const findings: DrillFindings = {
       restoreSeconds: null,

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket } from '@google-cloud/storage';
+import { DependencyUnavailableError } from '../errors/unavailable.js';
 import {
   assertValidKey,
   assertValidPrefix,
@@ -59,12 +60,21 @@ export class GcsBlobStore implements BlobStore {
     await pipeline(body, target);
   }
 
+  async exists(key: string): Promise<boolean> {
+    assertValidKey(key);
+    try {
+      const [exists] = await this.gcsBucket.file(key).exists();
+      return exists;
+    } catch (error) {
+      throw outageOr(error);
+    }
+  }
+
   async read(key: string): Promise<Readable | null> {
     assertValidKey(key);
     const file = this.gcsBucket.file(key);
-    const [exists] = await file.exists();
     // decompress: false hands out the stored (gzip) bytes, as the local store does.
-    return exists ? file.createReadStream({ decompress: false }) : null;
+    return (await this.exists(key)) ? file.createReadStream({ decompress: false }) : null;
   }
 
   /** A V4 signed URL, signed by the function's service account (or the key in `credentials`). */
@@ -95,4 +105,16 @@ export class GcsBlobStore implements BlobStore {
 function statusOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'number' ? code : undefined;
+}
+
+/**
+ * Storage unreachable (no HTTP answer at all) or failing on its side (5xx, 429) is an outage the
+ * client may retry (503); a 4xx is about the request and stays as it is.
+ */
+function outageOr(error: unknown): unknown {
+  const status = statusOf(error);
+  if (status === undefined || status >= 500 || status === 429) {
+    return new DependencyUnavailableError('object storage', { cause: error });
+  }
+  return error;
 }

@@ -56,6 +56,16 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
+  async exists(key: string): Promise<boolean> {
+    assertValidKey(key);
+    try {
+      return (await stat(join(this.#root, key))).isFile();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
   async read(key: string): Promise<Readable | null> {
     assertValidKey(key);
     const file = join(this.#root, key);

@@ -20,6 +20,8 @@ export interface BlobStore {
    * (a failed upload leaves no partial object). Memory stays flat in the object's size.
    */
   upload(key: string, body: Readable, options: UploadOptions): Promise<void>;
+  /** Whether the object is there (asked before handing out a link to it). */
+  exists(key: string): Promise<boolean>;
   /** The object's bytes as stored (no decoding), or null when there is no such object. */
   read(key: string): Promise<Readable | null>;
   /** Deletes the object; deleting one that is not there is not an error (a purge may run twice). */

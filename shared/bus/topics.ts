@@ -91,7 +91,8 @@ export const schedules: ReadonlyArray<{ topic: Topic; cron: string; everyMs: num
   // Half past, away from the checkpoint signing on the hour.
   { topic: 'recordings-sweep', cron: '30 * * * *', everyMs: 60 * 60 * 1000 },
   { topic: 'maintenance-sweep', cron: '15 * * * *', everyMs: 60 * 60 * 1000 },
-  // The 1st of each month, 04:00 UTC, away from the nightly backup window.
+  // The 1st of each month, 04:00 UTC, away from the nightly backup window: the default of Terraform's
+  // restore_drill_schedule, which operators may change.
   // Locally every 24 days: a timer cannot wait longer than 2^31 ms (24.8 days).
   { topic: 'restore-drill', cron: '0 4 1 * *', everyMs: 24 * 24 * 60 * 60 * 1000 },
 ];

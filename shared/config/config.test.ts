@@ -67,6 +67,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ APP_URL: 'javascript:alert(1)' })).toThrow(/APP_URL/);
   });
 
+  it('offers Google/GitHub sign-in to the console only with a Firebase Web API key, and only the providers named', () => {
+    expect(loadConfig({}).firebaseWeb).toBeUndefined();
+    expect(loadConfig({ FIREBASE_WEB_API_KEY: 'web-key' }).firebaseWeb).toEqual({
+      apiKey: 'web-key',
+      providers: ['google.com', 'github.com'],
+    });
+    expect(
+      loadConfig({ FIREBASE_WEB_API_KEY: 'web-key', FIREBASE_SIGN_IN_PROVIDERS: ' github.com ' }).firebaseWeb
+        ?.providers,
+    ).toEqual(['github.com']);
+    expect(() =>
+      loadConfig({ FIREBASE_WEB_API_KEY: 'web-key', FIREBASE_SIGN_IN_PROVIDERS: 'google.com,facebook.com' }),
+    ).toThrow(/FIREBASE_SIGN_IN_PROVIDERS/);
+  });
+
   it('refuses a password hash cost below 12', () => {
     expect(() => loadConfig({ PASSWORD_HASH_COST: '4' })).toThrow(ConfigError);
   });

@@ -28,6 +28,23 @@ const envSchema = z.object({
   GOOGLE_CLOUD_PROJECT: optionalString,
   /** Firebase project whose Auth ID tokens POST /api/login/oauth accepts (default GOOGLE_CLOUD_PROJECT). */
   FIREBASE_PROJECT_ID: optionalString,
+  /**
+   * The Firebase project's Web API key (public by design: it names the project to Firebase Auth's
+   * REST API). With it the console offers "Sign in with Google/GitHub"; without it, it does not.
+   */
+  FIREBASE_WEB_API_KEY: optionalString,
+  /** Which of Firebase's providers the console offers (comma separated; default both). */
+  FIREBASE_SIGN_IN_PROVIDERS: z
+    .string()
+    .trim()
+    .default('google.com,github.com')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['google.com', 'github.com'], { error: 'must be google.com and/or github.com' }))),
   SECRETS_SOURCE: z.enum(['local', 'secret-manager']).optional(),
   BUS: z.enum(['local', 'pubsub']).optional(),
   BLOB_STORE: z.enum(['local', 'gcs']).optional(),
@@ -100,6 +117,8 @@ export interface Config {
   /** Where domain verification asks for TXT records (DNS_RESOLVER); empty: the system's resolvers. */
   dnsResolvers: string[];
   firebaseProjectId: string | undefined;
+  /** What the console needs to offer Google/GitHub sign-in; undefined when FIREBASE_WEB_API_KEY is unset. */
+  firebaseWeb: { apiKey: string; providers: Array<'google.com' | 'github.com'> } | undefined;
   secretsSource: 'local' | 'secret-manager';
   bus: 'local' | 'pubsub';
   blobStore: 'local' | 'gcs';
@@ -207,6 +226,9 @@ export function loadConfig(env: Env): Config {
     database,
     googleCloudProject: e.GOOGLE_CLOUD_PROJECT,
     firebaseProjectId: e.FIREBASE_PROJECT_ID ?? e.GOOGLE_CLOUD_PROJECT,
+    firebaseWeb: e.FIREBASE_WEB_API_KEY
+      ? { apiKey: e.FIREBASE_WEB_API_KEY, providers: [...new Set(e.FIREBASE_SIGN_IN_PROVIDERS)] }
+      : undefined,
     secretsSource,
     bus,
     blobStore,

@@ -28,6 +28,9 @@ export interface OpenOptions {
   searchPath?: string;
 }
 
+/** How long opening a database connection may take before the request fails as UNAVAILABLE. */
+export const CONNECT_TIMEOUT_MS = 3000;
+
 // int8 as number (audit seq, counts) on both engines; ids never exceed 2^53.
 const INT8_OID = 20;
 
@@ -95,10 +98,19 @@ async function openPool(poolConfig: pg.PoolConfig, options: OpenOptions): Promis
         : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
   };
   const pool = new pg.Pool({
+    // A database that does not answer fails the request (503) in seconds rather than holding it.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
     ...poolConfig,
     types: typeParsers,
     ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
   });
+  // A connection dropped while idle, or while checked out between two statements, emits 'error':
+  // unheard, that would end the process. The dead client is discarded (idle: by the pool; checked
+  // out: its next query fails and its release removes it) and the next query connects afresh, so
+  // the pool recovers on its own once the database is back.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

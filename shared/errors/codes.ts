@@ -12,6 +12,7 @@ export const errorCodes = [
   'IP_NOT_ALLOWED',
   'STEP_UP_REQUIRED',
   'SSO_REQUIRED',
+  'ORIGIN_NOT_ALLOWED',
   'NOT_FOUND',
   'METHOD_NOT_ALLOWED',
   'CONFLICT',
@@ -19,6 +20,7 @@ export const errorCodes = [
   'UNSUPPORTED_MEDIA_TYPE',
   'RATE_LIMITED',
   'INTERNAL',
+  'UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

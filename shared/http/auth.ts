@@ -5,7 +5,7 @@ import { inSudo } from '../sessions/model.js';
 import type { SessionService } from '../sessions/service.js';
 import type { SessionWithUser } from '../sessions/store.js';
 import { readCookie, SESSION_COOKIE } from './cookies.js';
-import type { ApiKeyIdentity, OrgAccess, Principal } from './principal.js';
+import type { ApiKeyIdentity, OrgAccess, Principal, ScimTokenIdentity } from './principal.js';
 import { type AuthRequirement, type Role, roles } from './route.js';
 
 export const API_KEY_PREFIX = 'sf_live_';
@@ -57,14 +57,15 @@ export function cookieOrigins(appOrigins: readonly string[]): string[] {
  * it always sends `Origin` on unsafe ones and a page cannot forge it. So a cookie-authenticated
  * unsafe request counts only from APP_URL's origin or APP_ORIGINS; a sibling subdomain is another
  * origin (SameSite=Lax alone would let it through: it is the same site). Bearer tokens are not
- * ambient, so they need no such check.
+ * ambient, so they need no such check. The answer is 403 ORIGIN_NOT_ALLOWED, not 401: the cookie
+ * is valid, so signing in again would not help (and the console must not sign the user out).
  */
 export function cookieOriginRefused(req: IncomingMessage, allowedOrigins: readonly string[]): Failure | null {
   if (SAFE_METHODS.has(req.method ?? 'GET')) return null;
   const origin = req.headers.origin;
   if (typeof origin === 'string' && allowedOrigins.includes(origin)) return null;
   return fail(
-    'UNAUTHENTICATED',
+    'ORIGIN_NOT_ALLOWED',
     `The session cookie is accepted on ${req.method} requests only from the console's own origin (${allowedOrigins.join(', ')}); this request came from ${typeof origin === 'string' ? origin : 'no origin'}. Use the console, or send the token as Authorization: Bearer.`,
   );
 }
@@ -98,6 +99,11 @@ export interface ApiKeyVerifier {
   verify(key: string, now: Date): Promise<ApiKeyIdentity | null>;
 }
 
+/** Verifies `sf_scim_…` SCIM tokens (the scim domain implements it). */
+export interface ScimTokenVerifier {
+  verify(token: string, now: Date): Promise<ScimTokenIdentity | null>;
+}
+
 /** The org's network policy (the allowlist domain implements it); null means allowed. */
 export interface NetworkGate {
   check(orgId: string, ip: string): Promise<Failure | null>;
@@ -107,6 +113,7 @@ export interface AuthenticatorParts {
   sessions: SessionService;
   orgGate?: OrgGate;
   apiKeys?: ApiKeyVerifier;
+  scimTokens?: ScimTokenVerifier;
   network?: NetworkGate;
   /** Origins allowed to make cookie-authenticated unsafe requests (APP_URL + APP_ORIGINS); unset: no check. */
   allowedOrigins?: readonly string[];
@@ -128,6 +135,7 @@ export function createAuthenticator(parts: AuthenticatorParts) {
   ): Promise<AuthOutcome> => {
     if (requirement.kind === 'none') return { ok: true, principal: null, org: null };
     if (requirement.kind === 'basic_key') return authorizeBasicKey(parts, req, requirement, context);
+    if (requirement.kind === 'scim') return authorizeScimToken(parts, req, context);
     const credential = presentedCredential(req);
     if (credential && 'malformed' in credential) {
       return fail(
@@ -230,6 +238,37 @@ async function authorizeBasicKey(
     );
   }
   return outcome;
+}
+
+const SCIM_TOKEN_PREFIX = 'sf_scim_';
+
+/**
+ * An org's SCIM token as `Authorization: Bearer` (no cookie: a browser must never be able to
+ * carry it), acting in its own org, then the org's network allowlist. Every refusal of the
+ * credential reads the same, so a caller learns nothing about which tokens exist or were revoked.
+ */
+async function authorizeScimToken(
+  parts: Pick<AuthenticatorParts, 'scimTokens' | 'network'>,
+  req: IncomingMessage,
+  context: { ip: string; now: Date },
+): Promise<AuthOutcome> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  const token = match?.[1];
+  if (!token || !parts.scimTokens) {
+    return fail('UNAUTHENTICATED', "Send the organization's SCIM token as Authorization: Bearer <token>.");
+  }
+  const identity = token.startsWith(SCIM_TOKEN_PREFIX)
+    ? await parts.scimTokens.verify(token, context.now)
+    : null;
+  if (!identity) return fail('UNAUTHENTICATED', 'The SCIM token is not valid.');
+  const blocked = parts.network ? await parts.network.check(identity.orgId, context.ip) : null;
+  if (blocked) return blocked;
+  return {
+    ok: true,
+    principal: { type: 'scim_token', token: identity },
+    // SCIM acts with at most the admin role's reach (it never touches owners: shared/scim).
+    org: { orgId: identity.orgId, role: 'admin' },
+  };
 }
 
 async function orgChecks(

@@ -12,6 +12,7 @@ export const statusOf: Record<ErrorCode, number> = {
   IP_NOT_ALLOWED: 403,
   STEP_UP_REQUIRED: 403,
   SSO_REQUIRED: 403,
+  ORIGIN_NOT_ALLOWED: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
@@ -19,6 +20,7 @@ export const statusOf: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  UNAVAILABLE: 503,
 };
 
 const defaultMessages: Record<ErrorCode, string> = {
@@ -31,6 +33,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   IP_NOT_ALLOWED: 'Your network address is not on this organization’s allowlist.',
   STEP_UP_REQUIRED: 'Confirm your identity again to continue.',
   SSO_REQUIRED: 'This organization requires single sign-on; sign in through its identity provider.',
+  ORIGIN_NOT_ALLOWED: 'The session cookie is not accepted from this origin.',
   NOT_FOUND: 'Not found.',
   METHOD_NOT_ALLOWED: 'This path does not take that method.',
   CONFLICT: 'The request conflicts with the current state.',
@@ -38,6 +41,7 @@ const defaultMessages: Record<ErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: 'Send application/json.',
   RATE_LIMITED: 'Too many requests. Try again later.',
   INTERNAL: 'Something went wrong on our side.',
+  UNAVAILABLE: 'The service is briefly unavailable; nothing was changed.',
 };
 
 export function errorPayload(failure: Failure): {
@@ -51,6 +55,11 @@ export function errorPayload(failure: Failure): {
     headers['retry-after'] = String(failure.retryAfterSeconds);
     message = `${failure.message ?? 'Too many attempts.'} ${tryAgainIn(failure.retryAfterSeconds)}`;
   }
+  if (failure.code === 'UNAVAILABLE') {
+    const seconds = failure.retryAfterSeconds ?? 1;
+    headers['retry-after'] = String(seconds);
+    message = `${message} ${tryAgainIn(seconds)}`;
+  }
   if (failure.allow) headers.allow = failure.allow.join(', ');
   return {
     status: statusOf[failure.code],
@@ -62,6 +71,39 @@ export function errorPayload(failure: Failure): {
         message,
         ...(failure.issues ? { issues: failure.issues } : {}),
       },
+    },
+  };
+}
+
+/**
+ * A failure in RFC 7644 §3.12's error schema, for SCIM routes: `status` as a string, `scimType`
+ * from the failure (`extra.scimType`) or, for a body that does not fit, `invalidValue`/`invalidSyntax`.
+ */
+export function scimErrorPayload(failure: Failure): {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+} {
+  const plain = errorPayload(failure);
+  const extraType = failure.extra?.scimType;
+  const scimType =
+    typeof extraType === 'string'
+      ? extraType
+      : failure.code === 'VALIDATION_FAILED'
+        ? failure.issues?.some((i) => i.message === 'the body is not valid JSON')
+          ? 'invalidSyntax'
+          : 'invalidValue'
+        : undefined;
+  const message = (plain.body as { error: { message: string } }).error.message;
+  const issues = failure.issues?.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)) ?? [];
+  return {
+    status: plain.status,
+    headers: { ...plain.headers, 'content-type': 'application/scim+json; charset=utf-8' },
+    body: {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: String(plain.status),
+      ...(scimType ? { scimType } : {}),
+      detail: issues.length > 0 ? `${message} ${issues.join('; ')}` : message,
     },
   };
 }
@@ -88,8 +130,9 @@ export function sendJson(
   headers?: Record<string, string | string[]>,
 ): void {
   const payload = body === undefined ? '' : JSON.stringify(body);
-  if (headers) for (const name in headers) res.setHeader(name, headers[name] as string | string[]);
   if (payload) res.setHeader('content-type', 'application/json; charset=utf-8');
+  // A JSON media type of its own (application/scim+json) comes in `headers` and wins.
+  if (headers) for (const name in headers) res.setHeader(name, headers[name] as string | string[]);
   res.setHeader('content-length', Buffer.byteLength(payload));
   res.statusCode = status;
   res.end(payload);

@@ -53,6 +53,14 @@ export function buildOpenApi(
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
           };
     }
+    responses['503'] ??= {
+      description:
+        'UNAVAILABLE: a dependency (database, storage) is down and nothing was written; retry after `Retry-After` seconds',
+      headers: {
+        'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+      },
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
     responses.default =
       route.errorFormat === 'text'
         ? {
@@ -154,22 +162,32 @@ export function buildOpenApi(
  * forget them: org SSO-only policy on org routes, SSO-bound sessions on personal routes.
  */
 function authFailures(route: AnyRoute<unknown>): Record<string, string> {
+  const refusals: string[] = [];
   if (route.auth.kind === 'org') {
-    return {
-      403: "SSO_REQUIRED (with `ssoUrl`): the org is SSO-only and this session was not started through the org's SSO (API keys of the org are not refused)",
-    };
+    refusals.push(
+      "SSO_REQUIRED (with `ssoUrl`): the org is SSO-only and this session was not started through the org's SSO (API keys of the org are not refused)",
+    );
   }
   if (route.auth.kind === 'session' && route.auth.boundSessions !== true) {
-    return {
-      403: 'INSUFFICIENT_ROLE (`requirement: "personal_session"`): a session started through an org\'s SSO reaches only that org',
-    };
+    refusals.push(
+      'INSUFFICIENT_ROLE (`requirement: "personal_session"`): a session started through an org\'s SSO reaches only that org',
+    );
   }
-  return {};
+  if (
+    (route.auth.kind === 'session' || route.auth.kind === 'org') &&
+    !['GET', 'HEAD'].includes(route.method)
+  ) {
+    refusals.push(
+      "ORIGIN_NOT_ALLOWED: the session cookie came with an Origin other than the console's (APP_URL, APP_ORIGINS), or none; Bearer tokens are not checked",
+    );
+  }
+  return refusals.length ? { 403: refusals.join('; ') } : {};
 }
 
 function securityOf(route: AnyRoute<unknown>): unknown[] {
   if (route.auth.kind === 'none') return [];
   if (route.auth.kind === 'basic_key') return [{ basicApiKey: [] }];
+  if (route.auth.kind === 'scim') return [{ bearer: [] }];
   return [{ bearer: [] }, { sessionCookie: [] }];
 }
 

@@ -17,8 +17,24 @@ export interface ApiKeyIdentity {
   name: string;
 }
 
-/** Who is calling: a signed-in user's session, or an org's API key (org routes only). */
-export type Principal = ({ type: 'session' } & SessionWithUser) | { type: 'api_key'; key: ApiKeyIdentity };
+/** An org's SCIM token: its identity provider provisioning members (SCIM routes only). */
+export interface ScimTokenIdentity {
+  id: string;
+  orgId: string;
+  name: string;
+}
+
+/** Who is calling: a signed-in user's session, an org's API key (org routes only) or SCIM token. */
+export type Principal =
+  | ({ type: 'session' } & SessionWithUser)
+  | { type: 'api_key'; key: ApiKeyIdentity }
+  | { type: 'scim_token'; token: ScimTokenIdentity };
+
+/** The SCIM token on a route whose requirement is `scim` (the router guarantees it). */
+export function requireScimToken(principal: Principal | null): ScimTokenIdentity {
+  if (principal?.type !== 'scim_token') throw new Error('this route requires a SCIM token');
+  return principal.token;
+}
 
 /** The caller's session on a route whose requirement admits only sessions (the router guarantees it). */
 export function requireSession(principal: Principal | null): SessionWithUser {

@@ -18,6 +18,9 @@ export type Role = (typeof roles)[number];
  *   or from the route's `orgFrom` (e.g. a recording id → its org).
  * - `basic_key`: an org API key sent as the HTTP Basic password (the asciinema CLI sends its
  *   install id there), with at least `minRole`, acting in the key's own org.
+ * - `scim`: an org's SCIM token (`sf_scim_…`) as `Authorization: Bearer`, acting in the token's own
+ *   org (after its network allowlist); sessions and API keys never pass, and a SCIM token passes
+ *   nothing else.
  * `stepUp`: the session must also be inside its sudo window (API keys never are).
  * `boundSessions` (session routes): a session an org's SSO started is bound to that org and reaches
  * only its org's routes and the session routes that say `true` here (the session itself: current,
@@ -32,7 +35,8 @@ export type AuthRequirement =
   | { kind: 'none' }
   | { kind: 'session'; stepUp?: boolean; boundSessions?: boolean; whileHeld?: boolean }
   | { kind: 'org'; minRole: Role; stepUp?: boolean; apiKeys?: boolean }
-  | { kind: 'basic_key'; minRole: Role };
+  | { kind: 'basic_key'; minRole: Role }
+  | { kind: 'scim' };
 
 export interface RouteContext<Body, Query> {
   req: IncomingMessage;
@@ -100,9 +104,9 @@ export interface RouteSpec<Deps, Body = unknown, Query = unknown> {
   guard?: (ctx: GuardContext, deps: Deps) => Promise<Failure | null>;
   /**
    * `text`: failures answer a one-line text/plain body (for CLIs that print the body as is);
-   * default our JSON error shape.
+   * `scim`: RFC 7644's error schema as application/scim+json; default our JSON error shape.
    */
-  errorFormat?: 'json' | 'text';
+  errorFormat?: 'json' | 'text' | 'scim';
   /**
    * With `errorFormat: 'text'`: the status and line a failure answers with, for a client that
    * shows only some statuses' bodies (the asciinema CLI). Default: the failure's own.

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { z } from 'zod';
 import { type Failure, fail, type Issue } from '../errors/codes.js';
+import { isDependencyUnavailable, unavailable } from '../errors/unavailable.js';
 import type { Logger } from '../log/logger.js';
 import type { AuthOutcome } from './auth.js';
 import {
@@ -19,7 +20,7 @@ import {
   tooLarge,
 } from './body.js';
 import { clientIp } from './client-ip.js';
-import { errorPayload, errorText, sendJson, sendText } from './errors.js';
+import { errorPayload, errorText, scimErrorPayload, sendJson, sendText } from './errors.js';
 import { guardFrameworkBodyParsers } from './framework-body.js';
 import { applySecurityHeaders } from './headers.js';
 import { compilePath, matchPath, normalizedPath } from './path.js';
@@ -80,10 +81,14 @@ export function createHttpFunction<Deps>(
       const status = outcome.ok === false ? errorPayload(outcome).status : (outcome as Reply).status;
       log.access({ method: req.method, path: path ?? 'invalid', status });
     } catch (error) {
-      (log ?? console).error('unhandled error', { error });
+      // A dependency outage is not a bug: the client is told to come back, without a stack in the log.
+      const outage = isDependencyUnavailable(error);
+      if (outage) (log ?? console).warn('dependency unavailable', { error: String(error) });
+      else (log ?? console).error('unhandled error', { error });
       if (!res.headersSent) {
         closeWhenAnswered(req, res);
-        sendJson(res, 500, errorPayload(fail('INTERNAL')).body);
+        const payload = errorPayload(outage ? unavailable() : fail('INTERNAL'));
+        sendJson(res, payload.status, payload.body, payload.headers);
       } else res.destroy();
     }
   };
@@ -272,7 +277,8 @@ async function parseBody<Deps>(
   const raw = await readBody(req, limit);
   if (!Buffer.isBuffer(raw)) return raw;
   let value: unknown = raw;
-  if (type === 'application/json') {
+  // application/json, and the JSON media types built on it (RFC 6839: application/scim+json).
+  if (type === 'application/json' || type.endsWith('+json')) {
     try {
       value = JSON.parse(raw.toString('utf8'));
     } catch {
@@ -336,7 +342,10 @@ function respond(
   closeWhenAnswered(req, res);
   if (outcome.ok === false) {
     const payload = errorPayload(outcome);
-    if (route?.errorFormat === 'text') {
+    if (route?.errorFormat === 'scim') {
+      const scim = scimErrorPayload(outcome);
+      sendJson(res, scim.status, scim.body, scim.headers);
+    } else if (route?.errorFormat === 'text') {
       const text = route.textError?.(outcome, req) ?? { status: payload.status, message: errorText(outcome) };
       sendText(res, text.status, text.message, payload.headers);
     } else sendJson(res, payload.status, payload.body, payload.headers);

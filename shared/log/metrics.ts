@@ -5,7 +5,8 @@ import type { Logger } from './logger.js';
  * a structured log line with a `metric` field, which a Cloud Logging log-based metric counts.
  */
 export interface Metrics {
-  increment(name: MetricName, labels?: Record<string, string>): void;
+  /** `log: false` counts without the log line (the caller logs a summary, see fail-open-log.ts). */
+  increment(name: MetricName, labels?: Record<string, string>, options?: { log?: boolean }): void;
   value(name: MetricName): number;
 }
 
@@ -24,9 +25,10 @@ export type MetricName =
 export function createMetrics(logger: Logger): Metrics {
   const counters = new Map<MetricName, number>();
   return {
-    increment(name, labels) {
+    increment(name, labels, options) {
       counters.set(name, (counters.get(name) ?? 0) + 1);
-      if (name !== 'session_validations') logger.warn(`metric ${name}`, { metric: name, ...labels });
+      if (name !== 'session_validations' && options?.log !== false)
+        logger.warn(`metric ${name}`, { metric: name, ...labels });
     },
     value: (name) => counters.get(name) ?? 0,
   };

@@ -8,6 +8,7 @@ import type { OrgSessionReach } from './session-reach.js';
 import type { OrgStore } from './store.js';
 import '../allowlist/tables.js';
 import '../keys/tables.js';
+import '../scim/tables.js';
 import '../sso/tables.js';
 
 /**
@@ -24,6 +25,16 @@ export const orgCredentialsToStop: Record<
     (
       await tx
         .updateTable('api_keys')
+        .set({ revoked_at: now, revoked_by: by })
+        .where('org_id', '=', orgId)
+        .where('revoked_at', 'is', null)
+        .returning('id')
+        .execute()
+    ).map((r) => r.id),
+  scimTokens: async (tx, orgId, by, now) =>
+    (
+      await tx
+        .updateTable('scim_tokens')
         .set({ revoked_at: now, revoked_by: by })
         .where('org_id', '=', orgId)
         .where('revoked_at', 'is', null)
@@ -62,6 +73,11 @@ export const orgDataToPurge: Record<string, (tx: Tx, orgId: string) => Promise<n
         )
         .executeTakeFirst(),
     ),
+  // Before invitations: its rows point at them.
+  scimUsers: async (tx, orgId) =>
+    count(await tx.deleteFrom('scim_users').where('org_id', '=', orgId).executeTakeFirst()),
+  scimTokens: async (tx, orgId) =>
+    count(await tx.deleteFrom('scim_tokens').where('org_id', '=', orgId).executeTakeFirst()),
   invitations: async (tx, orgId) =>
     count(await tx.deleteFrom('invitations').where('org_id', '=', orgId).executeTakeFirst()),
   memberships: async (tx, orgId) =>
@@ -80,6 +96,11 @@ export const orgDataToPurge: Record<string, (tx: Tx, orgId: string) => Promise<n
 
 function count(result: { numDeletedRows: bigint }): number {
   return Number(result.numDeletedRows);
+}
+
+export interface AuditChainExpiry {
+  expired: Array<{ orgId: string; rowsDeleted: number }>;
+  declined: string[];
 }
 
 /** At most this many orgs per sweep, so one run stays well inside its deadline. */
@@ -199,6 +220,56 @@ export class OrgDeletion {
       if (await this.#purge(id, now)) purged.push(id);
     }
     return purged;
+  }
+
+  /**
+   * The maintenance sweep's last part: deletes the closed audit chains of orgs purged more than
+   * AUDIT_RETENTION_DAYS ago, with their heads and checkpoint bookkeeping, through the database's
+   * purge_expired_audit_chain (migration 0055), which re-checks that each chain is closed, quiet
+   * and old enough and writes the purge log. Returns the chains that went, and the org ids whose
+   * chain the database declined (not closed by the purge, or not yet old by its own clock).
+   */
+  async expireAuditChains(now: Date): Promise<AuditChainExpiry> {
+    // Whether the chain's head row is the purge's own org.deleted row (what the database checks
+    // first): the due orgs whose chain is not closed are only reported, never tried, so however
+    // many there are they cannot fill every batch and keep the closed ones behind them for good.
+    const closedByPurge = sql<boolean>`exists (
+      select 1 from audit_chain_heads h
+      join audit_logs l on l.chain = h.chain and l.seq = h.seq
+      where h.chain = 'org:' || orgs.id::text and l.action = 'org.deleted' and l.actor_type = 'system')`;
+    const dueOrgs = (closed: boolean) =>
+      this.store.db
+        .selectFrom('orgs')
+        .select('id')
+        .where('purged_at', 'is not', null)
+        .where('audit_expires_at', '<=', now)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('audit_chain_purges')
+                .select('chain')
+                .whereRef('audit_chain_purges.org_id', '=', 'orgs.id'),
+            ),
+          ),
+        )
+        .where(closed ? closedByPurge : sql<boolean>`not ${closedByPurge}`)
+        .orderBy('audit_expires_at')
+        .limit(PURGE_BATCH)
+        .execute();
+    const due = await dueOrgs(true);
+    const expired: AuditChainExpiry['expired'] = [];
+    const declined: string[] = [];
+    for (const { id } of due) {
+      const result = await sql<{ rows: number | string | null }>`
+        select purge_expired_audit_chain(${id}::uuid, ${this.settings.auditRetentionDays}::int, ${now}::timestamptz) as rows`.execute(
+        this.store.db,
+      );
+      const rows = result.rows[0]?.rows;
+      if (rows !== null && rows !== undefined) expired.push({ orgId: id, rowsDeleted: Number(rows) });
+      else declined.push(id);
+    }
+    for (const { id } of await dueOrgs(false)) declined.push(id);
+    return { expired, declined };
   }
 
   async #purge(orgId: string, now: Date): Promise<boolean> {

@@ -11,6 +11,7 @@ import type { SessionRow } from '../sessions/store.js';
 import { canGrant, invitationSurvives, membershipActive, type OrgRole } from './model.js';
 import type { OrgDeps } from './services.js';
 import type { OrgStore } from './store.js';
+import '../scim/tables.js';
 
 export interface OrgActor {
   userId: string;
@@ -250,7 +251,17 @@ export class InvitationService {
         ? await this.store.membership(tx, pending.org_id, pending.invited_by)
         : null;
       const inviterRole = inviter && membershipActive(inviter.expires_at, now) ? inviter.role : null;
-      if (!invitationSurvives(inviterRole, pending.role)) return fail('NOT_FOUND', NO_INVITATION);
+      // The org's SCIM provisioning invites existing accounts with no inviter; its invitations hold
+      // until SCIM or an admin withdraws them.
+      const viaScim =
+        !pending.invited_by &&
+        !!(await tx
+          .selectFrom('scim_users')
+          .select('user_id')
+          .where('org_id', '=', pending.org_id)
+          .where('invitation_id', '=', pending.id)
+          .executeTakeFirst());
+      if (!viaScim && !invitationSurvives(inviterRole, pending.role)) return fail('NOT_FOUND', NO_INVITATION);
       const current = await this.store.membership(tx, pending.org_id, user.id);
       if (current && membershipActive(current.expires_at, now)) {
         return fail('CONFLICT', 'You are already a member of this org.');

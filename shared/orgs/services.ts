@@ -26,6 +26,7 @@ export function createOrgServices(deps: OrgDeps) {
   const reach = new OrgSessionReach(store, deps.sessions);
   return {
     store,
+    reach,
     directory: new OrgDirectory(store),
     gate: new OrgMembershipGate(store, reach, deps.appUrl),
     invitations: new InvitationService(store, deps),

@@ -22,7 +22,8 @@ export type ReachEndReason =
   | 'member_removed'
   | 'member_left'
   | 'org_deleted'
-  | 'account_deleted';
+  | 'account_deleted'
+  | 'scim_deprovisioned';
 
 type SessionRef = Pick<SessionRow, 'id' | 'user_id' | 'org_id'>;
 

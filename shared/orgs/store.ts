@@ -178,7 +178,8 @@ export class OrgStore {
     orgId: string,
     userId: string,
     newRole: OrgRole | null,
-    by: string,
+    /** The user who made the change; null when the org's SCIM token did. */
+    by: string | null,
     now: Date,
   ) {
     const keys = await tx

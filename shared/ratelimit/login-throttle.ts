@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { sha256Hex } from '../crypto/tokens.js';
+import { FailOpenLog } from '../log/fail-open-log.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../log/metrics.js';
 import type { RateLimitStore } from './store.js';
@@ -52,7 +53,7 @@ export class LoginThrottle {
       const byAccount = await this.store.hit(account, now, failuresPerAccount);
       if (!byAccount.allowed) return { ok: false, retryAfterSeconds: byAccount.retryAfterSeconds };
     } catch (error) {
-      this.storeFailed(error);
+      this.storeFailed(error, now);
       return { ok: true, succeeded: async () => {} };
     }
     return {
@@ -61,19 +62,31 @@ export class LoginThrottle {
         try {
           await this.store.forget(account, now, failuresPerAccount);
         } catch (error) {
-          this.storeFailed(error);
+          this.storeFailed(error, now);
         }
       },
     };
   }
 
-  private storeFailed(error: unknown): void {
-    storeFailed(this.logger, this.metrics, error, 'login');
+  private storeFailed(error: unknown, now: Date): void {
+    storeFailed(this.logger, this.metrics, error, 'login', now);
   }
 }
 
-/** Throttles fail open when their store is down: counted and logged, so an operator sees it. */
-export function storeFailed(logger: Logger, metrics: Metrics, error: unknown, what: string): void {
-  metrics.increment('ratelimit_store_errors');
-  logger.error(`rate-limit store unavailable; ${what} allowed without throttling`, { error });
+/** One report per process (metrics object): the login and request throttles share the store. */
+const reports = new WeakMap<Metrics, FailOpenLog>();
+
+/**
+ * Throttles fail open when their store is down: every failure is counted, and logged at most once
+ * a minute (with the count since), so an operator sees it without a line per request.
+ */
+export function storeFailed(logger: Logger, metrics: Metrics, error: unknown, what: string, now: Date): void {
+  let report = reports.get(metrics);
+  if (!report) {
+    report = new FailOpenLog(logger, metrics, 'ratelimit_store_errors');
+    reports.set(metrics, report);
+  }
+  report.record('rate-limit store unavailable; requests allowed without throttling', error, now, {
+    affected: what,
+  });
 }

@@ -42,7 +42,7 @@ export class RequestThrottle {
       if (decision.allowed) return null;
       return fail('RATE_LIMITED', throttledRoutes[route], { retryAfterSeconds: decision.retryAfterSeconds });
     } catch (error) {
-      storeFailed(this.logger, this.metrics, error, route);
+      storeFailed(this.logger, this.metrics, error, route, now);
       return null;
     }
   }
@@ -53,7 +53,7 @@ export class RequestThrottle {
       const key = `mail:${kind}:${sha256Hex(emailNormalized)}`;
       return (await this.store.hit(key, now, mailsPerRecipient)).allowed;
     } catch (error) {
-      storeFailed(this.logger, this.metrics, error, `${kind} mail`);
+      storeFailed(this.logger, this.metrics, error, `${kind} mail`, now);
       return true;
     }
   }

@@ -5,6 +5,7 @@ import { enqueue } from '../bus/outbox.js';
 import type { Db } from '../db/connect.js';
 import { type Failure, fail } from '../errors/codes.js';
 import { bytesInWords } from '../errors/sizes.js';
+import '../orgs/tables.js';
 import type { FrameBuffer } from './frame-buffer.js';
 import { isIdle, lastActivityAt, shouldTouchLastFrame } from './lifecycle.js';
 import { type ParsedFrames, parseFrames, type RecordingCaller, recordingControl } from './model.js';
@@ -94,6 +95,22 @@ export class RecordingService {
 
   get(id: string): Promise<Recording | null> {
     return findRecording(this.deps.db, id);
+  }
+
+  /**
+   * The recording, unless its org is deleted: what a local playback link serves, so a link issued
+   * just before the deletion stops with it. (A production link is a Cloud Storage signed URL, which
+   * nothing can revoke: it lives out its 15 minutes.)
+   */
+  async getServable(id: string): Promise<Recording | null> {
+    const recording = await findRecording(this.deps.db, id);
+    if (!recording) return null;
+    const org = await this.deps.db
+      .selectFrom('orgs')
+      .select('deleted_at')
+      .where('id', '=', recording.orgId)
+      .executeTakeFirst();
+    return org && org.deleted_at === null ? recording : null;
   }
 
   /**

@@ -12,7 +12,8 @@ export const consoleDistDir = join(root, 'web', 'dist');
 /**
  * The console's page policy (also set by the load balancer, infra/edge.tf): scripts and styles only from our
  * origin, no inline code, no plugins, no <base> rewriting, never framed. connect-src admits the
- * bucket host because deployed playback URLs are signed Cloud Storage URLs. 'wasm-unsafe-eval'
+ * bucket host because deployed playback URLs are signed Cloud Storage URLs, and Firebase Auth's
+ * REST API (Google/GitHub sign-in, no SDK and no third-party script). 'wasm-unsafe-eval'
  * lets the recording player compile its terminal emulator (WebAssembly); it allows no JavaScript
  * eval and no inline script.
  */
@@ -22,7 +23,7 @@ export const consoleCsp = [
   "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self'",
-  "connect-src 'self' https://storage.googleapis.com",
+  "connect-src 'self' https://storage.googleapis.com https://identitytoolkit.googleapis.com",
   "worker-src 'self' blob:",
   "object-src 'none'",
   "base-uri 'none'",

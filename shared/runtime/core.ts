@@ -19,6 +19,8 @@ import { PasskeyStore } from '../passkeys/store.js';
 import { LoginThrottle } from '../ratelimit/login-throttle.js';
 import { RequestThrottle } from '../ratelimit/request-throttle.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
+import { ScimTokenService } from '../scim/tokens.js';
+import { ScimUserService } from '../scim/users.js';
 import { SessionCommands } from '../sessions/commands.js';
 import { DeviceStore, DeviceTracker } from '../sessions/devices.js';
 import type { RevocationFeed } from '../sessions/revocation-feed.js';
@@ -54,6 +56,8 @@ export interface Core {
   revocationFeed: RevocationFeed;
   revocationFeedIn: FastState['revocationFeedIn'];
   apiKeys: ApiKeyService;
+  scimTokens: ScimTokenService;
+  scimUsers: ScimUserService;
   allowlists: AllowlistServices;
   securityEvents: SecurityEventLog;
   loginConfirmation: LoginConfirmation;
@@ -129,6 +133,16 @@ export const core = perPlatform(async (p): Promise<Core> => {
     orgs,
     revocationFeedIn,
     apiKeys: new ApiKeyService(new ApiKeyStore(p.db)),
+    scimTokens: new ScimTokenService(p.db),
+    scimUsers: new ScimUserService({
+      db: p.db,
+      orgStore: orgs.store,
+      reach: orgs.reach,
+      sessions,
+      domains: new DomainStore(p.db),
+      mailKeys: () => p.mailKeys(),
+      appUrl: p.config.appUrl,
+    }),
     allowlists,
     securityEvents: new SecurityEventLog(p.db),
     loginConfirmation: new LoginConfirmation({
@@ -175,6 +189,7 @@ function buildEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
       sessions: c.sessions,
       orgGate,
       apiKeys: c.apiKeys,
+      scimTokens: c.scimTokens,
       network: c.allowlists.gate,
       allowedOrigins: cookieOrigins(p.config.appOrigins),
     }),

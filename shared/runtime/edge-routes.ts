@@ -33,6 +33,8 @@ export const edgeRoutes: ReadonlyArray<{ source: string; unit: string }> = [
   { source: '/api/orgs/*/sso/**', unit: 'login' },
   { source: '/api/orgs/*/domains', unit: 'login' },
   { source: '/api/orgs/*/domains/**', unit: 'login' },
+  // SCIM 2.0 provisioning, served by the orgs unit (it changes memberships).
+  { source: '/api/scim/**', unit: 'orgs' },
   { source: '/api/orgs', unit: 'orgs' },
   { source: '/api/orgs/**', unit: 'orgs' },
 ];

@@ -1,4 +1,5 @@
 import type { Tx } from '../bus/outbox.js';
+import { GuardedRateLimitStore } from '../ratelimit/guarded-store.js';
 import { PostgresRateLimitStore } from '../ratelimit/postgres-store.js';
 import type { RateLimitStore } from '../ratelimit/store.js';
 import { PostgresRevocationFeed } from '../sessions/postgres-revocation-feed.js';
@@ -33,7 +34,7 @@ export async function fastState(p: Platform): Promise<FastState> {
   });
   const revocationFeed = new FirestoreRevocationFeed(firestore);
   return {
-    rateLimits: new FirestoreRateLimitStore(firestore),
+    rateLimits: new GuardedRateLimitStore(new FirestoreRateLimitStore(firestore)),
     revocationFeed,
     revocationFeedIn: () => revocationFeed,
   };

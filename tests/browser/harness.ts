@@ -24,6 +24,12 @@ async function freePort(): Promise<number> {
   });
 }
 
+export interface RigOptions {
+  host?: string;
+  /** Further settings for the local runtime (PORT and APP_URL are the rig's). */
+  env?: Record<string, string>;
+}
+
 export interface BrowserRig {
   app: TestApp;
   browser: Browser;
@@ -36,12 +42,12 @@ export interface BrowserRig {
  * The local runtime on a known port (APP_URL must be the page's origin: mail links point there
  * and cookie-borne writes are checked against it) and a headless Debian chromium.
  */
-export async function startRig(options: { host?: string } = {}): Promise<BrowserRig> {
+export async function startRig(options: RigOptions = {}): Promise<BrowserRig> {
   await ensureConsoleBuilt();
   const port = await freePort();
   // WebAuthn takes the RP ID from APP_URL's host, and refuses IP addresses: passkey tests use localhost.
   const appUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
-  const app = await startTestApp({ env: { PORT: String(port), APP_URL: appUrl } });
+  const app = await startTestApp({ env: { ...options.env, PORT: String(port), APP_URL: appUrl } });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -117,7 +123,7 @@ export function uniqueEmail(label: string): string {
 }
 
 /** The rig for one test file: started before its tests, stopped after them. */
-export function useRig(options: { host?: string } = {}): BrowserRig {
+export function useRig(options: RigOptions = {}): BrowserRig {
   let rig: BrowserRig | undefined;
   beforeAll(async () => {
     rig = await startRig(options);
@@ -141,4 +147,21 @@ export async function signedInPage(rig: BrowserRig, label: string) {
   const page = await openPage(await rig.context(), '/login');
   await signInByForm(page, user.email);
   return { user, page };
+}
+
+/** Chromium's virtual authenticator: a platform authenticator with resident keys and user verification. */
+export async function virtualAuthenticator(page: Page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
 }

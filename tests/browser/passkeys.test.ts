@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPage, PASSWORD, signedInPage, useRig } from './harness.js';
+import { checkPage, PASSWORD, signedInPage, useRig, virtualAuthenticator } from './harness.js';
 
 describe('passkeys in the console', { timeout: 120_000 }, () => {
   // WebAuthn refuses an IP address as the RP ID, so this rig serves the console on localhost.
@@ -7,19 +7,7 @@ describe('passkeys in the console', { timeout: 120_000 }, () => {
 
   it('adds a passkey, signs out, signs in with it, renames it and steps up with it to remove it', async () => {
     const { page } = await signedInPage(rig, 'passkey');
-    // Chromium's virtual authenticator: a platform authenticator with resident keys and user verification.
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    const { cdp, authenticatorId } = await virtualAuthenticator(page);
 
     await page.getByLabel('Passkey name').fill('Laptop');
     await page.getByRole('button', { name: 'Add a passkey' }).click();

@@ -28,8 +28,8 @@ describe('cookie-authenticated unsafe requests and their Origin', () => {
       },
       raw: 'x=1',
     });
-    expect(attack.status).toBe(401);
-    expect(attack.body.error.code).toBe('UNAUTHENTICATED');
+    expect(attack.status).toBe(403);
+    expect(attack.body.error.code).toBe('ORIGIN_NOT_ALLOWED');
     expect(attack.body.error.message).toContain('https://evil.example');
     const still = await app.request('GET', '/api/sessions/current', { token: other.body.token });
     expect(still.status).toBe(200);
@@ -46,13 +46,25 @@ describe('cookie-authenticated unsafe requests and their Origin', () => {
       const res = await app.request('POST', '/api/sessions/revoke-others', {
         headers: { ...cookie(user.token), ...headers },
       });
-      expect(res.status, JSON.stringify(headers)).toBe(401);
-      expect(res.body.error.code).toBe('UNAUTHENTICATED');
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(res.body.error.code).toBe('ORIGIN_NOT_ALLOWED');
     }
     const del = await app.request('DELETE', '/api/sessions/devices/00000000-0000-0000-0000-000000000000', {
       headers: { ...cookie(user.token), origin: 'null' },
     });
-    expect(del.status).toBe(401);
+    expect(del.status).toBe(403);
+    expect(del.body.error.code).toBe('ORIGIN_NOT_ALLOWED');
+  });
+
+  it('refuses a cross-origin request with a valid cookie as 403 (not 401: the session is fine), and the session still works from the console', async () => {
+    const user = await app.signupVerifiedAndLogin();
+    const attack = await app.request('POST', '/api/login/logout', {
+      headers: { ...cookie(user.token), origin: 'https://evil.example' },
+    });
+    expect(attack.status).toBe(403);
+    expect(attack.body.error.message).toContain('Authorization: Bearer');
+    const own = await app.request('GET', '/api/sessions/current', { headers: cookie(user.token) });
+    expect(own.status).toBe(200);
   });
 
   it('accepts the console’s own origin and every origin of APP_ORIGINS', async () => {

@@ -36,6 +36,14 @@ async function auditOf(userId: string) {
     .execute();
 }
 
+describe('GET /api/login/providers', () => {
+  it('tells the console nothing to offer while the Firebase Web API key is unset, even with a project', async () => {
+    const res = await app.request('GET', '/api/login/providers');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ firebase: null });
+  });
+});
+
 describe('POST /api/login/oauth', () => {
   it('a Google-verified token creates a password-less account and a working session of ours', async () => {
     const email = freshEmail();

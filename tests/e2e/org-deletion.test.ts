@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditDeps } from '../../functions/audit/deps.js';
 import { orgChain } from '../../shared/audit/chain.js';
-import { makeEnvelope } from '../../shared/bus/envelope.js';
-import type { Topic } from '../../shared/bus/topics.js';
+import { localPlaybackPath } from '../../shared/recordings/playback.js';
 import { DAY_MS, FakeClock, MINUTE_MS } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { issueApiKey } from '../helpers/keys.js';
@@ -11,15 +10,16 @@ import {
   expectError,
   insertInvitation,
   insertSession,
-  login,
   newMember,
   newUser,
   orgAudit,
   orgTestEnv,
+  runScheduled,
+  signInAgain,
   sudoToken,
   type TestUser,
 } from '../helpers/orgs.js';
-import { ndjson, postFrames } from '../helpers/recordings.js';
+import { ndjson, postFrames, rawGet } from '../helpers/recordings.js';
 
 const clock = new FakeClock('2026-07-01T10:00:00Z');
 let app: TestApp;
@@ -31,23 +31,9 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => app?.stop());
 
-/** Days pass in these tests, longer than a session lives: a fresh sign-in for `user`. */
-async function signIn(user: TestUser): Promise<TestUser> {
-  const signedIn = await login(app, user.email, user.password);
-  expect(signedIn.status, signedIn.text).toBe(200);
-  return { ...user, token: signedIn.body.token };
-}
-
-async function tick(topic: Topic) {
-  const p = app.runtime.platform;
-  await p.publisher.publish(topic, makeEnvelope(topic, {}, clock.now()));
-  await p.localBus?.idle();
-  await app.settle();
-}
-
 /** An org with an admin, an API key, an SSO-bound session of the owner and one archived recording. */
 async function populatedOrg() {
-  owner = await signIn(owner);
+  owner = await signInAgain(app, owner);
   const org = await createOrg(app, owner);
   const admin = await newMember(app, org.id, 'admin');
   const key = await issueApiKey(app, org.id, 'admin');
@@ -70,7 +56,10 @@ async function populatedOrg() {
     token: admin.token,
   });
   expect(playback.status, playback.text).toBe(200);
-  return { org, admin, key, bound, invitation, recordingId };
+  const link = new URL(playback.body.url);
+  const playbackPath = `${link.pathname}${link.search}`;
+  expect((await rawGet(app, playbackPath)).status).toBe(200);
+  return { org, admin, key, bound, invitation, recordingId, playbackPath };
 }
 
 async function deleteOrg(orgId: string, slug: string) {
@@ -107,7 +96,7 @@ describe('deleting an org', () => {
   });
 
   it('at once ends bound sessions, stops keys and invitations, and makes the org 404 for every member', async () => {
-    const { org, admin, key, bound, invitation, recordingId } = await populatedOrg();
+    const { org, admin, key, bound, invitation, recordingId, playbackPath } = await populatedOrg();
     const deleted = await deleteOrg(org.id, org.slug);
     expect(deleted.status, deleted.text).toBe(202);
     expect(deleted.body).toEqual({
@@ -138,6 +127,8 @@ describe('deleting an org', () => {
       const list = await app.request('GET', '/api/orgs', { token: user.token });
       expect(list.body.orgs.map((o: { id: string }) => o.id)).not.toContain(org.id);
     }
+    // A playback link issued a moment before the deletion, still inside its 15 minutes, stops too.
+    expect((await rawGet(app, playbackPath)).status).toBe(404);
     // Members cannot leave, be removed or be changed in an org that is gone.
     expectError(
       await app.request('POST', `/api/orgs/${org.id}/leave`, { token: admin.token }),
@@ -160,9 +151,11 @@ describe('deleting an org', () => {
     const { org, admin, key } = await populatedOrg();
     expect((await deleteOrg(org.id, org.slug)).status).toBe(202);
     clock.advance(7 * DAY_MS - MINUTE_MS);
-    owner = await signIn(owner);
+    owner = await signInAgain(app, owner);
     expectError(
-      await app.request('POST', `/api/orgs/${org.id}/restore`, { token: (await signIn(admin)).token }),
+      await app.request('POST', `/api/orgs/${org.id}/restore`, {
+        token: (await signInAgain(app, admin)).token,
+      }),
       404,
       'NOT_FOUND',
     );
@@ -192,8 +185,8 @@ describe('deleting an org', () => {
     );
     // Later sweeps leave a restored org alone.
     clock.advance(DAY_MS);
-    await tick('maintenance-sweep');
-    owner = await signIn(owner);
+    await runScheduled(app, clock, 'maintenance-sweep');
+    owner = await signInAgain(app, owner);
     expect((await app.request('GET', `/api/orgs/${org.id}/members`, { token: owner.token })).status).toBe(
       200,
     );
@@ -201,7 +194,7 @@ describe('deleting an org', () => {
   });
 
   it('is purged after the grace period: data and recordings gone, the audit chain closed, verified and signed', async () => {
-    const { org, recordingId } = await populatedOrg();
+    const { org, admin, recordingId } = await populatedOrg();
     const db = app.runtime.platform.db;
     const recording = await db
       .selectFrom('recordings')
@@ -213,21 +206,21 @@ describe('deleting an org', () => {
 
     expect((await deleteOrg(org.id, org.slug)).status).toBe(202);
     clock.advance(6 * DAY_MS);
-    await tick('maintenance-sweep');
+    await runScheduled(app, clock, 'maintenance-sweep');
     expect(
       await db.selectFrom('memberships').select('user_id').where('org_id', '=', org.id).execute(),
     ).toHaveLength(2);
 
     clock.advance(DAY_MS);
-    owner = await signIn(owner);
+    owner = await signInAgain(app, owner);
     expectError(
       await app.request('POST', `/api/orgs/${org.id}/restore`, { token: owner.token }),
       409,
       'CONFLICT',
     );
-    await tick('maintenance-sweep');
-    await tick('recordings-sweep');
-    await tick('audit-checkpoint');
+    await runScheduled(app, clock, 'maintenance-sweep');
+    await runScheduled(app, clock, 'recordings-sweep');
+    await runScheduled(app, clock, 'audit-checkpoint');
 
     for (const table of [
       'memberships',
@@ -240,6 +233,21 @@ describe('deleting an org', () => {
       expect(left, table).toEqual([]);
     }
     expect(await blobs.get(recording.blob_key as string)).toBeNull();
+    // Playback is gone for every former member, and a correctly signed, unexpired link finds nothing.
+    for (const user of [owner, await signInAgain(app, admin)]) {
+      expectError(
+        await app.request('GET', `/api/recordings/${recordingId}/playback`, { token: user.token }),
+        404,
+        'NOT_FOUND',
+      );
+    }
+    const key = await (await import('../../shared/runtime/recordings.js')).recordingsDeps();
+    const forged = localPlaybackPath(
+      await key.blobUrlKey(),
+      recordingId,
+      new Date(clock.now().getTime() + MINUTE_MS),
+    );
+    expect((await rawGet(app, forged)).status).toBe(404);
     const tombstone = await db
       .selectFrom('orgs')
       .selectAll()
@@ -266,7 +274,7 @@ describe('deleting an org', () => {
       hash: rows.at(-1)?.hash,
     });
     // A second purge run finds nothing left to do.
-    await tick('maintenance-sweep');
+    await runScheduled(app, clock, 'maintenance-sweep');
     expect((await orgAudit(app, org.id)).length).toBe(rows.length);
   });
 });

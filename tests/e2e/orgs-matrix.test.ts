@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginRoutes } from '../../functions/login/routes.js';
 import { orgsRoutes } from '../../functions/orgs/routes.js';
 import { type AnyRoute, type Role, roles } from '../../shared/http/route.js';
+import { ScimTokenService } from '../../shared/scim/tokens.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { insertSsoConfig } from '../helpers/db.js';
 import { issueApiKey } from '../helpers/keys.js';
@@ -146,6 +147,16 @@ const table: MatrixRow[] = [
  * the same people hold the same roles (deletionUsers, filled in below).
  */
 const deletionUsers = new Map<Role, TestUser>();
+/** A fresh org where the stepped-up people hold their roles. */
+async function steppedUpOrg(app: TestApp) {
+  const owner = deletionUsers.get('owner') as TestUser;
+  const org = await createOrg(app, owner);
+  for (const role of ['viewer', 'member', 'admin'] as const) {
+    await grantMembership(app, org.id, (deletionUsers.get(role) as TestUser).userId, role);
+  }
+  return org;
+}
+/** The org routes that need step-up: deleting the org, and SCIM tokens (issue 24). */
 const deletionTable: MatrixRow[] = [
   {
     method: 'DELETE',
@@ -154,12 +165,44 @@ const deletionTable: MatrixRow[] = [
     apiKeys: false,
     success: 202,
     request: async ({ app }) => {
-      const owner = deletionUsers.get('owner') as TestUser;
-      const org = await createOrg(app, owner);
-      for (const role of ['viewer', 'member', 'admin'] as const) {
-        await grantMembership(app, org.id, (deletionUsers.get(role) as TestUser).userId, role);
-      }
+      const org = await steppedUpOrg(app);
       return { path: `/api/orgs/${org.id}`, body: { confirmSlug: org.slug } };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/orgs/:orgId/scim-tokens',
+    minRole: 'owner',
+    apiKeys: false,
+    success: 201,
+    request: async ({ app }) => {
+      const org = await steppedUpOrg(app);
+      return { path: `/api/orgs/${org.id}/scim-tokens`, body: { name: 'Okta' } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/orgs/:orgId/scim-tokens',
+    minRole: 'admin',
+    apiKeys: false,
+    success: 200,
+    request: async ({ app }) => ({ path: `/api/orgs/${(await steppedUpOrg(app)).id}/scim-tokens` }),
+  },
+  {
+    method: 'DELETE',
+    path: '/api/orgs/:orgId/scim-tokens/:id',
+    minRole: 'owner',
+    apiKeys: false,
+    success: 204,
+    request: async ({ app }) => {
+      const org = await steppedUpOrg(app);
+      const issued = await new ScimTokenService(app.runtime.platform.db).issue(
+        org.id,
+        'to revoke',
+        { userId: (deletionUsers.get('owner') as TestUser).userId, ip: null },
+        app.runtime.platform.clock.now(),
+      );
+      return { path: `/api/orgs/${org.id}/scim-tokens/${issued.id}` };
     },
   },
 ];
@@ -261,7 +304,7 @@ describe('role × route matrix', () => {
   matrixCases(table, credentials);
 });
 
-describe('role × route matrix: deleting the org (owner only, stepped up)', () => {
+describe('role × route matrix: deleting the org and SCIM tokens (stepped up)', () => {
   const deletionCredentials = new Map<Caller, string | undefined>();
   beforeAll(async () => {
     for (const role of roles) {

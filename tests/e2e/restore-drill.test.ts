@@ -1,58 +1,51 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit } from '../../shared/audit/append.js';
 import { cloudSqlAdmin } from '../../shared/backups/cloud-sql-admin.js';
 import { RestoreDrill } from '../../shared/backups/restore-drill.js';
-import { type DbHandle, openDatabase } from '../../shared/db/connect.js';
+import type { DbHandle } from '../../shared/db/connect.js';
 import { loadMigrations, migrate } from '../../shared/db/migrate.js';
 import { createLogger } from '../../shared/log/logger.js';
 import { testAuditService } from '../helpers/audit.js';
 import {
-  databaseUrl,
+  type CloneBackend,
   type FakeCloneAdmin,
+  openInstance,
   serverQuery,
   startFakeCloneAdmin,
 } from '../helpers/cloud-sql-clone.js';
-import { openTestDatabase } from '../helpers/db.js';
+import { insertOrg, openTestDatabase, testEngine } from '../helpers/db.js';
 
 /**
- * The restore drill end to end on PostgreSQL (the Admin API test server clones with CREATE
- * DATABASE … TEMPLATE, so the drill's checks run on a real copy): a faithful copy passes, a copy
- * whose audit rows were edited fails, and a copy that lost the tail of a chain fails against the
- * signed checkpoint in the bucket.
+ * The restore drill end to end on the tests' engine: on PostgreSQL the Admin API test server clones
+ * with CREATE DATABASE … TEMPLATE, on PGlite (the embedded default) by copying the data directory,
+ * so the drill's checks run on a real copy either way. A faithful copy passes, a copy whose audit
+ * rows were edited fails, and a copy that lost the tail of a chain fails against the signed
+ * checkpoint in the bucket.
  */
 const project = 'drill-project';
 const source = `drill_src_${randomBytes(4).toString('hex')}`;
 const now = new Date('2026-08-01T04:00:00Z');
+const backend: CloneBackend =
+  testEngine === 'postgres'
+    ? { kind: 'postgres' }
+    : { kind: 'pglite', root: mkdtempSync(join(tmpdir(), 'sessionforge-drill-')) };
 let fake: FakeCloneAdmin;
 let record: DbHandle;
 let audit: ReturnType<typeof testAuditService>;
-const orgIds = [randomUUID(), randomUUID()];
+const orgIds: string[] = [];
 
 beforeAll(async () => {
-  await serverQuery(`create database "${source}"`);
-  const handle = await openDatabase({ kind: 'postgres', url: databaseUrl(source), poolMax: 2 });
+  if (backend.kind === 'postgres') await serverQuery(`create database "${source}"`);
+  const handle = await openInstance(backend, source);
   await migrate(handle);
   audit = testAuditService(handle.db);
+  for (const slug of ['drilled-a', 'drilled-b']) orgIds.push(await insertOrg(handle.db, { slug, now }));
   await handle.db.transaction().execute(async (tx) => {
     for (const orgId of orgIds) {
-      await tx
-        .insertInto('orgs')
-        .values({
-          id: orgId,
-          name: 'drilled',
-          slug: `drilled-${orgId}`,
-          enterprise: false,
-          max_concurrent_sessions: null,
-          idle_timeout_minutes: null,
-          absolute_timeout_hours: null,
-          require_mfa: false,
-          on_session_limit: 'revoke_oldest',
-          enforce_sso: false,
-          allow_break_glass: false,
-          created_at: now,
-        })
-        .execute();
       for (let i = 0; i < 3; i++) {
         await appendAudit(tx, {
           orgId,
@@ -65,16 +58,17 @@ beforeAll(async () => {
     }
     await audit.audit.checkpointMovedChains(tx, now);
   });
-  // CREATE DATABASE … TEMPLATE needs the source idle: Cloud SQL clones a live instance, the test server cannot.
+  // Both clones need the source idle (Cloud SQL clones a live instance; the test server cannot).
   await handle.close();
-  fake = await startFakeCloneAdmin(project);
+  fake = await startFakeCloneAdmin(project, backend);
   record = await openTestDatabase();
 }, 120_000);
 
 afterAll(async () => {
   await fake?.close();
   await record?.close();
-  await serverQuery(`drop database if exists "${source}" with (force)`);
+  if (backend.kind === 'postgres') await serverQuery(`drop database if exists "${source}" with (force)`);
+  else rmSync(backend.root, { recursive: true, force: true });
 });
 
 function drill() {
@@ -83,13 +77,24 @@ function drill() {
     db: record.db,
     admin,
     source: { project, instance: source },
-    connect: (scratch) => openDatabase({ kind: 'postgres', url: databaseUrl(scratch), poolMax: 1 }),
+    connect: (scratch) => openInstance(backend, scratch),
     checkpoints: audit.checkpoints,
     expectedMigrationVersion: loadMigrations().at(-1)?.version as string,
     now: () => now,
     sleep: async () => {},
     logger: createLogger('silent'),
   });
+}
+
+/** Changes the fresh copy as the migration owner would (the trigger disabled, like a restore gone wrong). */
+function tamper(...statements: string[]) {
+  fake.afterClone = async (scratch) => {
+    const copy = await openInstance(backend, scratch);
+    await copy.withSession(async (s) => {
+      for (const statement of statements) await s.query(statement);
+    });
+    await copy.close();
+  };
 }
 
 async function lastDrillAudit() {
@@ -129,16 +134,10 @@ describe('the restore drill', () => {
   });
 
   it('fails on a copy whose audit rows were edited', async () => {
-    fake.afterClone = async (url) => {
-      const copy = await openDatabase({ kind: 'postgres', url, poolMax: 1 });
-      await copy.withSession(async (s) => {
-        await s.query('alter table audit_logs disable trigger audit_logs_refuse_update_delete');
-        await s.query(
-          `update audit_logs set metadata = '{"step": 99}' where org_id = '${orgIds[0]}' and seq = 2`,
-        );
-      });
-      await copy.close();
-    };
+    tamper(
+      'alter table audit_logs disable trigger audit_logs_refuse_update_delete',
+      `update audit_logs set metadata = '{"step": 99}' where org_id = '${orgIds[0]}' and seq = 2`,
+    );
     const result = await drill().run();
     expect(result.status).toBe('failed');
     expect(result.failure).toContain('hash_mismatch');
@@ -147,17 +146,11 @@ describe('the restore drill', () => {
   });
 
   it('fails on a copy that lost the tail of a chain, even with its head rewound to match', async () => {
-    fake.afterClone = async (url) => {
-      const copy = await openDatabase({ kind: 'postgres', url, poolMax: 1 });
-      await copy.withSession(async (s) => {
-        await s.query('alter table audit_logs disable trigger audit_logs_refuse_update_delete');
-        await s.query(`delete from audit_logs where org_id = '${orgIds[1]}' and seq = 3`);
-        await s.query(
-          `update audit_chain_heads set seq = 2, hash = (select hash from audit_logs where org_id = '${orgIds[1]}' and seq = 2) where chain = 'org:${orgIds[1]}'`,
-        );
-      });
-      await copy.close();
-    };
+    tamper(
+      'alter table audit_logs disable trigger audit_logs_refuse_update_delete',
+      `delete from audit_logs where org_id = '${orgIds[1]}' and seq = 3`,
+      `update audit_chain_heads set seq = 2, hash = (select hash from audit_logs where org_id = '${orgIds[1]}' and seq = 2) where chain = 'org:${orgIds[1]}'`,
+    );
     const result = await drill().run();
     expect(result.status).toBe('failed');
     expect(result.failure).toContain('missing_tail');
@@ -165,18 +158,20 @@ describe('the restore drill', () => {
   });
 
   it('fails, and still cleans up, when the copy is at another migration version', async () => {
-    fake.afterClone = async (url) => {
-      const copy = await openDatabase({ kind: 'postgres', url, poolMax: 1 });
-      await copy.withSession(async (s) => {
-        await s.query(
-          `delete from schema_migrations where version = (select max(version) from schema_migrations)`,
-        );
-      });
-      await copy.close();
-    };
+    tamper(`delete from schema_migrations where version = (select max(version) from schema_migrations)`);
     const result = await drill().run();
     expect(result).toMatchObject({ status: 'failed' });
     expect(result.failure).toContain('migration version');
     expect(fake.live.size).toBe(0);
+  });
+
+  it('tampering touched only the copies: the next faithful copy passes again', async () => {
+    fake.afterClone = null;
+    expect(await drill().run()).toMatchObject({ status: 'passed', chainsVerified: 2 });
+    expect(fake.live.size).toBe(0);
+    if (backend.kind === 'pglite') {
+      // Only the source's data directory is left: every scratch copy was deleted.
+      expect(readdirSync(backend.root)).toEqual([source]);
+    }
   });
 });

@@ -142,6 +142,10 @@ describe('impossible travel', () => {
     expect((await app.request('GET', '/api/sessions', { token: away.token })).status).toBe(200);
     const current = await app.request('GET', '/api/sessions/current', { token: away.token });
     expect(current.body.session.stepUpReason).toBe('impossible_travel');
+    // No authenticator app: the console tells the user to open the mailed link.
+    expect(current.body.hold).toEqual({ reason: 'impossible_travel', methods: ['link'] });
+    const homeCurrent = await app.request('GET', '/api/sessions/current', { token: home.token });
+    expect(homeCurrent.body.hold).toBeNull();
     // Whoever signed in there knew the password: it cannot lift the hold.
     const byPassword = await app.request('POST', '/api/sessions/step-up', {
       token: away.token,
@@ -245,6 +249,8 @@ describe('impossible travel', () => {
     );
     expect(away.status, away.text).toBe(200);
     expect(away.body.session.stepUpReason).toBe('impossible_travel');
+    const held = await app.request('GET', '/api/sessions/current', { token: away.body.token });
+    expect(held.body.hold).toEqual({ reason: 'impossible_travel', methods: ['code'] });
     await app.settle();
     expect(app.mails().filter((m) => m.to === user.email && m.action.type === 'login-confirmation')).toEqual(
       [],

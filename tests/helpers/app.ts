@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MailMessage } from '../../shared/bus/topics.js';
 import { type Env, loadConfig } from '../../shared/config/config.js';
+import type { DbHandle } from '../../shared/db/connect.js';
 import { createLogger, type Logger } from '../../shared/log/logger.js';
 import { type LocalRuntime, startLocalRuntime } from '../../shared/runtime/local.js';
 import type { Clock } from '../../shared/time/clock.js';
@@ -45,6 +46,8 @@ export interface TestAppOptions {
   env?: Env;
   clock?: Clock;
   logger?: Logger;
+  /** A database opened elsewhere (e.g. behind a fault injector); default: a fresh test database. */
+  database?: DbHandle;
 }
 
 let counter = 0;
@@ -67,7 +70,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     // Cost 4 keeps the suite fast; production's floor of 12 is asserted in config.test.ts.
     passwordHashCost: 4,
   };
-  const database = await openTestDatabase();
+  const database = options.database ?? (await openTestDatabase());
   const runtime = await startLocalRuntime(config, {
     database,
     env: {},

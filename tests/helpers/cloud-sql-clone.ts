@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import pg from 'pg';
+import { type DbHandle, openDatabase } from '../../shared/db/connect.js';
 
 /** The PostgreSQL server the drill tests clone on: DATABASE_URL's, or the local one. */
 export const drillServerUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -34,23 +37,56 @@ async function dropWhenIdle(name: string): Promise<void> {
   }
 }
 
+/**
+ * Where the test server's "instances" live: databases on the PostgreSQL server (a clone is
+ * `CREATE DATABASE … TEMPLATE …`), or PGlite data directories under one folder (a clone is a copy
+ * of the directory). Either way the drill checks a real copy of real data.
+ */
+export type CloneBackend = { kind: 'postgres' } | { kind: 'pglite'; root: string };
+
+/** Opens an instance of the backend: the drill's `connect`, and the tests' way to tamper with a copy. */
+export function openInstance(backend: CloneBackend, instance: string): Promise<DbHandle> {
+  return backend.kind === 'postgres'
+    ? openDatabase({ kind: 'postgres', url: databaseUrl(instance), poolMax: 1 })
+    : openDatabase({ kind: 'pglite', dataDir: join(backend.root, instance) });
+}
+
+async function cloneInstance(backend: CloneBackend, source: string, scratch: string): Promise<void> {
+  if (backend.kind === 'postgres') {
+    await serverQuery(`create database "${scratch}" template "${source}"`);
+    return;
+  }
+  const from = join(backend.root, source);
+  // Like Cloud SQL, cloning an instance that does not exist fails rather than making an empty one.
+  if (!existsSync(join(from, 'pglite'))) throw new Error(`instance ${source} does not exist`);
+  cpSync(from, join(backend.root, scratch), { recursive: true, errorOnExist: true, force: false });
+}
+
+async function deleteInstance(backend: CloneBackend, instance: string): Promise<void> {
+  if (backend.kind === 'postgres') await dropWhenIdle(instance);
+  else rmSync(join(backend.root, instance), { recursive: true, force: true });
+}
+
 export interface FakeCloneAdmin {
   url: string;
   /** Scratch instances created and not yet deleted. */
   live: Set<string>;
   requests: string[];
   /** Runs against the fresh copy before the operation reports DONE (a tampered or truncated restore). */
-  afterClone: ((scratchUrl: string) => Promise<void>) | null;
+  afterClone: ((scratch: string) => Promise<void>) | null;
   close(): Promise<void>;
 }
 
 /**
- * A Cloud SQL Admin API test server for the restore drill: `instances.clone` creates a real
- * PostgreSQL database from the source (`CREATE DATABASE … TEMPLATE …`, which needs the source idle),
- * its operation is PENDING on the first poll and DONE on the next, and `instances.delete` drops it.
- * Instance names map to database names.
+ * A Cloud SQL Admin API test server for the restore drill: `instances.clone` makes a real copy of
+ * the source (CloneBackend; both need the source idle, which Cloud SQL does not), its operation is
+ * PENDING on the first poll and DONE on the next, and `instances.delete` removes the copy.
+ * Instance names map to database names or directories.
  */
-export async function startFakeCloneAdmin(project: string): Promise<FakeCloneAdmin> {
+export async function startFakeCloneAdmin(
+  project: string,
+  backend: CloneBackend = { kind: 'postgres' },
+): Promise<FakeCloneAdmin> {
   const operations = new Map<string, { polls: number }>();
   const fake: FakeCloneAdmin = {
     url: '',
@@ -81,13 +117,13 @@ export async function startFakeCloneAdmin(project: string): Promise<FakeCloneAdm
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
         const scratch: string = body.cloneContext.destinationInstanceName;
         if (!body.cloneContext.pointInTime) return send(400, { error: 'pointInTime required' });
-        await serverQuery(`create database "${scratch}" template "${clone[1]}"`);
+        await cloneInstance(backend, clone[1] as string, scratch);
         fake.live.add(scratch);
-        if (fake.afterClone) await fake.afterClone(databaseUrl(scratch));
+        if (fake.afterClone) await fake.afterClone(scratch);
         return send(200, operation('PENDING'));
       }
       if (req.method === 'DELETE' && instance) {
-        await dropWhenIdle(instance[1] as string);
+        await deleteInstance(backend, instance[1] as string);
         fake.live.delete(instance[1] as string);
         return send(200, operation('PENDING'));
       }

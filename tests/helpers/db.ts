@@ -25,9 +25,7 @@ export async function openTestDatabase(
 ): Promise<DbHandle> {
   const url = process.env.DATABASE_URL;
   if (engine === 'postgres' && !url) throw new Error('the postgres engine needs DATABASE_URL');
-  if (engine === 'pglite' || !url) {
-    return wrapPGlite(new PGlite({ loadDataDir: await migratedSnapshot(migrations) }));
-  }
+  if (engine === 'pglite' || !url) return wrapPGlite(await openTestPGlite(migrations));
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
@@ -45,6 +43,11 @@ export async function openTestDatabase(
       await cleanup.end();
     },
   };
+}
+
+/** A migrated in-memory PGlite, for tests that wrap it (fault injection) before making a handle. */
+export async function openTestPGlite(migrations: Migration[] = loadMigrations()): Promise<PGlite> {
+  return new PGlite({ loadDataDir: await migratedSnapshot(migrations) });
 }
 
 /**

@@ -5,6 +5,8 @@ import { Firestore } from '@google-cloud/firestore';
 
 export interface TestFirestore {
   firestore: Firestore;
+  /** Stops the emulator but keeps the client: Firestore gone, as in an outage. */
+  kill(): void;
   stop(): Promise<void>;
 }
 
@@ -33,9 +35,17 @@ export async function startTestFirestore(): Promise<TestFirestore> {
     ssl: false,
     credentials: { client_email: 'test@example.com', private_key: 'unused' },
   });
+  let killed = false;
   return {
     firestore,
+    kill() {
+      killed = true;
+      emulator.stop();
+    },
     async stop() {
+      // After a kill the client still retries abandoned calls; terminating it would reject them
+      // inside the SDK, unhandled. The test process ends soon anyway.
+      if (killed) return;
       await firestore.terminate();
       emulator.stop();
     },

@@ -7,6 +7,9 @@ import type { OrgRole } from '../../shared/orgs/model.js';
 import '../../shared/orgs/tables.js';
 import { sessionTokenHash } from '../../shared/sessions/model.js';
 import '../../shared/sessions/tables.js';
+import { makeEnvelope } from '../../shared/bus/envelope.js';
+import type { Topic } from '../../shared/bus/topics.js';
+import type { Clock } from '../../shared/time/clock.js';
 import type { TestApp } from './app.js';
 
 /** Boot options for org tests: each helper login comes from its own address (X-Forwarded-For), so the per-IP login throttle never trips. */
@@ -196,4 +199,19 @@ export async function orgAudit(app: TestApp, orgId: string) {
     .where('org_id', '=', orgId)
     .orderBy('seq')
     .execute();
+}
+
+/** A fresh sign-in for `user` (tests where days pass, longer than a session lives). */
+export async function signInAgain(app: TestApp, user: TestUser): Promise<TestUser> {
+  const signedIn = await login(app, user.email, user.password);
+  expect(signedIn.status, signedIn.text).toBe(200);
+  return { ...user, token: signedIn.body.token };
+}
+
+/** Publishes a scheduled topic's tick at the clock's time, as Cloud Scheduler would, and waits for every delivery it caused. */
+export async function runScheduled(app: TestApp, clock: Clock, topic: Topic): Promise<void> {
+  const p = app.runtime.platform;
+  await p.publisher.publish(topic, makeEnvelope(topic, {}, clock.now()));
+  await p.localBus?.idle();
+  await app.settle();
 }

@@ -126,3 +126,37 @@ export function requestIdOf(location: string): string {
 }
 
 export const b64 = (xml: string) => Buffer.from(xml, 'utf8').toString('base64');
+
+/**
+ * A base64 Response to `requestId` with one assertion for `email`, signed by `keys`, addressed to
+ * `sp` and valid from a minute ago for `validMinutes`: what a well-behaved IdP posts to our ACS.
+ */
+export function signedAnswer(a: {
+  keys: KeyPair;
+  issuer: string;
+  email: string;
+  sp: { entityId: string; acsUrl: string };
+  requestId: string;
+  validMinutes?: number;
+  assertionId?: string;
+}): string {
+  const now = Date.now();
+  const assertion = assertionXml({
+    issuer: a.issuer,
+    email: a.email,
+    audience: a.sp.entityId,
+    recipient: a.sp.acsUrl,
+    inResponseTo: a.requestId,
+    notBefore: new Date(now - 60_000),
+    notOnOrAfter: new Date(now + (a.validMinutes ?? 30) * 60_000),
+    ...(a.assertionId ? { id: a.assertionId } : {}),
+  });
+  return b64(
+    responseXml({
+      issuer: a.issuer,
+      destination: a.sp.acsUrl,
+      inResponseTo: a.requestId,
+      assertion: signAssertion(assertion, a.keys),
+    }),
+  );
+}

@@ -272,10 +272,21 @@ function checkPublishers(code: CodeInventory, tf: TerraformModel): string[] {
 
 function checkSchedules(code: CodeInventory, tf: TerraformModel): string[] {
   const tfSchedules = (tf.locals.schedules as Record<string, string> | undefined) ?? {};
-  const problems = setDiff(
-    'schedule',
-    code.schedules.map((s) => `${s.topic} @ ${s.cron}`),
-    Object.entries(tfSchedules).map(([topic, cron]) => `${topic} @ ${cron}`),
+  const problems: string[] = [];
+  // A schedule operators may change is a variable; the code's cron must be its default.
+  const cronOf = (topic: string, value: string) => {
+    const variable = /^\$\{var\.([a-z0-9_]+)\}$/.exec(value)?.[1];
+    if (!variable) return value;
+    const fallback = tf.variables[variable]?.default;
+    if (typeof fallback !== 'string') problems.push(`schedule of ${topic}: var.${variable} has no default`);
+    return String(fallback);
+  };
+  problems.push(
+    ...setDiff(
+      'schedule',
+      code.schedules.map((s) => `${s.topic} @ ${s.cron}`),
+      Object.entries(tfSchedules).map(([topic, cron]) => `${topic} @ ${cronOf(topic, cron)}`),
+    ),
   );
   problems.push(
     ...generatedFrom(tf, 'google_cloud_scheduler_job', 'schedule', 'local.schedules', 'every schedule'),

@@ -60,7 +60,19 @@ describe('the restore drill in Terraform', () => {
       roles: ['roles/cloudsql.admin'],
       bucket_roles: { audit_checkpoints: 'roles/storage.objectViewer' },
     });
-    expect((tf.locals.schedules as Record<string, string>)['restore-drill']).toBe('0 4 1 * *');
+  });
+
+  it('runs monthly by default on a schedule operators can change', () => {
+    expect((tf.locals.schedules as Record<string, string>)['restore-drill']).toBe(
+      ref('var.restore_drill_schedule'),
+    );
+    const variable = tf.variables.restore_drill_schedule;
+    expect(variable?.default).toBe('0 4 1 * *');
+    expect(variable?.type).toBe(ref('string'));
+    // The scheduler job for it is one of those generated from local.schedules.
+    const job = resource('google_cloud_scheduler_job', 'schedule');
+    expect(job.for_each).toBe(ref('local.schedules'));
+    expect(job.schedule).toBe(ref('each.value'));
   });
 
   it('pages the operators when a drill fails', () => {

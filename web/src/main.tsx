@@ -6,15 +6,17 @@ import { ErrorBoundary, LocationProvider, lazy, Route, Router, useLocation } fro
 import { api } from './api/client.js';
 import { StepUpDialog } from './components/step-up.js';
 import { Loading } from './components/ui.js';
-import { AcceptInvitation, Login, ResetPassword, Signup, VerifyEmail } from './pages/auth.js';
+import { AcceptInvitation, Login, ProviderReturn, ResetPassword, Signup, VerifyEmail } from './pages/auth.js';
+import { Held } from './pages/held.js';
 // The page most visits land on after signing in ships with the app, not as a later chunk.
 import { Security } from './pages/security.js';
-import { loginUrl, SessionProvider, useSession } from './session.js';
+import { type FirstSession, firstSession, loginUrl, SessionProvider, useSession } from './session.js';
 
 // Signed-in pages load on demand, so the sign-in page ships only what it needs.
 const OrgPage = lazy(() => import('./pages/org.js').then((m) => m.OrgPage));
 const Player = lazy(() => import('./pages/player.js').then((m) => m.Player));
 const Mailbox = lazy(() => import('./pages/mailbox.js').then((m) => m.Mailbox));
+const ConfirmLogin = lazy(() => import('./pages/confirm-login.js').then((m) => m.ConfirmLogin));
 const NewOrg = lazy(() => import('./pages/org.js').then((m) => m.NewOrg));
 
 // A deep link's page code downloads while the session check runs, not after it.
@@ -24,12 +26,14 @@ else if (first.startsWith('/orgs/')) void OrgPage.preload();
 
 /** Pages that need a session: signed-out visitors go to /login and come back afterwards. */
 function Private({ children }: { children: ComponentChildren }) {
-  const { user } = useSession();
+  const { user, session } = useSession();
   const { route } = useLocation();
   useEffect(() => {
     if (user === null) route(loginUrl(), true);
   }, [user, route]);
   if (!user) return <Loading what="your session" />;
+  // A held sign-in (impossible travel) sees only how to confirm it.
+  if (session?.stepUpReason) return <Held session={session} />;
   return <>{children}</>;
 }
 
@@ -129,10 +133,10 @@ function NotFound() {
   );
 }
 
-export function App() {
+export function App({ initial }: { initial?: FirstSession }) {
   return (
     <LocationProvider>
-      <SessionProvider>
+      <SessionProvider initial={initial}>
         <a class="skip" href="#main">
           Skip to content
         </a>
@@ -142,11 +146,13 @@ export function App() {
             <Router>
               <Route path="/" component={Home} />
               <Route path="/login" component={Login} />
+              <Route path="/login/provider" component={ProviderReturn} />
               <Route path="/signup" component={Signup} />
               <Route path="/verify-email" component={VerifyEmail} />
               <Route path="/reset-password" component={ResetPassword} />
               <Route path="/invitations/accept" component={AcceptInvitation} />
               <Route path="/dev/mailbox" component={Mailbox} />
+              <Route path="/confirm-login" component={ConfirmLogin} />
               <Route path="/settings/security" component={SecurityRoute} />
               <Route path="/settings/sessions" component={SecurityRoute} />
               <Route path="/orgs/new" component={NewOrgRoute} />
@@ -162,4 +168,9 @@ export function App() {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+// Pages that need a session wait for the check (already in flight) and render once, signed in;
+// the public ones render at once and learn who is signed in when the answer comes.
+const publicPages = ['/login', '/signup', '/verify-email', '/reset-password', '/login/provider'];
+const mount = (initial?: FirstSession) => render(<App initial={initial} />, document.getElementById('app')!);
+if (publicPages.includes(location.pathname)) mount();
+else void firstSession().then(mount);

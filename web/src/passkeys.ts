@@ -1,4 +1,8 @@
-import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
+import {
+  browserSupportsWebAuthnAutofill,
+  startAuthentication,
+  WebAuthnAbortService,
+} from '@simplewebauthn/browser';
 import { api } from './api/client.js';
 
 export interface Passkey {
@@ -11,25 +15,24 @@ export interface Passkey {
 
 type Options = Parameters<typeof startAuthentication>[0]['optionsJSON'];
 
-/** Creates a passkey on this device and registers it (the options call asks for a step-up first). */
+/** Registers a new passkey; the registration code downloads on first use. */
 export async function addPasskey(name?: string): Promise<Passkey> {
-  const optionsJSON = await api<Parameters<typeof startRegistration>[0]['optionsJSON']>(
-    'POST',
-    '/api/passkeys/register/options',
-  );
-  const response = await startRegistration({ optionsJSON });
-  return api<Passkey>('POST', '/api/passkeys/register/verify', name ? { response, name } : { response });
+  return (await import('./passkey-registration.js')).addPasskey(name);
 }
 
-/** Signs in with any passkey of this site the browser offers (no email asked). */
-export async function signInWithPasskey(): Promise<void> {
+/**
+ * Signs in with any passkey of this site the browser offers (no email asked). With `autofill`
+ * the browser offers them in the username field's autofill list (conditional mediation) instead
+ * of a dialog, and the call waits until one is picked or the ceremony is cancelled.
+ */
+export async function signInWithPasskey({ autofill = false } = {}): Promise<void> {
   const { challengeId, options } = await api<{ challengeId: string; options: Options }>(
     'POST',
     '/api/login/passkey/options',
     undefined,
     { anonymous: true },
   );
-  const response = await startAuthentication({ optionsJSON: options });
+  const response = await startAuthentication({ optionsJSON: options, useBrowserAutofill: autofill });
   await api('POST', '/api/login/passkey/verify', { challengeId, response }, { anonymous: true });
 }
 
@@ -41,4 +44,17 @@ export async function stepUpWithPasskey(): Promise<void> {
   );
   const passkey = await startAuthentication({ optionsJSON: options });
   await api('POST', '/api/sessions/step-up', { challengeId, passkey });
+}
+
+/** Whether this browser can list passkeys in a field's autofill (conditional mediation). */
+export const supportsPasskeyAutofill = browserSupportsWebAuthnAutofill;
+
+/** Ends a pending passkey ceremony (the autofill offer) when the sign-in page goes away. */
+export function cancelPasskeyCeremony(): void {
+  WebAuthnAbortService.cancelCeremony();
+}
+
+/** A ceremony ended because another began or the page left: not an error to show. */
+export function isCeremonyAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
 }

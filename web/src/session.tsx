@@ -34,9 +34,23 @@ export function safeNext(next: string | undefined): string {
 const currentSession = () =>
   api<{ session: SessionInfo; user: User }>('GET', '/api/sessions/current', undefined, { anonymous: true });
 
-/** Asked as soon as the app loads, in parallel with the first render, not after it. */
+/**
+ * Asked as soon as the app loads (index.html preloads the URL, so the answer is usually here
+ * before the script has compiled), and awaited before the first render, so a signed-in page
+ * renders at once instead of a "Loading" state, an effect and a second render.
+ */
 let firstCheck: ReturnType<typeof currentSession> | null = currentSession();
 firstCheck.catch(() => undefined);
+
+/** What the first check found: who is signed in, null when nobody, undefined when it failed otherwise. */
+export type FirstSession = { user: User; session: SessionInfo } | null | undefined;
+
+export function firstSession(): Promise<FirstSession> {
+  return (firstCheck ?? currentSession()).then(
+    (current) => current,
+    (error) => (error instanceof ApiError && error.status === 401 ? null : undefined),
+  );
+}
 
 export function loginUrl(reason?: string): string {
   const here = `${location.pathname}${location.search}`;
@@ -51,10 +65,16 @@ export function loginUrl(reason?: string): string {
  * Who is signed in (from the cookie, via /api/sessions/current) and their orgs; watches the
  * session's revocation stream so a sign-out anywhere lands every tab on /login at once.
  */
-export function SessionProvider({ children }: { children: ComponentChildren }) {
+export function SessionProvider({
+  initial,
+  children,
+}: {
+  initial?: FirstSession;
+  children: ComponentChildren;
+}) {
   const { route } = useLocation();
-  const [user, setUser] = useState<User | null | undefined>(undefined);
-  const [session, setSession] = useState<SessionInfo | null>(null);
+  const [user, setUser] = useState<User | null | undefined>(initial === null ? null : initial?.user);
+  const [session, setSession] = useState<SessionInfo | null>(initial?.session ?? null);
   const [orgs, setOrgs] = useState<Org[]>([]);
 
   const refresh = useCallback(async () => {

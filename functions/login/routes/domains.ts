@@ -14,7 +14,7 @@ const domainSchema = z
   .transform((d) => d.trim().toLowerCase().replace(/\.$/, ''))
   .refine(isDomain, 'must be a domain name like example.com');
 
-const view = z.object({
+export const domainJson = z.object({
   domain: z.string(),
   txtName: z.string(),
   txtRecord: z.string(),
@@ -23,7 +23,7 @@ const view = z.object({
   createdAt: z.string(),
 });
 
-function toJson(d: OrgDomain): z.infer<typeof view> {
+function toJson(d: OrgDomain): z.infer<typeof domainJson> {
   const v: DomainView = domainView(d);
   return { ...v, verifiedAt: v.verifiedAt?.toISOString() ?? null, createdAt: v.createdAt.toISOString() };
 }
@@ -48,7 +48,7 @@ export const addDomain = defineRoute({
   auth: requireOrgRole('owner', { stepUp: true, apiKeys: false }),
   body: z.strictObject({ domain: domainSchema }),
   responses: {
-    201: { description: 'Claimed, not yet verified', schema: view },
+    201: { description: 'Claimed, not yet verified', schema: domainJson },
     409: { description: 'CONFLICT: another org verified this domain, or this org already added it' },
   },
   handler: async (ctx, deps: LoginUnitDeps) => {
@@ -64,7 +64,7 @@ export const listDomains = defineRoute({
   summary: "The org's claimed domains, their TXT records and whether they are verified (owner).",
   tags: ['sso'],
   auth: requireOrgRole('owner', { apiKeys: false }),
-  responses: { 200: { description: 'Domains', schema: z.object({ domains: z.array(view) }) } },
+  responses: { 200: { description: 'Domains', schema: z.object({ domains: z.array(domainJson) }) } },
   handler: async ({ org }, deps: LoginUnitDeps) => {
     const domains = await deps.domains.list(requireOrg(org).orgId);
     return json(200, { domains: domains.map(toJson) });
@@ -80,7 +80,7 @@ export const verifyDomain = defineRoute({
   auth: requireOrgRole('owner', { apiKeys: false }),
   enqueues: false,
   responses: {
-    200: { description: 'Verified', schema: view },
+    200: { description: 'Verified', schema: domainJson },
     400: { description: 'VALIDATION_FAILED: no TXT record with the expected value (yet)' },
     404: { description: 'NOT_FOUND: the org has not added this domain' },
     409: { description: 'CONFLICT: another org verified this domain first' },

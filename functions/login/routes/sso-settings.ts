@@ -9,7 +9,7 @@ import type { LoginUnitDeps } from '../deps.js';
 
 const ssoRole = z.enum(['viewer', 'member', 'admin']);
 
-const settingsView = z.object({
+export const settingsView = z.object({
   issuerUrl: z.string(),
   clientId: z.string(),
   allowedDomains: z.array(z.string()),
@@ -116,12 +116,27 @@ export const putSsoSettings = defineRoute({
 export const deleteSsoSettings = defineRoute({
   method: 'DELETE',
   path: '/api/orgs/:orgId/sso',
-  summary: 'Turn single sign-on off for the org (owner only, step-up). Members keep their accounts.',
+  summary:
+    'Turn single sign-on off for the org (owner only, step-up). Members keep their accounts. Refused (409) while the policy requires SSO (`enforceSso`).',
   tags: ['sso'],
   auth: requireOrgRole('owner', { stepUp: true, apiKeys: false }),
-  responses: { 204: { description: 'SSO is off' } },
+  responses: {
+    204: { description: 'SSO is off' },
+    409: {
+      description:
+        'CONFLICT: the policy still requires SSO (enforceSso): accounts at its verified domains could not sign in at all',
+    },
+  },
   handler: async (ctx, deps: LoginUnitDeps) => {
     const actor = actorOf(ctx);
+    // With enforceSso on and no IdP, every account at the org's verified domains would be sent to
+    // an SSO that no longer exists: turning it off comes after no longer requiring it.
+    if ((await deps.orgs.directory.policy(actor.orgId))?.enforceSso) {
+      return fail(
+        'CONFLICT',
+        'Single sign-on is required for accounts at your verified domains; stop requiring it before turning it off.',
+      );
+    }
     const removed = await deps.sso.remove(actor.orgId, actor, ctx.now);
     return removed ? json(204) : fail('NOT_FOUND', 'This organization has no single sign-on.');
   },

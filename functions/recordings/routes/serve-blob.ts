@@ -26,7 +26,8 @@ export const serveBlob = defineRoute({
     if (!verifyLocalPlayback(await deps.blobUrlKey(), id, query.expires, query.sig, now)) {
       return fail('INSUFFICIENT_ROLE', 'This playback link is expired or not valid.');
     }
-    const recording = await deps.recordings.get(id);
+    // A deleted org's recordings are gone at once, links issued before the deletion included.
+    const recording = await deps.recordings.getServable(id);
     const stream = recording?.blobKey ? await deps.blobs.read(recording.blobKey) : null;
     if (!stream) return fail('NOT_FOUND');
     return {

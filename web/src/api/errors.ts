@@ -11,6 +11,8 @@ export const errorWords: Record<string, string> = {
   MFA_REQUIRED: 'Enter the code from your authenticator app.',
   EMAIL_NOT_VERIFIED: 'Confirm your email address first: follow the link we sent you.',
   SSO_REQUIRED: 'Your organization requires single sign-on.',
+  ORIGIN_NOT_ALLOWED:
+    'This page’s address is not one the API accepts the session from; open the console at its own address.',
   INSUFFICIENT_ROLE: 'Your role in this organization does not allow this.',
   IP_NOT_ALLOWED: 'Your network address is not on this organization’s allowlist.',
   STEP_UP_REQUIRED: 'Confirm it is you to continue.',
@@ -67,4 +69,11 @@ export function toApiError(status: number, body: unknown, retryAfter: string | n
   const extra: Record<string, unknown> = { ...error };
   if (retryAfter && /^\d+$/.test(retryAfter)) extra.retryAfter = Number(retryAfter);
   return new ApiError(status, code, message, issues, extra);
+}
+
+/** A failure outside our API (a provider's sign-in, the browser) whose message is already in words. */
+export class SayableError extends Error {
+  get words(): string {
+    return this.message;
+  }
 }

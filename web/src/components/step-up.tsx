@@ -19,6 +19,8 @@ export function StepUpDialog() {
     setStepUpPrompt(
       (reason) =>
         new Promise<boolean>((resolve) => {
+          // A held sign-in (impossible travel) gets its own screen (pages/held.tsx), not this dialog.
+          if (reason.extra.reason === 'impossible_travel') return resolve(false);
           setValue('');
           const methods = Array.isArray(reason.extra.methods) ? (reason.extra.methods as string[]) : [];
           if (methods.includes('totp') || methods.includes('code')) setMode('code');

@@ -1,6 +1,7 @@
 import type { ButtonHTMLAttributes, ComponentChildren } from 'preact';
 import { useCallback, useEffect, useId, useLayoutEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
+import { SayableError } from '../api/errors.js';
 
 export { deviceLabel } from '../format.js';
 
@@ -17,6 +18,7 @@ export function Field(props: {
   required?: boolean;
   hint?: string;
   inputMode?: 'numeric' | 'text' | 'email';
+  onFocus?: () => void;
 }) {
   const id = useId();
   const issue = props.error instanceof ApiError ? props.error.fieldIssue(props.name) : undefined;
@@ -35,6 +37,7 @@ export function Field(props: {
         aria-invalid={issue ? 'true' : undefined}
         aria-describedby={issue ? `${id}-issue` : props.hint ? `${id}-hint` : undefined}
         onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
+        onFocus={props.onFocus}
       />
       {props.hint && !issue && (
         <small id={`${id}-hint`} class="hint">
@@ -53,7 +56,10 @@ export function Field(props: {
 /** The error of an action, in words, announced to screen readers. */
 export function ErrorText({ error }: { error: unknown }) {
   if (!error) return null;
-  const text = error instanceof ApiError ? error.words : 'Something went wrong. Try again.';
+  const text =
+    error instanceof ApiError || error instanceof SayableError
+      ? error.words
+      : 'Something went wrong. Try again.';
   return (
     <p class="error" role="alert">
       {text}

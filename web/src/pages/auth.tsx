@@ -1,9 +1,33 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { ApiError, api } from '../api/client.js';
 import type { LoginAnswer } from '../api/types.js';
-import { ActionForm, Button, ErrorText, Field, Notice, Page, Submit, useAction } from '../components/ui.js';
-import { signInWithPasskey } from '../passkeys.js';
+import {
+  ActionForm,
+  Button,
+  ErrorText,
+  Field,
+  Loading,
+  Notice,
+  Page,
+  Submit,
+  useAction,
+  useLoad,
+} from '../components/ui.js';
+import {
+  cancelPasskeyCeremony,
+  isCeremonyAbort,
+  signInWithPasskey,
+  supportsPasskeyAutofill,
+} from '../passkeys.js';
+import {
+  type FirebaseWeb,
+  finishProviderSignIn,
+  loadProviders,
+  type Provider,
+  providerNames,
+  startProviderSignIn,
+} from '../providers.js';
 import { safeNext, useSession } from '../session.js';
 
 function useQuery(): Record<string, string> {
@@ -17,7 +41,6 @@ export function Login() {
   const next = safeNext(query.next);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [code, setCode] = useState('');
   const [mfaToken, setMfaToken] = useState<string | null>(null);
   const [slug, setSlug] = useState('');
 
@@ -38,6 +61,7 @@ export function Login() {
         error.code === 'MFA_REQUIRED' &&
         typeof error.extra.mfaToken === 'string'
       ) {
+        cancelPasskeyCeremony();
         setMfaToken(error.extra.mfaToken);
         return;
       }
@@ -46,35 +70,40 @@ export function Login() {
     await done();
   });
   const byPasskey = useAction(async () => {
-    await signInWithPasskey();
-    await done();
-  });
-  const second = useAction(async () => {
-    await api<LoginAnswer>('POST', '/api/login/mfa', { mfaToken, code: code.trim() }, { anonymous: true });
+    try {
+      await signInWithPasskey();
+    } catch (error) {
+      if (isCeremonyAbort(error)) return;
+      throw error;
+    }
     await done();
   });
 
-  if (mfaToken) {
-    return (
-      <Page title="Two-factor authentication">
-        <ActionForm class="card" onSubmit={second.run}>
-          <p>Enter the 6-digit code from your authenticator app, or one of your backup codes.</p>
-          <Field
-            label="Code"
-            name="code"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            value={code}
-            onInput={setCode}
-            error={second.error}
-            required
-          />
-          <ErrorText error={second.error} />
-          <Submit busy={second.busy}>Verify</Submit>
-        </ActionForm>
-      </Page>
-    );
-  }
+  /*
+   * Passkey autofill (conditional UI). The options are fetched on the first focus of the Email
+   * field, not on page load: each fetch stores a challenge and counts against the edge throttle
+   * of /api/login/passkey/options for this address, so every page view (bots, the redirect of
+   * signed-out visits, a tab left open) would spend them. Focusing the field is the first sign
+   * that someone means to sign in, and it is where the browser shows the passkeys.
+   */
+  const autofill = useRef<'idle' | 'offered'>('idle');
+  const offerPasskeys = () => {
+    if (autofill.current !== 'idle') return;
+    autofill.current = 'offered';
+    void (async () => {
+      if (!(await supportsPasskeyAutofill())) return;
+      try {
+        await signInWithPasskey({ autofill: true });
+        await done();
+      } catch (error) {
+        // A later focus offers them again (a challenge lasts 5 minutes).
+        autofill.current = 'idle';
+        if (!isCeremonyAbort(error)) byPasskey.setError(error as Error);
+      }
+    })();
+  };
+  useEffect(() => cancelPasskeyCeremony, []);
+  if (mfaToken) return <MfaStep mfaToken={mfaToken} onDone={done} />;
 
   return (
     <Page title="Sign in">
@@ -85,9 +114,10 @@ export function Login() {
           label="Email"
           name="email"
           type="email"
-          autoComplete="username"
+          autoComplete="username webauthn"
           value={email}
           onInput={setEmail}
+          onFocus={offerPasskeys}
           error={signIn.error}
           required
         />
@@ -108,6 +138,7 @@ export function Login() {
           <a href={`/signup${query.next ? `?next=${encodeURIComponent(next)}` : ''}`}>Create an account</a>
         </p>
       </ActionForm>
+      <ProviderButtons next={next} />
       <section class="card" aria-labelledby="passkey-title">
         <h2 id="passkey-title">Passkey</h2>
         <ErrorText error={byPasskey.error} />
@@ -138,6 +169,113 @@ export function Login() {
           Sign in with SSO
         </button>
       </form>
+    </Page>
+  );
+}
+
+/** The second step of a sign-in (password or Google/GitHub) for accounts with two-factor. */
+function MfaStep({ mfaToken, onDone }: { mfaToken: string; onDone: () => Promise<void> }) {
+  const [code, setCode] = useState('');
+  const second = useAction(async () => {
+    await api<LoginAnswer>('POST', '/api/login/mfa', { mfaToken, code: code.trim() }, { anonymous: true });
+    await onDone();
+  });
+  return (
+    <Page title="Two-factor authentication">
+      <ActionForm class="card" onSubmit={second.run}>
+        <p>Enter the 6-digit code from your authenticator app, or one of your backup codes.</p>
+        <Field
+          label="Code"
+          name="code"
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          value={code}
+          onInput={setCode}
+          error={second.error}
+          required
+        />
+        <ErrorText error={second.error} />
+        <Submit busy={second.busy}>Verify</Submit>
+      </ActionForm>
+    </Page>
+  );
+}
+
+/** "Sign in with Google / GitHub", shown only when the API says Firebase is configured. */
+function ProviderButtons({ next }: { next: string }) {
+  const providers = useLoad(loadProviders);
+  const go = useAction(async (config: FirebaseWeb, provider: Provider) => {
+    await startProviderSignIn(config, provider, next);
+  });
+  const config = providers.data;
+  if (!config || config.providers.length === 0) return null;
+  return (
+    <section class="card" aria-labelledby="providers-title">
+      <h2 id="providers-title">Google or GitHub</h2>
+      <ErrorText error={go.error} />
+      <p class="actions">
+        {config.providers.map((provider) => (
+          <Button key={provider} busy={go.busy} onClick={() => void go.run(config, provider)}>
+            Sign in with {providerNames[provider]}
+          </Button>
+        ))}
+      </p>
+    </section>
+  );
+}
+
+/** Back from Google or GitHub: exchanges Firebase's ID token for our session. */
+export function ProviderReturn() {
+  const { route } = useLocation();
+  const { refresh } = useSession();
+  const [mfa, setMfa] = useState<{ token: string; next: string } | null>(null);
+  const finish = useAction(async () => {
+    const { idToken, next } = await finishProviderSignIn();
+    try {
+      await api<LoginAnswer>('POST', '/api/login/oauth', { idToken }, { anonymous: true });
+    } catch (error) {
+      if (
+        error instanceof ApiError &&
+        error.code === 'MFA_REQUIRED' &&
+        typeof error.extra.mfaToken === 'string'
+      ) {
+        setMfa({ token: error.extra.mfaToken, next: safeNext(next) });
+        return;
+      }
+      throw error;
+    }
+    await refresh();
+    route(safeNext(next), true);
+  });
+  const started = useRef(false);
+  useEffect(() => {
+    if (started.current) return;
+    started.current = true;
+    void finish.run();
+  }, []);
+  if (mfa) {
+    return (
+      <MfaStep
+        mfaToken={mfa.token}
+        onDone={async () => {
+          await refresh();
+          route(mfa.next, true);
+        }}
+      />
+    );
+  }
+  return (
+    <Page title="Signing you in">
+      {finish.error ? (
+        <>
+          <ErrorText error={finish.error} />
+          <p>
+            <a href="/login">Back to sign in</a>
+          </p>
+        </>
+      ) : (
+        <Loading what="your account" />
+      )}
     </Page>
   );
 }
@@ -206,6 +344,7 @@ export function Signup() {
           Already have an account? <a href="/login">Sign in</a>
         </p>
       </ActionForm>
+      <ProviderButtons next={safeNext(query.next)} />
     </Page>
   );
 }

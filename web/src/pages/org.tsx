@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { useLocation } from 'preact-iso';
+import { lazy, useLocation } from 'preact-iso';
 import { ApiError, api } from '../api/client.js';
 import {
   type Allowlist,
@@ -35,6 +35,11 @@ import {
   when,
 } from '../components/ui.js';
 import { useSession } from '../session.js';
+import { ScimTokens } from './scim-tokens.js';
+
+// Owners' enterprise pages load on demand: members and admins seldom open them.
+const SsoPage = lazy(() => import('./sso.js').then((m) => m.SsoPage));
+const DomainsPage = lazy(() => import('./domains.js').then((m) => m.DomainsPage));
 
 const tabs = [
   ['members', 'Members'],
@@ -44,6 +49,9 @@ const tabs = [
   ['sessions', 'Sessions'],
   ['audit', 'Audit log'],
   ['recordings', 'Recordings'],
+  ['sso', 'Single sign-on'],
+  ['domains', 'Domains'],
+  ['scim', 'SCIM'],
 ] as const;
 
 export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
@@ -74,6 +82,9 @@ export function OrgPage({ slug, tab }: { slug: string; tab: string }) {
       {tab === 'sessions' && <OrgSessions org={org} />}
       {tab === 'audit' && <Audit org={org} />}
       {tab === 'recordings' && <Recordings org={org} />}
+      {tab === 'sso' && <SsoPage org={org} />}
+      {tab === 'domains' && <DomainsPage org={org} />}
+      {tab === 'scim' && <ScimTokens org={org} />}
     </Page>
   );
 }
@@ -277,7 +288,60 @@ function Members({ org }: { org: Org }) {
           )}
         </section>
       )}
+      <LeaveOrg org={org} />
     </>
+  );
+}
+
+/**
+ * Any member may leave (POST /api/orgs/:id/leave); the API refuses the last owner with 409, and
+ * that refusal is shown in words so they know to hand the org over first.
+ */
+function LeaveOrg({ org }: { org: Org }) {
+  const { refresh } = useSession();
+  const { route } = useLocation();
+  const [asked, setAsked] = useState(false);
+  const leave = useAction(async () => {
+    await api('POST', `/api/orgs/${org.id}/leave`);
+    await refresh();
+    route('/settings/security?left=1');
+  });
+  const lastOwner = leave.error instanceof ApiError && leave.error.code === 'CONFLICT';
+  return (
+    <section class="card" aria-labelledby="leave-title">
+      <h2 id="leave-title">Leave this organization</h2>
+      <p>
+        You lose access to {org.name} at once: your sessions started for it end, and the API keys and
+        invitations you created there are revoked.
+      </p>
+      {lastOwner ? (
+        <p class="error" role="alert">
+          You are the last owner of {org.name}, so you cannot leave it. Make another member an owner first, or
+          delete the organization.
+        </p>
+      ) : (
+        <ErrorText error={leave.error} />
+      )}
+      {asked ? (
+        <p class="actions">
+          <Button variant="danger" busy={leave.busy} onClick={() => void leave.run()}>
+            Yes, leave {org.name}
+          </Button>
+          <Button
+            onClick={() => {
+              setAsked(false);
+              leave.setError(null);
+            }}
+          >
+            Cancel
+          </Button>
+        </p>
+      ) : (
+        <Button variant="danger" onClick={() => setAsked(true)}>
+          Leave organization
+        </Button>
+      )}
+    </section>
   );
 }
 
@@ -534,33 +598,56 @@ function PolicyEditor({ org }: { org: Org }) {
   );
 }
 
+/** A device seen in this org's sessions: the filter offers every device the lists have shown. */
+interface SeenDevice {
+  id: string;
+  userAgent: string | null;
+  userId: string;
+}
+
 function OrgSessions({ org }: { org: Org }) {
   const members = useLoad(() => api<{ members: Member[] }>('GET', `/api/orgs/${org.id}/members`), [org.id]);
   const [userId, setUserId] = useState('');
+  const [deviceId, setDeviceId] = useState('');
+  const [country, setCountry] = useState('');
+  const [countryDraft, setCountryDraft] = useState('');
   const [active, setActive] = useState('true');
+  const [devices, setDevices] = useState<SeenDevice[]>([]);
+  const emailOf = (id: string) => members.data?.members.find((m) => m.userId === id)?.email ?? id;
   const query = new URLSearchParams();
   if (userId) query.set('userId', userId);
+  if (deviceId) query.set('deviceId', deviceId);
+  if (country) query.set('country', country);
   if (active) query.set('active', active);
-  const list = useLoad(
-    () => api<{ sessions: OrgSession[] }>('GET', `/api/orgs/${org.id}/sessions?${query.toString()}`),
-    [org.id, userId, active],
-  );
+  const list = useLoad(async () => {
+    const answer = await api<{ sessions: OrgSession[] }>(
+      'GET',
+      `/api/orgs/${org.id}/sessions?${query.toString()}`,
+    );
+    // The API has no device list for admins; the filter offers the devices its answers named.
+    setDevices((known) => {
+      const next = [...known];
+      for (const s of answer.sessions) {
+        if (s.deviceId && !next.some((d) => d.id === s.deviceId))
+          next.push({ id: s.deviceId, userAgent: s.userAgent, userId: s.userId });
+      }
+      return next.length === known.length ? known : next;
+    });
+    return answer;
+  }, [org.id, userId, deviceId, country, active]);
   const revoke = useAction(async (id: string) => {
     await api('DELETE', `/api/orgs/${org.id}/sessions/${id}`);
     list.reload();
   });
-  const emailOf = (id: string) => members.data?.members.find((m) => m.userId === id)?.email ?? id;
+  const select = (set: (v: string) => void) => (e: Event) =>
+    set((e.currentTarget as HTMLSelectElement).value);
   return (
     <section class="card" aria-labelledby="os-title">
       <h2 id="os-title">Sessions in this organization</h2>
       <div class="inline">
         <div class="field">
           <label for="f-user">Member</label>
-          <select
-            id="f-user"
-            value={userId}
-            onChange={(e) => setUserId((e.currentTarget as HTMLSelectElement).value)}
-          >
+          <select id="f-user" value={userId} onChange={select(setUserId)}>
             <option value="">Everyone</option>
             {members.data?.members.map((m) => (
               <option key={m.userId} value={m.userId}>
@@ -570,17 +657,37 @@ function OrgSessions({ org }: { org: Org }) {
           </select>
         </div>
         <div class="field">
+          <label for="f-device">Device</label>
+          <select id="f-device" value={deviceId} onChange={select(setDeviceId)}>
+            <option value="">Any device</option>
+            {devices.map((d) => (
+              <option key={d.id} value={d.id}>
+                {deviceLabel(d.userAgent)} ({emailOf(d.userId)})
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
           <label for="f-active">State</label>
-          <select
-            id="f-active"
-            value={active}
-            onChange={(e) => setActive((e.currentTarget as HTMLSelectElement).value)}
-          >
+          <select id="f-active" value={active} onChange={select(setActive)}>
             <option value="true">Active</option>
             <option value="false">Ended</option>
             <option value="">All</option>
           </select>
         </div>
+        <ActionForm class="inline" onSubmit={() => setCountry(countryDraft.trim())}>
+          <Field
+            label="Country"
+            name="country"
+            hint="Two letters, e.g. DE; empty for any"
+            value={countryDraft}
+            onInput={setCountryDraft}
+            error={list.error}
+          />
+          <button type="submit" class="btn plain">
+            Filter by country
+          </button>
+        </ActionForm>
       </div>
       <ErrorText error={list.error ?? revoke.error} />
       {!list.data ? (
@@ -588,12 +695,13 @@ function OrgSessions({ org }: { org: Org }) {
       ) : list.data.sessions.length === 0 ? (
         <Empty>No sessions match.</Empty>
       ) : (
-        <Table head={['Member', 'Device', 'IP address', 'Last seen', null]}>
+        <Table head={['Member', 'Device', 'IP address', 'Country', 'Last seen', null]}>
           {list.data.sessions.map((s) => (
             <tr key={s.id}>
               <td>{emailOf(s.userId)}</td>
               <td>{deviceLabel(s.userAgent)}</td>
               <td>{s.ip ?? '—'}</td>
+              <td>{s.country ?? '—'}</td>
               <td>{when(s.lastSeenAt)}</td>
               <td>
                 {s.active && (

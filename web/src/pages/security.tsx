@@ -1,6 +1,5 @@
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { renderSVG } from 'uqr';
 import { api } from '../api/client.js';
 import type { AuditEvent, BackupCodes, Device, ListedSession } from '../api/types.js';
 import {
@@ -22,12 +21,15 @@ import {
 } from '../components/ui.js';
 import { addPasskey, type Passkey } from '../passkeys.js';
 import { useSession } from '../session.js';
+import { DbIpAttribution, place, SecurityEvents } from './security-events.js';
 
 export function Security() {
   const { query } = useLocation();
   return (
     <Page title="Security">
       {query.joined && <Notice>You joined the organization. It is in the Organization menu.</Notice>}
+      {query.left && <Notice>You left the organization.</Notice>}
+      <SecurityEvents />
       <Sessions />
       <Devices />
       <TwoFactor />
@@ -63,14 +65,14 @@ function Sessions() {
       {!list.data ? (
         !list.error && <Loading what="sessions" />
       ) : (
-        <Table caption="Your sessions" head={['Device', 'IP address', 'Country', 'Last seen', null]}>
+        <Table caption="Your sessions" head={['Device', 'IP address', 'Location', 'Last seen', null]}>
           {list.data.sessions.map((s) => (
             <tr key={s.id} class={s.current ? 'current' : undefined}>
               <td>
                 {deviceLabel(s.userAgent)} {s.current && <span class="badge">This session</span>}
               </td>
               <td>{s.ip ?? '—'}</td>
-              <td>{s.country ?? '—'}</td>
+              <td>{place(s.country, s.city) ?? '—'}</td>
               <td>{when(s.lastSeenAt)}</td>
               <td>
                 {!s.current && (
@@ -88,6 +90,7 @@ function Sessions() {
           ))}
         </Table>
       )}
+      {list.data?.sessions.some((s) => s.country) && <DbIpAttribution />}
       <div class="actions">
         <Button busy={others.busy} onClick={() => void others.run()}>
           Sign out other sessions
@@ -130,6 +133,7 @@ function Devices() {
                 <br />
                 <small class="muted">
                   First seen {when(d.firstSeenAt)} · last seen {when(d.lastSeenAt)}
+                  {place(d.country, d.city) && ` in ${place(d.country, d.city)}`}
                 </small>
               </span>
               <span class="actions">
@@ -155,6 +159,7 @@ function Devices() {
           ))}
         </ul>
       )}
+      {list.data?.devices.some((d) => d.country) && <DbIpAttribution />}
     </section>
   );
 }
@@ -289,12 +294,18 @@ function BackupCodeList({ codes }: { codes: string[] }) {
 
 function TwoFactor() {
   const status = useLoad(mfaEnabled);
-  const [enrolment, setEnrolment] = useState<{ secret: string; otpauthUrl: string } | null>(null);
+  const [enrolment, setEnrolment] = useState<{ secret: string; otpauthUrl: string; qr: string } | null>(null);
   const [code, setCode] = useState('');
   const [codes, setCodes] = useState<string[] | null>(null);
   const start = useAction(async () => {
     setCodes(null);
-    setEnrolment(await api<{ secret: string; otpauthUrl: string }>('POST', '/api/mfa/totp/enroll'));
+    // The QR encoder is needed only here, so it downloads with the enrolment, not with the page.
+    const [enrolled, { renderSVG }] = await Promise.all([
+      api<{ secret: string; otpauthUrl: string }>('POST', '/api/mfa/totp/enroll'),
+      import('uqr'),
+    ]);
+    const svg = renderSVG(enrolled.otpauthUrl, { border: 2 });
+    setEnrolment({ ...enrolled, qr: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}` });
   });
   const confirm = useAction(async () => {
     const r = await api<BackupCodes>('POST', '/api/mfa/totp/confirm', { code: code.trim() });
@@ -311,9 +322,7 @@ function TwoFactor() {
     setCodes(null);
     status.reload();
   });
-  const qr = enrolment
-    ? `data:image/svg+xml;charset=utf-8,${encodeURIComponent(renderSVG(enrolment.otpauthUrl, { border: 2 }))}`
-    : '';
+  const qr = enrolment?.qr ?? '';
   return (
     <section aria-labelledby="mfa-title" class="card">
       <h2 id="mfa-title">Two-factor authentication</h2>
