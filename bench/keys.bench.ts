@@ -1,13 +1,17 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import autocannon from 'autocannon';
+import type pg from 'pg';
 import { loadConfig } from '../shared/config/config.js';
 import { randomToken } from '../shared/crypto/tokens.js';
 import { generateApiKey } from '../shared/keys/format.js';
 import { ApiKeyService } from '../shared/keys/service.js';
 import { ApiKeyStore } from '../shared/keys/store.js';
-import { createLogger } from '../shared/log/logger.js';
 import { type LocalRuntime, startLocalRuntime } from '../shared/runtime/local.js';
 import { insertOrg, openTestDatabase } from '../tests/helpers/db.js';
+import { accessLogger, type SideBySide, sideBySide, startBareServer } from './lib/bare.js';
 import { machineLine, percentile, type Row, report } from './lib/report.js';
 
 /**
@@ -21,15 +25,39 @@ const MALFORMED_CALLS = Number(process.env.BENCH_MALFORMED ?? 200_000);
 const MALFORMED_BATCHES = 20;
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 
-async function boot(engine: 'pglite' | 'postgres'): Promise<LocalRuntime> {
+const ROUNDS_HTTP = Number(process.env.BENCH_HTTP_ROUNDS ?? 5);
+const SIDE_SECONDS = Number(process.env.BENCH_SIDE_SECONDS ?? 4);
+
+async function boot(engine: 'pglite' | 'postgres'): Promise<{ runtime: LocalRuntime; closeLog: () => void }> {
   const database = await openTestDatabase(engine);
-  return startLocalRuntime(loadConfig({ PORT: '0', DATA_DIR: `/tmp/sf-bench-keys-${engine}` }), {
+  const dataDir = `/tmp/sf-bench-keys-${engine}`;
+  mkdirSync(dataDir, { recursive: true });
+  // Logs as deployed: one INFO access line per request, batched into a pipe.
+  const access = accessLogger(dataDir);
+  const runtime = await startLocalRuntime(loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' }), {
     database,
     env: {},
     migrate: false,
     scheduler: false,
-    logger: createLogger('silent'),
+    logger: access.logger,
   });
+  return { runtime, closeLog: access.close };
+}
+
+/** The bare server's one statement: the key's row by its hash (the unique index verify uses). */
+const BARE_SQL =
+  'select id, org_id, name, role, key_hash, expires_at, revoked_at, last_used_at from api_keys where key_hash = $1';
+
+/** POST / {"key": ...}: read and parse the body, SHA-256 the key, one SELECT, a small JSON verdict. */
+async function bareVerify(req: IncomingMessage, pool: pg.Pool): Promise<{ status: number; body: unknown }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const { key } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { key?: unknown };
+  if (typeof key !== 'string') return { status: 400, body: { error: 'key' } };
+  const hash = createHash('sha256').update(key).digest();
+  const row = (await pool.query(BARE_SQL, [hash])).rows[0];
+  if (!row || row.revoked_at) return { status: 200, body: { valid: false } };
+  return { status: 200, body: { valid: true, orgId: row.org_id, keyId: row.id, role: row.role } };
 }
 
 /** An org, its admin and one admin key, written straight to the database. */
@@ -67,7 +95,7 @@ const actor = (userId: string) => ({ userId, role: 'owner' as const, inStepUp: t
 const microseconds = (ms: number) => ms * 1000;
 
 async function measure(engine: 'pglite' | 'postgres'): Promise<Row[]> {
-  const runtime = await boot(engine);
+  const { runtime, closeLog } = await boot(engine);
   const db = runtime.platform.db;
   const keys = new ApiKeyService(new ApiKeyStore(db));
   const issued = await seed(runtime, keys);
@@ -138,7 +166,33 @@ async function measure(engine: 'pglite' | 'postgres'): Promise<Row[]> {
   });
   const valid = await http(issued.key);
   const invalid = await http(malformed['wrong checksum']);
+
+  // (4) Against the floor (issue 27): a bare node:http + pg server on the same schema and pool size.
+  let floor: SideBySide | undefined;
+  const url = process.env.DATABASE_URL;
+  if (engine === 'postgres' && url) {
+    const [current] = await runtime.platform.database.withSession((s) =>
+      s.query<{ schema: string }>('select current_schema() as schema'),
+    );
+    const bare = await startBareServer(
+      { connectionString: url, schema: current?.schema ?? 'public', poolMax: POOL_MAX },
+      bareVerify,
+    );
+    try {
+      const body = JSON.stringify({ key: issued.key });
+      const headers = { 'content-type': 'application/json' };
+      floor = await sideBySide(
+        { url: `${bare.url}/`, method: 'POST', headers, body },
+        { url: `${runtime.url}/api/keys/verify`, method: 'POST', headers, body },
+        { rounds: ROUNDS_HTTP, seconds: SIDE_SECONDS, connections: 10 },
+      );
+      floors.push(floor);
+    } finally {
+      await bare.close();
+    }
+  }
   await runtime.stop();
+  closeLog();
 
   const verifyP50 = percentile(verifyTimes, 50);
   const selectP50 = percentile(selectTimes, 50);
@@ -160,10 +214,24 @@ async function measure(engine: 'pglite' | 'postgres'): Promise<Row[]> {
       'HTTP p99 ms (valid)': valid.latency.p99,
       'HTTP verify req/s (malformed)': Math.round(invalid.requests.average),
       non2xx: valid.non2xx + invalid.non2xx + health.non2xx,
+      'side-by-side verify req/s (median)': floor ? Math.round(floor.medianOurs) : '',
+      'bare node:http + pg req/s (median)': floor ? Math.round(floor.medianBare) : '',
+      'verify / bare (median of rounds)': floor ? `${floor.medianRatio.toFixed(2)}×` : '',
     },
   ];
 }
 
+const POOL_MAX = 10;
+const floors: SideBySide[] = [];
+if (process.env.BENCH_ONLY === 'bare') {
+  // Quick comparisons: the PostgreSQL side by side only, printed.
+  await measure('postgres');
+  const f = floors[0];
+  process.stdout.write(
+    `bare ${f?.bare.map(Math.round).join(', ')}\nours ${f?.ours.map(Math.round).join(', ')}\nratios ${f?.ratios.map((r) => r.toFixed(2)).join(', ')} median ${f?.medianRatio.toFixed(2)}\ncpu µs/req bare ${f?.bareCpuUsPerRequest.toFixed(0)} ours ${f?.oursCpuUsPerRequest.toFixed(0)}\n`,
+  );
+  process.exit(0);
+}
 const rows = [...(await measure('pglite'))];
 if (process.env.DATABASE_URL) rows.push(...(await measure('postgres')));
 report(
@@ -176,6 +244,10 @@ report(
     `Load average (1/5/15 min) at the end of the run: ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' / ')} on ${availableParallelism()} cores, shared with other engineers' test runs.`,
+    ...floors.map(
+      (f) =>
+        `Against the floor (issue 27, target ≥ 0.85), PostgreSQL: a bare node:http server with its own pg.Pool (max ${POOL_MAX}, as ours) on the same schema that reads and JSON-parses the body, SHA-256s the key and does one SELECT by the key_hash index, answering a small JSON verdict, no logging; beside POST /api/keys/verify through the local gateway (access log on, batched into a pipe). ${ROUNDS_HTTP} alternated rounds of ${SIDE_SECONDS} s, 10 connections, autocannon from a child process. req/s per round: bare ${f.bare.map(Math.round).join(', ')}; SessionForge ${f.ours.map(Math.round).join(', ')}; ratio per round ${f.ratios.map((r) => r.toFixed(2)).join(', ')}; **median ratio ${f.medianRatio.toFixed(2)}**. CPU of the serving process per request (median of rounds): bare ${f.bareCpuUsPerRequest.toFixed(0)} µs, SessionForge ${f.oursCpuUsPerRequest.toFixed(0)} µs.`,
+    ),
     `HTTP: autocannon, 10 connections, ${DURATION_SECONDS} s each, POST /api/keys/verify through the local gateway (JSON parse, zod, verify, JSON answer; the route declares enqueues: false, so the router skips the outbox drain it runs after other POSTs, which earlier in this session cut PGlite to 140 req/s valid and 265 malformed), beside GET /api/health on the same server as the machine's floor at that moment.`,
   ],
   rows,

@@ -35,6 +35,19 @@ export function clientIp(req: IncomingMessage, trustedProxyHops: number): string
  * (some proxies append the port). Anything else is null.
  */
 function addressOf(entry: string): string | null {
+  // A pure function of its input, asked for the same few addresses on every request: remembered
+  // (bounded, so a flood of distinct forwarded addresses cannot grow it).
+  const known = canonical.get(entry);
+  if (known !== undefined) return known;
+  const address = parseAddress(entry);
+  if (canonical.size >= 4096) canonical.clear();
+  canonical.set(entry, address);
+  return address;
+}
+
+const canonical = new Map<string, string | null>();
+
+function parseAddress(entry: string): string | null {
   const withPort = /^\[([^\]]*)\](?::(\d{1,5}))?$/.exec(entry) ?? /^([0-9.]+):(\d{1,5})$/.exec(entry);
   if (!withPort) return canonicalAddress(entry);
   if (withPort[2] !== undefined && Number(withPort[2]) > 65535) return null;

@@ -109,6 +109,32 @@ describe('paths', () => {
     expect(normalizedPath('/api/login?x=1')).toBe('/api/login');
   });
 
+  it('answers plain paths (which skip the URL parser) exactly as the URL parser would', () => {
+    const viaUrl = (raw: string) => {
+      const pathname = new URL(`http://localhost${raw}`).pathname;
+      return pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
+    };
+    for (const raw of [
+      '/',
+      '/api',
+      '/api/',
+      '/api/sessions/current',
+      '/api/sessions/current/',
+      '/api//sessions',
+      '/api/orgs/0b0e2a4c-1d2e-4f5a-8b9c-0d1e2f3a4b5c/members?limit=5',
+      '/api/sessions/current?next=/../x',
+      '/API/Sessions_Current-x',
+      '/api/a/.',
+      '/api/a/..',
+      '/api/%2e%2e/x',
+      '/api\\..\\x',
+      '/api/a#frag?x',
+      '/api/\tsessions',
+    ]) {
+      expect(normalizedPath(raw), raw).toBe(viaUrl(raw));
+    }
+  });
+
   it('matches parameters and refuses ones that decode to a slash or do not decode', () => {
     const compiled = compilePath('/api/sessions/:id');
     expect(matchPath(compiled, '/api/sessions/abc')).toEqual({ id: 'abc' });
@@ -202,6 +228,32 @@ describe('route tables', () => {
       /body limit above/,
     );
     expect(() => createHttpFunction('x', [route(PLATFORM_BODY_LIMIT_BYTES)], edge)).not.toThrow();
+  });
+
+  it('refuse a fixed path declared after a parameterized one of the same method that matches it', () => {
+    const route = (method: 'GET' | 'POST', path: string) =>
+      defineRoute({
+        method,
+        path,
+        summary: 'x',
+        tags: [],
+        auth: { kind: 'none' },
+        responses: {},
+        handler: async () => json(204),
+      });
+    const edge = async () => {
+      throw new Error('not called');
+    };
+    expect(() =>
+      createHttpFunction('x', [route('GET', '/api/x/:id'), route('GET', '/api/x/current')], edge),
+    ).toThrow(/declared after \/api\/x\/:id/);
+    // Declared first, or under another method, the fixed path is unambiguous.
+    expect(() =>
+      createHttpFunction('x', [route('GET', '/api/x/current'), route('GET', '/api/x/:id')], edge),
+    ).not.toThrow();
+    expect(() =>
+      createHttpFunction('x', [route('POST', '/api/x/:id'), route('GET', '/api/x/current')], edge),
+    ).not.toThrow();
   });
 
   it('say limits in words', () => {

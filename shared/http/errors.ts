@@ -127,12 +127,12 @@ export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
-  headers: Record<string, string | string[]> = {},
+  headers?: Record<string, string | string[]>,
 ): void {
   const payload = body === undefined ? '' : JSON.stringify(body);
   if (payload) res.setHeader('content-type', 'application/json; charset=utf-8');
   // A JSON media type of its own (application/scim+json) comes in `headers` and wins.
-  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  if (headers) for (const name in headers) res.setHeader(name, headers[name] as string | string[]);
   res.setHeader('content-length', Buffer.byteLength(payload));
   res.statusCode = status;
   res.end(payload);

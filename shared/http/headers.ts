@@ -14,6 +14,8 @@ export const securityHeaders: Record<string, string> = {
   'cache-control': 'no-store',
 };
 
+const securityHeaderEntries = Object.entries(securityHeaders);
+
 export function applySecurityHeaders(res: ServerResponse): void {
-  for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
+  for (const [name, value] of securityHeaderEntries) res.setHeader(name, value);
 }

@@ -4,6 +4,13 @@
  * Returns null for a path that cannot be decoded.
  */
 export function normalizedPath(rawUrl: string): string | null {
+  // Most requests name a plain path (letters, digits, '/', '-', '_', no dots, escapes or
+  // backslashes), which URL parsing would return unchanged: skip the parser for those.
+  const query = rawUrl.indexOf('?');
+  const plain = query === -1 ? rawUrl : rawUrl.slice(0, query);
+  if (PLAIN_PATH.test(plain)) {
+    return plain.length > 1 && plain.endsWith('/') ? plain.slice(0, -1) : plain;
+  }
   try {
     const pathname = new URL(`http://localhost${rawUrl.startsWith('/') ? '' : '/'}${rawUrl}`).pathname;
     return pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
@@ -11,6 +18,8 @@ export function normalizedPath(rawUrl: string): string | null {
     return null;
   }
 }
+
+const PLAIN_PATH = /^\/[A-Za-z0-9/_-]*$/;
 
 export interface CompiledPath {
   pattern: RegExp;

@@ -62,7 +62,7 @@ export function createHttpFunction<Deps>(
       throw new Error(`${route.method} ${route.path}: a body limit above what a deployed unit receives`);
     }
   }
-  const table = routes.map((route) => ({ route, compiled: compilePath(route.path) }));
+  const table = compileTable(routes);
   // Deployed, the Functions Framework builds its server after this module loads: keep its body
   // parsers from reading what this router reads itself, after authentication.
   guardFrameworkBodyParsers();
@@ -74,10 +74,12 @@ export function createHttpFunction<Deps>(
     try {
       const ctx = await edge();
       log = ctx.logger.child({ requestId, unit });
-      const { outcome, route } = await handle(req as RequestWithRawBody, ctx, table, requestId, log);
-      await respond(req, res, outcome, route);
+      const path = normalizedPath(req.url ?? '/');
+      const { outcome, route } = await handle(req as RequestWithRawBody, ctx, table, path, requestId, log);
+      const streaming = respond(req, res, outcome, route);
+      if (streaming) await streaming;
       const status = outcome.ok === false ? errorPayload(outcome).status : (outcome as Reply).status;
-      log.info('request', { method: req.method, path: normalizedPath(req.url ?? '/') ?? 'invalid', status });
+      log.access({ method: req.method, path: path ?? 'invalid', status });
     } catch (error) {
       // A dependency outage is not a bug: the client is told to come back, without a stack in the log.
       const outage = isDependencyUnavailable(error);
@@ -92,18 +94,69 @@ export function createHttpFunction<Deps>(
   };
 }
 
+interface TableEntry<Deps> {
+  route: AnyRoute<Deps>;
+  compiled: ReturnType<typeof compilePath>;
+}
+
+/**
+ * The route table, ready for matching: paths without parameters in a map (one lookup per
+ * request), the others in declaration order. A fixed path that an earlier parameterized route of
+ * the same method would match is refused when the table is built, so the map never changes which
+ * route answers.
+ */
+interface CompiledTable<Deps> {
+  exact: Map<string, Array<TableEntry<Deps>>>;
+  patterns: Array<TableEntry<Deps>>;
+}
+
+function compileTable<Deps>(routes: AnyRoute<Deps>[]): CompiledTable<Deps> {
+  const exact = new Map<string, Array<TableEntry<Deps>>>();
+  const patterns: Array<TableEntry<Deps>> = [];
+  for (const route of routes) {
+    const entry = { route, compiled: compilePath(route.path) };
+    if (entry.compiled.names.length > 0) patterns.push(entry);
+    else {
+      // First match used to win; the map lets a fixed path win instead. Say so if that differs.
+      const shadow = patterns.find(
+        (p) => p.route.method === route.method && matchPath(p.compiled, route.path),
+      );
+      if (shadow) {
+        throw new Error(
+          `${route.method} ${route.path} is declared after ${shadow.route.path}, which matches it`,
+        );
+      }
+      const list = exact.get(route.path) ?? [];
+      list.push(entry);
+      exact.set(route.path, list);
+    }
+  }
+  return { exact, patterns };
+}
+
 async function handle<Deps>(
   req: RequestWithRawBody,
   ctx: HttpEdge<Deps>,
-  table: Array<{ route: AnyRoute<Deps>; compiled: ReturnType<typeof compilePath> }>,
+  table: CompiledTable<Deps>,
+  path: string | null,
   requestId: string,
   log: Logger,
 ): Promise<{ outcome: HandlerResult; route?: AnyRoute<Deps> }> {
-  const path = normalizedPath(req.url ?? '/');
   if (path === null) return { outcome: fail('NOT_FOUND') };
+  const exact = table.exact.get(path);
+  if (exact) {
+    // A path without parameters: the method picks the route (routes' paths are distinct per method).
+    for (const entry of exact) {
+      if (entry.route.method !== req.method) continue;
+      return {
+        route: entry.route,
+        outcome: await handleRoute(req, ctx, entry.route, {}, requestId, log),
+      };
+    }
+  }
   let found: { route: AnyRoute<Deps>; params: Record<string, string> } | undefined;
-  const otherMethods = new Set<string>();
-  for (const entry of table) {
+  const otherMethods = new Set<string>(exact?.map((entry) => entry.route.method));
+  for (const entry of table.patterns) {
     const params = matchPath(entry.compiled, path);
     if (!params) continue;
     if (entry.route.method !== req.method) {
@@ -158,7 +211,11 @@ async function handleRoute<Deps>(
     if (refused) return refused;
   }
 
-  const body = await parseBody(req, route);
+  // No body expected and none sent (every GET): nothing to read, no need to wait for it.
+  const body =
+    !route.body && !route.streamsBody && !hasBody(req) && !req.rawBody
+      ? NO_BODY
+      : await parseBody(req, route);
   if (body.ok === false) return body;
 
   const query = parseQuery(req, route);
@@ -187,6 +244,8 @@ async function handleRoute<Deps>(
   }
   return result;
 }
+
+const NO_BODY = Object.freeze({ ok: true, value: undefined }) as { ok: true; value: unknown };
 
 async function parseBody<Deps>(
   req: RequestWithRawBody,
@@ -273,12 +332,13 @@ function headerValue(req: IncomingMessage, name: string): string | null {
   return (Array.isArray(value) ? value[0] : value)?.slice(0, 512) ?? null;
 }
 
-async function respond(
+/** Answers at once; returns a promise only while a streamed body is still being piped. */
+function respond(
   req: IncomingMessage,
   res: ServerResponse,
   outcome: HandlerResult,
   route: Pick<AnyRoute<unknown>, 'errorFormat' | 'textError'> | undefined,
-): Promise<void> {
+): Promise<void> | undefined {
   closeWhenAnswered(req, res);
   if (outcome.ok === false) {
     const payload = errorPayload(outcome);
@@ -303,10 +363,8 @@ async function respond(
     res.end(reply.raw);
     return;
   }
-  try {
-    await pipeline(reply.raw as Readable, res);
-  } catch (error) {
+  return pipeline(reply.raw as Readable, res).catch((error: unknown) => {
     // A client that hangs up on a stream (server-sent events) is normal, not a server fault.
     if ((error as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
-  }
+  });
 }

@@ -1,4 +1,5 @@
 import type { Tx } from '../bus/outbox.js';
+import { compiledOnce } from '../db/compiled.js';
 import type { Db } from '../db/connect.js';
 import { LAST_USED_RESOLUTION_SECONDS } from './model.js';
 import type { ApiKeysTable } from './tables.js';
@@ -12,6 +13,13 @@ export type KeyForVerify = Pick<
   'id' | 'org_id' | 'name' | 'role' | 'key_hash' | 'expires_at' | 'revoked_at' | 'last_used_at'
 >;
 
+const byHash = compiledOnce((db: Db, keyHash: Buffer) =>
+  db
+    .selectFrom('api_keys')
+    .select(['id', 'org_id', 'name', 'role', 'key_hash', 'expires_at', 'revoked_at', 'last_used_at'])
+    .where('key_hash', '=', keyHash),
+);
+
 /** API key persistence, named by intent. Ids reaching here are uuid-shaped (checked by the service). */
 export class ApiKeyStore {
   constructor(readonly db: Db) {}
@@ -20,12 +28,9 @@ export class ApiKeyStore {
     await tx.insertInto('api_keys').values(row).execute();
   }
 
+  /** Every verification's lookup (compiled once: the SQL never changes, only the hash). */
   async findByHash(keyHash: Buffer): Promise<KeyForVerify | null> {
-    const row = await this.db
-      .selectFrom('api_keys')
-      .select(['id', 'org_id', 'name', 'role', 'key_hash', 'expires_at', 'revoked_at', 'last_used_at'])
-      .where('key_hash', '=', keyHash)
-      .executeTakeFirst();
+    const [row] = await byHash(this.db, keyHash);
     return row ?? null;
   }
 

@@ -165,8 +165,29 @@ export const core = perPlatform(async (p): Promise<Core> => {
   };
 });
 
-/** The HTTP edge every unit's router runs behind. */
+const edges = new WeakMap<Core, WeakMap<object, HttpEdge<unknown>>>();
+
+/**
+ * The HTTP edge every unit's router runs behind. Units ask for it on every request; it is built
+ * once per (deps, core) pair and kept, so a request does not rebuild the authenticator and its
+ * origin list.
+ */
 export function httpEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
+  if (typeof deps !== 'object' || deps === null) return buildEdge(deps, c);
+  let perDeps = edges.get(c);
+  if (!perDeps) {
+    perDeps = new WeakMap();
+    edges.set(c, perDeps);
+  }
+  let edge = perDeps.get(deps) as HttpEdge<Deps> | undefined;
+  if (!edge) {
+    edge = buildEdge(deps, c);
+    perDeps.set(deps, edge as HttpEdge<unknown>);
+  }
+  return edge;
+}
+
+function buildEdge<Deps>(deps: Deps, c: Core): HttpEdge<Deps> {
   const p = c.platform;
   const orgGate: OrgGate = c.orgs.gate;
   return {

@@ -57,10 +57,20 @@ export function createGateway(
   dev?: DevRoutes,
 ): Server {
   const rewrites = loadRewrites();
+  // The unit of each path seen (a pure function of the path), bounded so odd paths cannot grow it.
+  const units = new Map<string, string | undefined>();
+  const unitOf = (path: string): string | undefined => {
+    if (units.has(path)) return units.get(path);
+    const unit = unitFor(rewrites, path);
+    if (units.size >= 4096) units.clear();
+    units.set(path, unit);
+    return unit;
+  };
   return createServer((req, res) => {
     const path = normalizedPath(req.url ?? '/');
+    const unit = path === null ? undefined : unitOf(path);
     // The console takes every path outside /api that no unit claims (/.well-known/security.txt is meta's).
-    if (path !== null && path !== '/api' && !path.startsWith('/api/') && !unitFor(rewrites, path)) {
+    if (path !== null && path !== '/api' && !path.startsWith('/api/') && !unit) {
       serveConsole(req, res, path);
       return;
     }
@@ -85,7 +95,6 @@ export function createGateway(
       });
       return;
     }
-    const unit = path === null ? undefined : unitFor(rewrites, path);
     const handler = unit ? (getFunction(unit) as HttpHandler | undefined) : undefined;
     if (!handler) {
       applySecurityHeaders(res);

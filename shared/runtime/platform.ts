@@ -132,16 +132,28 @@ export function usePlatform(next: Promise<Platform>): void {
   active = next;
 }
 
-/** Memoizes a unit's services per platform, so each instance builds them once. */
+/**
+ * Memoizes a unit's services per platform, so each instance builds them once. Asked on every
+ * request: while the process's platform stays the same, it answers with the promise it already
+ * has (no async hop, no lookup).
+ */
 export function perPlatform<T>(build: (p: Platform) => Promise<T> | T): () => Promise<T> {
   const cache = new WeakMap<Platform, Promise<T>>();
-  return async () => {
-    const p = await platform();
-    let value = cache.get(p);
-    if (!value) {
-      value = Promise.resolve(build(p));
-      cache.set(p, value);
-    }
+  let lastPlatform: Promise<Platform> | undefined;
+  let lastValue: Promise<T> | undefined;
+  return () => {
+    const current = platform();
+    if (current === lastPlatform && lastValue) return lastValue;
+    const value = current.then((p) => {
+      let built = cache.get(p);
+      if (!built) {
+        built = Promise.resolve(build(p));
+        cache.set(p, built);
+      }
+      return built;
+    });
+    lastPlatform = current;
+    lastValue = value;
     return value;
   };
 }

@@ -134,7 +134,7 @@ export class SessionService {
     const state = stateOf(found.session, now);
     if (state !== 'active') return { ok: false, reason: state };
     if (found.user.disabledAt) return { ok: false, reason: 'disabled' };
-    if (options.touch !== false) await this.touch(found, now);
+    if (options.touch !== false && shouldTouch(found.session.last_seen_at, now)) await this.touch(found, now);
     return { ok: true, value: found };
   }
 

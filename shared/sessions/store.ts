@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Tx } from '../bus/outbox.js';
+import { compiledOnce } from '../db/compiled.js';
 import type { Db } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import '../accounts/tables.js';
@@ -49,6 +50,15 @@ export interface NewSession {
 }
 
 /** Session persistence, named by intent. Every revocation returns what it revoked so callers can emit events. */
+const byTokenHash = compiledOnce((db: Db, tokenHash: Buffer) =>
+  db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .selectAll('sessions')
+    .select(['users.email as user_email', 'users.name as user_name', 'users.disabled_at as user_disabled_at'])
+    .where('sessions.token_hash', '=', tokenHash),
+);
+
 export class SessionStore {
   constructor(private readonly db: Db) {}
 
@@ -84,18 +94,9 @@ export class SessionStore {
   }
 
   /** One indexed lookup by token hash, with the owning user. */
+  /** Every request's lookup (compiled once: the SQL never changes, only the hash). */
   async findByTokenHash(tokenHash: Buffer): Promise<SessionWithUser | null> {
-    const row = await this.db
-      .selectFrom('sessions')
-      .innerJoin('users', 'users.id', 'sessions.user_id')
-      .selectAll('sessions')
-      .select([
-        'users.email as user_email',
-        'users.name as user_name',
-        'users.disabled_at as user_disabled_at',
-      ])
-      .where('sessions.token_hash', '=', tokenHash)
-      .executeTakeFirst();
+    const [row] = await byTokenHash(this.db, tokenHash);
     if (!row) return null;
     const { user_email, user_name, user_disabled_at, ...session } = row;
     return {

@@ -48,6 +48,19 @@ describe.each(backendNames)('RateLimitStore contract on %s', (name) => {
     expect(decisions.filter((d) => d.allowed)).toHaveLength(3);
   });
 
+  it('counts every hit of a large burst exactly once, with forgets racing it', async () => {
+    // Many writers on one key: the PostgreSQL store's compare-and-swap loses races and must retry
+    // or fall back to the row lock, never lose or double a hit.
+    const key = freshKey();
+    const wide = { windowMs: 15 * MINUTE_MS, limit: 25 };
+    const decisions = await Promise.all(Array.from({ length: 40 }, (_, i) => store.hit(key, at(i), wide)));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(25);
+    const allowedAt = decisions.flatMap((d, i) => (d.allowed ? [at(i)] : []));
+    await Promise.all(allowedAt.slice(0, 10).map((hit) => store.forget(key, hit, wide)));
+    const after = await Promise.all(Array.from({ length: 15 }, (_, i) => store.hit(key, at(100 + i), wide)));
+    expect(after.filter((d) => d.allowed)).toHaveLength(10);
+  });
+
   it('forget gives back one slot recorded at that instant, and ignores unknown keys', async () => {
     const key = freshKey();
     for (let i = 0; i < 3; i++) await store.hit(key, at(i), rule);

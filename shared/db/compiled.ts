@@ -1,0 +1,23 @@
+import { type Compilable, type CompiledQuery, createQueryId } from 'kysely';
+import type { Db } from './connect.js';
+
+/**
+ * A query run on every request whose SQL never changes, only its one parameter (a token or key
+ * hash): built and compiled once per database handle, then executed with each call's value. Saves
+ * the query builder's work (immutable node trees, compilation) on the hot path.
+ */
+export function compiledOnce<P, R>(build: (db: Db, value: P) => Compilable<R>) {
+  const compiled = new WeakMap<Db, CompiledQuery<R>>();
+  return async (db: Db, value: P): Promise<R[]> => {
+    let query = compiled.get(db);
+    if (!query) {
+      query = build(db, value).compile();
+      if (query.parameters.length !== 1 || query.parameters[0] !== value) {
+        throw new Error('a query compiled once must take exactly its one value as a parameter');
+      }
+      compiled.set(db, query);
+    }
+    const { rows } = await db.executeQuery<R>({ ...query, parameters: [value], queryId: createQueryId() });
+    return rows;
+  };
+}
