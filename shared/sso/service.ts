@@ -11,6 +11,7 @@ import { queueMail } from '../mail/queue.js';
 import { renderMail } from '../mail/templates.js';
 import { isId, membershipActive } from '../orgs/model.js';
 import type { OutboundFetch } from '../outbound/client.js';
+import { suspendedByScim } from '../scim/suspension.js';
 import type { DomainStore } from './domain-store.js';
 import { emailDomain } from './domains-model.js';
 import { createExternalUser } from './external-users.js';
@@ -546,6 +547,17 @@ export class SsoService {
         fail(
           'INSUFFICIENT_ROLE',
           'Your membership in this organization has expired; ask an admin to renew it.',
+        ),
+      );
+    }
+    // The org's identity provider suspended them (SCIM `active: false`): only its re-activation
+    // brings the membership back, not a sign-in it still lets through.
+    if (!current && (await suspendedByScim(tx, config.orgId, user.id))) {
+      return refusal(
+        'scim_suspended',
+        fail(
+          'INSUFFICIENT_ROLE',
+          'Your membership in this organization is suspended by its identity provider; ask an admin to restore it.',
         ),
       );
     }
