@@ -12,6 +12,7 @@ import { renderMail } from '../mail/templates.js';
 import { isId, membershipActive } from '../orgs/model.js';
 import type { OutboundFetch } from '../outbound/client.js';
 import { suspendedByScim } from '../scim/suspension.js';
+import '../orgs/tables.js';
 import type { DomainStore } from './domain-store.js';
 import { emailDomain } from './domains-model.js';
 import { createExternalUser } from './external-users.js';
@@ -247,8 +248,24 @@ export class SsoService {
     return this.toView(saved);
   }
 
-  async remove(orgId: string, actor: { userId: string; ip: string | null }, now: Date): Promise<boolean> {
+  /**
+   * Turns the org's SSO off, unless its policy requires SSO: with no IdP, every account at its
+   * verified domains would be sent to an SSO that no longer exists. The policy is read under the
+   * org's row lock, the lock an owner requiring SSO takes too, so the two orders cannot cross.
+   */
+  async remove(
+    orgId: string,
+    actor: { userId: string; ip: string | null },
+    now: Date,
+  ): Promise<'removed' | 'absent' | 'required'> {
     const removed = await this.deps.store.db.transaction().execute(async (tx) => {
+      const org = await tx
+        .selectFrom('orgs')
+        .select('enforce_sso')
+        .where('id', '=', orgId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (org?.enforce_sso) return 'required' as const;
       const gone = await this.deps.store.remove(tx, orgId);
       if (gone) {
         await appendAudit(tx, {
@@ -260,7 +277,7 @@ export class SsoService {
           now,
         });
       }
-      return gone;
+      return gone ? ('removed' as const) : ('absent' as const);
     });
     this.discovered.delete(orgId);
     return removed;
