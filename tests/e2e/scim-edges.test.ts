@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { createOrg, newUser, orgTestEnv, sudoToken, type TestUser } from '../helpers/orgs.js';
+
+/** Edges of the SCIM surface: paging numbers and look-alike names. */
+const SCIM_JSON = 'application/scim+json';
+const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+
+let app: TestApp;
+let owner: TestUser;
+let orgId: string;
+let scimToken: string;
+
+beforeAll(async () => {
+  app = await startTestApp({ env: orgTestEnv });
+  owner = await newUser(app, 'edges-owner');
+  orgId = (await createOrg(app, owner)).id;
+  const issued = await app.request('POST', `/api/orgs/${orgId}/scim-tokens`, {
+    token: await sudoToken(app, owner),
+    body: { name: 'Okta' },
+  });
+  scimToken = issued.body.token;
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+function scim(method: string, path: string, body?: unknown) {
+  return app.request(method, `/api/scim/v2${path}`, {
+    token: scimToken,
+    ...(body !== undefined ? { raw: JSON.stringify(body) } : {}),
+    headers: body !== undefined ? { 'content-type': SCIM_JSON } : {},
+  });
+}
+
+function role(userId: string) {
+  return app.runtime.platform.db
+    .selectFrom('memberships')
+    .select('role')
+    .where('org_id', '=', orgId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst()
+    .then((r) => r?.role);
+}
+
+describe('SCIM paging', () => {
+  it('any startIndex and count answer a page or a SCIM 400, never a 500', async () => {
+    for (const query of [
+      'count=1e9',
+      'count=1000000000',
+      'count=-1',
+      'startIndex=-5',
+      'startIndex=0',
+      'startIndex=1e20',
+      'startIndex=9007199254740993',
+      'startIndex=99999999999999999999999',
+      'count=1.5',
+      'startIndex=abc',
+      'count=NaN',
+      'count=Infinity',
+      'startIndex=2147483648&count=200',
+    ]) {
+      const res = await scim('GET', `/Users?${query}`);
+      expect([200, 400], `${query}: ${res.text}`).toContain(res.status);
+      if (res.status === 200) expect(res.body.Resources.length).toBeLessThanOrEqual(200);
+      const groups = await scim('GET', `/Groups?${query}`);
+      expect([200, 400], `${query}: ${groups.text}`).toContain(groups.status);
+    }
+  });
+});
+
+describe('look-alike userNames', () => {
+  it("the owner's address in other case, or with spaces reaches no owner and makes no account for it", async () => {
+    for (const variant of [owner.email.toUpperCase(), ` ${owner.email} `]) {
+      const res = await scim('POST', '/Users', { schemas: [USER], userName: variant, active: false });
+      expect(res.status, `${variant}: ${res.text}`).toBe(409);
+    }
+    const found = await scim(
+      'GET',
+      `/Users?filter=${encodeURIComponent(`userName eq "${owner.email.toUpperCase()}"`)}`,
+    );
+    expect(found.body.Resources[0]?.id).toBe(owner.userId);
+    const off = await scim('PATCH', `/Users/${owner.userId}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'active', value: false }],
+    });
+    expect(off.status).toBe(403);
+    expect(await role(owner.userId)).toBe('owner');
+  });
+});
