@@ -89,3 +89,60 @@ describe('look-alike userNames', () => {
     expect(await role(owner.userId)).toBe('owner');
   });
 });
+
+describe('an existing account provisioned inactive', () => {
+  it('gets no invitation it could accept until the identity provider activates it', async () => {
+    const person = await newUser(app, 'staged');
+    const created = await scim('POST', '/Users', { schemas: [USER], userName: person.email, active: false });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.active).toBe(false);
+    await app.settle();
+    expect(app.mails().filter((m) => m.to === person.email && m.action.type === 'invitation')).toHaveLength(
+      0,
+    );
+    expect(await role(person.userId)).toBeUndefined();
+
+    const on = await scim('PATCH', `/Users/${created.body.id}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'active', value: true }],
+    });
+    expect(on.status, on.text).toBe(200);
+    await app.settle();
+    const accepted = await app.request('POST', '/api/orgs/invitations/accept', {
+      token: person.token,
+      body: { token: app.tokenFromMail(person.email, 'invitation') },
+    });
+    expect(accepted.status, accepted.text).toBe(200);
+    expect(await role(person.userId)).toBe('member');
+    expect((await scim('GET', `/Users/${created.body.id}`)).body.active).toBe(true);
+  });
+
+  it('an invitation withdrawn by active false is sent again by active true', async () => {
+    const person = await newUser(app, 'withdrawn');
+    const created = await scim('POST', '/Users', { schemas: [USER], userName: person.email });
+    expect(created.status, created.text).toBe(201);
+    await app.settle();
+    const first = app.tokenFromMail(person.email, 'invitation');
+    const setActive = (active: boolean) =>
+      scim('PATCH', `/Users/${created.body.id}`, {
+        schemas: [PATCH],
+        Operations: [{ op: 'replace', path: 'active', value: active }],
+      });
+    expect((await setActive(false)).status).toBe(200);
+    const stale = await app.request('POST', '/api/orgs/invitations/accept', {
+      token: person.token,
+      body: { token: first },
+    });
+    expect(stale.status).toBe(404);
+    expect((await setActive(true)).status).toBe(200);
+    await app.settle();
+    const second = app.tokenFromMail(person.email, 'invitation');
+    expect(second).not.toBe(first);
+    const accepted = await app.request('POST', '/api/orgs/invitations/accept', {
+      token: person.token,
+      body: { token: second },
+    });
+    expect(accepted.status, accepted.text).toBe(200);
+    expect(await role(person.userId)).toBe('member');
+  });
+});
