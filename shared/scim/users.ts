@@ -265,7 +265,9 @@ export class ScimUserService {
         );
         if (!input.active) await this.#suspend(tx, actor, account.id, now);
       } else {
-        const invitationId = await this.#invite(tx, ring, actor, org.name, account.email, now);
+        // An inactive User gets no invitation it could accept: it is recorded withdrawn, and sent
+        // when the identity provider activates the User.
+        const invitationId = await this.#invite(tx, ring, actor, org.name, account.email, now, input.active);
         await this.#upsertScimRow(
           tx,
           actor.orgId,
@@ -306,6 +308,8 @@ export class ScimUserService {
     change: { externalId?: string | null; active?: boolean },
     now: Date,
   ): Promise<Result<{ person: ScimPerson }>> {
+    // Asked before the transaction (PGlite has one connection): activating an invited User may mail.
+    const ring = change.active === true ? await this.deps.mailKeys() : null;
     return this.deps.db.transaction().execute(async (tx) => {
       const org = await this.deps.orgStore.lockOrg(tx, actor.orgId);
       if (!org || org.deleted_at) return fail('NOT_FOUND');
@@ -328,6 +332,8 @@ export class ScimUserService {
         await this.#reactivate(tx, actor, userId, now);
       if (change.active === false && person.state === 'invited')
         await this.#withdrawInvitation(tx, actor, userId, now);
+      if (change.active === true && person.state === 'invited' && ring)
+        await this.#inviteAgain(tx, ring, actor, org.name, userId, now);
       return { ok: true as const, person: await this.#mustGet(tx, actor.orgId, userId) };
     });
   }
@@ -557,8 +563,42 @@ export class ScimUserService {
     return !!revoked;
   }
 
-  /** The invitation an existing account gets: the same mail and token as an admin's invitation. */
-  async #invite(tx: Tx, ring: KeyRing, actor: ScimActor, orgName: string, email: string, now: Date) {
+  /** An invited User made active again: a new invitation unless theirs is still pending. */
+  async #inviteAgain(tx: Tx, ring: KeyRing, actor: ScimActor, orgName: string, userId: string, now: Date) {
+    const row = await tx
+      .selectFrom('scim_users')
+      .innerJoin('users', 'users.id', 'scim_users.user_id')
+      .leftJoin('invitations', 'invitations.id', 'scim_users.invitation_id')
+      .select(['users.email', 'invitations.revoked_at', 'invitations.accepted_at', 'invitations.id'])
+      .where('scim_users.org_id', '=', actor.orgId)
+      .where('scim_users.user_id', '=', userId)
+      .executeTakeFirst();
+    if (!row || (row.id && !row.revoked_at && !row.accepted_at)) return;
+    const invitationId = await this.#invite(tx, ring, actor, orgName, row.email, now);
+    await this.#upsertScimRow(tx, actor.orgId, userId, { invitation_id: invitationId }, now);
+    await this.#audit(
+      tx,
+      actor,
+      userId,
+      'scim.user_provisioned',
+      { outcome: 'invited', role: PROVISIONED_ROLE, invitationId },
+      now,
+    );
+  }
+
+  /**
+   * The invitation an existing account gets: the same mail and token as an admin's invitation.
+   * Unsent (`send: false`, an inactive User) it is recorded already withdrawn: no token, no mail.
+   */
+  async #invite(
+    tx: Tx,
+    ring: KeyRing,
+    actor: ScimActor,
+    orgName: string,
+    email: string,
+    now: Date,
+    send = true,
+  ) {
     const id = randomUUID();
     await tx
       .insertInto('invitations')
@@ -573,10 +613,11 @@ export class ScimUserService {
         created_at: now,
         accepted_at: null,
         accepted_by: null,
-        revoked_at: null,
-        revoked_reason: null,
+        revoked_at: send ? null : now,
+        revoked_reason: send ? null : 'scim_deprovisioned',
       })
       .execute();
+    if (!send) return id;
     const token = await issueToken(tx, 'invitation', now, { subject: id });
     await queueMail(
       tx,
