@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createOrg, newUser, orgTestEnv, sudoToken, type TestUser } from '../helpers/orgs.js';
+import {
+  createOrg,
+  grantMembership,
+  newUser,
+  orgTestEnv,
+  sudoToken,
+  type TestUser,
+} from '../helpers/orgs.js';
 
 /** Edges of the SCIM surface: paging numbers and look-alike names. */
 const SCIM_JSON = 'application/scim+json';
@@ -144,5 +151,47 @@ describe('an existing account provisioned inactive', () => {
     });
     expect(accepted.status, accepted.text).toBe(200);
     expect(await role(person.userId)).toBe('member');
+  });
+});
+
+describe('a SCIM token outlives no owner who made it', () => {
+  async function tokenBy(label: string) {
+    const other = await newUser(app, label);
+    await grantMembership(app, orgId, other.userId, 'owner');
+    const issued = await app.request('POST', `/api/orgs/${orgId}/scim-tokens`, {
+      token: await sudoToken(app, other),
+      body: { name: `${label}'s Okta` },
+    });
+    expect(issued.status, issued.text).toBe(201);
+    const token: string = issued.body.token;
+    const use = () => app.request('GET', '/api/scim/v2/Users?count=1', { token });
+    expect((await use()).status).toBe(200);
+    return { other, use };
+  }
+
+  it('an owner removed by another owner: their SCIM token stops at once', async () => {
+    const { other, use } = await tokenBy('removed-owner');
+    const removed = await app.request('DELETE', `/api/orgs/${orgId}/members/${other.userId}`, {
+      token: owner.token,
+    });
+    expect(removed.status, removed.text).toBeLessThan(300);
+    expect((await use()).status).toBe(401);
+  });
+
+  it('an owner made an admin: their SCIM token (an owner-only credential) stops at once', async () => {
+    const { other, use } = await tokenBy('demoted-owner');
+    const demoted = await app.request('PATCH', `/api/orgs/${orgId}/members/${other.userId}`, {
+      token: owner.token,
+      body: { role: 'admin' },
+    });
+    expect(demoted.status, demoted.text).toBe(200);
+    expect((await use()).status).toBe(401);
+  });
+
+  it('an owner who leaves: their SCIM token stops at once', async () => {
+    const { other, use } = await tokenBy('leaving-owner');
+    const left = await app.request('POST', `/api/orgs/${orgId}/leave`, { token: other.token });
+    expect(left.status, left.text).toBeLessThan(300);
+    expect((await use()).status).toBe(401);
   });
 });
