@@ -157,4 +157,51 @@ describe('a SCIM suspension', () => {
     expect(back.status, back.text).toBe(404);
     expect(await membership(person.userId)).toBeUndefined();
   });
+
+  it("stops what the person had in the org: their SSO session's live stream ends revoked, their API key is refused", async () => {
+    const email = `streamer-${Date.now()}@acme.test`;
+    idp.user = { sub: `idp-${email}`, email, email_verified: true };
+    const signedIn = await ssoSignIn();
+    const ssoToken = cookieOf(signedIn, '__Host-sf_session') ?? '';
+    const found = await scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${email}"`)}`);
+    const id: string = found.body.Resources[0].id;
+    expect(
+      (
+        await scim('PATCH', '/Groups/admin', {
+          schemas: [PATCH],
+          Operations: [{ op: 'add', path: 'members', value: [{ value: id }] }],
+        })
+      ).status,
+    ).toBe(200);
+    // The raise ended the SSO session; the person signs in again as an admin and makes a key.
+    const adminToken = cookieOf(await ssoSignIn(), '__Host-sf_session') ?? '';
+    const key = await app.request('POST', `/api/orgs/${org.id}/keys`, {
+      token: adminToken,
+      body: { name: 'ci', role: 'member' },
+    });
+    expect(key.status, key.text).toBe(201);
+    const useKey = () => app.request('GET', `/api/orgs/${org.id}/members`, { token: key.body.key });
+    expect((await useKey()).status).toBe(200);
+    expect(ssoToken).not.toBe(adminToken);
+
+    const stream = await fetch(`${app.url}/api/sessions/stream`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = decoder.decode((await reader.read()).value);
+    expect(received).toContain('event: ready');
+
+    expect((await setActive(id, false)).body.active).toBe(false);
+    await app.settle();
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      received += decoder.decode(chunk.value);
+    }
+    expect(received).toContain('event: revoked');
+    expect(received).toContain('"reason":"scim_deprovisioned"');
+    expect((await useKey()).status).toBe(401);
+  });
 });
