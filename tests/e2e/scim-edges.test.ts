@@ -77,6 +77,27 @@ describe('SCIM paging', () => {
   });
 });
 
+describe('SCIM filters', () => {
+  it('escapes, lone surrogates, look-alike quotes and long values answer a list or a SCIM 400, never a 500', async () => {
+    for (const filter of [
+      'userName eq "\\ud800@x.test"',
+      'externalId eq "\\udfff"',
+      'id eq "\\u0041"',
+      'userName eq "a\\"b@x.test"',
+      'userName eq \u201cowner@x.test\u201d',
+      'userName eq "\u{1F600}@x.test"',
+      `externalId eq "${'x'.repeat(1000)}"`,
+      'userName eq "\\u0000"',
+      'userName Eq "a@x.test"',
+      'userName eq "a@x.test" or userName pr',
+    ]) {
+      const res = await scim('GET', `/Users?filter=${encodeURIComponent(filter)}`);
+      expect([200, 400], `${filter}: ${res.text}`).toContain(res.status);
+      if (res.status === 200) expect(res.body.totalResults).toBe(0);
+    }
+  });
+});
+
 describe('look-alike userNames', () => {
   it("the owner's address in other case, or with spaces reaches no owner and makes no account for it", async () => {
     for (const variant of [owner.email.toUpperCase(), ` ${owner.email} `]) {
