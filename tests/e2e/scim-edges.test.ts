@@ -216,3 +216,24 @@ describe('a SCIM token outlives no owner who made it', () => {
     expect((await use()).status).toBe(401);
   });
 });
+
+describe('a person who left the org', () => {
+  it('can be provisioned again with the externalId the identity provider keeps for them', async () => {
+    const person = await newUser(app, 'returner');
+    await grantMembership(app, orgId, person.userId, 'member');
+    const externalId = `okta-${person.userId}`;
+    const linked = await scim('PATCH', `/Users/${person.userId}`, {
+      schemas: [PATCH],
+      Operations: [{ op: 'replace', path: 'externalId', value: externalId }],
+    });
+    expect(linked.status, linked.text).toBe(200);
+    const left = await app.request('POST', `/api/orgs/${orgId}/leave`, { token: person.token });
+    expect(left.status, left.text).toBeLessThan(300);
+
+    const lookup = await scim('GET', `/Users?filter=${encodeURIComponent(`externalId eq "${externalId}"`)}`);
+    expect(lookup.body.totalResults).toBe(0);
+    const again = await scim('POST', '/Users', { schemas: [USER], userName: person.email, externalId });
+    expect(again.status, again.text).toBe(201);
+    expect(again.body.externalId).toBe(externalId);
+  });
+});
