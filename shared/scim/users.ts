@@ -692,14 +692,36 @@ export class ScimUserService {
     await this.#upsertScimRow(tx, orgId, userId, {}, now);
   }
 
+  /**
+   * Whether another SCIM User of the org holds this externalId. A holder who is no SCIM User any
+   * more (they left or were removed in the console) gives it up here: lookups no longer find them,
+   * so their identity provider must be able to use it again (giving it up commits even if the
+   * request is refused later: it belongs to nobody the org's SCIM can see either way).
+   */
   async #externalIdTaken(tx: Tx, orgId: string, externalId: string, exceptUserId: string | null) {
-    let query = tx
-      .selectFrom('scim_users')
-      .select('user_id')
-      .where('org_id', '=', orgId)
-      .where('external_id', '=', externalId);
-    if (exceptUserId) query = query.where('user_id', '!=', exceptUserId);
-    return !!(await query.executeTakeFirst());
+    const holders = await tx
+      .selectFrom('scim_users as su')
+      .leftJoin('memberships as m', (join) =>
+        join.onRef('m.org_id', '=', 'su.org_id').onRef('m.user_id', '=', 'su.user_id'),
+      )
+      .select(['su.user_id', 'm.user_id as member', 'su.suspended_at', 'su.invitation_id'])
+      .where('su.org_id', '=', orgId)
+      .where('su.external_id', '=', externalId)
+      .execute();
+    const live = holders.filter(
+      (h) => h.member !== null || h.suspended_at !== null || h.invitation_id !== null,
+    );
+    if (live.some((h) => h.user_id !== exceptUserId)) return true;
+    const stale = holders.filter((h) => !live.includes(h)).map((h) => h.user_id);
+    if (stale.length > 0) {
+      await tx
+        .updateTable('scim_users')
+        .set({ external_id: null })
+        .where('org_id', '=', orgId)
+        .where('user_id', 'in', stale)
+        .execute();
+    }
+    return false;
   }
 
   async #mustGet(tx: Tx, orgId: string, userId: string): Promise<ScimPerson> {
