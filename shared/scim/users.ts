@@ -405,6 +405,9 @@ export class ScimUserService {
       }
       for (const id of change.remove) targets.set(id, lowest);
       for (const id of change.add) targets.set(id, role);
+      // Taking someone out of the group moves them only if they are still in it: the caller's
+      // list was read before this lock, and a console change since then stands.
+      const leaving = new Set([...targets].filter(([, to]) => to !== role).map(([id]) => id));
       // Everything is checked before anything is written: a refusal leaves every role as it was.
       const moves: { userId: string; from: OrgRole | null; to: ScimRole }[] = [];
       for (const [userId, to] of targets) {
@@ -419,10 +422,11 @@ export class ScimUserService {
         }
         const member = await this.deps.orgStore.membership(tx, actor.orgId, userId);
         if (member?.role === 'owner') return refusedForOwner();
+        let suspendedRole: OrgRole | null = null;
         if (!member) {
           const suspended = await tx
             .selectFrom('scim_users')
-            .select('user_id')
+            .select('suspended_role')
             .where('org_id', '=', actor.orgId)
             .where('user_id', '=', userId)
             .where('suspended_at', 'is not', null)
@@ -432,7 +436,9 @@ export class ScimUserService {
               extra: { scimType: 'invalidValue' },
             });
           }
+          suspendedRole = suspended.suspended_role;
         }
+        if (leaving.has(userId) && (member?.role ?? suspendedRole) !== role) continue;
         if (member?.role !== to) moves.push({ userId, from: member?.role ?? null, to });
       }
       let changed = 0;
