@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { holdOrgLock } from '../helpers/db.js';
 import {
   createOrg,
   grantMembership,
@@ -245,30 +245,19 @@ describe('a group change racing a console change', () => {
     await grantMembership(app, orgId, person.userId, 'admin');
     const db = app.runtime.platform.db;
     // An owner's change in the console, holding the org's row lock while the IdP's PATCH arrives.
-    const held = await db.startTransaction().execute();
-    await held.selectFrom('orgs').select('id').where('id', '=', orgId).forUpdate().execute();
-    await held
-      .updateTable('memberships')
-      .set({ role: 'member' })
-      .where('org_id', '=', orgId)
-      .where('user_id', '=', person.userId)
-      .execute();
+    const held = await holdOrgLock(db, orgId, (tx) =>
+      tx
+        .updateTable('memberships')
+        .set({ role: 'member' })
+        .where('org_id', '=', orgId)
+        .where('user_id', '=', person.userId)
+        .execute(),
+    );
     const patching = scim('PATCH', '/Groups/admin', {
       schemas: [PATCH],
       Operations: [{ op: 'remove', path: `members[value eq "${person.userId}"]` }],
     });
-    if (process.env.DATABASE_URL) {
-      for (let i = 0; i < 80; i++) {
-        const waiting = await sql<{ n: number }>`
-          select count(*)::int as n from pg_stat_activity
-          where wait_event_type = 'Lock' and pid <> pg_backend_pid() and query ilike '%"orgs"%for update%'`.execute(
-          db,
-        );
-        if ((waiting.rows[0]?.n ?? 0) > 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    } else await new Promise((resolve) => setTimeout(resolve, 100));
-    await held.commit().execute();
+    await held.release();
     const res = await patching;
     expect(res.status, res.text).toBe(200);
     expect(await role(person.userId)).toBe('member');

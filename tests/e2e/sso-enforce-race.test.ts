@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { holdOrgLock } from '../helpers/db.js';
 import { freePort, type InProcessProvider, startOidcProvider } from '../helpers/oidc.js';
 import { createOrg, expectError, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
 import { configureSso, providerSettings, stepUp } from '../helpers/sso.js';
@@ -37,37 +37,15 @@ async function ssoOrg(label: string): Promise<{ owner: TestUser; orgId: string }
   return { owner, orgId: org.id };
 }
 
-/**
- * Until the request under test waits for the org's row lock, or 2 s (a request that takes no lock
- * has answered by then). PGlite runs one transaction at a time, so there the request simply
- * queues behind the held one; PostgreSQL shows the wait.
- */
-async function untilWaitingForLock(): Promise<void> {
-  if (!process.env.DATABASE_URL) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    return;
-  }
-  for (let i = 0; i < 80; i++) {
-    const waiting = await sql<{ n: number }>`
-      select count(*)::int as n from pg_stat_activity
-      where wait_event_type = 'Lock' and pid <> pg_backend_pid() and query ilike '%"orgs"%for update%'`.execute(
-      app.runtime.platform.db,
-    );
-    if ((waiting.rows[0]?.n ?? 0) > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 describe('enforceSso and turning SSO off, by two owners at once', () => {
   it('DELETE /sso that lands while SSO is being required is refused (409) and SSO stays', async () => {
     const { owner, orgId } = await ssoOrg('race-delete');
     const db = app.runtime.platform.db;
-    const held = await db.startTransaction().execute();
-    await held.selectFrom('orgs').select('id').where('id', '=', orgId).forUpdate().execute();
-    await held.updateTable('orgs').set({ enforce_sso: true }).where('id', '=', orgId).execute();
+    const held = await holdOrgLock(db, orgId, (tx) =>
+      tx.updateTable('orgs').set({ enforce_sso: true }).where('id', '=', orgId).execute(),
+    );
     const removing = app.request('DELETE', `/api/orgs/${orgId}/sso`, { token: owner.token });
-    await untilWaitingForLock();
-    await held.commit().execute();
+    await held.release();
     expectError(await removing, 409, 'CONFLICT');
     const config = await db
       .selectFrom('org_sso_configs')
@@ -80,15 +58,14 @@ describe('enforceSso and turning SSO off, by two owners at once', () => {
   it('enforceSso that lands while SSO is being turned off is refused (409) and stays off', async () => {
     const { owner, orgId } = await ssoOrg('race-enforce');
     const db = app.runtime.platform.db;
-    const held = await db.startTransaction().execute();
-    await held.selectFrom('orgs').select('id').where('id', '=', orgId).forUpdate().execute();
-    await held.deleteFrom('org_sso_configs').where('org_id', '=', orgId).execute();
+    const held = await holdOrgLock(db, orgId, (tx) =>
+      tx.deleteFrom('org_sso_configs').where('org_id', '=', orgId).execute(),
+    );
     const enforcing = app.request('PATCH', `/api/orgs/${orgId}/policy`, {
       token: owner.token,
       body: { enforceSso: true },
     });
-    await untilWaitingForLock();
-    await held.commit().execute();
+    await held.release();
     expectError(await enforcing, 409, 'CONFLICT');
     const org = await db
       .selectFrom('orgs')
