@@ -7,11 +7,11 @@ import { sha256 } from '../crypto/tokens.js';
 import { fail, type Result } from '../errors/codes.js';
 import { queueMail } from '../mail/queue.js';
 import { renderMail } from '../mail/templates.js';
+import { forgetScimHold } from '../scim/suspension.js';
 import type { SessionRow } from '../sessions/store.js';
 import { canGrant, invitationSurvives, membershipActive, type OrgRole } from './model.js';
 import type { OrgDeps } from './services.js';
 import type { OrgStore } from './store.js';
-import '../scim/tables.js';
 
 export interface OrgActor {
   userId: string;
@@ -294,6 +294,7 @@ export class InvitationService {
         .set({ accepted_at: now, accepted_by: user.id })
         .where('id', '=', pending.id)
         .execute();
+      await forgetScimHold(tx, pending.org_id, user.id, now);
       const replaced = await this.deps.sessions.replace(tx, live, 'privilege_change', {
         ip: caller.ip,
         userAgent: caller.userAgent,

@@ -1,5 +1,6 @@
 import { appendAudit } from '../audit/append.js';
-import { fail, type Result } from '../errors/codes.js';
+import type { Tx } from '../bus/outbox.js';
+import { type Failure, fail, type Result } from '../errors/codes.js';
 import type { OrgActor } from './invitations.js';
 import type { OrgPolicy } from './model.js';
 import { type OrgStore, policyOf } from './store.js';
@@ -15,12 +16,19 @@ export class PolicyService {
     actor: OrgActor,
     patch: PolicyPatch,
     now: Date,
+    /**
+     * A condition of the change, checked under the org's row lock before anything is written (a
+     * refusal commits nothing), so a concurrent order taking the same lock cannot slip in between.
+     */
+    precondition?: (tx: Tx, after: OrgPolicy) => Promise<Failure | null>,
   ): Promise<Result<{ policy: OrgPolicy }>> {
     return this.store.db.transaction().execute(async (tx) => {
       const org = await this.store.lockOrg(tx, orgId);
       if (!org) return fail('NOT_FOUND');
       const before = policyOf(org);
       const after: OrgPolicy = { ...before, ...patch };
+      const refused = precondition ? await precondition(tx, after) : null;
+      if (refused) return refused;
       await tx
         .updateTable('orgs')
         .set({

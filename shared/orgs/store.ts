@@ -4,6 +4,7 @@ import type { Db } from '../db/connect.js';
 import { aaguidListSchema } from '../passkeys/model.js';
 import '../accounts/tables.js';
 import '../keys/tables.js';
+import '../scim/tables.js';
 import { invitationSurvives, keySurvives, type OrgPolicy, type OrgRole } from './model.js';
 import type { OrgActivity } from './session-reach.js';
 import type { OrgsTable } from './tables.js';
@@ -221,7 +222,22 @@ export class OrgStore {
         )
         .execute();
     }
+    // SCIM tokens are an owner's credential (admin-level provisioning): they go with the owner role.
+    const scimTokensRevoked =
+      newRole === 'owner'
+        ? []
+        : await tx
+            .updateTable('scim_tokens')
+            .set({ revoked_at: now, revoked_by: by })
+            .where('org_id', '=', orgId)
+            .where('created_by', '=', userId)
+            .where('revoked_at', 'is', null)
+            .returning(['id', 'display_prefix'])
+            .execute();
     return {
+      ...(scimTokensRevoked.length > 0
+        ? { scimTokensRevoked: scimTokensRevoked.map((t) => ({ id: t.id, prefix: t.display_prefix })) }
+        : {}),
       keysRevoked: keysRevoked.map((k) => ({
         id: k.id,
         name: k.name,

@@ -265,7 +265,9 @@ export class ScimUserService {
         );
         if (!input.active) await this.#suspend(tx, actor, account.id, now);
       } else {
-        const invitationId = await this.#invite(tx, ring, actor, org.name, account.email, now);
+        // An inactive User gets no invitation it could accept: it is recorded withdrawn, and sent
+        // when the identity provider activates the User.
+        const invitationId = await this.#invite(tx, ring, actor, org.name, account.email, now, input.active);
         await this.#upsertScimRow(
           tx,
           actor.orgId,
@@ -306,6 +308,8 @@ export class ScimUserService {
     change: { externalId?: string | null; active?: boolean },
     now: Date,
   ): Promise<Result<{ person: ScimPerson }>> {
+    // Asked before the transaction (PGlite has one connection): activating an invited User may mail.
+    const ring = change.active === true ? await this.deps.mailKeys() : null;
     return this.deps.db.transaction().execute(async (tx) => {
       const org = await this.deps.orgStore.lockOrg(tx, actor.orgId);
       if (!org || org.deleted_at) return fail('NOT_FOUND');
@@ -328,6 +332,8 @@ export class ScimUserService {
         await this.#reactivate(tx, actor, userId, now);
       if (change.active === false && person.state === 'invited')
         await this.#withdrawInvitation(tx, actor, userId, now);
+      if (change.active === true && person.state === 'invited' && ring)
+        await this.#inviteAgain(tx, ring, actor, org.name, userId, now);
       return { ok: true as const, person: await this.#mustGet(tx, actor.orgId, userId) };
     });
   }
@@ -399,6 +405,9 @@ export class ScimUserService {
       }
       for (const id of change.remove) targets.set(id, lowest);
       for (const id of change.add) targets.set(id, role);
+      // Taking someone out of the group moves them only if they are still in it: the caller's
+      // list was read before this lock, and a console change since then stands.
+      const leaving = new Set([...targets].filter(([, to]) => to !== role).map(([id]) => id));
       // Everything is checked before anything is written: a refusal leaves every role as it was.
       const moves: { userId: string; from: OrgRole | null; to: ScimRole }[] = [];
       for (const [userId, to] of targets) {
@@ -413,10 +422,11 @@ export class ScimUserService {
         }
         const member = await this.deps.orgStore.membership(tx, actor.orgId, userId);
         if (member?.role === 'owner') return refusedForOwner();
+        let suspendedRole: OrgRole | null = null;
         if (!member) {
           const suspended = await tx
             .selectFrom('scim_users')
-            .select('user_id')
+            .select('suspended_role')
             .where('org_id', '=', actor.orgId)
             .where('user_id', '=', userId)
             .where('suspended_at', 'is not', null)
@@ -426,7 +436,9 @@ export class ScimUserService {
               extra: { scimType: 'invalidValue' },
             });
           }
+          suspendedRole = suspended.suspended_role;
         }
+        if (leaving.has(userId) && (member?.role ?? suspendedRole) !== role) continue;
         if (member?.role !== to) moves.push({ userId, from: member?.role ?? null, to });
       }
       let changed = 0;
@@ -557,8 +569,42 @@ export class ScimUserService {
     return !!revoked;
   }
 
-  /** The invitation an existing account gets: the same mail and token as an admin's invitation. */
-  async #invite(tx: Tx, ring: KeyRing, actor: ScimActor, orgName: string, email: string, now: Date) {
+  /** An invited User made active again: a new invitation unless theirs is still pending. */
+  async #inviteAgain(tx: Tx, ring: KeyRing, actor: ScimActor, orgName: string, userId: string, now: Date) {
+    const row = await tx
+      .selectFrom('scim_users')
+      .innerJoin('users', 'users.id', 'scim_users.user_id')
+      .leftJoin('invitations', 'invitations.id', 'scim_users.invitation_id')
+      .select(['users.email', 'invitations.revoked_at', 'invitations.accepted_at', 'invitations.id'])
+      .where('scim_users.org_id', '=', actor.orgId)
+      .where('scim_users.user_id', '=', userId)
+      .executeTakeFirst();
+    if (!row || (row.id && !row.revoked_at && !row.accepted_at)) return;
+    const invitationId = await this.#invite(tx, ring, actor, orgName, row.email, now);
+    await this.#upsertScimRow(tx, actor.orgId, userId, { invitation_id: invitationId }, now);
+    await this.#audit(
+      tx,
+      actor,
+      userId,
+      'scim.user_provisioned',
+      { outcome: 'invited', role: PROVISIONED_ROLE, invitationId },
+      now,
+    );
+  }
+
+  /**
+   * The invitation an existing account gets: the same mail and token as an admin's invitation.
+   * Unsent (`send: false`, an inactive User) it is recorded already withdrawn: no token, no mail.
+   */
+  async #invite(
+    tx: Tx,
+    ring: KeyRing,
+    actor: ScimActor,
+    orgName: string,
+    email: string,
+    now: Date,
+    send = true,
+  ) {
     const id = randomUUID();
     await tx
       .insertInto('invitations')
@@ -573,10 +619,11 @@ export class ScimUserService {
         created_at: now,
         accepted_at: null,
         accepted_by: null,
-        revoked_at: null,
-        revoked_reason: null,
+        revoked_at: send ? null : now,
+        revoked_reason: send ? null : 'scim_deprovisioned',
       })
       .execute();
+    if (!send) return id;
     const token = await issueToken(tx, 'invitation', now, { subject: id });
     await queueMail(
       tx,
@@ -651,14 +698,36 @@ export class ScimUserService {
     await this.#upsertScimRow(tx, orgId, userId, {}, now);
   }
 
+  /**
+   * Whether another SCIM User of the org holds this externalId. A holder who is no SCIM User any
+   * more (they left or were removed in the console) gives it up here: lookups no longer find them,
+   * so their identity provider must be able to use it again (giving it up commits even if the
+   * request is refused later: it belongs to nobody the org's SCIM can see either way).
+   */
   async #externalIdTaken(tx: Tx, orgId: string, externalId: string, exceptUserId: string | null) {
-    let query = tx
-      .selectFrom('scim_users')
-      .select('user_id')
-      .where('org_id', '=', orgId)
-      .where('external_id', '=', externalId);
-    if (exceptUserId) query = query.where('user_id', '!=', exceptUserId);
-    return !!(await query.executeTakeFirst());
+    const holders = await tx
+      .selectFrom('scim_users as su')
+      .leftJoin('memberships as m', (join) =>
+        join.onRef('m.org_id', '=', 'su.org_id').onRef('m.user_id', '=', 'su.user_id'),
+      )
+      .select(['su.user_id', 'm.user_id as member', 'su.suspended_at', 'su.invitation_id'])
+      .where('su.org_id', '=', orgId)
+      .where('su.external_id', '=', externalId)
+      .execute();
+    const live = holders.filter(
+      (h) => h.member !== null || h.suspended_at !== null || h.invitation_id !== null,
+    );
+    if (live.some((h) => h.user_id !== exceptUserId)) return true;
+    const stale = holders.filter((h) => !live.includes(h)).map((h) => h.user_id);
+    if (stale.length > 0) {
+      await tx
+        .updateTable('scim_users')
+        .set({ external_id: null })
+        .where('org_id', '=', orgId)
+        .where('user_id', 'in', stale)
+        .execute();
+    }
+    return false;
   }
 
   async #mustGet(tx: Tx, orgId: string, userId: string): Promise<ScimPerson> {

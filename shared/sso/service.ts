@@ -11,6 +11,8 @@ import { queueMail } from '../mail/queue.js';
 import { renderMail } from '../mail/templates.js';
 import { isId, membershipActive } from '../orgs/model.js';
 import type { OutboundFetch } from '../outbound/client.js';
+import { suspendedByScim } from '../scim/suspension.js';
+import '../orgs/tables.js';
 import type { DomainStore } from './domain-store.js';
 import { emailDomain } from './domains-model.js';
 import { createExternalUser } from './external-users.js';
@@ -246,8 +248,24 @@ export class SsoService {
     return this.toView(saved);
   }
 
-  async remove(orgId: string, actor: { userId: string; ip: string | null }, now: Date): Promise<boolean> {
+  /**
+   * Turns the org's SSO off, unless its policy requires SSO: with no IdP, every account at its
+   * verified domains would be sent to an SSO that no longer exists. The policy is read under the
+   * org's row lock, the lock an owner requiring SSO takes too, so the two orders cannot cross.
+   */
+  async remove(
+    orgId: string,
+    actor: { userId: string; ip: string | null },
+    now: Date,
+  ): Promise<'removed' | 'absent' | 'required'> {
     const removed = await this.deps.store.db.transaction().execute(async (tx) => {
+      const org = await tx
+        .selectFrom('orgs')
+        .select('enforce_sso')
+        .where('id', '=', orgId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (org?.enforce_sso) return 'required' as const;
       const gone = await this.deps.store.remove(tx, orgId);
       if (gone) {
         await appendAudit(tx, {
@@ -259,7 +277,7 @@ export class SsoService {
           now,
         });
       }
-      return gone;
+      return gone ? ('removed' as const) : ('absent' as const);
     });
     this.discovered.delete(orgId);
     return removed;
@@ -546,6 +564,17 @@ export class SsoService {
         fail(
           'INSUFFICIENT_ROLE',
           'Your membership in this organization has expired; ask an admin to renew it.',
+        ),
+      );
+    }
+    // The org's identity provider suspended them (SCIM `active: false`): only its re-activation
+    // brings the membership back, not a sign-in it still lets through.
+    if (!current && (await suspendedByScim(tx, config.orgId, user.id))) {
+      return refusal(
+        'scim_suspended',
+        fail(
+          'INSUFFICIENT_ROLE',
+          'Your membership in this organization is suspended by its identity provider; ask an admin to restore it.',
         ),
       );
     }

@@ -3,7 +3,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import type { Insertable } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import pg from 'pg';
 import { type Db, type DbHandle, openDatabase, wrapPGlite } from '../../shared/db/connect.js';
 import type { OrgsTable } from '../../shared/orgs/tables.js';
@@ -118,4 +118,37 @@ export async function insertSsoConfig(db: Db, config: { orgId: string; issuerUrl
     })
     .onConflict((oc) => oc.column('org_id').doNothing())
     .execute();
+}
+
+/**
+ * Another writer's transaction holding the org's row lock (as a console change does) with
+ * `change` done in it; `release` commits it once the request under test waits for the lock, or
+ * after 2 s (a request that takes no lock has answered by then). PGlite runs one transaction at
+ * a time, so there the request simply queues behind the held one.
+ */
+export async function holdOrgLock(
+  db: Db,
+  orgId: string,
+  change: (tx: Db) => Promise<unknown>,
+): Promise<{ release: () => Promise<void> }> {
+  const held = await db.startTransaction().execute();
+  await held.selectFrom('orgs').select('id').where('id', '=', orgId).forUpdate().execute();
+  await change(held as unknown as Db);
+  return {
+    async release() {
+      if (testEngine === 'pglite') await new Promise((resolve) => setTimeout(resolve, 100));
+      else {
+        for (let i = 0; i < 80; i++) {
+          const waiting = await sql<{ n: number }>`
+            select count(*)::int as n from pg_stat_activity
+            where wait_event_type = 'Lock' and pid <> pg_backend_pid() and query ilike '%"orgs"%for update%'`.execute(
+            db,
+          );
+          if ((waiting.rows[0]?.n ?? 0) > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      }
+      await held.commit().execute();
+    },
+  };
 }

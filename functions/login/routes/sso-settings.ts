@@ -129,15 +129,14 @@ export const deleteSsoSettings = defineRoute({
   },
   handler: async (ctx, deps: LoginUnitDeps) => {
     const actor = actorOf(ctx);
-    // With enforceSso on and no IdP, every account at the org's verified domains would be sent to
-    // an SSO that no longer exists: turning it off comes after no longer requiring it.
-    if ((await deps.orgs.directory.policy(actor.orgId))?.enforceSso) {
+    const removed = await deps.sso.remove(actor.orgId, actor, ctx.now);
+    if (removed === 'required') {
+      // Turning it off comes after no longer requiring it (checked under the org's row lock).
       return fail(
         'CONFLICT',
         'Single sign-on is required for accounts at your verified domains; stop requiring it before turning it off.',
       );
     }
-    const removed = await deps.sso.remove(actor.orgId, actor, ctx.now);
-    return removed ? json(204) : fail('NOT_FOUND', 'This organization has no single sign-on.');
+    return removed === 'removed' ? json(204) : fail('NOT_FOUND', 'This organization has no single sign-on.');
   },
 });

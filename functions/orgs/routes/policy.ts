@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Tx } from '../../../shared/bus/outbox.js';
 import { fail } from '../../../shared/errors/codes.js';
 import { requireOrg, requireOrgRole } from '../../../shared/http/org-guard.js';
 import { requireSession } from '../../../shared/http/principal.js';
@@ -88,12 +89,15 @@ export const updatePolicy = defineRoute({
       if (!inSudo(requireSession(ctx.principal).session.sudo_until, ctx.now)) {
         return fail('STEP_UP_REQUIRED', 'Confirm your identity again (step-up) to continue.');
       }
-      if (ctx.body.enforceSso && !(await new SsoStore(deps.platform.db).byOrgId(actor.orgId))) {
-        return fail('CONFLICT', 'Set up single sign-on before enforcing it.');
-      }
     }
     const patch = Object.fromEntries(Object.entries(ctx.body).filter(([, v]) => v !== undefined));
-    const result = await deps.orgs.policy.update(actor.orgId, actor, patch, ctx.now);
+    const ssoStore = new SsoStore(deps.platform.db);
+    // Read under the org's row lock, which turning SSO off takes too: the two cannot cross.
+    const ssoSetUp = async (tx: Tx) =>
+      ctx.body.enforceSso && !(await ssoStore.byOrgId(actor.orgId, tx))
+        ? fail('CONFLICT', 'Set up single sign-on before enforcing it.')
+        : null;
+    const result = await deps.orgs.policy.update(actor.orgId, actor, patch, ctx.now, ssoSetUp);
     return result.ok ? json(200, toPolicyView(result.policy)) : result;
   },
 });

@@ -128,7 +128,9 @@ function changesOf(
   if (after.active !== undefined) {
     const active = activeValue(after.active);
     if (active === null) return scimInvalid('invalidValue', 'active must be true or false.');
-    if (active !== before.active) change.active = active;
+    // Passed on even when it looks unchanged: an invited User shows inactive, and `false` is what
+    // withdraws the invitation (`true` sends a new one if it was withdrawn).
+    change.active = active;
   }
   return { ok: true, change };
 }
