@@ -1,0 +1,126 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { insertOrg, openTestDatabase } from '../../tests/helpers/db.js';
+import { WebhookReceiver as Receiver } from '../../tests/helpers/webhook-receiver.js';
+import type { KeyRing } from '../crypto/seal.js';
+import type { DbHandle } from '../db/connect.js';
+import { createLogger } from '../log/logger.js';
+import { createMetrics } from '../log/metrics.js';
+import { orgCredentialsToStop } from '../orgs/deletion.js';
+import { createOutboundFetch } from '../outbound/client.js';
+import { FakeClock } from '../time/clock.js';
+import { WebhookDeliverer } from './deliverer.js';
+import { WEBHOOK_OUTBOUND } from './model.js';
+import { WebhookService } from './service.js';
+import { checkEndpointUrl } from './url-check.js';
+import '../bus/tables.js';
+import '../orgs/tables.js';
+
+// Attacks on the webhook deliverer by a malicious org admin, or against a deleted org.
+
+const logger = createLogger('silent');
+const metrics = createMetrics(logger);
+const ring: KeyRing = { currentKeyId: 't1', keys: new Map([['t1', randomBytes(32)]]) };
+const clock = new FakeClock('2026-05-01T10:00:00Z');
+const actor = { userId: randomUUID(), ip: null };
+
+let database: DbHandle;
+let receiver: Receiver;
+let url: string;
+let service: WebhookService;
+
+function deliverer() {
+  return new WebhookDeliverer({
+    db: database.db,
+    keys: async () => ring,
+    fetch: createOutboundFetch({ ...WEBHOOK_OUTBOUND, allowPrivate: true, allowHttp: true, logger }),
+    now: () => clock.now(),
+    logger,
+    metrics,
+    mailKeys: async () => ring,
+    appUrl: 'http://localhost:8080',
+    concurrency: 4,
+    host: 'localhost',
+  });
+}
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  await database.db
+    .insertInto('users')
+    .values({ id: actor.userId, email: 'a@example.com', email_normalized: 'a@example.com', name: 'A' })
+    .execute();
+  receiver = new Receiver();
+  url = await receiver.start();
+  service = new WebhookService({
+    db: database.db,
+    keys: async () => ring,
+    urlPolicy: { allowPrivate: true, allowHttp: true },
+  });
+});
+afterAll(async () => {
+  await receiver?.stop();
+  await database?.close();
+});
+beforeEach(() => receiver.reset());
+
+describe('a deleted org', () => {
+  it('a test delivery queued before the deletion is not sent after it', async () => {
+    const orgId = await insertOrg(database.db, { slug: `del-${randomUUID().slice(0, 8)}`, now: clock.now() });
+    const created = await service.create(
+      orgId,
+      { url, events: ['*'], format: 'standard' },
+      actor,
+      clock.now(),
+    );
+    if (!created.ok) throw new Error(created.message);
+    const queued = await service.sendTest(orgId, created.endpoint.id, actor, clock.now());
+    if (!queued.ok) throw new Error(queued.message);
+    // The org is deleted before the bus hands the delivery over (deletion.ts stops the endpoints).
+    await database.db.transaction().execute(async (tx) => {
+      await tx.updateTable('orgs').set({ deleted_at: clock.now() }).where('id', '=', orgId).execute();
+      await orgCredentialsToStop.webhooks?.(tx, orgId, null, clock.now());
+    });
+    const d = deliverer();
+    expect(await d.deliver(queued.deliveryId)).toBe(0);
+    expect(await d.sweep()).toBe(0);
+    expect(receiver.received).toHaveLength(0);
+  });
+});
+
+describe('the outbound address policy, through the endpoint check', () => {
+  // IPv4-compatible (::/96) and other addresses outside 2000::/3 embed or reach inner addresses on
+  // some stacks; only global unicast may pass.
+  it.each([
+    'https://[::127.0.0.1]/',
+    'https://[::a9fe:a9fe]/',
+    'https://[::10.0.0.1]/',
+    'https://[::2]/',
+    'https://[400::1]/',
+  ])('refuses %s in production', async (target) => {
+    expect(await checkEndpointUrl(target, { allowPrivate: false, allowHttp: false })).not.toBeNull();
+  });
+
+  it('refuses a host name whose AAAA answer is IPv4-compatible loopback', async () => {
+    const resolve = async () => [{ address: '::7f00:1', family: 6 }];
+    expect(
+      await checkEndpointUrl('https://rebind.example/', { allowPrivate: false, allowHttp: false, resolve }),
+    ).not.toBeNull();
+  });
+});
+
+describe('log lines', () => {
+  it('a refused or failed delivery does not log the URL path (Sumo Logic puts its token there)', async () => {
+    const lines: string[] = [];
+    const fetch = createOutboundFetch({
+      ...WEBHOOK_OUTBOUND,
+      allowPrivate: false,
+      allowHttp: true,
+      logger: createLogger('debug', (line) => lines.push(line)),
+    });
+    const token = 'ZaVnC4dhaV3HBMbwmNEfbkrDwwKUmJYW1rAxAM9QSdcXAvK5kWzTq';
+    await expect(fetch(`http://127.0.0.1:9/receiver/v1/http/${token}`, { method: 'POST' })).rejects.toThrow();
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).not.toContain(token);
+  });
+});
