@@ -90,7 +90,15 @@ export class WebhookDeliverer {
       .where('d.status', '=', 'pending')
       .where('d.next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<=', now)]))
-      .where((eb) => eb.or([eb('e.enabled', '=', true), eb('d.type', '=', 'webhook.test')]))
+      .where((eb) =>
+        eb.or([
+          eb('e.enabled', '=', true),
+          eb.and([
+            eb('d.type', '=', 'webhook.test'),
+            eb('e.disabled_reason', 'is distinct from', 'org_deleted'),
+          ]),
+        ]),
+      )
       .limit(SWEEP_ENDPOINTS)
       .execute();
     let sent = 0;
@@ -133,6 +141,14 @@ export class WebhookDeliverer {
         .forUpdate()
         .executeTakeFirst();
       if (!endpoint) return [];
+      // A deleted org sends nothing more, test deliveries (which go to disabled endpoints) included.
+      const live = await tx
+        .selectFrom('orgs')
+        .select('id')
+        .where('id', '=', endpoint.org_id)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (!live) return [];
       const { rows } = await sql<DeliveryRow>`
         update webhook_deliveries set lease_until = ${leaseUntil}::timestamptz, attempts = attempts + 1
          where id in (
