@@ -124,3 +124,13 @@ describe('log lines', () => {
     expect(lines.join('\n')).not.toContain(token);
   });
 });
+
+describe('the metadata service, embedded in IPv6', () => {
+  it.each(['::a9fe:a9fe', '64:ff9b::a9fe:a9fe', '64:ff9b::169.254.169.254', '::ffff:0:a9fe:a9fe'])(
+    'refuses %s even where private addresses are allowed (embedded mode)',
+    async (address) => {
+      const { checkAddress } = await import('../outbound/address-policy.js');
+      expect(checkAddress(address, true).ok).toBe(false);
+    },
+  );
+});
