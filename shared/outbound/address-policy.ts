@@ -35,7 +35,7 @@ export function checkAddress(address: string, allowPrivate: boolean): AddressVer
   const normalized = parsed.toString();
   const range = parsed.range();
   const family = parsed.kind() === 'ipv4' ? 4 : 6;
-  if (METADATA.some((m) => ipaddr.process(m).toString() === normalized)) {
+  if (METADATA.some((m) => ipaddr.process(m).toString() === normalized) || embedsMetadata(parsed)) {
     return { ok: false, reason: `metadata address ${normalized}` };
   }
   if (NEVER.has(range)) return { ok: false, reason: `${range} address ${normalized}` };
@@ -44,4 +44,16 @@ export function checkAddress(address: string, allowPrivate: boolean): AddressVer
   if (global || allowPrivate) return { ok: true, address: normalized, family };
   if (range === 'unicast') return { ok: false, reason: `non-global IPv6 address ${normalized}` };
   return { ok: false, reason: `${range} address ${normalized}` };
+}
+
+/** The IPv6 forms that carry an IPv4 address in their low 32 bits: IPv4-compatible, NAT64, IPv4-translated. */
+const EMBEDDING_V6 = ['::/96', '64:ff9b::/96', '::ffff:0:0:0/96'].map((c) => ipaddr.parseCIDR(c));
+const METADATA_V4 = ipaddr.parse('169.254.169.254').toByteArray().join('.');
+
+/** Whether `address` reaches the IPv4 metadata service through an IPv6 form that embeds it (NAT64 does). */
+function embedsMetadata(address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+  if (address.kind() !== 'ipv6') return false;
+  const v6 = address as ipaddr.IPv6;
+  if (!EMBEDDING_V6.some((range) => v6.match(range))) return false;
+  return v6.toByteArray().slice(12).join('.') === METADATA_V4;
 }
