@@ -79,7 +79,7 @@ describe('a deleted org', () => {
     // The org is deleted before the bus hands the delivery over (deletion.ts stops the endpoints).
     await database.db.transaction().execute(async (tx) => {
       await tx.updateTable('orgs').set({ deleted_at: clock.now() }).where('id', '=', orgId).execute();
-      await orgCredentialsToStop.webhooks?.(tx, orgId, null, clock.now());
+      await orgCredentialsToStop.webhooks?.(tx, orgId, actor.userId, clock.now());
     });
     const d = deliverer();
     expect(await d.deliver(queued.deliveryId)).toBe(0);

@@ -56,7 +56,7 @@ describe('the test and retry buttons', () => {
     expect(accepted).toBe(100);
     expect(limited).not.toBeNull();
     expectError(limited as NonNullable<typeof limited>, 429, 'RATE_LIMITED');
-    expect(Number((limited as NonNullable<typeof limited>).headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number((limited as NonNullable<typeof limited>).headers.get('retry-after'))).toBeGreaterThan(0);
     await app.settle();
 
     // Retrying shares the budget: it is the same "send now".
