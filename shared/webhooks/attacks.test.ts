@@ -134,3 +134,34 @@ describe('the metadata service, embedded in IPv6', () => {
     },
   );
 });
+
+describe('the endpoint check as a map of internal DNS', () => {
+  it('answers a name that resolves inside exactly as one that does not resolve', async () => {
+    const zone: Record<string, string[]> = { 'db.internal.corp': ['10.1.2.3'] };
+    const resolve = async (host: string) => {
+      const found = zone[host];
+      if (!found) throw Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' });
+      return found.map((address) => ({ address, family: 4 }));
+    };
+    const policy = { allowPrivate: false, allowHttp: false, resolve };
+    const inside = await checkEndpointUrl('https://db.internal.corp/', policy);
+    const nowhere = await checkEndpointUrl('https://nothing.internal.corp/', policy);
+    expect(inside).not.toBeNull();
+    expect(inside).toBe(nowhere);
+  });
+
+  it.each([
+    'https://localhost./',
+    'https://metadata.google.internal/',
+    'https://2130706433/',
+    'https://0x7f.1/',
+    'https://017700000001/',
+    'https://[::ffff:127.0.0.1]/',
+    'https://[::ffff:169.254.169.254]/',
+    'https://[fd00:ec2::254]/',
+    'https://169.254.169.254/',
+    'https://127.0.0.1\\@example.com/',
+  ])('refuses %s with the real resolver', async (target) => {
+    expect(await checkEndpointUrl(target, { allowPrivate: false, allowHttp: false })).not.toBeNull();
+  });
+});
