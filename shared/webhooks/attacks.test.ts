@@ -165,3 +165,56 @@ describe('the endpoint check as a map of internal DNS', () => {
     expect(await checkEndpointUrl(target, { allowPrivate: false, allowHttp: false })).not.toBeNull();
   });
 });
+
+describe('the delivery log as a map of internal DNS', () => {
+  it('records a name that resolves inside exactly as one that does not resolve', async () => {
+    const orgId = await insertOrg(database.db, { slug: `dns-${randomUUID().slice(0, 8)}`, now: clock.now() });
+    const resolve = async (host: string) => {
+      if (host === 'db.internal.test') return [{ address: '10.1.2.3', family: 4 }];
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    };
+    const d = new WebhookDeliverer({
+      db: database.db,
+      keys: async () => ring,
+      fetch: createOutboundFetch({
+        ...WEBHOOK_OUTBOUND,
+        allowPrivate: false,
+        allowHttp: true,
+        logger,
+        resolve,
+      }),
+      now: () => clock.now(),
+      logger,
+      metrics,
+      mailKeys: async () => ring,
+      appUrl: 'http://localhost:8080',
+      concurrency: 4,
+      host: 'localhost',
+    });
+    const outcome = async (target: string) => {
+      const created = await service.create(
+        orgId,
+        { url, events: ['*'], format: 'standard' },
+        actor,
+        clock.now(),
+      );
+      if (!created.ok) throw new Error(created.message);
+      // Saved while the name still resolved outside; it now resolves (or not) inside.
+      await database.db
+        .updateTable('webhook_endpoints')
+        .set({ url: target })
+        .where('id', '=', created.endpoint.id)
+        .execute();
+      const queued = await service.sendTest(orgId, created.endpoint.id, actor, clock.now());
+      if (!queued.ok) throw new Error(queued.message);
+      await d.deliver(queued.deliveryId);
+      const log = await service.deliveries(orgId, created.endpoint.id, null);
+      if (!log.ok) throw new Error(log.message);
+      const [delivery] = log.deliveries.filter((x) => x.type === 'webhook.test');
+      return { status: delivery?.status, error: delivery?.error, responseStatus: delivery?.responseStatus };
+    };
+    expect(await outcome('http://db.internal.test/hook')).toEqual(
+      await outcome('http://nothing.internal.test/hook'),
+    );
+  });
+});
