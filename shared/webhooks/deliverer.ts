@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type Selectable, sql } from 'kysely';
 import { appendAudit } from '../audit/append.js';
@@ -304,6 +305,11 @@ export class WebhookDeliverer {
           error: 'redirect not followed',
           final: true,
         };
+      }
+      if (reason.startsWith('refused:') && !isIP(new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''))) {
+        // A name that resolves inside is logged as one that does not resolve (and retried like
+        // it): otherwise the log tells an admin which internal names exist. Nothing connects.
+        return { responseStatus: null, durationMs: elapsed(), error: 'could not connect', final: false };
       }
       if (reason.startsWith('refused:') || reason.startsWith('scheme ')) {
         return { responseStatus: null, durationMs: elapsed(), error: 'address not allowed', final: true };
