@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stepUp } from '../helpers/allowlist.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createOrg, expectError, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
+import {
+  createOrg,
+  expectError,
+  grantMembership,
+  newUser,
+  orgTestEnv,
+  type TestUser,
+} from '../helpers/orgs.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 import '../../shared/webhooks/tables.js';
 
@@ -132,5 +139,47 @@ describe('provider headers', () => {
   ])('refuses %s: %s', async (name, value) => {
     const created = await addEndpoint(admin.token, orgId, { headers: { [name]: value } });
     expectError(created, 400, 'VALIDATION_FAILED');
+  });
+});
+
+describe('a removed member', () => {
+  it("whose personal session once acted in the org: its later sign-out is not sent to the org's endpoints", async () => {
+    await app.runtime.platform.db.deleteFrom('webhook_endpoints').execute();
+    const created = await addEndpoint(admin.token, orgId, { events: ['auth_session.revoked'] });
+    expect(created.status, created.text).toBe(201);
+    const leaver = await newUser(app, 'abuse-leaver');
+    await grantMembership(app, orgId, leaver.userId, 'member');
+    // Acting in the org with the personal session records its reach there.
+    const acted = await app.request('GET', `/api/orgs/${orgId}/members`, { token: leaver.token });
+    expect(acted.status, acted.text).toBe(200);
+    const removed = await app.request('DELETE', `/api/orgs/${orgId}/members/${leaver.userId}`, {
+      token: admin.token,
+    });
+    expect(removed.status, removed.text).toBe(204);
+    await app.settle();
+    receiver.reset();
+
+    const out = await app.request('POST', '/api/login/logout', { token: leaver.token });
+    expect(out.status, out.text).toBeLessThan(300);
+    await app.settle();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const leaked = receiver.received
+      .map((r) => JSON.parse(r.body))
+      .filter((e) => e.data?.actor?.id === leaver.userId);
+    expect(leaked).toEqual([]);
+  });
+
+  it("whose session still acts in the org: its sign-out reaches the org's endpoints (the control)", async () => {
+    await app.runtime.platform.db.deleteFrom('webhook_endpoints').execute();
+    await addEndpoint(admin.token, orgId, { events: ['auth_session.revoked'] });
+    const stayer = await newUser(app, 'abuse-stayer');
+    await grantMembership(app, orgId, stayer.userId, 'member');
+    await app.request('GET', `/api/orgs/${orgId}/members`, { token: stayer.token });
+    receiver.reset();
+    await app.request('POST', '/api/login/logout', { token: stayer.token });
+    await app.settle();
+    await receiver.waitFor(1);
+    const sent = receiver.received.map((r) => JSON.parse(r.body));
+    expect(sent.filter((e) => e.data?.actor?.id === stayer.userId)).toHaveLength(1);
   });
 });
