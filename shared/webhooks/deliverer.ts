@@ -135,21 +135,16 @@ export class WebhookDeliverer {
       // The endpoint's row lock makes count-then-claim atomic per endpoint; the claim is its own
       // statement so that it counts, with a fresh snapshot, the leases of claims that committed
       // while this one waited for the lock.
+      // A deleted org sends nothing more, test deliveries (which go to disabled endpoints) included.
       const endpoint = await tx
-        .selectFrom('webhook_endpoints')
-        .selectAll()
-        .where('id', '=', endpointId)
-        .forUpdate()
+        .selectFrom('webhook_endpoints as e')
+        .innerJoin('orgs as o', 'o.id', 'e.org_id')
+        .selectAll('e')
+        .where('e.id', '=', endpointId)
+        .where('o.deleted_at', 'is', null)
+        .forUpdate('e')
         .executeTakeFirst();
       if (!endpoint) return [];
-      // A deleted org sends nothing more, test deliveries (which go to disabled endpoints) included.
-      const live = await tx
-        .selectFrom('orgs')
-        .select('id')
-        .where('id', '=', endpoint.org_id)
-        .where('deleted_at', 'is', null)
-        .executeTakeFirst();
-      if (!live) return [];
       const { rows } = await sql<DeliveryRow>`
         update webhook_deliveries set lease_until = ${leaseUntil}::timestamptz, attempts = attempts + 1
          where id in (
