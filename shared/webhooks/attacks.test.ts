@@ -218,3 +218,32 @@ describe('the delivery log as a map of internal DNS', () => {
     );
   });
 });
+
+describe('an endpoint deleted while a delivery to it is in flight', () => {
+  it("does not fail the deliverer (a sweep serves other orgs' endpoints too)", async () => {
+    const orgId = await insertOrg(database.db, {
+      slug: `gone-${randomUUID().slice(0, 8)}`,
+      now: clock.now(),
+    });
+    const created = await service.create(
+      orgId,
+      { url, events: ['*'], format: 'standard' },
+      actor,
+      clock.now(),
+    );
+    if (!created.ok) throw new Error(created.message);
+    const queued = await service.sendTest(orgId, created.endpoint.id, actor, clock.now());
+    if (!queued.ok) throw new Error(queued.message);
+    receiver.answer = (_req, res) => {
+      void service
+        .delete(orgId, created.endpoint.id, actor, clock.now())
+        .then(() => res.writeHead(200).end());
+    };
+    try {
+      await expect(deliverer().deliver(queued.deliveryId)).resolves.toBe(1);
+    } finally {
+      receiver.answer = (_req, res) => res.writeHead(200).end('ok');
+    }
+    expect(receiver.received).toHaveLength(1);
+  });
+});
