@@ -227,7 +227,7 @@ describe('an endpoint deleted while a delivery to it is in flight', () => {
     });
     const created = await service.create(
       orgId,
-      { url, events: ['*'], format: 'standard' },
+      { url, events: ['policy.updated'], format: 'standard' },
       actor,
       clock.now(),
     );

@@ -187,10 +187,26 @@ export class WebhookDeliverer {
       where id = ${delivery.id}::uuid`.execute(tx);
     const touchesEndpoint =
       delivery.type !== 'webhook.test' && (verdict !== 'delivered' || endpoint.failing_since !== null);
-    if (!touchesEndpoint) {
-      await record(this.deps.db);
-      return;
+    try {
+      if (!touchesEndpoint) {
+        await record(this.deps.db);
+        return;
+      }
+      await this.#persist(endpoint, verdict, now, record);
+    } catch (error) {
+      // The endpoint (and with it the delivery) was deleted while this attempt was in flight:
+      // there is nothing left to record, and the other deliveries of this run must go on.
+      if ((error as { code?: string }).code === '23503') return;
+      throw error;
     }
+  }
+
+  async #persist(
+    endpoint: EndpointRow,
+    verdict: 'delivered' | 'retry' | 'fail',
+    now: Date,
+    record: (tx: Tx) => Promise<unknown>,
+  ): Promise<void> {
     await this.deps.db.transaction().execute(async (tx) => {
       await record(tx);
       if (verdict === 'delivered') {
