@@ -247,3 +247,41 @@ describe('an endpoint deleted while a delivery to it is in flight', () => {
     expect(receiver.received).toHaveLength(1);
   });
 });
+
+describe('a hostile receiver', () => {
+  it('that streams an endless answer is read up to 64 KiB and let go, not held to the deadline', async () => {
+    const orgId = await insertOrg(database.db, {
+      slug: `flood-${randomUUID().slice(0, 8)}`,
+      now: clock.now(),
+    });
+    const created = await service.create(
+      orgId,
+      { url, events: ['policy.updated'], format: 'standard' },
+      actor,
+      clock.now(),
+    );
+    if (!created.ok) throw new Error(created.message);
+    const queued = await service.sendTest(orgId, created.endpoint.id, actor, clock.now());
+    if (!queued.ok) throw new Error(queued.message);
+    let timer: NodeJS.Timeout | undefined;
+    receiver.answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(16 * 1024, 0x61);
+      timer = setInterval(() => {
+        if (!res.destroyed) res.write(chunk);
+      }, 1);
+      res.on('close', () => clearInterval(timer));
+    };
+    const started = performance.now();
+    try {
+      await deliverer().deliver(queued.deliveryId);
+    } finally {
+      clearInterval(timer);
+      receiver.answer = (_req, res) => res.writeHead(200).end('ok');
+    }
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const log = await service.deliveries(orgId, created.endpoint.id, null);
+    if (!log.ok) throw new Error(log.message);
+    expect(log.deliveries[0]).toMatchObject({ status: 'delivered', responseStatus: 200 });
+  });
+});
