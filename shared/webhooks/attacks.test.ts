@@ -44,6 +44,18 @@ function deliverer() {
   });
 }
 
+/** A fresh org with one endpoint to `target` and a queued `webhook.test` delivery to it. */
+async function queuedTest(prefix: string, events = ['policy.updated'], orgId?: string) {
+  const org =
+    orgId ??
+    (await insertOrg(database.db, { slug: `${prefix}-${randomUUID().slice(0, 8)}`, now: clock.now() }));
+  const created = await service.create(org, { url, events, format: 'standard' }, actor, clock.now());
+  if (!created.ok) throw new Error(created.message);
+  const queued = await service.sendTest(org, created.endpoint.id, actor, clock.now());
+  if (!queued.ok) throw new Error(queued.message);
+  return { orgId: org, endpointId: created.endpoint.id, deliveryId: queued.deliveryId };
+}
+
 beforeAll(async () => {
   database = await openTestDatabase();
   await database.db
@@ -66,23 +78,14 @@ beforeEach(() => receiver.reset());
 
 describe('a deleted org', () => {
   it('a test delivery queued before the deletion is not sent after it', async () => {
-    const orgId = await insertOrg(database.db, { slug: `del-${randomUUID().slice(0, 8)}`, now: clock.now() });
-    const created = await service.create(
-      orgId,
-      { url, events: ['*'], format: 'standard' },
-      actor,
-      clock.now(),
-    );
-    if (!created.ok) throw new Error(created.message);
-    const queued = await service.sendTest(orgId, created.endpoint.id, actor, clock.now());
-    if (!queued.ok) throw new Error(queued.message);
+    const { orgId, deliveryId } = await queuedTest('del', ['*']);
     // The org is deleted before the bus hands the delivery over (deletion.ts stops the endpoints).
     await database.db.transaction().execute(async (tx) => {
       await tx.updateTable('orgs').set({ deleted_at: clock.now() }).where('id', '=', orgId).execute();
       await orgCredentialsToStop.webhooks?.(tx, orgId, actor.userId, clock.now());
     });
     const d = deliverer();
-    expect(await d.deliver(queued.deliveryId)).toBe(0);
+    expect(await d.deliver(deliveryId)).toBe(0);
     expect(await d.sweep()).toBe(0);
     expect(receiver.received).toHaveLength(0);
   });
@@ -192,23 +195,15 @@ describe('the delivery log as a map of internal DNS', () => {
       host: 'localhost',
     });
     const outcome = async (target: string) => {
-      const created = await service.create(
-        orgId,
-        { url, events: ['*'], format: 'standard' },
-        actor,
-        clock.now(),
-      );
-      if (!created.ok) throw new Error(created.message);
+      const { endpointId, deliveryId } = await queuedTest('dns', ['*'], orgId);
       // Saved while the name still resolved outside; it now resolves (or not) inside.
       await database.db
         .updateTable('webhook_endpoints')
         .set({ url: target })
-        .where('id', '=', created.endpoint.id)
+        .where('id', '=', endpointId)
         .execute();
-      const queued = await service.sendTest(orgId, created.endpoint.id, actor, clock.now());
-      if (!queued.ok) throw new Error(queued.message);
-      await d.deliver(queued.deliveryId);
-      const log = await service.deliveries(orgId, created.endpoint.id, null);
+      await d.deliver(deliveryId);
+      const log = await service.deliveries(orgId, endpointId, null);
       if (!log.ok) throw new Error(log.message);
       const [delivery] = log.deliveries.filter((x) => x.type === 'webhook.test');
       return { status: delivery?.status, error: delivery?.error, responseStatus: delivery?.responseStatus };
@@ -221,26 +216,12 @@ describe('the delivery log as a map of internal DNS', () => {
 
 describe('an endpoint deleted while a delivery to it is in flight', () => {
   it("does not fail the deliverer (a sweep serves other orgs' endpoints too)", async () => {
-    const orgId = await insertOrg(database.db, {
-      slug: `gone-${randomUUID().slice(0, 8)}`,
-      now: clock.now(),
-    });
-    const created = await service.create(
-      orgId,
-      { url, events: ['policy.updated'], format: 'standard' },
-      actor,
-      clock.now(),
-    );
-    if (!created.ok) throw new Error(created.message);
-    const queued = await service.sendTest(orgId, created.endpoint.id, actor, clock.now());
-    if (!queued.ok) throw new Error(queued.message);
+    const { orgId, endpointId, deliveryId } = await queuedTest('gone');
     receiver.answer = (_req, res) => {
-      void service
-        .delete(orgId, created.endpoint.id, actor, clock.now())
-        .then(() => res.writeHead(200).end());
+      void service.delete(orgId, endpointId, actor, clock.now()).then(() => res.writeHead(200).end());
     };
     try {
-      await expect(deliverer().deliver(queued.deliveryId)).resolves.toBe(1);
+      await expect(deliverer().deliver(deliveryId)).resolves.toBe(1);
     } finally {
       receiver.answer = (_req, res) => res.writeHead(200).end('ok');
     }
@@ -250,19 +231,7 @@ describe('an endpoint deleted while a delivery to it is in flight', () => {
 
 describe('a hostile receiver', () => {
   it('that streams an endless answer is read up to 64 KiB and let go, not held to the deadline', async () => {
-    const orgId = await insertOrg(database.db, {
-      slug: `flood-${randomUUID().slice(0, 8)}`,
-      now: clock.now(),
-    });
-    const created = await service.create(
-      orgId,
-      { url, events: ['policy.updated'], format: 'standard' },
-      actor,
-      clock.now(),
-    );
-    if (!created.ok) throw new Error(created.message);
-    const queued = await service.sendTest(orgId, created.endpoint.id, actor, clock.now());
-    if (!queued.ok) throw new Error(queued.message);
+    const { orgId, endpointId, deliveryId } = await queuedTest('flood');
     let timer: NodeJS.Timeout | undefined;
     receiver.answer = (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -274,13 +243,13 @@ describe('a hostile receiver', () => {
     };
     const started = performance.now();
     try {
-      await deliverer().deliver(queued.deliveryId);
+      await deliverer().deliver(deliveryId);
     } finally {
       clearInterval(timer);
       receiver.answer = (_req, res) => res.writeHead(200).end('ok');
     }
     expect(performance.now() - started).toBeLessThan(5_000);
-    const log = await service.deliveries(orgId, created.endpoint.id, null);
+    const log = await service.deliveries(orgId, endpointId, null);
     if (!log.ok) throw new Error(log.message);
     expect(log.deliveries[0]).toMatchObject({ status: 'delivered', responseStatus: 200 });
   });
