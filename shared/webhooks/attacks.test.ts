@@ -7,7 +7,7 @@ import type { DbHandle } from '../db/connect.js';
 import { createLogger } from '../log/logger.js';
 import { createMetrics } from '../log/metrics.js';
 import { orgCredentialsToStop } from '../orgs/deletion.js';
-import { createOutboundFetch } from '../outbound/client.js';
+import { createOutboundFetch, type Resolver } from '../outbound/client.js';
 import { FakeClock } from '../time/clock.js';
 import { WebhookDeliverer } from './deliverer.js';
 import { WEBHOOK_OUTBOUND } from './model.js';
@@ -29,11 +29,11 @@ let receiver: Receiver;
 let url: string;
 let service: WebhookService;
 
-function deliverer() {
+function deliverer(outbound: { allowPrivate: boolean; resolve?: Resolver } = { allowPrivate: true }) {
   return new WebhookDeliverer({
     db: database.db,
     keys: async () => ring,
-    fetch: createOutboundFetch({ ...WEBHOOK_OUTBOUND, allowPrivate: true, allowHttp: true, logger }),
+    fetch: createOutboundFetch({ ...WEBHOOK_OUTBOUND, ...outbound, allowHttp: true, logger }),
     now: () => clock.now(),
     logger,
     metrics,
@@ -176,24 +176,7 @@ describe('the delivery log as a map of internal DNS', () => {
       if (host === 'db.internal.test') return [{ address: '10.1.2.3', family: 4 }];
       throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
     };
-    const d = new WebhookDeliverer({
-      db: database.db,
-      keys: async () => ring,
-      fetch: createOutboundFetch({
-        ...WEBHOOK_OUTBOUND,
-        allowPrivate: false,
-        allowHttp: true,
-        logger,
-        resolve,
-      }),
-      now: () => clock.now(),
-      logger,
-      metrics,
-      mailKeys: async () => ring,
-      appUrl: 'http://localhost:8080',
-      concurrency: 4,
-      host: 'localhost',
-    });
+    const d = deliverer({ allowPrivate: false, resolve });
     const outcome = async (target: string) => {
       const { endpointId, deliveryId } = await queuedTest('dns', ['*'], orgId);
       // Saved while the name still resolved outside; it now resolves (or not) inside.
