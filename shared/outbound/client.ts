@@ -110,7 +110,8 @@ export function createOutboundFetch(settings: OutboundSettings): OutboundFetch {
             ? `timed out after ${Date.now() - started} ms`
             : `${(error as { code?: string }).code ?? 'error'}: ${(error as Error).message}`;
       settings.metrics?.increment('outbound_refused', { host: url.host });
-      settings.logger.warn('outbound fetch failed', { host: url.host, path: url.pathname, reason });
+      // The path is not logged: some intakes (Sumo Logic HTTP sources) carry their token in it.
+      settings.logger.warn('outbound fetch failed', { host: url.host, reason });
       throw error instanceof OutboundError ? error : new OutboundError(reason);
     }
   };

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type Selectable, sql } from 'kysely';
 import { appendAudit } from '../audit/append.js';
@@ -90,7 +91,15 @@ export class WebhookDeliverer {
       .where('d.status', '=', 'pending')
       .where('d.next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<=', now)]))
-      .where((eb) => eb.or([eb('e.enabled', '=', true), eb('d.type', '=', 'webhook.test')]))
+      .where((eb) =>
+        eb.or([
+          eb('e.enabled', '=', true),
+          eb.and([
+            eb('d.type', '=', 'webhook.test'),
+            eb('e.disabled_reason', 'is distinct from', 'org_deleted'),
+          ]),
+        ]),
+      )
       .limit(SWEEP_ENDPOINTS)
       .execute();
     let sent = 0;
@@ -126,11 +135,14 @@ export class WebhookDeliverer {
       // The endpoint's row lock makes count-then-claim atomic per endpoint; the claim is its own
       // statement so that it counts, with a fresh snapshot, the leases of claims that committed
       // while this one waited for the lock.
+      // A deleted org sends nothing more, test deliveries (which go to disabled endpoints) included.
       const endpoint = await tx
-        .selectFrom('webhook_endpoints')
-        .selectAll()
-        .where('id', '=', endpointId)
-        .forUpdate()
+        .selectFrom('webhook_endpoints as e')
+        .innerJoin('orgs as o', 'o.id', 'e.org_id')
+        .selectAll('e')
+        .where('e.id', '=', endpointId)
+        .where('o.deleted_at', 'is', null)
+        .forUpdate('e')
         .executeTakeFirst();
       if (!endpoint) return [];
       const { rows } = await sql<DeliveryRow>`
@@ -175,10 +187,26 @@ export class WebhookDeliverer {
       where id = ${delivery.id}::uuid`.execute(tx);
     const touchesEndpoint =
       delivery.type !== 'webhook.test' && (verdict !== 'delivered' || endpoint.failing_since !== null);
-    if (!touchesEndpoint) {
-      await record(this.deps.db);
-      return;
+    try {
+      if (!touchesEndpoint) {
+        await record(this.deps.db);
+        return;
+      }
+      await this.#persist(endpoint, verdict, now, record);
+    } catch (error) {
+      // The endpoint (and with it the delivery) was deleted while this attempt was in flight:
+      // there is nothing left to record, and the other deliveries of this run must go on.
+      if ((error as { code?: string }).code === '23503') return;
+      throw error;
     }
+  }
+
+  async #persist(
+    endpoint: EndpointRow,
+    verdict: 'delivered' | 'retry' | 'fail',
+    now: Date,
+    record: (tx: Tx) => Promise<unknown>,
+  ): Promise<void> {
     await this.deps.db.transaction().execute(async (tx) => {
       await record(tx);
       if (verdict === 'delivered') {
@@ -288,6 +316,11 @@ export class WebhookDeliverer {
           error: 'redirect not followed',
           final: true,
         };
+      }
+      if (reason.startsWith('refused:') && !isIP(new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''))) {
+        // A name that resolves inside is logged as one that does not resolve (and retried like
+        // it): otherwise the log tells an admin which internal names exist. Nothing connects.
+        return { responseStatus: null, durationMs: elapsed(), error: 'could not connect', final: false };
       }
       if (reason.startsWith('refused:') || reason.startsWith('scheme ')) {
         return { responseStatus: null, durationMs: elapsed(), error: 'address not allowed', final: true };

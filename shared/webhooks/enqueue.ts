@@ -29,7 +29,9 @@ export function auditPayload(row: ChainedRow): WebhookPayload {
  * transaction: a change that rolls back takes its deliveries with it, and one that commits cannot
  * lose them. An org's own chain goes to its endpoints; a sign-in or session event of an account
  * chain goes to the orgs it belongs to (API.md): the session is bound to the org or acts in it, or
- * the account's address is of a domain the org verified. Never a member's activity elsewhere.
+ * the account's address is of a domain the org verified. Never a member's activity elsewhere, and
+ * nothing of a session whose reach into the org ended (the member left or was removed, an admin
+ * revoked it there, the org's idle timeout or session cap closed it).
  */
 export async function enqueueWebhookDeliveries(tx: Tx, row: ChainedRow, now: Date): Promise<number> {
   let orgIds: ReturnType<typeof sql<string>>;
@@ -41,7 +43,8 @@ export async function enqueueWebhookDeliveries(tx: Tx, row: ChainedRow, now: Dat
     orgIds = sql<string>`
       select s.org_id from sessions s where s.id = ${sessionId}::uuid and s.org_id is not null
       union
-      select a.org_id from session_org_activity a where a.session_id = ${sessionId}::uuid
+      select a.org_id from session_org_activity a
+       where a.session_id = ${sessionId}::uuid and a.ended_at is null
       union
       select d.org_id from org_domains d join users u
         on d.domain = split_part(u.email_normalized, '@', 2)

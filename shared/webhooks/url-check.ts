@@ -27,12 +27,16 @@ export async function checkEndpointUrl(raw: string, policy: UrlPolicy): Promise<
     'This address is private, loopback, link-local or a metadata service, which webhooks may not reach.';
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) return checkAddress(host, policy.allowPrivate).ok ? null : refused;
+  // One answer for a name that does not resolve and one that resolves inside: otherwise the form
+  // tells which internal names exist (split-horizon DNS, the cloud's *.internal names).
+  const unusable =
+    'This host name does not resolve, or resolves to a private, loopback, link-local or a metadata address, which webhooks may not reach.';
   let answers: Array<{ address: string }>;
   try {
     answers = await (policy.resolve ?? defaultResolver)(host);
   } catch {
-    return 'This host name does not resolve.';
+    return unusable;
   }
-  if (answers.length === 0) return 'This host name does not resolve.';
-  return answers.every((a) => checkAddress(a.address, policy.allowPrivate).ok) ? null : refused;
+  if (answers.length === 0) return unusable;
+  return answers.every((a) => checkAddress(a.address, policy.allowPrivate).ok) ? null : unusable;
 }

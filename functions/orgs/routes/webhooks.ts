@@ -1,9 +1,12 @@
 import { z } from 'zod';
-import { fail } from '../../../shared/errors/codes.js';
+import { type Failure, fail } from '../../../shared/errors/codes.js';
 import { requireOrg, requireOrgRole } from '../../../shared/http/org-guard.js';
 import { requireSession } from '../../../shared/http/principal.js';
 import { defineRoute, json } from '../../../shared/http/route.js';
+import { storeFailed } from '../../../shared/ratelimit/login-throttle.js';
+import type { WindowRule } from '../../../shared/ratelimit/window.js';
 import type { Core } from '../../../shared/runtime/core.js';
+import { MINUTE_MS } from '../../../shared/time/clock.js';
 import { eventsField, headersField, urlField, webhookFormats } from '../../../shared/webhooks/model.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 
@@ -52,6 +55,25 @@ const deliveryView = z.object({
 
 const description = z.string().trim().max(500);
 const format = z.enum(webhookFormats);
+
+/**
+ * "Send now" (test and retry) per org: each is an outbound request at once, and a failing one up to
+ * seven more, so an admin's script cannot make us a request generator or grow the log without bound.
+ */
+export const manualSendsPerOrg: WindowRule = { windowMs: 15 * MINUTE_MS, limit: 100 };
+
+async function manualSendLimited(deps: Core, orgId: string, now: Date): Promise<Failure | null> {
+  try {
+    const decision = await deps.rateLimits.hit(`webhook-send:org:${orgId}`, now, manualSendsPerOrg);
+    if (decision.allowed) return null;
+    return fail('RATE_LIMITED', 'Too many test and retry sends for this organization.', {
+      retryAfterSeconds: decision.retryAfterSeconds,
+    });
+  } catch (error) {
+    storeFailed(deps.platform.logger, deps.platform.metrics, error, 'webhook test and retry', now);
+    return null;
+  }
+}
 
 function actorOf(ctx: { principal: Parameters<typeof requireSession>[0]; ip: string | null }) {
   return { userId: requireSession(ctx.principal).user.id, ip: ctx.ip };
@@ -178,11 +200,17 @@ export const rotateWebhookSecret = defineRoute({
 export const testWebhook = defineRoute({
   method: 'POST',
   path: '/api/orgs/:orgId/webhooks/:id/test',
-  summary: 'Send a `webhook.test` event to this endpoint now (admin); it shows in the delivery log.',
+  summary:
+    'Send a `webhook.test` event to this endpoint now (admin); it shows in the delivery log. Test and retry share a budget of 100 sends per org in 15 minutes (429 RATE_LIMITED, Retry-After).',
   tags: ['webhooks'],
   auth: requireOrgRole('admin', { apiKeys: false }),
-  responses: { 202: { description: 'Queued', schema: z.object({ deliveryId: z.string() }) } },
+  responses: {
+    202: { description: 'Queued', schema: z.object({ deliveryId: z.string() }) },
+    429: { description: 'Over 100 test and retry sends in 15 minutes for this org' },
+  },
   handler: async (ctx, deps: Core) => {
+    const limited = await manualSendLimited(deps, requireOrg(ctx.org).orgId, ctx.now);
+    if (limited) return limited;
     const result = await deps.webhooks.sendTest(
       requireOrg(ctx.org).orgId,
       ctx.params.id ?? '',
@@ -233,8 +261,11 @@ export const retryWebhookDelivery = defineRoute({
   responses: {
     202: { description: 'Queued' },
     409: { description: 'The delivery is being sent right now' },
+    429: { description: 'Over 100 test and retry sends in 15 minutes for this org' },
   },
   handler: async (ctx, deps: Core) => {
+    const limited = await manualSendLimited(deps, requireOrg(ctx.org).orgId, ctx.now);
+    if (limited) return limited;
     const result = await deps.webhooks.retry(
       requireOrg(ctx.org).orgId,
       ctx.params.id ?? '',
