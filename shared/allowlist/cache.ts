@@ -28,37 +28,31 @@ export class AllowlistCache {
     },
   ) {}
 
-  /**
-   * The org's enforced list; rejects when the store cannot be read and no list of this org is
-   * known here (the caller decides to fail open).
-   */
+  /** The org's enforced list; rejects when the store cannot be read (the caller decides to fail open). */
   get(orgId: string): Promise<EnforcedAllowlist> {
     const nowMs = this.clock.now().getTime();
     const cached = this.#entries.get(orgId);
     if (cached && cached.expiresAtMs > nowMs) return Promise.resolve(cached.list);
     const pending = this.#inflight.get(orgId);
     if (pending) return pending;
-    const loaded = this.load(orgId).then(enforced);
-    // Stale if error: a reload that fails (a database slowed on purpose, by a flood) answers with
-    // the list last read here, unless it was invalidated since; only an org never read (or just
-    // changed) fails open. Otherwise anyone able to slow the store could step around the list.
-    const stale = cached?.list;
-    const fill =
-      stale === undefined
-        ? loaded
-        : loaded.catch((error: unknown) => {
-            if (this.#entries.get(orgId)?.list === stale) return stale;
-            throw error;
-          });
+    const fill = this.load(orgId).then(enforced);
     this.#inflight.set(orgId, fill);
     const settle = () => {
       if (this.#inflight.get(orgId) === fill) this.#inflight.delete(orgId);
     };
-    loaded.then((list) => {
+    fill.then((list) => {
       if (this.#inflight.get(orgId) === fill) this.#store(orgId, list);
       settle();
     }, settle);
     return fill;
+  }
+
+  /**
+   * The list this instance last read for the org, however old, unless it was invalidated since
+   * (changed, or dropped for room): what the gate keeps applying while a reload fails.
+   */
+  lastRead(orgId: string): EnforcedAllowlist | undefined {
+    return this.#entries.get(orgId)?.list;
   }
 
   invalidate(orgId: string): void {
