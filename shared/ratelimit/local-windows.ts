@@ -2,7 +2,7 @@ import type { RateLimitStore } from './store.js';
 import { decideHit, forgetHit, type WindowDecision, type WindowRule } from './window.js';
 
 /** Keys one process remembers; past this the oldest go first (a flood of keys cannot grow it). */
-const MAX_KEYS = 50_000;
+const MAX_KEYS = 10_000;
 
 /**
  * This process's own copy of the throttle windows, for when the shared store fails. Failing open
