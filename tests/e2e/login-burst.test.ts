@@ -77,3 +77,23 @@ describe('login limits under a burst', () => {
     expect(answers.filter((a) => a.status !== 429)).toHaveLength(10);
   });
 });
+
+describe('without a trusted proxy (TRUSTED_PROXY_HOPS=0)', () => {
+  it('ignores X-Forwarded-For entirely: varied headers from one socket share one bucket', async () => {
+    const direct = await startTestApp({ env: { TRUSTED_PROXY_HOPS: '0' } });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 25 }, (_, i) =>
+          direct.request('POST', '/api/login', {
+            body: { email: 'nobody@example.com', password: `wrong password ${i}!` },
+            headers: { 'x-forwarded-for': `198.18.${i}.1` },
+          }),
+        ),
+      );
+      expect(answers.filter((a) => a.status !== 429).length).toBeLessThanOrEqual(10);
+      expect(answers.filter((a) => a.status === 429).length).toBeGreaterThanOrEqual(15);
+    } finally {
+      await direct.stop();
+    }
+  });
+});
