@@ -44,15 +44,18 @@ resource "google_compute_security_policy" "edge" {
     json_parsing = "STANDARD"
   }
 
-  # The application resolves dot segments (`/api/x/../login` is `/api/login`); the path rules below
-  # match the raw path, so a path with a dot segment, plain or percent-encoded, never passes.
+  # The application resolves dot segments (`/api/x/../login` is `/api/login`) and reads a backslash
+  # as a slash (`/api/login/passkey\options` is the passkey route); the path rules below match the
+  # raw path, so a path with a dot segment, plain or percent-encoded, or a backslash never passes.
+  # `[[-^]` is `[`, backslash, `]` and `^` (none is in any route), written without a backslash,
+  # which the CEL string would have to escape once more.
   rule {
     action      = "deny(400)"
     priority    = 90
-    description = "dot segments in the path"
+    description = "dot segments or backslashes in the path"
     match {
       expr {
-        expression = "request.path.matches('(?i)/(?:[.]|%2e){1,2}(?:/|$)')"
+        expression = "request.path.matches('(?i)/(?:[.]|%2e){1,2}(?:/|$)|[[-^]')"
       }
     }
   }

@@ -47,6 +47,14 @@ export class AllowlistCache {
     return fill;
   }
 
+  /**
+   * The list this instance last read for the org, however old, unless it was invalidated since
+   * (changed, or dropped for room): what the gate keeps applying while a reload fails.
+   */
+  lastRead(orgId: string): EnforcedAllowlist | undefined {
+    return this.#entries.get(orgId)?.list;
+  }
+
   invalidate(orgId: string): void {
     this.#entries.delete(orgId);
     this.#inflight.delete(orgId);

@@ -10,7 +10,8 @@ const PARSED_ADDRESSES_MAX = 10_000;
 /**
  * The network check on every org route (the edge's `NetworkGate`, shared/http/auth.ts). When the
  * list cannot be read the request goes through, logged and counted: the product promises that an
- * allowlist outage never locks customers out of their own org.
+ * allowlist outage never locks customers out of their own org. A list this instance read before
+ * keeps applying meanwhile (it let the same people in a moment ago).
  */
 export class AllowlistGate {
   readonly #parsed = new Map<string, Address | null>();
@@ -26,9 +27,17 @@ export class AllowlistGate {
     try {
       list = await this.cache.get(orgId);
     } catch (error) {
-      this.logger.error('allowlist could not be read; letting the request through', { orgId, error });
       this.metrics.increment('allowlist_store_errors', { orgId });
-      return null;
+      // Stale if error: a reload that fails (a database slowed on purpose, by a flood) keeps the
+      // list last read here; only an org never read here (or just changed) fails open. Otherwise
+      // anyone able to slow the store could step around the list.
+      const lastRead = this.cache.lastRead(orgId);
+      if (!lastRead) {
+        this.logger.error('allowlist could not be read; letting the request through', { orgId, error });
+        return null;
+      }
+      this.logger.error('allowlist could not be read; applying the list last read', { orgId, error });
+      list = lastRead;
     }
     if (!list.enabled) return null;
     const address = this.#address(ip);

@@ -3,6 +3,7 @@ import { sha256Hex } from '../crypto/tokens.js';
 import { FailOpenLog } from '../log/fail-open-log.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../log/metrics.js';
+import { type LocalWindows, localWindowsFor } from './local-windows.js';
 import type { RateLimitStore } from './store.js';
 import type { WindowRule } from './window.js';
 
@@ -35,7 +36,8 @@ export type ThrottleOutcome =
  * Login throttling, checked before bcrypt runs: at most 10 attempts per client IP and 100 failures
  * per account in any 15 minutes. Each attempt takes an account slot up front (so a burst cannot
  * overshoot) and gives it back on success. When the store is down, login proceeds: we fail open
- * on purpose, and log and count it so an operator sees it.
+ * on purpose, and log and count it so an operator sees it; the same limits then hold per instance
+ * (local-windows.ts), so an attacker who makes the store slow gains no unlimited guesses.
  */
 export class LoginThrottle {
   constructor(
@@ -47,18 +49,31 @@ export class LoginThrottle {
   async attempt(ip: string, accountKey: string, now: Date, scope = 'login'): Promise<ThrottleOutcome> {
     const ipKey = `${scope}:ip:${ipBucket(ip)}`;
     const account = `${scope}:acct:${sha256Hex(accountKey)}`;
+    const local = this.local;
+    let counted = 0;
     try {
       const byIp = await this.store.hit(ipKey, now, attemptsPerIp);
       if (!byIp.allowed) return { ok: false, retryAfterSeconds: byIp.retryAfterSeconds };
+      local.record(ipKey, now, attemptsPerIp);
+      counted = 1;
       const byAccount = await this.store.hit(account, now, failuresPerAccount);
       if (!byAccount.allowed) return { ok: false, retryAfterSeconds: byAccount.retryAfterSeconds };
+      local.record(account, now, failuresPerAccount);
     } catch (error) {
       this.storeFailed(error, now);
-      return { ok: true, succeeded: async () => {} };
+      // Open, but not unlimited: this instance's own windows apply the same rules.
+      if (counted === 0) {
+        const byIp = local.hit(ipKey, now, attemptsPerIp);
+        if (!byIp.allowed) return { ok: false, retryAfterSeconds: byIp.retryAfterSeconds };
+      }
+      const byAccount = local.hit(account, now, failuresPerAccount);
+      if (!byAccount.allowed) return { ok: false, retryAfterSeconds: byAccount.retryAfterSeconds };
+      return { ok: true, succeeded: async () => local.forget(account, now) };
     }
     return {
       ok: true,
       succeeded: async () => {
+        local.forget(account, now);
         try {
           await this.store.forget(account, now, failuresPerAccount);
         } catch (error) {
@@ -66,6 +81,10 @@ export class LoginThrottle {
         }
       },
     };
+  }
+
+  private get local(): LocalWindows {
+    return localWindowsFor(this.store);
   }
 
   private storeFailed(error: unknown, now: Date): void {

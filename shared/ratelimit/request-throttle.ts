@@ -3,9 +3,10 @@ import { type Failure, fail } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../log/metrics.js';
 import { HOUR_MS } from '../time/clock.js';
+import { localWindowsFor } from './local-windows.js';
 import { attemptsPerIp, ipBucket, storeFailed } from './login-throttle.js';
 import type { RateLimitStore } from './store.js';
-import type { WindowRule } from './window.js';
+import type { WindowDecision, WindowRule } from './window.js';
 
 /** The routes anyone may call without a session; each has its own per-IP budget (login's rule). */
 export const throttledRoutes = {
@@ -26,7 +27,8 @@ export const mailsPerRecipient: WindowRule = { windowMs: HOUR_MS, limit: 3 };
  * route in any 15 minutes, answered with RATE_LIMITED and Retry-After. Per recipient, 3 mails of a
  * kind per hour, silently: the caller answers exactly as if the mail went out, so the limit tells
  * nothing about the address. Both checks are single atomic store hits, so a burst cannot overshoot.
- * A store outage lets requests through (as login does), logged and counted.
+ * A store outage lets requests through (as login does), logged and counted, within this instance's
+ * own copy of the same windows (local-windows.ts).
  */
 export class RequestThrottle {
   constructor(
@@ -37,24 +39,32 @@ export class RequestThrottle {
 
   /** Null when the request may proceed; otherwise the RATE_LIMITED failure to answer. */
   async perIp(route: ThrottledRoute, ip: string, now: Date): Promise<Failure | null> {
+    const key = `${route}:ip:${ipBucket(ip)}`;
+    const local = localWindowsFor(this.store);
+    let decision: WindowDecision;
     try {
-      const decision = await this.store.hit(`${route}:ip:${ipBucket(ip)}`, now, attemptsPerIp);
-      if (decision.allowed) return null;
-      return fail('RATE_LIMITED', throttledRoutes[route], { retryAfterSeconds: decision.retryAfterSeconds });
+      decision = await this.store.hit(key, now, attemptsPerIp);
+      if (decision.allowed) local.record(key, now, attemptsPerIp);
     } catch (error) {
       storeFailed(this.logger, this.metrics, error, route, now);
-      return null;
+      // Open, but not unlimited: this instance's own window applies the same rule.
+      decision = local.hit(key, now, attemptsPerIp);
     }
+    if (decision.allowed) return null;
+    return fail('RATE_LIMITED', throttledRoutes[route], { retryAfterSeconds: decision.retryAfterSeconds });
   }
 
   /** Takes one of the recipient's mail slots; false means "send nothing" (and answer as usual). */
   async mailAllowed(kind: MailQuotaKind, emailNormalized: string, now: Date): Promise<boolean> {
+    const key = `mail:${kind}:${sha256Hex(emailNormalized)}`;
+    const local = localWindowsFor(this.store);
     try {
-      const key = `mail:${kind}:${sha256Hex(emailNormalized)}`;
-      return (await this.store.hit(key, now, mailsPerRecipient)).allowed;
+      const allowed = (await this.store.hit(key, now, mailsPerRecipient)).allowed;
+      if (allowed) local.record(key, now, mailsPerRecipient);
+      return allowed;
     } catch (error) {
       storeFailed(this.logger, this.metrics, error, `${kind} mail`, now);
-      return true;
+      return local.hit(key, now, mailsPerRecipient).allowed;
     }
   }
 }
