@@ -11,6 +11,9 @@ describe('administering an organization in the console', { timeout: 120_000 }, (
     const slug = `acme-${Date.now()}`;
     await page.getByRole('combobox', { name: 'Organization' }).selectOption('+');
     await page.waitForURL('**/orgs/new');
+    // The org pages are a chunk of their own, fetched on this first visit: on a machine busy with
+    // the whole suite that has taken longer than an action's 15 s.
+    await page.getByRole('heading', { name: 'New organization' }).waitFor({ timeout: 60_000 });
     await page.getByLabel('Name', { exact: true }).fill('Acme');
     await page.getByLabel('Short name').fill(slug);
     await page.getByRole('button', { name: 'Create organization' }).click();
