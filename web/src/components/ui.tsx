@@ -236,6 +236,43 @@ export async function copyText(text: string): Promise<boolean> {
   }
 }
 
+/**
+ * A secret the API shows only once (an API key, a SCIM token, a webhook secret): the value, Copy,
+ * and "I saved it", which hides it for good.
+ */
+export function ShownOnce({
+  what,
+  value,
+  testId,
+  copyLabel,
+  onSaved,
+  class: className = 'once',
+}: {
+  what: string;
+  value: string;
+  testId: string;
+  copyLabel: string;
+  onSaved: () => void;
+  class?: string;
+}) {
+  return (
+    <div class={className} role="status">
+      <p>
+        <strong>Copy {what} now: it is shown only once.</strong>
+      </p>
+      <p>
+        <code class="secret" data-testid={testId}>
+          {value}
+        </code>
+      </p>
+      <div class="actions">
+        <CopyButton text={value} label={copyLabel} />
+        <Button onClick={onSaved}>I saved it</Button>
+      </div>
+    </div>
+  );
+}
+
 export function CopyButton({ text, label = 'Copy' }: { text: string; label?: string }) {
   const [done, setDone] = useState(false);
   return <Button onClick={async () => setDone(await copyText(text))}>{done ? 'Copied' : label}</Button>;

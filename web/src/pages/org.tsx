@@ -20,7 +20,6 @@ import {
 import {
   ActionForm,
   Button,
-  CopyButton,
   deviceLabel,
   Empty,
   ErrorText,
@@ -28,6 +27,7 @@ import {
   Loading,
   Notice,
   Page,
+  ShownOnce,
   Submit,
   Table,
   useAction,
@@ -374,20 +374,13 @@ function Keys({ org }: { org: Org }) {
         </ActionForm>
         <ErrorText error={create.error} />
         {issued && (
-          <div class="once" role="status">
-            <p>
-              <strong>Copy this key now: it is shown only once.</strong>
-            </p>
-            <p>
-              <code class="secret" data-testid="new-key">
-                {issued.key}
-              </code>
-            </p>
-            <div class="actions">
-              <CopyButton text={issued.key} label="Copy key" />
-              <Button onClick={() => setIssued(null)}>I saved it</Button>
-            </div>
-          </div>
+          <ShownOnce
+            what="this key"
+            value={issued.key}
+            testId="new-key"
+            copyLabel="Copy key"
+            onSaved={() => setIssued(null)}
+          />
         )}
       </section>
       <section class="card" aria-labelledby="keys-title">

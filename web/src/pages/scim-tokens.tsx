@@ -11,6 +11,7 @@ import {
   ErrorText,
   Field,
   Loading,
+  ShownOnce,
   Submit,
   Table,
   useAction,
@@ -61,20 +62,13 @@ export function ScimTokens({ org }: { org: Org }) {
           </>
         )}
         {issued && (
-          <div class="once" role="status">
-            <p>
-              <strong>Copy this token now: it is shown only once.</strong>
-            </p>
-            <p>
-              <code class="secret" data-testid="new-scim-token">
-                {issued.token}
-              </code>
-            </p>
-            <div class="actions">
-              <CopyButton text={issued.token} label="Copy token" />
-              <Button onClick={() => setIssued(null)}>I saved it</Button>
-            </div>
-          </div>
+          <ShownOnce
+            what="this token"
+            value={issued.token}
+            testId="new-scim-token"
+            copyLabel="Copy token"
+            onSaved={() => setIssued(null)}
+          />
         )}
       </section>
       <section class="card" aria-labelledby="scim-tokens-title">

@@ -4,12 +4,12 @@ import type { Org } from '../api/types.js';
 import {
   ActionForm,
   Button,
-  CopyButton,
   Empty,
   ErrorText,
   Field,
   Loading,
   Notice,
+  ShownOnce,
   Submit,
   Table,
   useAction,
@@ -73,20 +73,14 @@ export function Webhooks({ org }: { org: Org }) {
   return (
     <>
       {secret && (
-        <div class="once card" role="status">
-          <p>
-            <strong>Copy the {secret.label} now: it is shown only once.</strong>
-          </p>
-          <p>
-            <code class="secret" data-testid="webhook-secret">
-              {secret.secret}
-            </code>
-          </p>
-          <div class="actions">
-            <CopyButton text={secret.secret} label="Copy secret" />
-            <Button onClick={() => setSecret(null)}>I saved it</Button>
-          </div>
-        </div>
+        <ShownOnce
+          class="once card"
+          what={`the ${secret.label}`}
+          value={secret.secret}
+          testId="webhook-secret"
+          copyLabel="Copy secret"
+          onSaved={() => setSecret(null)}
+        />
       )}
       <section class="card" aria-labelledby="webhooks-title">
         <h2 id="webhooks-title">Endpoints</h2>
