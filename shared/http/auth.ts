@@ -161,7 +161,7 @@ export function createAuthenticator(parts: AuthenticatorParts) {
     const result = await parts.sessions.authenticate(token, context.now, {
       touch: requirement.kind !== 'org',
     });
-    if (!result.ok) return fail('UNAUTHENTICATED', 'The session is not valid; sign in again.');
+    if (!result.ok) return sessionEnded(result.reason);
     const principal: Principal = { type: 'session', ...result.value };
     const hold = result.value.session.step_up_reason;
     if (hold && !(requirement.kind === 'session' && requirement.whileHeld)) {
@@ -303,6 +303,22 @@ function personalSessionRequired(): Failure {
     'INSUFFICIENT_ROLE',
     "This session was started through an organization's single sign-on and reaches only that organization; sign in to your account for this.",
     { extra: { requirement: 'personal_session' } },
+  );
+}
+
+/**
+ * The 401 for a session token that does not stand. A token that was a real session says how it
+ * ended (`reason`: revoked, or expired for the absolute and idle timeouts), so the console can
+ * tell "signed out from another device" from "timed out"; only the holder of that token learns
+ * it, and nothing is said about a token we never issued or an account that was disabled.
+ */
+function sessionEnded(reason: string): Failure {
+  const ended =
+    reason === 'revoked' ? 'revoked' : reason === 'expired' || reason === 'idle' ? 'expired' : null;
+  return fail(
+    'UNAUTHENTICATED',
+    'The session is not valid; sign in again.',
+    ended ? { extra: { reason: ended } } : {},
   );
 }
 

@@ -137,9 +137,9 @@ export function buildOpenApi(
                 ssoUrl: { type: 'string', description: 'SSO_REQUIRED: where to sign in to the org' },
                 reason: {
                   type: 'string',
-                  enum: ['impossible_travel'],
+                  enum: ['impossible_travel', 'revoked', 'expired'],
                   description:
-                    'With STEP_UP_REQUIRED: the session is held (an impossible-travel sign-in) and may only list its sessions, step up or log out until a second factor or the mailed link lifts the hold',
+                    'With STEP_UP_REQUIRED: the session is held (`impossible_travel`) and may only list its sessions, step up or log out until a second factor or the mailed link lifts the hold. With UNAUTHENTICATED, for a token that was a real session: how it ended (`revoked`, or `expired` by an absolute or idle timeout); absent for a token never issued',
                 },
                 issues: {
                   type: 'array',

@@ -42,7 +42,9 @@ export class OrgMembershipGate {
       });
     }
     if (access.activity?.endedAt) {
-      return fail('UNAUTHENTICATED', "This session's access to this org has ended; sign in again.");
+      return fail('UNAUTHENTICATED', "This session's access to this org has ended; sign in again.", {
+        extra: { reason: 'revoked' },
+      });
     }
     const verdict = sessionAllowedByPolicy(
       {
@@ -59,7 +61,13 @@ export class OrgMembershipGate {
       context.now,
     );
     if (verdict === 'expired') {
-      return fail('UNAUTHENTICATED', "This session is older than the org's session lifetime; sign in again.");
+      return fail(
+        'UNAUTHENTICATED',
+        "This session is older than the org's session lifetime; sign in again.",
+        {
+          extra: { reason: 'expired' },
+        },
+      );
     }
     if (verdict === 'idle') {
       // Ended for good, not just refused: a session with no activity here yet is judged on its
@@ -68,6 +76,7 @@ export class OrgMembershipGate {
       return fail(
         'UNAUTHENTICATED',
         "This session was idle in this org longer than the org's idle timeout; sign in again.",
+        { extra: { reason: 'expired' } },
       );
     }
     // Asked only of orgs that require MFA, so other orgs pay nothing. Not STEP_UP_REQUIRED: a

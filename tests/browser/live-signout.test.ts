@@ -41,4 +41,21 @@ describe('signing out from another device', { timeout: 90_000 }, () => {
     await a.waitForURL('**/login?**reason=revoked**', { timeout: 3000 });
     expect(b.url()).toContain('/settings/security');
   });
+
+  it('an action in a tab whose session ended elsewhere lands on /login saying why, even before the live stream tells it', async () => {
+    const user = await rig.app.signupVerifiedAndLogin(uniqueEmail('ended-mid-action'), PASSWORD);
+    const context = await rig.context();
+    // The tab's live streams never answer: only the action's own 401 can tell it.
+    await context.route(/\/api\/(sessions|accounts\/security-events)\/stream/, () => undefined);
+    const a = await openPage(context, '/login');
+    await signInByForm(a, user.email);
+    await a.getByText('This session').waitFor();
+
+    const ended = await rig.app.request('POST', '/api/sessions/revoke-others', { token: user.token });
+    expect(ended.status, ended.text).toBe(200);
+    expect(a.url()).toContain('/settings/security');
+    await a.getByRole('button', { name: 'Sign out other sessions' }).click();
+    await a.waitForURL('**/login?**reason=revoked**', { timeout: 10_000 });
+    await a.getByText('You were signed out from another device').waitFor();
+  });
 });

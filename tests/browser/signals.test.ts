@@ -111,7 +111,7 @@ describe('security signals in the console', { timeout: 120_000 }, () => {
       .filter({ hasText: US_TOO });
     await newDevice.getByRole('button', { name: /Not me\? Revoke that session/ }).click();
     await home.getByText('That session is signed out.').waitFor();
-    await other.waitForURL('**/login?**reason=revoked**', { timeout: 5000 });
+    await other.waitForURL('**/login?**reason=revoked**', { timeout: 10_000 });
     // The tab that pressed it is untouched.
     await home.reload();
     await home.getByRole('heading', { name: 'Security events' }).waitFor();

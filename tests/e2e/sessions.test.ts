@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomToken } from '../../shared/crypto/tokens.js';
 import { core } from '../../shared/runtime/core.js';
-import { revocationStreamKey, sessionTokenHash } from '../../shared/sessions/model.js';
+import {
+  DEFAULT_IDLE_TIMEOUT_MINUTES,
+  revocationStreamKey,
+  sessionTokenHash,
+} from '../../shared/sessions/model.js';
 import { FakeClock, MINUTE_MS, SECOND_MS } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { auditCount, client, loginFrom, revocationEventsHandled, verifiedUser } from '../helpers/sessions.js';
@@ -100,6 +105,28 @@ describe('listing and revoking sessions', () => {
     expect((await app.request('GET', '/api/sessions/current', { token: first.token })).status).toBe(401);
     expect((await app.request('GET', '/api/sessions/current', { token: fourth.token })).status).toBe(401);
     expect(await auditCount(app, first.userId, 'auth_session.revoked')).toBe(4);
+  });
+
+  it('a 401 says how a real session ended (revoked, or expired by the idle timeout) and nothing for a token we never issued', async () => {
+    const user = await verifiedUser(app);
+    const a = await loginFrom(app, user, client(freshIp(), 'A/1'));
+    const b = await loginFrom(app, user, client(freshIp(), 'B/1'));
+    await app.request('DELETE', `/api/sessions/${b.sessionId}`, { token: a.token });
+    const revoked = await app.request('GET', '/api/sessions', { token: b.token });
+    expect(revoked.status).toBe(401);
+    expect(revoked.body.error).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'revoked' });
+
+    clock.advance(DEFAULT_IDLE_TIMEOUT_MINUTES * MINUTE_MS + MINUTE_MS);
+    const idle = await app.request('GET', '/api/sessions', { token: a.token });
+    expect(idle.status).toBe(401);
+    expect(idle.body.error).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'expired' });
+
+    // A token-shaped guess, and a real token's hash presented as one: no reason, nothing learned.
+    for (const token of [randomToken(), sessionTokenHash(a.token).toString('base64url')]) {
+      const unknown = await app.request('GET', '/api/sessions', { token });
+      expect(unknown.status).toBe(401);
+      expect(unknown.body.error).not.toHaveProperty('reason');
+    }
   });
 
   it('presenting the stored hash (or its hex) as a token answers 401', async () => {

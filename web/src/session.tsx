@@ -1,7 +1,7 @@
 import { type ComponentChildren, createContext } from 'preact';
 import { useCallback, useContext, useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { ApiError, api, setSignedOutHandler } from './api/client.js';
+import { ApiError, api, type SessionEnd, sessionEnd, setSignedOutHandler } from './api/client.js';
 import type { Org, SessionInfo, User } from './api/types.js';
 
 export interface SessionState {
@@ -10,8 +10,11 @@ export interface SessionState {
   session: SessionInfo | null;
   orgs: Org[];
   refresh(): Promise<void>;
-  /** Clears the state and goes to /login: 'revoked' says why, 'chosen' (the user signed out) forgets the page. */
-  signedOut(reason?: 'revoked' | 'chosen'): void;
+  /**
+   * Clears the state and goes to /login: 'revoked' or 'expired' says why, 'chosen' (the user
+   * signed out) forgets the page.
+   */
+  signedOut(reason?: SessionEnd | 'chosen'): void;
 }
 
 const Ctx = createContext<SessionState>({
@@ -97,7 +100,7 @@ export function SessionProvider({
   }, []);
 
   const signedOut = useCallback(
-    (reason?: 'revoked' | 'chosen') => {
+    (reason?: SessionEnd | 'chosen') => {
       setUser(null);
       setSession(null);
       setOrgs([]);
@@ -111,7 +114,7 @@ export function SessionProvider({
   }, [refresh]);
 
   useEffect(() => {
-    setSignedOutHandler(() => signedOut());
+    setSignedOutHandler((ended) => signedOut(ended));
     return () => setSignedOutHandler(null);
   }, [signedOut]);
 
@@ -133,7 +136,7 @@ export function SessionProvider({
         else retry = setTimeout(open, 2000);
       } catch (error) {
         if (closed) return;
-        if (error instanceof ApiError && error.status === 401) signedOut('revoked');
+        if (error instanceof ApiError && error.status === 401) signedOut(sessionEnd(error) ?? 'revoked');
         else retry = setTimeout(open, 5000);
       }
     };

@@ -9,8 +9,19 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * the user confirmed (the session then has its sudo window), false if they cancelled.
  */
 let stepUpPrompt: ((error: ApiError) => Promise<boolean>) | null = null;
-/** Called on 401 UNAUTHENTICATED for calls that need a session: sign in, then come back. */
-let onSignedOut: (() => void) | null = null;
+/**
+ * Called on 401 UNAUTHENTICATED for calls that need a session: sign in, then come back. The API
+ * says how a real session ended (`reason`: revoked or expired), which the sign-in page puts in words.
+ */
+let onSignedOut: ((ended: SessionEnd | undefined) => void) | null = null;
+
+/** How a session ended, as the API's 401 says it. */
+export type SessionEnd = 'revoked' | 'expired';
+
+export function sessionEnd(error: ApiError): SessionEnd | undefined {
+  const reason = error.extra.reason;
+  return reason === 'revoked' || reason === 'expired' ? reason : undefined;
+}
 
 export function setStepUpPrompt(prompt: typeof stepUpPrompt): void {
   stepUpPrompt = prompt;
@@ -44,7 +55,7 @@ export async function api<T>(
     }
   }
   if (first instanceof ApiError) {
-    if (first.code === 'UNAUTHENTICATED' && !options.anonymous) onSignedOut?.();
+    if (first.code === 'UNAUTHENTICATED' && !options.anonymous) onSignedOut?.(sessionEnd(first));
     throw first;
   }
   return first as T;

@@ -108,6 +108,7 @@ export function Login() {
   return (
     <Page title="Sign in">
       {query.reason === 'revoked' && <Notice>You were signed out from another device.</Notice>}
+      {query.reason === 'expired' && <Notice>Your session timed out. Sign in again.</Notice>}
       {query.reason === 'reset' && <Notice>Your password was changed. Sign in with the new one.</Notice>}
       <ActionForm class="card" onSubmit={signIn.run}>
         <Field
