@@ -332,9 +332,9 @@ describe('the OpenAPI document', () => {
       (p: { name: string }) => p.name,
     );
     expect(params).toContain('country');
-    expect(doc.components.schemas.Error.properties.error.properties.reason.enum).toEqual([
+    expect(doc.components.schemas.Error.properties.error.properties.reason.enum).toContain(
       'impossible_travel',
-    ]);
+    );
   });
 });
 
