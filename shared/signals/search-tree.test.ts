@@ -279,31 +279,32 @@ describe('a database of each record size: the locator answers as mmdb-lib does',
   }
 });
 
+/** A database written here, its metadata then replaced by the one given (as a hostile file could). */
+function withMetadata(recordSize: 24 | 28 | 32, entries: Array<[string, Buffer]>): string {
+  const whole = readFileSync(writeDatabase(recordSize, 4, NETWORKS));
+  const marker = Buffer.from('ABCDEF4D61784D696E642E636F6D', 'hex');
+  const start = whole.lastIndexOf(marker);
+  const file = join(dir, `rewritten-${randomBytes(4).toString('hex')}.mmdb`);
+  writeFileSync(file, Buffer.concat([whole.subarray(0, start + marker.length), map(entries)]));
+  return file;
+}
+
 describe('a malformed or hostile file', () => {
   it('whose metadata claims a bigger search tree than the file holds is refused as it opens', async () => {
-    const whole = readFileSync(writeDatabase(28, 4, NETWORKS));
-    const start = whole.lastIndexOf(Buffer.from('ABCDEF4D61784D696E642E636F6D', 'hex'));
-    const metadata = map([
+    const file = withMetadata(28, [
       ['node_count', uint(6, 1_000_000)],
       ['record_size', uint(5, 28)],
       ['ip_version', uint(5, 4)],
-      ['binary_format_major_version', uint(5, 2)],
     ]);
-    const file = join(dir, 'truncated.mmdb');
-    writeFileSync(file, Buffer.concat([whole.subarray(0, start + 14), metadata]));
     await expect(new MaxMindLocator(file).locate('8.8.8.8')).rejects.toThrow(/past the end/);
   });
 
   it('with an unsupported IP version is refused as it opens', async () => {
-    const whole = readFileSync(writeDatabase(24, 4, NETWORKS));
-    const start = whole.lastIndexOf(Buffer.from('ABCDEF4D61784D696E642E636F6D', 'hex'));
-    const metadata = map([
+    const file = withMetadata(24, [
       ['node_count', uint(6, 1)],
       ['record_size', uint(5, 24)],
       ['ip_version', uint(5, 5)],
     ]);
-    const file = join(dir, 'version.mmdb');
-    writeFileSync(file, Buffer.concat([whole.subarray(0, start + 14), metadata]));
     await expect(new MaxMindLocator(file).locate('8.8.8.8')).rejects.toThrow(/IP version/);
   });
 
