@@ -48,11 +48,11 @@ describe('the bundled DB-IP Lite City database', () => {
     await expect(broken.locate('8.8.4.4')).rejects.toThrow();
   });
 
-  it('answers are the same object for addresses that share a record, and remembered per address', async () => {
+  it('addresses that share a record get the same answer, read from the record once', async () => {
     const fresh = new MaxMindLocator();
     const a = await fresh.locate('8.8.8.8');
     expect(await fresh.locate('8.8.8.8')).toBe(a);
-    expect(await fresh.locate('8.8.8.9')).toEqual(a);
+    expect(await fresh.locate('8.8.8.9')).toBe(a);
   });
 
   it('keeps answering the same after many more addresses than it remembers', async () => {

