@@ -72,6 +72,6 @@ describe('a member whose membership expired', () => {
     expect((await scimUsers(issued.body.token)).status).toBe(200);
 
     clock.advance(2 * HOUR_MS);
-    expectError(await scimUsers(issued.body.token), 401, 'UNAUTHENTICATED');
+    expect((await scimUsers(issued.body.token)).status).toBe(401);
   });
 });
