@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock, HOUR_MS } from '../../shared/time/clock.js';
+import { FakeClock, MINUTE_MS } from '../../shared/time/clock.js';
 import { stepUp } from '../helpers/allowlist.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createOrg, grantMembership, newUser, orgAudit, orgTestEnv, type TestUser } from '../helpers/orgs.js';
@@ -117,14 +117,20 @@ describe("a removed admin's webhook endpoint", () => {
   it('gets nothing once its admin’s membership lapsed, until a current admin turns it on and so takes it over', async () => {
     const org = await createOrg(app, owner);
     const contractor = await newUser(app, 'contractor');
-    await grantMembership(app, org.id, contractor.userId, 'admin', new Date(clock.now().getTime() + HOUR_MS));
+    await grantMembership(
+      app,
+      org.id,
+      contractor.userId,
+      'admin',
+      new Date(clock.now().getTime() + 10 * MINUTE_MS),
+    );
     const id = await addEndpoint(org.id, contractor, theirUrl);
     await app.settle();
     theirs.reset();
     await orgEvent(org.id);
     expect(theirs.received).toHaveLength(1);
 
-    clock.advance(2 * HOUR_MS);
+    clock.advance(11 * MINUTE_MS);
     theirs.reset();
     await orgEvent(org.id);
     expect(theirs.received).toEqual([]);
