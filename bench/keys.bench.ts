@@ -76,6 +76,11 @@ async function seed(runtime: LocalRuntime, keys: ApiKeyService) {
     .returning('id')
     .executeTakeFirstOrThrow();
   const orgId = await insertOrg(db, { slug: 'bench', name: 'Bench', now });
+  // A key works while its creator is a member with at least its role.
+  await db
+    .insertInto('memberships')
+    .values({ org_id: orgId, user_id: user.id, role: 'owner', expires_at: null, created_at: now })
+    .execute();
   // Other keys in the table, so the index lookup is not on a one-row table.
   for (let i = 0; i < 200; i++) {
     await keys.issue(orgId, { name: `k${i}`, role: 'viewer', expiresAt: null }, actor(user.id), now);

@@ -48,6 +48,11 @@ async function measure(engine: 'pglite' | 'postgres'): Promise<Row> {
     .returning('id')
     .executeTakeFirstOrThrow();
   const orgId = await insertOrg(p.db, { slug: 'bench-hooks', now });
+  // Endpoints deliver while their creator is an admin of the org.
+  await p.db
+    .insertInto('memberships')
+    .values({ org_id: orgId, user_id: user.id, role: 'admin', expires_at: null, created_at: now })
+    .execute();
   const actor = { userId: user.id, ip: null };
   const endpointIds: string[] = [];
   for (let i = 0; i < ENDPOINTS; i++) {

@@ -5,6 +5,7 @@ import type { Db } from '../db/connect.js';
 import { fail, type Result } from '../errors/codes.js';
 import { queueMail } from '../mail/queue.js';
 import { renderMail } from '../mail/templates.js';
+import { endLoginChallenges } from '../mfa/challenges.js';
 import type { RequestThrottle } from '../ratelimit/request-throttle.js';
 import type { SessionService } from '../sessions/service.js';
 import { normalizeEmail } from './email.js';
@@ -149,7 +150,7 @@ export class AccountService {
     });
   }
 
-  /** Single use; sets the password, proves the mailbox (marks the email verified) and ends every session. */
+  /** Single use; sets the password, proves the mailbox (marks the email verified) and ends every session and open MFA challenge. */
   async confirmPasswordReset(
     token: string,
     newPassword: string,
@@ -175,6 +176,7 @@ export class AccountService {
         .where('id', '=', userId)
         .where('email_verified_at', 'is', null)
         .execute();
+      await endLoginChallenges(tx, userId);
       const ended = await this.deps.sessions.revokeAllForUser(tx, userId, 'password_reset', meta.now);
       await this.deps.sessions.announceRevoked(tx, ended, 'password_reset', meta.now);
       await appendAudit(tx, {
@@ -190,7 +192,7 @@ export class AccountService {
     return revoked === null ? invalidToken() : { ok: true, revoked };
   }
 
-  /** Needs the current password (and, at the route, a step-up); ends the user's other sessions. */
+  /** Needs the current password (and, at the route, a step-up); ends the user's other sessions and open MFA challenges. */
   async changePassword(
     input: { userId: string; sessionId: string; currentPassword: string; newPassword: string },
     meta: RequestMeta,
@@ -213,6 +215,7 @@ export class AccountService {
         .values({ user_id: input.userId, hash, updated_at: meta.now })
         .onConflict((oc) => oc.column('user_id').doUpdateSet({ hash, updated_at: meta.now }))
         .execute();
+      await endLoginChallenges(tx, input.userId);
       const ended = await this.deps.sessions.revokeAllForUser(
         tx,
         input.userId,

@@ -43,6 +43,19 @@ beforeAll(async () => {
   admin = { userId: user.id, role: 'admin', inStepUp: false, ip: '192.0.2.7' };
   orgId = await insertOrg(handle.db, { slug: 'acme', now: clock.now() });
   otherOrgId = await insertOrg(handle.db, { slug: 'other', now: clock.now() });
+  // Keys live only while their creator is a member (checked on every use).
+  await handle.db
+    .insertInto('memberships')
+    .values(
+      [orgId, otherOrgId].map((org_id) => ({
+        org_id,
+        user_id: user.id,
+        role: 'admin' as const,
+        expires_at: null,
+        created_at: clock.now(),
+      })),
+    )
+    .execute();
 });
 afterAll(async () => {
   await handle?.close();
@@ -171,6 +184,27 @@ describe('verifying keys', () => {
     const start = clock.now().getTime();
     expect(await keys.verify(issued.key, new Date(start + 10 * MINUTE_MS - 1))).not.toBeNull();
     expect(await keys.verify(issued.key, new Date(start + 10 * MINUTE_MS))).toBeNull();
+  });
+
+  it("refuses a key from the instant its creator's membership lapses, and one above the creator's role", async () => {
+    const issued = await issue('admin');
+    const setCreator = (role: 'admin' | 'member', expiresAt: Date | null) =>
+      handle.db
+        .updateTable('memberships')
+        .set({ role, expires_at: expiresAt })
+        .where('org_id', '=', orgId)
+        .where('user_id', '=', admin.userId)
+        .execute();
+    const start = clock.now().getTime();
+    try {
+      await setCreator('admin', new Date(start + 10 * MINUTE_MS));
+      expect(await keys.verify(issued.key, new Date(start + 10 * MINUTE_MS - 1))).not.toBeNull();
+      expect(await keys.verify(issued.key, new Date(start + 10 * MINUTE_MS))).toBeNull();
+      await setCreator('member', null);
+      expect(await keys.verify(issued.key, clock.now())).toBeNull();
+    } finally {
+      await setCreator('admin', null);
+    }
   });
 
   it('writes last_used_at at most once a minute per key', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendAudit } from '../audit/append.js';
 import { constantTimeEqual, sha256 } from '../crypto/tokens.js';
 import { fail, type Result } from '../errors/codes.js';
-import { isId, type OrgRole } from '../orgs/model.js';
+import { creatorRoleAt, isId, keySurvives, type OrgRole } from '../orgs/model.js';
 import { displayPrefixOf, generateApiKey, parseApiKey } from './format.js';
 import { issueVerdict, keyUsable, lastUsedDue } from './model.js';
 import type { ApiKeyRow, ApiKeyStore } from './store.js';
@@ -146,6 +146,10 @@ export class ApiKeyService {
     // The index matched on the hash already; the constant-time recheck keeps the rule uniform.
     if (!row || !constantTimeEqual(row.key_hash, hash)) return null;
     if (!keyUsable({ expiresAt: row.expires_at, revokedAt: row.revoked_at }, now)) return null;
+    // Removal and demotion revoke at once; a membership that lapsed is caught here. A key with no
+    // creator left (an erased account, whose keys were revoked first) is judged by the above alone.
+    const creatorRole = creatorRoleAt({ role: row.creator_role, expiresAt: row.creator_expires_at }, now);
+    if (row.created_by !== null && !keySurvives(creatorRole, row.role)) return null;
     if (lastUsedDue(row.last_used_at, now)) await this.store.touchLastUsed(row.id, now);
     return { id: row.id, orgId: row.org_id, role: row.role, name: row.name };
   }

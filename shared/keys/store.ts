@@ -1,6 +1,8 @@
 import type { Tx } from '../bus/outbox.js';
 import { compiledOnce } from '../db/compiled.js';
 import type { Db } from '../db/connect.js';
+import type { OrgRole } from '../orgs/model.js';
+import '../orgs/tables.js';
 import { LAST_USED_RESOLUTION_SECONDS } from './model.js';
 import type { ApiKeysTable } from './tables.js';
 import './tables.js';
@@ -10,14 +12,33 @@ export type ApiKeyRow = ApiKeysTable;
 /** The columns verification needs: one indexed read by hash. */
 export type KeyForVerify = Pick<
   ApiKeyRow,
-  'id' | 'org_id' | 'name' | 'role' | 'key_hash' | 'expires_at' | 'revoked_at' | 'last_used_at'
->;
+  'id' | 'org_id' | 'name' | 'role' | 'key_hash' | 'expires_at' | 'revoked_at' | 'last_used_at' | 'created_by'
+> & { creator_role: OrgRole | null; creator_expires_at: Date | null };
 
+// The creator's membership comes in the same indexed read (its primary key): a key lives only
+// while its creator's membership does, and an expiring membership ends with no write to revoke it.
 const byHash = compiledOnce((db: Db, keyHash: Buffer) =>
   db
     .selectFrom('api_keys')
-    .select(['id', 'org_id', 'name', 'role', 'key_hash', 'expires_at', 'revoked_at', 'last_used_at'])
-    .where('key_hash', '=', keyHash),
+    .leftJoin('memberships as creator', (join) =>
+      join
+        .onRef('creator.org_id', '=', 'api_keys.org_id')
+        .onRef('creator.user_id', '=', 'api_keys.created_by'),
+    )
+    .select([
+      'api_keys.id',
+      'api_keys.org_id',
+      'api_keys.name',
+      'api_keys.role',
+      'api_keys.key_hash',
+      'api_keys.expires_at',
+      'api_keys.revoked_at',
+      'api_keys.last_used_at',
+      'api_keys.created_by',
+      'creator.role as creator_role',
+      'creator.expires_at as creator_expires_at',
+    ])
+    .where('api_keys.key_hash', '=', keyHash),
 );
 
 /** API key persistence, named by intent. Ids reaching here are uuid-shaped (checked by the service). */

@@ -118,6 +118,18 @@ export function keySurvives(creatorRole: OrgRole | null, keyRole: OrgRole): bool
 }
 
 /**
+ * The role a credential's creator holds in the org at `now`, or null once they are gone: removed
+ * (no row) or lapsed by the membership's `expires_at`, which nothing runs at, so the keys and
+ * SCIM tokens they made are judged against this on every use.
+ */
+export function creatorRoleAt(
+  creator: { role: OrgRole | null; expiresAt: Date | null },
+  now: Date,
+): OrgRole | null {
+  return creator.role !== null && membershipActive(creator.expiresAt, now) ? creator.role : null;
+}
+
+/**
  * Whether a pending invitation still stands for its inviter's role (null: no longer a member):
  * only an admin or owner who could grant that role today. Checked when a member is removed or
  * demoted, and again when the invitation is accepted.

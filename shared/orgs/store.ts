@@ -5,12 +5,13 @@ import { aaguidListSchema } from '../passkeys/model.js';
 import '../accounts/tables.js';
 import '../keys/tables.js';
 import '../scim/tables.js';
-import { invitationSurvives, keySurvives, type OrgPolicy, type OrgRole } from './model.js';
+import { atLeast, invitationSurvives, keySurvives, type OrgPolicy, type OrgRole } from './model.js';
 import type { OrgActivity } from './session-reach.js';
 import type { OrgsTable } from './tables.js';
 import '../sessions/tables.js';
 import './tables.js';
 import '../sso/tables.js';
+import '../webhooks/tables.js';
 
 export type OrgRow = Selectable<OrgsTable>;
 
@@ -171,8 +172,8 @@ export class OrgStore {
 
   /**
    * Revokes what a member made beyond their new role (null: no longer a member): API keys they
-   * created above it and invitations they could not send now (keySurvives, invitationSurvives).
-   * Runs in the transaction of the role change or removal; returns what ended, for its audit row.
+   * created above it, invitations they could not send now (keySurvives, invitationSurvives), SCIM
+   * tokens below owner and webhook endpoints below admin. Runs in the transaction of the role change or removal; returns what ended, for its audit row.
    */
   async withdrawBeyondReach(
     tx: Tx,
@@ -234,7 +235,21 @@ export class OrgStore {
             .where('revoked_at', 'is', null)
             .returning(['id', 'display_prefix'])
             .execute();
+    // A webhook endpoint is a standing read of the org's events at a URL its creator chose: below
+    // admin it stops, until a current admin turns it back on (and so takes it over).
+    const webhooksDisabled =
+      newRole !== null && atLeast(newRole, 'admin')
+        ? []
+        : await tx
+            .updateTable('webhook_endpoints')
+            .set({ enabled: false, disabled_reason: 'creator_removed', updated_at: now })
+            .where('org_id', '=', orgId)
+            .where('created_by', '=', userId)
+            .where('enabled', '=', true)
+            .returning('id')
+            .execute();
     return {
+      ...(webhooksDisabled.length > 0 ? { webhooksDisabled: webhooksDisabled.map((w) => w.id) } : {}),
       ...(scimTokensRevoked.length > 0
         ? { scimTokensRevoked: scimTokensRevoked.map((t) => ({ id: t.id, prefix: t.display_prefix })) }
         : {}),

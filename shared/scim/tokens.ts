@@ -3,7 +3,8 @@ import { appendAudit } from '../audit/append.js';
 import { constantTimeEqual, randomToken, sha256 } from '../crypto/tokens.js';
 import type { Db } from '../db/connect.js';
 import { fail, type Result } from '../errors/codes.js';
-import { isId } from '../orgs/model.js';
+import { creatorRoleAt, isId } from '../orgs/model.js';
+import '../orgs/tables.js';
 import type { ScimTokensTable } from './tables.js';
 import './tables.js';
 
@@ -128,7 +129,7 @@ export class ScimTokenService {
 
   /**
    * The token's org, or null. Text of the wrong shape is refused before any database call; a
-   * revoked token, or one of an org being deleted, is null.
+   * revoked token, one of an org being deleted, or one whose owner is no longer one, is null.
    */
   async verify(token: string, now: Date): Promise<ScimTokenIdentity | null> {
     if (!isScimTokenShaped(token)) return null;
@@ -136,7 +137,15 @@ export class ScimTokenService {
     const row = await this.db
       .selectFrom('scim_tokens')
       .innerJoin('orgs', 'orgs.id', 'scim_tokens.org_id')
+      .leftJoin('memberships as creator', (join) =>
+        join
+          .onRef('creator.org_id', '=', 'scim_tokens.org_id')
+          .onRef('creator.user_id', '=', 'scim_tokens.created_by'),
+      )
       .select([
+        'scim_tokens.created_by',
+        'creator.role as creator_role',
+        'creator.expires_at as creator_expires_at',
         'scim_tokens.id',
         'scim_tokens.org_id',
         'scim_tokens.name',
@@ -150,6 +159,10 @@ export class ScimTokenService {
     // The index matched on the hash already; the constant-time recheck keeps the rule uniform.
     if (!row || !constantTimeEqual(row.token_hash, hash)) return null;
     if (row.revoked_at || row.deleted_at) return null;
+    // An owner's credential: removal and demotion revoke it at once, an owner membership that
+    // lapsed by its expires_at stops it here. No creator left (an erased account) was revoked first.
+    const creatorRole = creatorRoleAt({ role: row.creator_role, expiresAt: row.creator_expires_at }, now);
+    if (row.created_by !== null && creatorRole !== 'owner') return null;
     if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() >= LAST_USED_RESOLUTION_MS) {
       const cutoff = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
       await this.db

@@ -31,7 +31,9 @@ export function auditPayload(row: ChainedRow): WebhookPayload {
  * chain goes to the orgs it belongs to (API.md): the session is bound to the org or acts in it, or
  * the account's address is of a domain the org verified. Never a member's activity elsewhere, and
  * nothing of a session whose reach into the org ended (the member left or was removed, an admin
- * revoked it there, the org's idle timeout or session cap closed it).
+ * revoked it there, the org's idle timeout or session cap closed it). Nor to an endpoint whose
+ * creator is no longer an admin there: removal and demotion turn it off at once, a membership that
+ * lapsed (nothing runs at its expiry) is caught here; an admin turning it on takes it over.
  */
 export async function enqueueWebhookDeliveries(tx: Tx, row: ChainedRow, now: Date): Promise<number> {
   let orgIds: ReturnType<typeof sql<string>>;
@@ -59,6 +61,10 @@ export async function enqueueWebhookDeliveries(tx: Tx, row: ChainedRow, now: Dat
       from webhook_endpoints e
      where e.enabled
        and e.org_id in (${orgIds})
+       and (e.created_by is null or exists (
+             select 1 from memberships m
+              where m.org_id = e.org_id and m.user_id = e.created_by and m.role in ('admin', 'owner')
+                and (m.expires_at is null or m.expires_at > ${now}::timestamptz)))
        and (e.events @> '["*"]'::jsonb or e.events @> jsonb_build_array(${row.action}::text))
     returning id, org_id`.execute(tx);
   for (const delivery of rows) {

@@ -215,7 +215,8 @@ export class WebhookService {
           ...(patch.description !== undefined ? { description: patch.description } : {}),
           ...(patch.enabled !== undefined
             ? patch.enabled
-              ? { enabled: true, disabled_reason: null, failing_since: null }
+              ? // Turning it on makes it the caller's: an endpoint lives while its admin does.
+                { enabled: true, disabled_reason: null, failing_since: null, created_by: actor.userId }
               : { enabled: false, disabled_reason: 'admin' }
             : {}),
           ...(headers !== undefined && ring

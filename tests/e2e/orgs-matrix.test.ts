@@ -349,7 +349,7 @@ const webhookTable: MatrixRow[] = [
   },
 ];
 
-type Caller = Role | 'nonMember' | 'anonymous' | 'apiKeyOfOtherOrg';
+type Caller = Role | 'nonMember' | 'anonymous' | 'apiKeyOfOtherOrg' | 'lapsedAdminKey';
 
 function expected(row: MatrixRow, caller: Caller): { status: number; code?: string } {
   if (caller === 'anonymous') return { status: 401, code: 'UNAUTHENTICATED' };
@@ -358,6 +358,8 @@ function expected(row: MatrixRow, caller: Caller): { status: number; code?: stri
   if (caller === 'apiKeyOfOtherOrg') {
     return row.apiKeys ? { status: 404, code: 'NOT_FOUND' } : { status: 401, code: 'UNAUTHENTICATED' };
   }
+  // This org's admin key, made by an admin whose membership has since expired: no key at all.
+  if (caller === 'lapsedAdminKey') return { status: 401, code: 'UNAUTHENTICATED' };
   if (roles.indexOf(caller) < roles.indexOf(row.minRole)) return { status: 403, code: 'INSUFFICIENT_ROLE' };
   return { status: row.success };
 }
@@ -401,6 +403,7 @@ function matrixCases(rows: MatrixRow[], credentialOf: Map<Caller, string | undef
     'nonMember',
     'anonymous',
     'apiKeyOfOtherOrg',
+    'lapsedAdminKey',
   ];
   for (const row of rows) {
     for (const caller of callers) {
@@ -418,6 +421,24 @@ const credentials = new Map<Caller, string | undefined>();
 /** The API-key column ("API key of another org"): an admin key (sf_live_…) issued for the other org. */
 const apiKeyOfOtherOrg = (app: TestApp, otherOrgId: string): Promise<string> => issueApiKey(app, otherOrgId);
 
+/** An admin key of `orgId` issued by an admin whose membership then lapsed (its expiry passed). */
+async function lapsedAdminKey(app: TestApp, orgId: string): Promise<string> {
+  const admin = await newUser(app, 'lapsed-admin');
+  await grantMembership(app, orgId, admin.userId, 'admin');
+  const issued = await app.request('POST', `/api/orgs/${orgId}/keys`, {
+    token: admin.token,
+    body: { name: 'lapsed', role: 'admin' },
+  });
+  expect(issued.status, issued.text).toBe(201);
+  await app.runtime.platform.db
+    .updateTable('memberships')
+    .set({ expires_at: new Date(app.runtime.platform.clock.now().getTime() - 1000) })
+    .where('org_id', '=', orgId)
+    .where('user_id', '=', admin.userId)
+    .execute();
+  return issued.body.key;
+}
+
 beforeAll(async () => {
   app = await startTestApp({ env: orgTestEnv });
   const owner = await newUser(app, 'owner');
@@ -433,6 +454,7 @@ beforeAll(async () => {
   credentials.set('nonMember', outsider.token);
   credentials.set('anonymous', undefined);
   credentials.set('apiKeyOfOtherOrg', await apiKeyOfOtherOrg(app, otherOrg.id));
+  credentials.set('lapsedAdminKey', await lapsedAdminKey(app, orgId));
 });
 afterAll(async () => {
   await app?.stop();
@@ -459,6 +481,7 @@ describe('role × route matrix: deleting the org and SCIM tokens (stepped up)', 
     deletionCredentials.set('nonMember', await sudoToken(app, outsider));
     deletionCredentials.set('anonymous', undefined);
     deletionCredentials.set('apiKeyOfOtherOrg', credentials.get('apiKeyOfOtherOrg'));
+    deletionCredentials.set('lapsedAdminKey', credentials.get('lapsedAdminKey'));
   });
 
   matrixCases(deletionTable, deletionCredentials);

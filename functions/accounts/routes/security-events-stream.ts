@@ -32,13 +32,15 @@ export const securityEventStream = defineRoute({
       poll: async (send, polls) => {
         const next = await log.since(user.id, cursor);
         cursor = next.cursor;
-        for (const event of next.events) {
-          if (event.sessionId !== session.id) send('security-event', event);
-        }
-        if (polls % KEEPALIVE_POLLS !== 0) return undefined;
+        const events = next.events.filter((event) => event.sessionId !== session.id);
+        // The session is checked before anything is sent (a revoked token reads nothing more: the
+        // reset that revoked it, the owner's next sign-in), and otherwise every keep-alive.
+        if (events.length === 0 && polls % KEEPALIVE_POLLS !== 0) return undefined;
         const found = await deps.sessionStore.findByTokenHash(session.token_hash);
         const state = found ? stateOf(found.session, deps.platform.clock.now()) : 'revoked';
-        return state === 'active' ? undefined : { end: 'ended', data: { reason: state } };
+        if (state !== 'active') return { end: 'ended', data: { reason: state } };
+        for (const event of events) send('security-event', event);
+        return undefined;
       },
       onError: (error) => deps.platform.logger.error('security event stream failed; closing it', { error }),
     });

@@ -160,6 +160,7 @@ export function Webhooks({ org }: { org: Org }) {
 function offReason(reason: string | null): string {
   if (reason === 'failing') return 'failing for 5 days';
   if (reason === 'org_deleted') return 'organization deleted';
+  if (reason === 'creator_removed') return 'its admin left';
   return 'turned off';
 }
 
