@@ -36,6 +36,8 @@ export const accountDataToDelete: Record<string, (tx: Tx, userId: string) => Pro
   // is no SCIM User anywhere, and no SCIM re-activation can bring a tombstone back into an org.
   scimUsers: async (tx, userId) =>
     count(await tx.deleteFrom('scim_users').where('user_id', '=', userId).executeTakeFirst()),
+  orgRemovals: async (tx, userId) =>
+    count(await tx.deleteFrom('org_removals').where('user_id', '=', userId).executeTakeFirst()),
   ssoIdentities: async (tx, userId) =>
     count(await tx.deleteFrom('sso_identities').where('user_id', '=', userId).executeTakeFirst()),
   // Sessions go after they were revoked and announced (their ip and user agent are personal data);

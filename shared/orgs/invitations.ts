@@ -10,6 +10,7 @@ import { renderMail } from '../mail/templates.js';
 import { forgetScimHold } from '../scim/suspension.js';
 import type { SessionRow } from '../sessions/store.js';
 import { canGrant, invitationSurvives, membershipActive, type OrgRole } from './model.js';
+import { forgetRemoval } from './removals.js';
 import type { OrgDeps } from './services.js';
 import type { OrgStore } from './store.js';
 
@@ -295,6 +296,7 @@ export class InvitationService {
         .where('id', '=', pending.id)
         .execute();
       await forgetScimHold(tx, pending.org_id, user.id, now);
+      await forgetRemoval(tx, pending.org_id, user.id);
       const replaced = await this.deps.sessions.replace(tx, live, 'privilege_change', {
         ip: caller.ip,
         userAgent: caller.userAgent,

@@ -4,6 +4,7 @@ import { fail, type Result } from '../errors/codes.js';
 import type { SessionService } from '../sessions/service.js';
 import type { OrgActor } from './invitations.js';
 import { canGrant, canManage, type OrgRole, raisesRole, rank } from './model.js';
+import { holdRemoval } from './removals.js';
 import type { OrgSessionReach, ReachEndReason } from './session-reach.js';
 import type { OrgStore } from './store.js';
 
@@ -154,6 +155,9 @@ export class MemberService {
     await tx.deleteFrom('memberships').where('org_id', '=', orgId).where('user_id', '=', userId).execute();
     const sessions = await this.reach.endAllOfUser(tx, userId, orgId, reason, now);
     const withdrawn = await this.store.withdrawBeyondReach(tx, orgId, userId, null, actor.userId, now);
+    if (reason === 'member_removed' && actor.userId !== userId) {
+      await holdRemoval(tx, orgId, userId, actor.userId, now);
+    }
     await appendAudit(tx, {
       orgId,
       action: 'member.removed',

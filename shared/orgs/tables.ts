@@ -62,9 +62,18 @@ export interface SessionOrgActivityTable {
   ended_reason: string | null;
 }
 
+/** Migration 0063: a member an admin removed, whom the org's SSO does not bring back on its own. */
+export interface OrgRemovalsTable {
+  org_id: string;
+  user_id: string;
+  removed_by: string | null;
+  removed_at: Date;
+}
+
 declare module '../db/schema.js' {
   interface Database {
     orgs: OrgsTable;
+    org_removals: OrgRemovalsTable;
     memberships: MembershipsTable;
     invitations: InvitationsTable;
     session_org_activity: SessionOrgActivityTable;

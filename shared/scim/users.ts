@@ -10,6 +10,7 @@ import { fail, type Result } from '../errors/codes.js';
 import { queueMail } from '../mail/queue.js';
 import { renderMail } from '../mail/templates.js';
 import { isId, type OrgRole, raisesRole, rank } from '../orgs/model.js';
+import { forgetRemoval } from '../orgs/removals.js';
 import type { OrgSessionReach } from '../orgs/session-reach.js';
 import type { OrgStore } from '../orgs/store.js';
 import type { SessionService } from '../sessions/service.js';
@@ -656,6 +657,8 @@ export class ScimUserService {
       .values({ org_id: orgId, user_id: userId, role, expires_at: expiresAt, created_at: now })
       .onConflict((oc) => oc.columns(['org_id', 'user_id']).doNothing())
       .execute();
+    // The org's identity provider provisioning them is a deliberate way back, like an invitation.
+    await forgetRemoval(tx, orgId, userId);
   }
 
   async #upsertScimRow(

@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { queueMail } from '../mail/queue.js';
 import { renderMail } from '../mail/templates.js';
 import { isId, membershipActive } from '../orgs/model.js';
+import { forgetRemoval, removedByAdmin } from '../orgs/removals.js';
 import type { OutboundFetch } from '../outbound/client.js';
 import { suspendedByScim } from '../scim/suspension.js';
 import '../orgs/tables.js';
@@ -578,6 +579,17 @@ export class SsoService {
         ),
       );
     }
+    // An admin removed them: the identity provider still letting them in does not undo that; an
+    // admin's invitation that still stands does (and the membership made here then clears the hold).
+    if (!current && (await removedByAdmin(tx, config.orgId, user.id, meta.now))) {
+      return refusal(
+        'removed_by_admin',
+        fail(
+          'INSUFFICIENT_ROLE',
+          'An admin removed you from this organization; ask an admin to invite you again.',
+        ),
+      );
+    }
     await store.link(tx, key, user.id, meta.now);
     const joined = await tx
       .insertInto('memberships')
@@ -592,6 +604,7 @@ export class SsoService {
       .returning('user_id')
       .executeTakeFirst();
     if (joined) {
+      await forgetRemoval(tx, config.orgId, user.id);
       await appendAudit(tx, {
         orgId: config.orgId,
         action: 'member.joined',

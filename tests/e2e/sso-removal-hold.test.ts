@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { authorizeAtProvider, freePort, type InProcessProvider, startOidcProvider } from '../helpers/oidc.js';
+import { createOrg, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
+import {
+  configureSso,
+  cookieOf,
+  providerSettings,
+  ssoAudit,
+  ssoCallback,
+  ssoStart,
+  stepUp,
+} from '../helpers/sso.js';
+
+/**
+ * The attack: an admin removes a member in the console, but nobody unassigns them at the org's
+ * identity provider, which still lets them sign in, and the org's SSO would make them a member
+ * again just in time at their next sign-in. An admin's removal holds until an admin invites them
+ * again.
+ */
+let app: TestApp;
+let idp: InProcessProvider;
+let redirectUri: string;
+let owner: TestUser;
+let org: { id: string; slug: string };
+
+beforeAll(async () => {
+  const port = await freePort();
+  const appUrl = `http://127.0.0.1:${port}`;
+  redirectUri = `${appUrl}/api/login/sso/callback`;
+  idp = await startOidcProvider(redirectUri);
+  app = await startTestApp({ env: { ...orgTestEnv, PORT: String(port), APP_URL: appUrl } });
+  owner = await newUser(app, 'removal-hold-owner');
+  org = await createOrg(app, owner);
+  await stepUp(app, owner);
+  const configured = await configureSso(app, owner.token, org.id, providerSettings(idp));
+  if (configured.status !== 200) throw new Error(`configure failed: ${configured.text}`);
+}, 240_000);
+
+afterAll(async () => {
+  await app?.stop();
+  await idp?.stop();
+});
+
+async function ssoSignIn(email: string) {
+  idp.user = { sub: `idp-${email}`, email, email_verified: true };
+  const started = await ssoStart(app, org.slug);
+  expect(started.res.status, started.res.text).toBe(302);
+  return ssoCallback(app, await authorizeAtProvider(started.location, redirectUri), started.stateCookie);
+}
+
+/** A person the org's SSO made a member just in time; their user id. */
+async function jitMember(label: string): Promise<{ email: string; userId: string }> {
+  const email = `${label}-${Date.now()}@acme.test`;
+  const first = await ssoSignIn(email);
+  expect(first.status, first.text).toBe(302);
+  const token = cookieOf(first, '__Host-sf_session');
+  const current = await app.request('GET', '/api/sessions/current', { token });
+  expect(current.status, current.text).toBe(200);
+  return { email, userId: current.body.user.id };
+}
+
+function membership(userId: string) {
+  return app.runtime.platform.db
+    .selectFrom('memberships')
+    .select('role')
+    .where('org_id', '=', org.id)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+}
+
+async function remove(userId: string) {
+  const removed = await app.request('DELETE', `/api/orgs/${org.id}/members/${userId}`, {
+    token: owner.token,
+  });
+  expect(removed.status, removed.text).toBeLessThan(300);
+}
+
+async function invite(email: string): Promise<string> {
+  const invited = await app.request('POST', `/api/orgs/${org.id}/invitations`, {
+    token: owner.token,
+    body: { email, role: 'viewer' },
+  });
+  expect(invited.status, invited.text).toBe(201);
+  return invited.body.id;
+}
+
+describe("an admin's removal against the org's own SSO", () => {
+  it('a removed member signing in through SSO again gets 403, no session and no membership, audited', async () => {
+    const person = await jitMember('removed');
+    await remove(person.userId);
+
+    const again = await ssoSignIn(person.email);
+    expect([again.status, again.body?.error?.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
+    expect(again.body.error.message).toContain('ask an admin to invite you again');
+    expect(cookieOf(again, '__Host-sf_session')).toBeUndefined();
+    expect(await membership(person.userId)).toBeUndefined();
+    expect((await ssoAudit(app, org.id)).at(-1)).toMatchObject({
+      action: 'sso.login',
+      outcome: 'refused',
+      reason: 'removed_by_admin',
+    });
+    // Asking again changes nothing.
+    expect((await ssoSignIn(person.email)).status).toBe(403);
+  });
+
+  it("an admin's invitation lets them back through SSO, and the hold is gone once they are in", async () => {
+    const person = await jitMember('invited-back');
+    await remove(person.userId);
+    expect((await ssoSignIn(person.email)).status).toBe(403);
+
+    await invite(person.email.toUpperCase());
+    const back = await ssoSignIn(person.email);
+    expect(back.status, back.text).toBe(302);
+    expect(await membership(person.userId)).toBeDefined();
+    const held = await app.runtime.platform.db
+      .selectFrom('org_removals')
+      .select('user_id')
+      .where('org_id', '=', org.id)
+      .where('user_id', '=', person.userId)
+      .executeTakeFirst();
+    expect(held).toBeUndefined();
+  });
+
+  it('an invitation withdrawn, or one that expired, does not let them back', async () => {
+    const person = await jitMember('withdrawn');
+    await remove(person.userId);
+    const invitationId = await invite(person.email);
+    const withdrawn = await app.request('DELETE', `/api/orgs/${org.id}/invitations/${invitationId}`, {
+      token: owner.token,
+    });
+    expect(withdrawn.status, withdrawn.text).toBeLessThan(300);
+    expect((await ssoSignIn(person.email)).status).toBe(403);
+
+    await invite(person.email);
+    await app.runtime.platform.db
+      .updateTable('one_time_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('purpose', '=', 'invitation')
+      .execute();
+    expect((await ssoSignIn(person.email)).status).toBe(403);
+    expect(await membership(person.userId)).toBeUndefined();
+  });
+
+  it('another person with an invitation does not free the removed one', async () => {
+    const person = await jitMember('not-them');
+    await remove(person.userId);
+    await invite(`someone-else-${Date.now()}@acme.test`);
+    expect((await ssoSignIn(person.email)).status).toBe(403);
+  });
+});
