@@ -11,7 +11,7 @@ import { ApiKeyService } from '../shared/keys/service.js';
 import { ApiKeyStore } from '../shared/keys/store.js';
 import { type LocalRuntime, startLocalRuntime } from '../shared/runtime/local.js';
 import { insertOrg, openTestDatabase } from '../tests/helpers/db.js';
-import { accessLogger, type SideBySide, sideBySide, startBareServer } from './lib/bare.js';
+import { accessLogger, profiled, type SideBySide, sideBySide, startBareServer } from './lib/bare.js';
 import { machineLine, percentile, type Row, report } from './lib/report.js';
 
 /**
@@ -181,6 +181,16 @@ async function measure(engine: 'pglite' | 'postgres'): Promise<Row[]> {
     try {
       const body = JSON.stringify({ key: issued.key });
       const headers = { 'content-type': 'application/json' };
+      if (process.env.BENCH_ONLY === 'profile') {
+        // Each server alone under the same load, profiled for the length of the load only.
+        for (const [name, target] of [
+          ['bare', { url: `${bare.url}/`, method: 'POST' as const, headers, body }],
+          ['keys-verify', { url: `${runtime.url}/api/keys/verify`, method: 'POST' as const, headers, body }],
+        ] as const) {
+          process.stdout.write(`profile: ${await profiled(name, target, SIDE_SECONDS, 10)}\n`);
+        }
+        process.exit(0);
+      }
       floor = await sideBySide(
         { url: `${bare.url}/`, method: 'POST', headers, body },
         { url: `${runtime.url}/api/keys/verify`, method: 'POST', headers, body },
