@@ -1,6 +1,21 @@
 import { type Compilable, type CompiledQuery, createQueryId } from 'kysely';
 import type { Db } from './connect.js';
 
+/** Runs one statement on a pool of the handle's own (connect.ts registers PostgreSQL pools). */
+export type DirectRunner = (sql: string, parameters: readonly unknown[]) => Promise<{ rows: unknown[] }>;
+
+const direct = new WeakMap<Db, DirectRunner>();
+
+/**
+ * Lets `compiledOnce` queries on `db` run straight on its pool: the same SQL, connection pool and
+ * type parsers, without Kysely's executor, provider, driver and connection layers (six async hops
+ * and a parameter copy per statement, about 4 µs of a hot request's CPU). Transactions and every
+ * other query keep going through Kysely.
+ */
+export function runCompiledDirectly(db: Db, runner: DirectRunner): void {
+  direct.set(db, runner);
+}
+
 /**
  * A query run on every request whose SQL never changes, only its one parameter (a token or key
  * hash): built and compiled once per database handle, then executed with each call's value. Saves
@@ -17,6 +32,8 @@ export function compiledOnce<P, R>(build: (db: Db, value: P) => Compilable<R>) {
       }
       compiled.set(db, query);
     }
+    const runner = direct.get(db);
+    if (runner) return (await runner(query.sql, [value])).rows as R[];
     const { rows } = await db.executeQuery<R>({ ...query, parameters: [value], queryId: createQueryId() });
     return rows;
   };

@@ -4,6 +4,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config/config.js';
+import { runCompiledDirectly } from './compiled.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -112,6 +113,7 @@ async function openPool(poolConfig: pg.PoolConfig, options: OpenOptions): Promis
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  runCompiledDirectly(db, (text, parameters) => pool.query(text, parameters as unknown[]));
   return {
     db,
     engine: 'postgres',

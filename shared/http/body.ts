@@ -5,6 +5,8 @@ import { bytesInWords } from '../errors/sizes.js';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 
+const EMPTY_BODY = Buffer.alloc(0);
+
 /**
  * The largest request a deployed unit receives: Cloud Run refuses HTTP/1 requests above 32 MiB
  * before they reach the instance. No route may accept more, so the local runtime refuses at the
@@ -13,6 +15,28 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export const PLATFORM_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 export type RequestWithRawBody = IncomingMessage & { rawBody?: Buffer };
+
+/**
+ * `readBody` without waiting, where no wait is needed: the body, or its refusal, when the checks
+ * decide from the headers or the whole body is already here; undefined while some of it is still
+ * to come. A small body usually arrives with the headers, and by the time the router asks (after
+ * authentication) the parser has buffered all of it.
+ */
+export function bufferedBody(req: RequestWithRawBody, limitBytes: number): Buffer | Failure | undefined {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding !== 'identity') {
+    return compressedBody();
+  }
+  if (req.rawBody !== undefined) {
+    return req.rawBody.length > limitBytes ? tooLarge(limitBytes) : req.rawBody;
+  }
+  if (declaredLength(req) > limitBytes) return tooLarge(limitBytes);
+  if (req.complete && req.readableFlowing === null) {
+    if (req.readableLength > limitBytes) return tooLarge(limitBytes);
+    return (req.read() as Buffer | null) ?? EMPTY_BODY;
+  }
+  return undefined;
+}
 
 /**
  * Reads the body, refusing it as soon as it passes `limitBytes` (by Content-Length before reading
@@ -24,14 +48,8 @@ export type RequestWithRawBody = IncomingMessage & { rawBody?: Buffer };
  * draining the rest (router.ts).
  */
 export async function readBody(req: RequestWithRawBody, limitBytes: number): Promise<Buffer | Failure> {
-  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-  if (encoding !== 'identity') {
-    return compressedBody();
-  }
-  if (req.rawBody !== undefined) {
-    return req.rawBody.length > limitBytes ? tooLarge(limitBytes) : req.rawBody;
-  }
-  if (declaredLength(req) > limitBytes) return tooLarge(limitBytes);
+  const buffered = bufferedBody(req, limitBytes);
+  if (buffered !== undefined) return buffered;
   // Listeners, not `for await`: leaving an async iterator early destroys the request, and with it
   // the socket the 413 must still be written to.
   return new Promise((resolve) => {

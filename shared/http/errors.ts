@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ErrorCode, Failure } from '../errors/codes.js';
 
 /** The one map from failure code to HTTP status. */
@@ -129,12 +129,28 @@ export function sendJson(
   body: unknown,
   headers?: Record<string, string | string[]>,
 ): void {
+  writeJson(res, status, body, {}, headers);
+}
+
+/**
+ * Answers `body` as JSON with `first` (a fresh object the call may fill: the router's security
+ * headers and request id), then the content type, `headers` and the length, in one writeHead.
+ * Names are lower-cased so a header in `headers` replaces an earlier one as setHeader would (a
+ * JSON media type of its own, application/scim+json, wins). Headers set on `res` beforehand are
+ * kept: writeHead merges into them.
+ */
+export function writeJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  first: OutgoingHttpHeaders,
+  headers?: Record<string, string | string[]>,
+): void {
   const payload = body === undefined ? '' : JSON.stringify(body);
-  if (payload) res.setHeader('content-type', 'application/json; charset=utf-8');
-  // A JSON media type of its own (application/scim+json) comes in `headers` and wins.
-  if (headers) for (const name in headers) res.setHeader(name, headers[name] as string | string[]);
-  res.setHeader('content-length', Buffer.byteLength(payload));
-  res.statusCode = status;
+  if (payload) first['content-type'] = 'application/json; charset=utf-8';
+  if (headers) for (const name in headers) first[name.toLowerCase()] = headers[name];
+  first['content-length'] = Buffer.byteLength(payload);
+  res.writeHead(status, first);
   res.end(payload);
 }
 
