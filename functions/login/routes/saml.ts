@@ -55,7 +55,10 @@ export const samlAcs = defineRoute({
       description:
         'UNAUTHENTICATED: no, expired or foreign state cookie (unsolicited answers included); INVALID_CREDENTIALS: the answer failed a check, or the email belongs to an existing account not linked (`requirement: "link_identity"` or `"confirm_link_by_mail"`)',
     },
-    403: { description: "INSUFFICIENT_ROLE: the person's membership in the org has expired" },
+    403: {
+      description:
+        "INSUFFICIENT_ROLE: the person's membership in the org has expired, the org's SCIM suspended them, or an admin removed them (until an admin's invitation to their address stands)",
+    },
     404: { description: 'NOT_FOUND: the org no longer uses SAML' },
     415: { description: 'UNSUPPORTED_MEDIA_TYPE: not a urlencoded form' },
   },

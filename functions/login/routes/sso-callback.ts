@@ -17,7 +17,10 @@ export const ssoCallback = defineRoute({
       description:
         'UNAUTHENTICATED: missing, expired or mismatched state, or a link finished outside the session that started it; INVALID_CREDENTIALS: the answer failed a check, the email is unverified or its domain not allowed, or the email belongs to an existing account the identity is not linked to (`requirement: "link_identity"`)',
     },
-    403: { description: "INSUFFICIENT_ROLE: the person's membership in the org has expired" },
+    403: {
+      description:
+        "INSUFFICIENT_ROLE: the person's membership in the org has expired, the org's SCIM suspended them, or an admin removed them (until an admin's invitation to their address stands)",
+    },
     409: { description: 'CONFLICT: the identity is already linked to another account' },
   },
   handler: async ({ req, ip, userAgent, now }, deps: LoginUnitDeps) => {
