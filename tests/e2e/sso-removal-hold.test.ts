@@ -76,10 +76,10 @@ async function remove(userId: string) {
   expect(removed.status, removed.text).toBeLessThan(300);
 }
 
-async function invite(email: string): Promise<string> {
+async function invite(email: string, extra: { expiresAt?: string } = {}): Promise<string> {
   const invited = await app.request('POST', `/api/orgs/${org.id}/invitations`, {
     token: owner.token,
-    body: { email, role: 'viewer' },
+    body: { email, role: 'viewer', ...extra },
   });
   expect(invited.status, invited.text).toBe(201);
   return invited.body.id;
@@ -146,6 +146,49 @@ describe("an admin's removal against the org's own SSO", () => {
     const person = await jitMember('not-them');
     await remove(person.userId);
     await invite(`someone-else-${Date.now()}@acme.test`);
+    expect((await ssoSignIn(person.email)).status).toBe(403);
+  });
+
+  it('an invitation sent before the removal does not undo it', async () => {
+    // Invited, then made a member just in time by SSO: the invitation was never accepted.
+    const email = `invited-first-${Date.now()}@acme.test`;
+    await invite(email);
+    const first = await ssoSignIn(email);
+    expect(first.status, first.text).toBe(302);
+    const token = cookieOf(first, '__Host-sf_session');
+    const current = await app.request('GET', '/api/sessions/current', { token });
+    const userId: string = current.body.user.id;
+    await remove(userId);
+
+    const again = await ssoSignIn(email);
+    expect([again.status, again.body?.error?.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
+    expect(await membership(userId)).toBeUndefined();
+  });
+
+  it('the invitation that lets them back through SSO sets their role and expiry, and is spent', async () => {
+    const person = await jitMember('invited-as-viewer');
+    await remove(person.userId);
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    const invitationId = await invite(person.email, { expiresAt });
+
+    const back = await ssoSignIn(person.email);
+    expect(back.status, back.text).toBe(302);
+    const joined = await app.runtime.platform.db
+      .selectFrom('memberships')
+      .select(['role', 'expires_at'])
+      .where('org_id', '=', org.id)
+      .where('user_id', '=', person.userId)
+      .executeTakeFirstOrThrow();
+    expect(joined.role).toBe('viewer');
+    expect(joined.expires_at?.toISOString()).toBe(expiresAt);
+    const invitation = await app.runtime.platform.db
+      .selectFrom('invitations')
+      .select(['accepted_at', 'accepted_by'])
+      .where('id', '=', invitationId)
+      .executeTakeFirstOrThrow();
+    expect(invitation.accepted_by).toBe(person.userId);
+    // Removed again: the spent invitation does not let them back a second time.
+    await remove(person.userId);
     expect((await ssoSignIn(person.email)).status).toBe(403);
   });
 });
