@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { testEngine } from '../helpers/db.js';
 import { authorizeAtProvider, freePort, type InProcessProvider, startOidcProvider } from '../helpers/oidc.js';
 import { createOrg, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
 import {
@@ -190,5 +192,38 @@ describe("an admin's removal against the org's own SSO", () => {
     // Removed again: the spent invitation does not let them back a second time.
     await remove(person.userId);
     expect((await ssoSignIn(person.email)).status).toBe(403);
+  });
+
+  it('a sign-in that read the membership just before the removal committed does not recreate it', async () => {
+    const person = await jitMember('racing');
+    const db = app.runtime.platform.db;
+    // The removal's transaction, held open with its writes done: the sign-in lands in between.
+    const removal = await db.startTransaction().execute();
+    await removal
+      .deleteFrom('memberships')
+      .where('org_id', '=', org.id)
+      .where('user_id', '=', person.userId)
+      .execute();
+    await removal
+      .insertInto('org_removals')
+      .values({ org_id: org.id, user_id: person.userId, removed_by: owner.userId, removed_at: new Date() })
+      .execute();
+    const signingIn = ssoSignIn(person.email);
+    if (testEngine === 'pglite') await new Promise((resolve) => setTimeout(resolve, 300));
+    else {
+      for (let i = 0; i < 120; i++) {
+        const waiting = await sql<{ n: number }>`
+          select count(*)::int as n from pg_stat_activity
+          where wait_event_type = 'Lock' and pid <> pg_backend_pid() and query ilike '%"memberships"%'`.execute(
+          db,
+        );
+        if ((waiting.rows[0]?.n ?? 0) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+    await removal.commit().execute();
+    const again = await signingIn;
+    expect([again.status, again.body?.error?.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
+    expect(await membership(person.userId)).toBeUndefined();
   });
 });
