@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { testEngine } from '../helpers/db.js';
 import { authorizeAtProvider, freePort, type InProcessProvider, startOidcProvider } from '../helpers/oidc.js';
-import { createOrg, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
+import { createOrg, login, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
 import {
   configureSso,
   cookieOf,
@@ -225,5 +225,41 @@ describe("an admin's removal against the org's own SSO", () => {
     const again = await signingIn;
     expect([again.status, again.body?.error?.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
     expect(await membership(person.userId)).toBeUndefined();
+  });
+
+  it('an invitation sent before the removal cannot be accepted after it either', async () => {
+    // Invited, made a member just in time by SSO (the invitation stays pending), then removed.
+    const email = `accept-late-${Date.now()}@acme.test`;
+    await invite(email);
+    const first = await ssoSignIn(email);
+    expect(first.status, first.text).toBe(302);
+    const current = await app.request('GET', '/api/sessions/current', {
+      token: cookieOf(first, '__Host-sf_session'),
+    });
+    const userId: string = current.body.user.id;
+    await remove(userId);
+
+    // Their own account, signed in with a password set through its mailbox.
+    const password = 'a long enough passphrase 42';
+    const requested = await app.request('POST', '/api/accounts/password-reset/request', {
+      body: { email },
+      headers: { 'x-forwarded-for': '203.0.113.77' },
+    });
+    expect(requested.status, requested.text).toBe(202);
+    await app.settle();
+    const reset = await app.request('POST', '/api/accounts/password-reset/confirm', {
+      body: { token: app.tokenFromMail(email, 'password-reset'), newPassword: password },
+      headers: { 'x-forwarded-for': '203.0.113.77' },
+    });
+    expect(reset.status, reset.text).toBe(200);
+    const signedIn = await login(app, email, password);
+    expect(signedIn.status, signedIn.text).toBe(200);
+
+    const accepted = await app.request('POST', '/api/orgs/invitations/accept', {
+      token: signedIn.body.token,
+      body: { token: app.tokenFromMail(email, 'invitation') },
+    });
+    expect([accepted.status, accepted.body?.error?.code]).toEqual([404, 'NOT_FOUND']);
+    expect(await membership(userId)).toBeUndefined();
   });
 });
