@@ -10,7 +10,7 @@ import './tables.js';
  * in (nobody unassigned them there), and its just-in-time membership would undo the removal at
  * their next sign-in. So a removal is remembered until an admin invites them again or the org's
  * SCIM provisions them (both deliberate), and SSO refuses them meanwhile. Leaving is the person's
- * own choice and holds nothing.
+ * own choice and holds nothing. Invitations to their address pending from before are withdrawn.
  */
 export async function holdRemoval(
   tx: Tx,
@@ -25,6 +25,18 @@ export async function holdRemoval(
     .onConflict((oc) =>
       oc.columns(['org_id', 'user_id']).doUpdateSet({ removed_by: removedBy, removed_at: now }),
     )
+    .execute();
+  // Invitations to their address still pending from before (SSO made them a member without
+  // spending one) go too: accepting one would undo the removal as surely as SSO would.
+  await tx
+    .updateTable('invitations')
+    .set({ revoked_at: now, revoked_reason: 'invitee_removed' })
+    .where('org_id', '=', orgId)
+    .where('email_normalized', '=', (eb) =>
+      eb.selectFrom('users').select('users.email_normalized').where('users.id', '=', userId),
+    )
+    .where('accepted_at', 'is', null)
+    .where('revoked_at', 'is', null)
     .execute();
 }
 
