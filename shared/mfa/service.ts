@@ -220,8 +220,17 @@ export class MfaService {
       }
       if (row.failed_attempts > 0) await this.deps.store.saveFailureCount(tx, userId, 0, null);
       if (purpose.kind === 'login') {
-        // Cannot lose: the challenge was live under this same row lock a moment ago.
-        await this.deps.store.consumeChallenge(tx, purpose.tokenHash, purpose.clientFingerprint, meta.now);
+        // Cannot lose: the challenge is locked since it was found live in this transaction.
+        if (
+          !(await this.deps.store.consumeChallenge(
+            tx,
+            purpose.tokenHash,
+            purpose.clientFingerprint,
+            meta.now,
+          ))
+        ) {
+          throw new Error('mfa: a locked login challenge could not be used');
+        }
       }
       return { ok: true as const, method: kind };
     });

@@ -164,21 +164,25 @@ export class MfaStore {
       .execute();
   }
 
-  /** The user (and first factor) of a live challenge presented from the client it was issued to, without using it up. */
+  /**
+   * The user (and first factor) of a live challenge presented from the client it was issued to,
+   * without using it up. In a transaction (`tx`) the challenge is locked until it is used: a password
+   * reset ending it meanwhile is waited for and then seen, never overtaken.
+   */
   async openChallenge(
     tokenHash: Buffer,
     clientFingerprint: string,
     now: Date,
-    executor: Executor = this.db,
+    tx?: Tx,
   ): Promise<{ userId: string; firstFactor: FirstFactor } | null> {
-    const row = await executor
+    const query = (tx ?? this.db)
       .selectFrom('mfa_challenges')
       .select(['user_id', 'first_factor'])
       .where('token_hash', '=', tokenHash)
       .where('client_fingerprint', '=', clientFingerprint)
       .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .executeTakeFirst();
+      .where('expires_at', '>', now);
+    const row = await (tx ? query.forUpdate() : query).executeTakeFirst();
     return row ? { userId: row.user_id, firstFactor: row.first_factor } : null;
   }
 

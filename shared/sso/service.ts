@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { queueMail } from '../mail/queue.js';
 import { renderMail } from '../mail/templates.js';
 import { isId, membershipActive } from '../orgs/model.js';
-import { forgetRemoval, removedByAdmin } from '../orgs/removals.js';
+import { forgetRemoval, removalHold, spendReturnInvitation } from '../orgs/removals.js';
 import type { OutboundFetch } from '../outbound/client.js';
 import { suspendedByScim } from '../scim/suspension.js';
 import '../orgs/tables.js';
@@ -553,11 +553,14 @@ export class SsoService {
       user = created;
     }
     // An expired membership is no membership: SSO neither renews it nor signs into it.
+    // Locked: a removal deleting this row meanwhile is waited for and then seen, so a sign-in that
+    // read the membership before the removal committed cannot recreate it just in time afterwards.
     const current = await tx
       .selectFrom('memberships')
       .select('expires_at')
       .where('org_id', '=', config.orgId)
       .where('user_id', '=', user.id)
+      .forUpdate()
       .executeTakeFirst();
     if (current && !membershipActive(current.expires_at, meta.now)) {
       return refusal(
@@ -580,8 +583,10 @@ export class SsoService {
       );
     }
     // An admin removed them: the identity provider still letting them in does not undo that; an
-    // admin's invitation that still stands does (and the membership made here then clears the hold).
-    if (!current && (await removedByAdmin(tx, config.orgId, user.id, meta.now))) {
+    // admin's invitation sent since does, and the membership made here is the one it offers (its
+    // role and expiry, not SSO's default), spending it and clearing the hold.
+    const hold = current ? null : await removalHold(tx, config.orgId, user.id, meta.now);
+    if (hold && !hold.invitation) {
       return refusal(
         'removed_by_admin',
         fail(
@@ -596,21 +601,26 @@ export class SsoService {
       .values({
         org_id: config.orgId,
         user_id: user.id,
-        role: config.defaultRole,
-        expires_at: null,
+        role: hold?.invitation?.role ?? config.defaultRole,
+        expires_at: hold?.invitation?.membershipExpiresAt ?? null,
         created_at: meta.now,
       })
       .onConflict((oc) => oc.columns(['org_id', 'user_id']).doNothing())
-      .returning('user_id')
+      .returning(['user_id', 'role'])
       .executeTakeFirst();
     if (joined) {
+      if (hold?.invitation) await spendReturnInvitation(tx, hold.invitation, user.id, meta.now);
       await forgetRemoval(tx, config.orgId, user.id);
       await appendAudit(tx, {
         orgId: config.orgId,
         action: 'member.joined',
         actor: { type: 'user', id: user.id },
         target: { type: 'user', id: user.id },
-        metadata: { role: config.defaultRole, via: 'sso' },
+        metadata: {
+          role: joined.role,
+          via: 'sso',
+          ...(hold?.invitation ? { invitationId: hold.invitation.id } : {}),
+        },
         ip: meta.ip,
         now: meta.now,
       });

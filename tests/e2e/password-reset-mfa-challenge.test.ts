@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock, SECOND_MS } from '../../shared/time/clock.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { testEngine } from '../helpers/db.js';
 import { client, codeAt, enableMfa, mfaStep, passwordStep, stepUpWithCode } from '../helpers/mfa.js';
 import { expectError, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
 
@@ -85,5 +87,30 @@ describe('an MFA challenge started with the old password', () => {
       401,
       'UNAUTHENTICATED',
     );
+  });
+
+  it('cannot be completed when the reset ends it while the code is being checked', async () => {
+    const victim = await newUser(app, 'race-victim');
+    const { backupCodes } = await enableMfa(app, clock, victim);
+    const attacker = await attackerChallenge(victim);
+    const db = app.runtime.platform.db;
+    // The reset's transaction, held open with the challenge ended: the code check lands in between.
+    const reset = await db.startTransaction().execute();
+    await reset.deleteFrom('mfa_challenges').where('user_id', '=', victim.userId).execute();
+    const completing = mfaStep(app, attacker.mfaToken, backupCodes[0] as string, attacker.headers);
+    if (testEngine === 'pglite') await new Promise((resolve) => setTimeout(resolve, 300));
+    else {
+      for (let i = 0; i < 120; i++) {
+        const waiting = await sql<{ n: number }>`
+          select count(*)::int as n from pg_stat_activity
+          where wait_event_type = 'Lock' and pid <> pg_backend_pid() and query ilike '%"mfa_challenges"%'`.execute(
+          db,
+        );
+        if ((waiting.rows[0]?.n ?? 0) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+    await reset.commit().execute();
+    expectError(await completing, 401, 'UNAUTHENTICATED');
   });
 });

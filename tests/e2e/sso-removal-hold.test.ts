@@ -1,7 +1,9 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { testEngine } from '../helpers/db.js';
 import { authorizeAtProvider, freePort, type InProcessProvider, startOidcProvider } from '../helpers/oidc.js';
-import { createOrg, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
+import { createOrg, login, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
 import {
   configureSso,
   cookieOf,
@@ -76,10 +78,10 @@ async function remove(userId: string) {
   expect(removed.status, removed.text).toBeLessThan(300);
 }
 
-async function invite(email: string): Promise<string> {
+async function invite(email: string, extra: { expiresAt?: string } = {}): Promise<string> {
   const invited = await app.request('POST', `/api/orgs/${org.id}/invitations`, {
     token: owner.token,
-    body: { email, role: 'viewer' },
+    body: { email, role: 'viewer', ...extra },
   });
   expect(invited.status, invited.text).toBe(201);
   return invited.body.id;
@@ -147,5 +149,117 @@ describe("an admin's removal against the org's own SSO", () => {
     await remove(person.userId);
     await invite(`someone-else-${Date.now()}@acme.test`);
     expect((await ssoSignIn(person.email)).status).toBe(403);
+  });
+
+  it('an invitation sent before the removal does not undo it', async () => {
+    // Invited, then made a member just in time by SSO: the invitation was never accepted.
+    const email = `invited-first-${Date.now()}@acme.test`;
+    await invite(email);
+    const first = await ssoSignIn(email);
+    expect(first.status, first.text).toBe(302);
+    const token = cookieOf(first, '__Host-sf_session');
+    const current = await app.request('GET', '/api/sessions/current', { token });
+    const userId: string = current.body.user.id;
+    await remove(userId);
+
+    const again = await ssoSignIn(email);
+    expect([again.status, again.body?.error?.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
+    expect(await membership(userId)).toBeUndefined();
+  });
+
+  it('the invitation that lets them back through SSO sets their role and expiry, and is spent', async () => {
+    const person = await jitMember('invited-as-viewer');
+    await remove(person.userId);
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    const invitationId = await invite(person.email, { expiresAt });
+
+    const back = await ssoSignIn(person.email);
+    expect(back.status, back.text).toBe(302);
+    const joined = await app.runtime.platform.db
+      .selectFrom('memberships')
+      .select(['role', 'expires_at'])
+      .where('org_id', '=', org.id)
+      .where('user_id', '=', person.userId)
+      .executeTakeFirstOrThrow();
+    expect(joined.role).toBe('viewer');
+    expect(joined.expires_at?.toISOString()).toBe(expiresAt);
+    const invitation = await app.runtime.platform.db
+      .selectFrom('invitations')
+      .select(['accepted_at', 'accepted_by'])
+      .where('id', '=', invitationId)
+      .executeTakeFirstOrThrow();
+    expect(invitation.accepted_by).toBe(person.userId);
+    // Removed again: the spent invitation does not let them back a second time.
+    await remove(person.userId);
+    expect((await ssoSignIn(person.email)).status).toBe(403);
+  });
+
+  it('a sign-in that read the membership just before the removal committed does not recreate it', async () => {
+    const person = await jitMember('racing');
+    const db = app.runtime.platform.db;
+    // The removal's transaction, held open with its writes done: the sign-in lands in between.
+    const removal = await db.startTransaction().execute();
+    await removal
+      .deleteFrom('memberships')
+      .where('org_id', '=', org.id)
+      .where('user_id', '=', person.userId)
+      .execute();
+    await removal
+      .insertInto('org_removals')
+      .values({ org_id: org.id, user_id: person.userId, removed_by: owner.userId, removed_at: new Date() })
+      .execute();
+    const signingIn = ssoSignIn(person.email);
+    if (testEngine === 'pglite') await new Promise((resolve) => setTimeout(resolve, 300));
+    else {
+      for (let i = 0; i < 120; i++) {
+        const waiting = await sql<{ n: number }>`
+          select count(*)::int as n from pg_stat_activity
+          where wait_event_type = 'Lock' and pid <> pg_backend_pid() and query ilike '%"memberships"%'`.execute(
+          db,
+        );
+        if ((waiting.rows[0]?.n ?? 0) > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+    await removal.commit().execute();
+    const again = await signingIn;
+    expect([again.status, again.body?.error?.code]).toEqual([403, 'INSUFFICIENT_ROLE']);
+    expect(await membership(person.userId)).toBeUndefined();
+  });
+
+  it('an invitation sent before the removal cannot be accepted after it either', async () => {
+    // Invited, made a member just in time by SSO (the invitation stays pending), then removed.
+    const email = `accept-late-${Date.now()}@acme.test`;
+    await invite(email);
+    const first = await ssoSignIn(email);
+    expect(first.status, first.text).toBe(302);
+    const current = await app.request('GET', '/api/sessions/current', {
+      token: cookieOf(first, '__Host-sf_session'),
+    });
+    const userId: string = current.body.user.id;
+    await remove(userId);
+
+    // Their own account, signed in with a password set through its mailbox.
+    const password = 'a long enough passphrase 42';
+    const requested = await app.request('POST', '/api/accounts/password-reset/request', {
+      body: { email },
+      headers: { 'x-forwarded-for': '203.0.113.77' },
+    });
+    expect(requested.status, requested.text).toBe(202);
+    await app.settle();
+    const reset = await app.request('POST', '/api/accounts/password-reset/confirm', {
+      body: { token: app.tokenFromMail(email, 'password-reset'), newPassword: password },
+      headers: { 'x-forwarded-for': '203.0.113.77' },
+    });
+    expect(reset.status, reset.text).toBe(200);
+    const signedIn = await login(app, email, password);
+    expect(signedIn.status, signedIn.text).toBe(200);
+
+    const accepted = await app.request('POST', '/api/orgs/invitations/accept', {
+      token: signedIn.body.token,
+      body: { token: app.tokenFromMail(email, 'invitation') },
+    });
+    expect([accepted.status, accepted.body?.error?.code]).toEqual([404, 'NOT_FOUND']);
+    expect(await membership(userId)).toBeUndefined();
   });
 });
