@@ -16,6 +16,8 @@ import { core } from '../shared/runtime/core.js';
 import { startLocalRuntime } from '../shared/runtime/local.js';
 import {
   accessLogger,
+  BARE_PREPARED,
+  bareStatement,
   bearerHash,
   profiled,
   type SideBySide,
@@ -43,7 +45,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ONLY = process.env.BENCH_ONLY;
 const url = process.env.DATABASE_URL;
 
-/** The bare server's one statement: the session by its token hash, joined to its user. */
+/** The bare server's one statement (see bareStatement): the session by its token hash, joined to its user. */
 const BARE_SQL =
   'select s.*, u.email as user_email, u.name as user_name, u.disabled_at as user_disabled_at from sessions s join users u on u.id = s.user_id where s.token_hash = $1';
 
@@ -133,7 +135,9 @@ async function ours(engine: 'pglite' | 'postgres'): Promise<Measured> {
         { connectionString: url, schema, poolMax: POOL_MAX },
         async (req, pool) => {
           const hash = bearerHash(req);
-          const row = hash ? (await pool.query(BARE_SQL, [hash])).rows[0] : undefined;
+          const row = hash
+            ? (await pool.query(bareStatement(BARE_SQL, 'bare_session_by_hash', hash))).rows[0]
+            : undefined;
           if (!row) return { status: 401, body: { error: 'unauthenticated' } };
           return {
             status: 200,
@@ -298,7 +302,7 @@ if (url) {
     notes.push('', ...PROFILE_NOTES);
     notes.push(
       '',
-      `Against the floor (issue 27, target ≥ 0.85): a bare node:http server with its own pg.Pool (max ${POOL_MAX}, as ours) on the same schema, one indexed SELECT of the session by SHA-256(token) joined to its user per request, a small JSON answer, no logging. ${ROUNDS} alternated rounds of ${HTTP_SECONDS} s each (bare first on even rounds, ours first on odd ones), ${CONNECTIONS} connections. req/s per round: bare ${fmt(b.bare)}; SessionForge ${fmt(b.ours)}; ratio per round ${b.ratios.map((r) => r.toFixed(2)).join(', ')}; **median ratio ${b.medianRatio.toFixed(2)}** (the SessionForge PostgreSQL row shows the median of its rounds). CPU time of the serving process per answered request (median of rounds; the load generator runs in another process, so this is the servers' own cost and holds steadier than req/s when neighbours load the machine): bare ${b.bareCpuUsPerRequest.toFixed(0)} µs, SessionForge ${b.oursCpuUsPerRequest.toFixed(0)} µs, bare/SessionForge = ${(b.bareCpuUsPerRequest / b.oursCpuUsPerRequest).toFixed(2)}.`,
+      `Against the floor (issue 27, target ≥ 0.85): a bare node:http server with its own pg.Pool (max ${POOL_MAX}, as ours) on the same schema, one indexed SELECT of the session by SHA-256(token) joined to its user per request${BARE_PREPARED ? ' (a named statement, prepared once per connection, as ours are: BENCH_BARE_PREPARED=1)' : ' (an unnamed statement, as the issue defines the floor; BENCH_BARE_PREPARED=1 prepares it as ours are)'}, a small JSON answer, no logging. ${ROUNDS} alternated rounds of ${HTTP_SECONDS} s each (bare first on even rounds, ours first on odd ones), ${CONNECTIONS} connections. req/s per round: bare ${fmt(b.bare)}; SessionForge ${fmt(b.ours)}; ratio per round ${b.ratios.map((r) => r.toFixed(2)).join(', ')}; **median ratio ${b.medianRatio.toFixed(2)}** (the SessionForge PostgreSQL row shows the median of its rounds). CPU time of the serving process per answered request (median of rounds; the load generator runs in another process, so this is the servers' own cost and holds steadier than req/s when neighbours load the machine): bare ${b.bareCpuUsPerRequest.toFixed(0)} µs, SessionForge ${b.oursCpuUsPerRequest.toFixed(0)} µs, bare/SessionForge = ${(b.bareCpuUsPerRequest / b.oursCpuUsPerRequest).toFixed(2)}.`,
     );
   }
 } else {

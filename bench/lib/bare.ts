@@ -222,3 +222,15 @@ export async function profiled(
   writeFileSync(file, JSON.stringify(profile));
   return `${file} (${measured.total} requests, ${Math.round(measured.rps)} req/s, ${Math.round(measured.cpuUs / measured.total)} µs CPU each, ${Math.round(measured.userUs / measured.total)} of it user)`;
 }
+
+/**
+ * Whether the bare floor prepares its statement (BENCH_BARE_PREPARED=1). By default it sends an
+ * unnamed statement, the floor as issue 27 defines it; the product's hot lookups are named
+ * statements, parsed and planned once per connection, so the prepared floor is the like-for-like one.
+ */
+export const BARE_PREPARED = process.env.BENCH_BARE_PREPARED === '1';
+
+/** The bare server's query config for one lookup by hash. */
+export function bareStatement(text: string, name: string, hash: Buffer): pg.QueryConfig {
+  return BARE_PREPARED ? { name, text, values: [hash] } : { text, values: [hash] };
+}

@@ -113,7 +113,9 @@ async function openPool(poolConfig: pg.PoolConfig, options: OpenOptions): Promis
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  runCompiledDirectly(db, (text, parameters) => pool.query(text, parameters as unknown[]));
+  runCompiledDirectly(db, (name, text, parameters) =>
+    pool.query({ name, text, values: parameters as unknown[] }),
+  );
   return {
     db,
     engine: 'postgres',
