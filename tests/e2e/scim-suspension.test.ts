@@ -1,23 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { authorizeAtProvider, freePort, type InProcessProvider, startOidcProvider } from '../helpers/oidc.js';
-import {
-  createOrg,
-  grantMembership,
-  newUser,
-  orgTestEnv,
-  sudoToken,
-  type TestUser,
-} from '../helpers/orgs.js';
-import {
-  configureSso,
-  cookieOf,
-  providerSettings,
-  ssoAudit,
-  ssoCallback,
-  ssoStart,
-  stepUp,
-} from '../helpers/sso.js';
+import type { TestApp } from '../helpers/app.js';
+import type { InProcessProvider } from '../helpers/oidc.js';
+import { grantMembership, newUser, sudoToken, type TestUser } from '../helpers/orgs.js';
+import { cookieOf, orgWithOidcSso, ssoAudit, ssoLogin } from '../helpers/sso.js';
 
 /**
  * A SCIM suspension holds against every other way back into the org: the org's own single sign-on
@@ -36,16 +21,7 @@ let org: { id: string; slug: string };
 let scimToken: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  const appUrl = `http://127.0.0.1:${port}`;
-  redirectUri = `${appUrl}/api/login/sso/callback`;
-  idp = await startOidcProvider(redirectUri);
-  app = await startTestApp({ env: { ...orgTestEnv, PORT: String(port), APP_URL: appUrl } });
-  owner = await newUser(app, 'scim-sso-owner');
-  org = await createOrg(app, owner);
-  await stepUp(app, owner);
-  const configured = await configureSso(app, owner.token, org.id, providerSettings(idp));
-  if (configured.status !== 200) throw new Error(`configure failed: ${configured.text}`);
+  ({ app, idp, redirectUri, owner, org } = await orgWithOidcSso('scim-sso-owner'));
   const issued = await app.request('POST', `/api/orgs/${org.id}/scim-tokens`, {
     token: await sudoToken(app, owner),
     body: { name: 'Okta' },
@@ -82,11 +58,7 @@ function membership(userId: string) {
     .executeTakeFirst();
 }
 
-async function ssoSignIn() {
-  const started = await ssoStart(app, org.slug);
-  expect(started.res.status, started.res.text).toBe(302);
-  return ssoCallback(app, await authorizeAtProvider(started.location, redirectUri), started.stateCookie);
-}
+const ssoSignIn = () => ssoLogin(app, org.slug, redirectUri);
 
 describe('a SCIM suspension', () => {
   it("is not undone by the org's single sign-on: no membership, no session, audited", async () => {

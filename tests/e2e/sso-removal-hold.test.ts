@@ -1,18 +1,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { testEngine } from '../helpers/db.js';
-import { authorizeAtProvider, freePort, type InProcessProvider, startOidcProvider } from '../helpers/oidc.js';
-import { createOrg, login, newUser, orgTestEnv, type TestUser } from '../helpers/orgs.js';
-import {
-  configureSso,
-  cookieOf,
-  providerSettings,
-  ssoAudit,
-  ssoCallback,
-  ssoStart,
-  stepUp,
-} from '../helpers/sso.js';
+import type { InProcessProvider } from '../helpers/oidc.js';
+import { login, type TestUser } from '../helpers/orgs.js';
+import { cookieOf, orgWithOidcSso, ssoAudit, ssoLogin } from '../helpers/sso.js';
 
 /**
  * The attack: an admin removes a member in the console, but nobody unassigns them at the org's
@@ -27,16 +19,7 @@ let owner: TestUser;
 let org: { id: string; slug: string };
 
 beforeAll(async () => {
-  const port = await freePort();
-  const appUrl = `http://127.0.0.1:${port}`;
-  redirectUri = `${appUrl}/api/login/sso/callback`;
-  idp = await startOidcProvider(redirectUri);
-  app = await startTestApp({ env: { ...orgTestEnv, PORT: String(port), APP_URL: appUrl } });
-  owner = await newUser(app, 'removal-hold-owner');
-  org = await createOrg(app, owner);
-  await stepUp(app, owner);
-  const configured = await configureSso(app, owner.token, org.id, providerSettings(idp));
-  if (configured.status !== 200) throw new Error(`configure failed: ${configured.text}`);
+  ({ app, idp, redirectUri, owner, org } = await orgWithOidcSso('removal-hold-owner'));
 }, 240_000);
 
 afterAll(async () => {
@@ -44,11 +27,9 @@ afterAll(async () => {
   await idp?.stop();
 });
 
-async function ssoSignIn(email: string) {
+function ssoSignIn(email: string) {
   idp.user = { sub: `idp-${email}`, email, email_verified: true };
-  const started = await ssoStart(app, org.slug);
-  expect(started.res.status, started.res.text).toBe(302);
-  return ssoCallback(app, await authorizeAtProvider(started.location, redirectUri), started.stateCookie);
+  return ssoLogin(app, org.slug, redirectUri);
 }
 
 /** A person the org's SSO made a member just in time; their user id. */

@@ -1,6 +1,6 @@
-import type { ApiResponse, TestApp } from './app.js';
-import { authorizeAtProvider, type InProcessProvider } from './oidc.js';
-import { nextIp, type TestUser } from './orgs.js';
+import { type ApiResponse, startTestApp, type TestApp } from './app.js';
+import { authorizeAtProvider, freePort, type InProcessProvider, startOidcProvider } from './oidc.js';
+import { createOrg, newUser, nextIp, orgTestEnv, type TestUser } from './orgs.js';
 import '../../shared/audit/tables.js';
 
 export const STATE_COOKIE = '__Host-sf_sso';
@@ -116,4 +116,28 @@ export function identitiesOf(app: TestApp, orgId: string) {
     .select(['issuer', 'subject', 'user_id'])
     .where('org_id', '=', orgId)
     .execute();
+}
+
+/**
+ * A runtime on a free port beside an in-process OIDC provider, and an org whose owner (stepped up)
+ * configured single sign-on with it. The caller stops `app` and `idp`.
+ */
+export async function orgWithOidcSso(ownerLabel: string): Promise<{
+  app: TestApp;
+  idp: InProcessProvider;
+  redirectUri: string;
+  owner: TestUser;
+  org: { id: string; slug: string };
+}> {
+  const port = await freePort();
+  const appUrl = `http://127.0.0.1:${port}`;
+  const redirectUri = `${appUrl}/api/login/sso/callback`;
+  const idp = await startOidcProvider(redirectUri);
+  const app = await startTestApp({ env: { ...orgTestEnv, PORT: String(port), APP_URL: appUrl } });
+  const owner = await newUser(app, ownerLabel);
+  const org = await createOrg(app, owner);
+  await stepUp(app, owner);
+  const configured = await configureSso(app, owner.token, org.id, providerSettings(idp));
+  if (configured.status !== 200) throw new Error(`configure failed: ${configured.text}`);
+  return { app, idp, redirectUri, owner, org };
 }
