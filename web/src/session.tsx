@@ -114,7 +114,7 @@ export function SessionProvider({
   }, [refresh]);
 
   useEffect(() => {
-    setSignedOutHandler((ended) => signedOut(ended));
+    setSignedOutHandler(signedOut);
     return () => setSignedOutHandler(null);
   }, [signedOut]);
 
